@@ -1,0 +1,307 @@
+//! Numeric kernels shared by every crate: log-sum-exp, a Cholesky factorization
+//! with our own conditioning check, log-determinants and blocked squared
+//! Mahalanobis distances.
+//!
+//! Kernels follow faer's two-layer idiom: they read `MatRef`s and write into
+//! caller-owned buffers, never allocate, and run sequentially (`Par::Seq`) so that
+//! they can be called from inside rayon tasks without nesting parallelism.
+
+use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::linalg::cholesky::llt::factor::{self as llt_factor, LltRegularization};
+use faer::linalg::matmul::matmul;
+use faer::linalg::triangular_inverse::invert_lower_triangular;
+use faer::prelude::{Reborrow, ReborrowMut};
+use faer::{Accum, Mat, MatMut, MatRef, Par};
+use num_traits::Float;
+
+use crate::{LinalgError, Scalar};
+
+/// Rows per block in every chunked, parallel kernel. It is a constant, never
+/// derived from the number of threads, so that per-chunk partial results and
+/// their reduction in chunk order are the same on any machine: results are
+/// bit-identical whatever the size of the rayon pool.
+pub const CHUNK_ROWS: usize = 512;
+
+/// The column `j` of `m` as a slice, when the column is contiguous (always the
+/// case for views of owned faer matrices and of [`crate::Dataset`]).
+#[inline]
+pub fn col_slice<T>(m: MatRef<'_, T>, j: usize) -> Option<&[T]> {
+    m.col(j).try_as_col_major().map(|c| c.as_slice())
+}
+
+/// The column `j` of `m` as a mutable slice, when contiguous.
+#[inline]
+pub fn col_slice_mut<T>(m: MatMut<'_, T>, j: usize) -> Option<&mut [T]> {
+    m.col_mut(j)
+        .try_as_col_major_mut()
+        .map(|c| c.as_slice_mut())
+}
+
+/// `ln Σ exp(vᵢ)`, shifted by the maximum so that it neither overflows nor
+/// underflows. Returns `-inf` for an empty slice or when every value is `-inf`.
+pub fn log_sum_exp<T: Scalar>(values: &[T]) -> T {
+    let max = values.iter().copied().fold(T::neg_infinity(), T::max);
+    if max == T::neg_infinity() {
+        return max;
+    }
+    let s: T = values.iter().map(|&v| Float::exp(v - max)).sum();
+    max + Float::ln(s)
+}
+
+/// Row-wise log-sum-exp of an `m x k` block: `out[i] = ln Σⱼ exp(a[i, j])`.
+///
+/// Works column by column, so that the inner loops run over contiguous rows.
+/// `max` is scratch of at least `m` values. A row whose entries are all `-inf`
+/// gives `-inf`.
+pub fn log_sum_exp_rows<T: Scalar>(a: MatRef<'_, T>, out: &mut [T], max: &mut [T]) {
+    let m = a.nrows();
+    let (out, max) = (&mut out[..m], &mut max[..m]);
+    max.fill(T::neg_infinity());
+    for j in 0..a.ncols() {
+        let col = a.col(j);
+        for (i, mx) in max.iter_mut().enumerate() {
+            *mx = mx.max(col[i]);
+        }
+    }
+    out.fill(T::zero());
+    for j in 0..a.ncols() {
+        let col = a.col(j);
+        for i in 0..m {
+            if max[i] != T::neg_infinity() {
+                out[i] += Float::exp(col[i] - max[i]);
+            }
+        }
+    }
+    for (o, &mx) in out.iter_mut().zip(max.iter()) {
+        *o = if mx == T::neg_infinity() {
+            mx
+        } else {
+            mx + Float::ln(*o)
+        };
+    }
+}
+
+/// A Cholesky factorization `A = L Lᵀ` of a symmetric positive-definite matrix,
+/// with the cached log-determinant and the inverse factor `L⁻¹` that the density
+/// kernels multiply by.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cholesky<T: Scalar> {
+    l: Mat<T>,
+    l_inv: Mat<T>,
+    log_det: T,
+}
+
+impl<T: Scalar> Cholesky<T> {
+    /// Factorizes the symmetric matrix `a`, reading its lower triangle.
+    ///
+    /// faer alone accepts some numerically singular matrices (rounding can leave a
+    /// tiny positive pivot), so the factorization is also refused when a squared
+    /// pivot falls below `ε` times the matching diagonal entry of `a`: variable `i`
+    /// is then a linear combination of the earlier ones to within rounding. The
+    /// test is invariant to scaling the variables, so features of very different
+    /// magnitudes are not mistaken for a singular matrix.
+    ///
+    /// # Errors
+    /// [`LinalgError::NotSquare`], [`LinalgError::NonFinite`],
+    /// [`LinalgError::NotPositiveDefinite`] or [`LinalgError::IllConditioned`].
+    pub fn new(a: MatRef<'_, T>) -> Result<Self, LinalgError> {
+        let d = a.nrows();
+        if a.ncols() != d {
+            return Err(LinalgError::NotSquare {
+                rows: d,
+                cols: a.ncols(),
+            });
+        }
+        for j in 0..d {
+            for i in j..d {
+                if !a[(i, j)].is_finite() {
+                    return Err(LinalgError::NonFinite { row: i, col: j });
+                }
+            }
+        }
+        let mut l = Mat::<T>::zeros(d, d);
+        for j in 0..d {
+            for i in j..d {
+                l[(i, j)] = a[(i, j)];
+            }
+        }
+        let mut mem = MemBuffer::new(llt_factor::cholesky_in_place_scratch::<T>(
+            d,
+            Par::Seq,
+            Default::default(),
+        ));
+        llt_factor::cholesky_in_place(
+            l.as_mut(),
+            LltRegularization::default(),
+            Par::Seq,
+            MemStack::new(&mut mem),
+            Default::default(),
+        )
+        .map_err(|e| match e {
+            llt_factor::LltError::NonPositivePivot { index } => {
+                LinalgError::NotPositiveDefinite { pivot: index }
+            }
+        })?;
+        // faer leaves the strict upper triangle untouched: clear it so `l` is L.
+        for j in 1..d {
+            for i in 0..j {
+                l[(i, j)] = T::zero();
+            }
+        }
+        let limit = T::epsilon();
+        let mut worst: Option<(usize, T)> = None;
+        for i in 0..d {
+            let p = l[(i, i)];
+            if !(p.is_finite() && p > T::zero()) {
+                return Err(LinalgError::NotPositiveDefinite { pivot: i });
+            }
+            let ratio = p * p / a[(i, i)];
+            if worst.is_none_or(|(_, r)| ratio < r) {
+                worst = Some((i, ratio));
+            }
+        }
+        if let Some((pivot, ratio)) = worst
+            && !(ratio > limit)
+        {
+            return Err(LinalgError::IllConditioned {
+                pivot,
+                ratio: ratio.as_f64(),
+                limit: limit.as_f64(),
+            });
+        }
+        let log_det = log_det_from_factor(l.as_ref());
+        let mut l_inv = Mat::<T>::zeros(d, d);
+        invert_lower_triangular(l_inv.as_mut(), l.as_ref(), Par::Seq);
+        for j in 1..d {
+            for i in 0..j {
+                l_inv[(i, j)] = T::zero();
+            }
+        }
+        if let Some((row, col)) = first_non_finite(l_inv.as_ref()) {
+            return Err(LinalgError::NonFinite { row, col });
+        }
+        Ok(Self { l, l_inv, log_det })
+    }
+
+    /// The lower-triangular factor `L` (strict upper triangle zero).
+    #[inline]
+    pub fn l(&self) -> MatRef<'_, T> {
+        self.l.as_ref()
+    }
+
+    /// `L⁻¹` (lower triangular). Its transpose `L⁻ᵀ` is scikit-learn's
+    /// `precisions_cholesky_`.
+    #[inline]
+    pub fn l_inv(&self) -> MatRef<'_, T> {
+        self.l_inv.as_ref()
+    }
+
+    /// `ln det A = 2 Σ ln Lᵢᵢ`.
+    #[inline]
+    pub fn log_det(&self) -> T {
+        self.log_det
+    }
+
+    /// Dimension of the factored matrix.
+    #[inline]
+    pub fn dim(&self) -> usize {
+        self.l.nrows()
+    }
+}
+
+/// `2 Σ ln Lᵢᵢ`: the log-determinant of `L Lᵀ` from its Cholesky factor.
+pub fn log_det_from_factor<T: Scalar>(l: MatRef<'_, T>) -> T {
+    let two = T::c(2.0);
+    (0..l.nrows().min(l.ncols())).fold(T::zero(), |s, i| s + Float::ln(l[(i, i)])) * two
+}
+
+/// Position of the first non-finite entry (column-major scan), if any.
+pub fn first_non_finite<T: Scalar>(m: MatRef<'_, T>) -> Option<(usize, usize)> {
+    for j in 0..m.ncols() {
+        for i in 0..m.nrows() {
+            if !m[(i, j)].is_finite() {
+                return Some((i, j));
+            }
+        }
+    }
+    None
+}
+
+/// Whitens a block of rows: `y[i, :] = (xᵢ − c)ᵀ L⁻ᵀ`, so that `‖y[i, :]‖²` is the
+/// squared Mahalanobis distance of `xᵢ` from `c` under `Σ = L Lᵀ`.
+///
+/// One matrix product per block: the rows are centred into `centered` (`m x d`)
+/// and multiplied by `L⁻ᵀ` into `y`. Centring first keeps the result accurate when
+/// the data sit far from the origin. `centered` and `y` must have at least `m`
+/// rows and `d` columns; only their leading `m` rows are written.
+pub fn whiten_block<T: Scalar>(
+    x: MatRef<'_, T>,
+    center: &[T],
+    l_inv: MatRef<'_, T>,
+    centered: MatMut<'_, T>,
+    y: MatMut<'_, T>,
+) {
+    let (m, d) = (x.nrows(), x.ncols());
+    let mut centered = centered.subrows_mut(0, m).subcols_mut(0, d);
+    for (j, &mu) in center.iter().enumerate().take(d) {
+        let src = x.col(j);
+        let mut dst = centered.rb_mut().col_mut(j);
+        match (col_slice(x, j), dst.rb_mut().try_as_col_major_mut()) {
+            (Some(s), Some(dd)) => {
+                for (o, &v) in dd.as_slice_mut().iter_mut().zip(s) {
+                    *o = v - mu;
+                }
+            }
+            _ => {
+                for i in 0..m {
+                    dst[i] = src[i] - mu;
+                }
+            }
+        }
+    }
+    matmul(
+        y.subrows_mut(0, m).subcols_mut(0, d),
+        Accum::Replace,
+        centered.rb(),
+        l_inv.transpose(),
+        T::one(),
+        Par::Seq,
+    );
+}
+
+/// Squared Mahalanobis distances of a block of rows: `out[i] = ‖L⁻¹(xᵢ − μ)‖²`,
+/// through [`whiten_block`] (one matrix product) and [`sum_sq_cols`].
+pub fn sq_mahalanobis_block<T: Scalar>(
+    x: MatRef<'_, T>,
+    mean: &[T],
+    l_inv: MatRef<'_, T>,
+    centered: MatMut<'_, T>,
+    mut y: MatMut<'_, T>,
+    out: &mut [T],
+) {
+    let (m, d) = (x.nrows(), x.ncols());
+    whiten_block(x, mean, l_inv, centered, y.rb_mut());
+    sum_sq_cols(y.rb().subrows(0, m).subcols(0, d), out);
+}
+
+/// `out[i] = Σⱼ a[i, j]²`, accumulated column by column.
+pub fn sum_sq_cols<T: Scalar>(a: MatRef<'_, T>, out: &mut [T]) {
+    let m = a.nrows();
+    let out = &mut out[..m];
+    out.fill(T::zero());
+    for j in 0..a.ncols() {
+        match col_slice(a, j) {
+            Some(c) => {
+                for (o, &v) in out.iter_mut().zip(c) {
+                    *o += v * v;
+                }
+            }
+            None => {
+                let c = a.col(j);
+                for (i, o) in out.iter_mut().enumerate() {
+                    *o += c[i] * c[i];
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,559 @@
+//! The JSON model-file format (documented in `docs/model-format.md`).
+//!
+//! A file is read in two steps: JSON syntax into [`ModelFile`] (errors carry the
+//! line and column), then every field's shape is checked and the model is built
+//! through the ordinary validating constructors (errors name the field or the
+//! component). Values are written as `f64` with the shortest representation that
+//! reads back to the same bits, so a round trip is exact for `f32` and `f64`.
+
+use std::path::Path;
+
+use faer::Mat;
+use mixtures_core::{DataError, Dataset, Scalar};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+
+use crate::{
+    Components, CovarianceType, Covariances, Gaussian, GaussianMixtureModel, Laplace,
+    LaplaceMixtureModel, LaplaceScales, Mixture, ModelError,
+};
+
+/// The model-file format version this library writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The raw contents of a model file, before validation. Shape-polymorphic fields
+/// (`means`, `covariances`, `locations`, `scales`) are kept as JSON values so that
+/// a wrong shape is reported with the path of the offending element.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelFile {
+    /// Format version; this library reads [`FORMAT_VERSION`].
+    pub format_version: u64,
+    /// `"gaussian"` or `"laplace"`.
+    pub family: String,
+    /// Gaussian: `"full"`, `"diag"`, `"spherical"` or `"tied"`. Laplace: `"diag"`
+    /// (a scale per dimension) or `"spherical"` (a scale per component); optional
+    /// for Laplace, where it follows from the shape of `scales`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub covariance_type: Option<String>,
+    /// Mixing weights, `[K]`.
+    pub weights: Vec<f64>,
+    /// Gaussian means, `[K][D]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub means: Option<Value>,
+    /// Gaussian covariances in scikit-learn's shapes: full `[K][D][D]`, diag
+    /// `[K][D]`, spherical `[K]`, tied `[D][D]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub covariances: Option<Value>,
+    /// Laplace locations, `[K][D]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locations: Option<Value>,
+    /// Laplace scales, `[K][D]` or `[K]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scales: Option<Value>,
+    /// Names of the `D` features, in order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature_names: Option<Vec<String>>,
+    /// The floating-point type the model was fitted in (`"f32"`, `"f64"`);
+    /// informative only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dtype: Option<String>,
+}
+
+fn invalid(field: &str, reason: impl Into<String>) -> ModelError {
+    ModelError::InvalidField {
+        field: field.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn required<'a>(v: &'a Option<Value>, field: &str) -> Result<&'a Value, ModelError> {
+    v.as_ref().ok_or_else(|| invalid(field, "missing"))
+}
+
+/// An array of exactly `len` numbers (any length when `None`).
+fn numbers(v: &Value, path: &str, len: Option<usize>) -> Result<Vec<f64>, ModelError> {
+    let arr = v.as_array().ok_or_else(|| {
+        invalid(
+            path,
+            format!("expected an array of numbers, found {}", kind(v)),
+        )
+    })?;
+    if let Some(len) = len
+        && arr.len() != len
+    {
+        return Err(invalid(
+            path,
+            format!("expected {len} values, found {}", arr.len()),
+        ));
+    }
+    arr.iter()
+        .enumerate()
+        .map(|(i, x)| {
+            x.as_f64().ok_or_else(|| {
+                invalid(
+                    &format!("{path}[{i}]"),
+                    format!("expected a number, found {}", kind(x)),
+                )
+            })
+        })
+        .collect()
+}
+
+/// A `rows x cols` matrix of numbers given as nested rows (`None` = any size,
+/// but consistent).
+fn matrix<T: Scalar>(
+    v: &Value,
+    path: &str,
+    rows: Option<usize>,
+    cols: Option<usize>,
+) -> Result<Mat<T>, ModelError> {
+    let arr = v.as_array().ok_or_else(|| {
+        invalid(
+            path,
+            format!("expected an array of rows, found {}", kind(v)),
+        )
+    })?;
+    if let Some(r) = rows
+        && arr.len() != r
+    {
+        return Err(invalid(
+            path,
+            format!("expected {r} rows, found {}", arr.len()),
+        ));
+    }
+    if arr.is_empty() {
+        return Err(invalid(path, "empty"));
+    }
+    let mut cols = cols;
+    let mut data = Vec::with_capacity(arr.len());
+    for (i, row) in arr.iter().enumerate() {
+        let r = numbers(row, &format!("{path}[{i}]"), cols)?;
+        cols.get_or_insert(r.len());
+        data.push(r);
+    }
+    let c = cols.unwrap_or(0);
+    if c == 0 {
+        return Err(invalid(path, "rows are empty"));
+    }
+    Ok(Mat::from_fn(data.len(), c, |i, j| T::c(data[i][j])))
+}
+
+/// Conversion between a component family and the model-file fields. Implemented
+/// for [`Gaussian`] and [`Laplace`]; it is what makes `Mixture<T, C>` readable and
+/// writable.
+pub trait Persist<T: Scalar>: Components<T> + Sized {
+    /// Writes the family's fields (`covariance_type`, parameters) into `file`.
+    fn write_fields(&self, file: &mut ModelFile);
+    /// Reads the family's fields for `k` components.
+    ///
+    /// # Errors
+    /// A [`ModelError`] naming the field or component that is wrong.
+    fn read_fields(file: &ModelFile, k: usize) -> Result<Self, ModelError>;
+}
+
+fn rows_value<T: Scalar>(m: faer::MatRef<'_, T>) -> Value {
+    Value::Array(
+        (0..m.nrows())
+            .map(|i| {
+                (0..m.ncols())
+                    .map(|j| m[(i, j)].as_f64())
+                    .collect::<Vec<f64>>()
+                    .into()
+            })
+            .collect(),
+    )
+}
+
+fn vec_value<T: Scalar>(v: &[T]) -> Value {
+    v.iter().map(|x| x.as_f64()).collect::<Vec<f64>>().into()
+}
+
+impl<T: Scalar> Persist<T> for Gaussian<T> {
+    fn write_fields(&self, file: &mut ModelFile) {
+        file.covariance_type = Some(self.covariance_type().as_str().to_owned());
+        file.means = Some(rows_value(self.means()));
+        file.covariances = Some(match self.covariances() {
+            Covariances::Full(c) => {
+                Value::Array(c.iter().map(|m| rows_value(m.as_ref())).collect())
+            }
+            Covariances::Diag(v) => rows_value(v.as_ref()),
+            Covariances::Spherical(v) => vec_value(v),
+            Covariances::Tied(c) => rows_value(c.as_ref()),
+        });
+    }
+
+    fn read_fields(file: &ModelFile, k: usize) -> Result<Self, ModelError> {
+        let ct: CovarianceType = file
+            .covariance_type
+            .as_deref()
+            .ok_or_else(|| invalid("covariance_type", "missing"))?
+            .parse()?;
+        let means = matrix::<T>(required(&file.means, "means")?, "means", Some(k), None)?;
+        let d = means.ncols();
+        let cv = required(&file.covariances, "covariances")?;
+        let covs = match ct {
+            CovarianceType::Full => {
+                let arr = cv.as_array().ok_or_else(|| {
+                    invalid(
+                        "covariances",
+                        format!("expected [K][D][D] arrays, found {}", kind(cv)),
+                    )
+                })?;
+                if arr.len() != k {
+                    return Err(invalid(
+                        "covariances",
+                        format!("expected {k} matrices, found {}", arr.len()),
+                    ));
+                }
+                let mats = arr
+                    .iter()
+                    .enumerate()
+                    .map(|(c, m)| matrix::<T>(m, &format!("covariances[{c}]"), Some(d), Some(d)))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Covariances::Full(mats)
+            }
+            CovarianceType::Diag => {
+                Covariances::Diag(matrix::<T>(cv, "covariances", Some(k), Some(d))?)
+            }
+            CovarianceType::Spherical => Covariances::Spherical(
+                numbers(cv, "covariances", Some(k))?
+                    .into_iter()
+                    .map(T::c)
+                    .collect(),
+            ),
+            CovarianceType::Tied => {
+                Covariances::Tied(matrix::<T>(cv, "covariances", Some(d), Some(d))?)
+            }
+        };
+        Gaussian::new(means, covs)
+    }
+}
+
+impl<T: Scalar> Persist<T> for Laplace<T> {
+    fn write_fields(&self, file: &mut ModelFile) {
+        file.locations = Some(rows_value(self.locations()));
+        let (ct, scales) = match self.scales() {
+            LaplaceScales::PerDimension(b) => ("diag", rows_value(b.as_ref())),
+            LaplaceScales::Spherical(b) => ("spherical", vec_value(b)),
+        };
+        file.covariance_type = Some(ct.to_owned());
+        file.scales = Some(scales);
+    }
+
+    fn read_fields(file: &ModelFile, k: usize) -> Result<Self, ModelError> {
+        let locations = matrix::<T>(
+            required(&file.locations, "locations")?,
+            "locations",
+            Some(k),
+            None,
+        )?;
+        let d = locations.ncols();
+        let sv = required(&file.scales, "scales")?;
+        // Without a covariance_type the shape decides: [K] numbers or [K][D] rows.
+        let spherical = match file.covariance_type.as_deref() {
+            Some("diag") => false,
+            Some("spherical") => true,
+            Some(other) => {
+                return Err(ModelError::UnknownCovarianceType {
+                    family: "laplace",
+                    found: other.to_owned(),
+                    expected: "diag, spherical",
+                });
+            }
+            None => sv
+                .as_array()
+                .is_some_and(|a| a.iter().all(Value::is_number)),
+        };
+        let scales = if spherical {
+            LaplaceScales::Spherical(
+                numbers(sv, "scales", Some(k))?
+                    .into_iter()
+                    .map(T::c)
+                    .collect(),
+            )
+        } else {
+            LaplaceScales::PerDimension(matrix::<T>(sv, "scales", Some(k), Some(d))?)
+        };
+        Laplace::new(locations, scales)
+    }
+}
+
+fn json_error(e: &serde_json::Error) -> ModelError {
+    ModelError::Json {
+        line: e.line(),
+        column: e.column(),
+        message: e.to_string(),
+    }
+}
+
+fn check_header(file: &ModelFile) -> Result<usize, ModelError> {
+    if file.format_version != u64::from(FORMAT_VERSION) {
+        return Err(ModelError::UnsupportedVersion {
+            found: file.format_version,
+            supported: FORMAT_VERSION,
+        });
+    }
+    if file.weights.is_empty() {
+        return Err(ModelError::NoComponents);
+    }
+    Ok(file.weights.len())
+}
+
+impl<T: Scalar, C: Persist<T>> Mixture<T, C> {
+    /// The model-file contents of this mixture.
+    pub fn to_model_file(&self) -> ModelFile {
+        let mut file = ModelFile {
+            format_version: u64::from(FORMAT_VERSION),
+            family: self.components().family().to_owned(),
+            covariance_type: None,
+            weights: self.weights().iter().map(|w| w.as_f64()).collect(),
+            means: None,
+            covariances: None,
+            locations: None,
+            scales: None,
+            feature_names: self.feature_names().map(<[String]>::to_vec),
+            dtype: Some(T::NAME.to_owned()),
+        };
+        self.components().write_fields(&mut file);
+        file
+    }
+
+    /// Validates model-file contents and builds the mixture.
+    ///
+    /// # Errors
+    /// [`ModelError::UnsupportedVersion`], [`ModelError::FamilyMismatch`],
+    /// [`ModelError::InvalidField`], or any construction error.
+    pub fn from_model_file(file: &ModelFile) -> Result<Self, ModelError> {
+        let k = check_header(file)?;
+        let comps = C::read_fields(file, k)?;
+        if file.family != comps.family() {
+            return Err(ModelError::FamilyMismatch {
+                expected: comps.family(),
+                found: file.family.clone(),
+            });
+        }
+        let weights = file.weights.iter().map(|&w| T::c(w)).collect();
+        let m = Mixture::new(weights, comps)?;
+        match &file.feature_names {
+            Some(names) => m.with_feature_names(names.clone()),
+            None => Ok(m),
+        }
+    }
+
+    /// The model as pretty-printed JSON.
+    pub fn to_json(&self) -> String {
+        // Serializing plain numbers, strings and arrays cannot fail.
+        serde_json::to_string_pretty(&self.to_model_file()).unwrap_or_default()
+    }
+
+    /// Reads a model from JSON text.
+    ///
+    /// # Errors
+    /// [`ModelError::Json`] with line and column for malformed or truncated
+    /// text; otherwise as [`Mixture::from_model_file`].
+    pub fn from_json(text: &str) -> Result<Self, ModelError> {
+        let file: ModelFile = serde_json::from_str(text).map_err(|e| json_error(&e))?;
+        if file.family != "gaussian" && file.family != "laplace" {
+            return Err(ModelError::UnknownFamily(file.family));
+        }
+        Self::from_model_file(&file)
+    }
+
+    /// Writes the model to a JSON file.
+    ///
+    /// # Errors
+    /// [`ModelError::Io`].
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), ModelError> {
+        write_file(path.as_ref(), &self.to_json())
+    }
+
+    /// Reads a model from a JSON file.
+    ///
+    /// # Errors
+    /// [`ModelError::Io`], or as [`Mixture::from_json`].
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, ModelError> {
+        Self::from_json(&read_file(path.as_ref())?)
+    }
+}
+
+fn write_file(path: &Path, text: &str) -> Result<(), ModelError> {
+    std::fs::write(path, text).map_err(|e| ModelError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })
+}
+
+fn read_file(path: &Path) -> Result<String, ModelError> {
+    std::fs::read_to_string(path).map_err(|e| ModelError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })
+}
+
+impl<T: Scalar, C: Persist<T>> Serialize for Mixture<T, C> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_model_file().serialize(s)
+    }
+}
+
+impl<'de, T: Scalar, C: Persist<T>> Deserialize<'de> for Mixture<T, C> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let file = ModelFile::deserialize(d)?;
+        Self::from_model_file(&file).map_err(D::Error::custom)
+    }
+}
+
+/// A mixture of either family, as read from a model file whose family is not
+/// known in advance (the command line's `score`, say).
+#[derive(Debug, Clone, PartialEq)]
+pub enum AnyMixture<T: Scalar> {
+    /// Gaussian components.
+    Gaussian(GaussianMixtureModel<T>),
+    /// Laplace components.
+    Laplace(LaplaceMixtureModel<T>),
+}
+
+macro_rules! both {
+    ($self:ident, $m:ident => $e:expr) => {
+        match $self {
+            AnyMixture::Gaussian($m) => $e,
+            AnyMixture::Laplace($m) => $e,
+        }
+    };
+}
+
+impl<T: Scalar> AnyMixture<T> {
+    /// Builds the mixture the file describes, whichever its family.
+    ///
+    /// # Errors
+    /// [`ModelError::UnknownFamily`], or as [`Mixture::from_model_file`].
+    pub fn from_model_file(file: &ModelFile) -> Result<Self, ModelError> {
+        match file.family.as_str() {
+            "gaussian" => Mixture::from_model_file(file).map(Self::Gaussian),
+            "laplace" => Mixture::from_model_file(file).map(Self::Laplace),
+            other => Err(ModelError::UnknownFamily(other.to_owned())),
+        }
+    }
+
+    /// Reads a model of either family from JSON text.
+    ///
+    /// # Errors
+    /// As [`Mixture::from_json`].
+    pub fn from_json(text: &str) -> Result<Self, ModelError> {
+        let file: ModelFile = serde_json::from_str(text).map_err(|e| json_error(&e))?;
+        Self::from_model_file(&file)
+    }
+
+    /// Reads a model of either family from a JSON file.
+    ///
+    /// # Errors
+    /// As [`Mixture::load`].
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, ModelError> {
+        Self::from_json(&read_file(path.as_ref())?)
+    }
+
+    /// The model-file contents.
+    pub fn to_model_file(&self) -> ModelFile {
+        both!(self, m => m.to_model_file())
+    }
+
+    /// The model as pretty-printed JSON.
+    pub fn to_json(&self) -> String {
+        both!(self, m => m.to_json())
+    }
+
+    /// Writes the model to a JSON file.
+    ///
+    /// # Errors
+    /// [`ModelError::Io`].
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), ModelError> {
+        both!(self, m => m.save(path))
+    }
+
+    /// `"gaussian"` or `"laplace"`.
+    pub fn family(&self) -> &'static str {
+        both!(self, m => m.components().family())
+    }
+
+    /// Number of components.
+    pub fn n_components(&self) -> usize {
+        both!(self, m => m.n_components())
+    }
+
+    /// Dimension.
+    pub fn dim(&self) -> usize {
+        both!(self, m => m.dim())
+    }
+
+    /// Free parameters (see [`Mixture::n_parameters`]).
+    pub fn n_parameters(&self) -> usize {
+        both!(self, m => m.n_parameters())
+    }
+
+    /// The mixing weights.
+    pub fn weights(&self) -> &[T] {
+        both!(self, m => m.weights())
+    }
+
+    /// The feature names, if the model has them.
+    pub fn feature_names(&self) -> Option<&[String]> {
+        both!(self, m => m.feature_names())
+    }
+
+    /// See [`Mixture::log_prob`].
+    ///
+    /// # Errors
+    /// [`DataError::DimensionMismatch`].
+    pub fn log_prob(&self, data: &Dataset<T>) -> Result<Vec<T>, DataError> {
+        both!(self, m => m.log_prob(data))
+    }
+
+    /// See [`Mixture::responsibilities`].
+    ///
+    /// # Errors
+    /// [`DataError::DimensionMismatch`].
+    pub fn responsibilities(&self, data: &Dataset<T>) -> Result<Mat<T>, DataError> {
+        both!(self, m => m.responsibilities(data))
+    }
+
+    /// See [`Mixture::predict`].
+    ///
+    /// # Errors
+    /// [`DataError::DimensionMismatch`].
+    pub fn predict(&self, data: &Dataset<T>) -> Result<Vec<usize>, DataError> {
+        both!(self, m => m.predict(data))
+    }
+
+    /// See [`Mixture::score`].
+    ///
+    /// # Errors
+    /// [`DataError::DimensionMismatch`].
+    pub fn score(&self, data: &Dataset<T>) -> Result<f64, DataError> {
+        both!(self, m => m.score(data))
+    }
+}
+
+impl<T: Scalar> Serialize for AnyMixture<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_model_file().serialize(s)
+    }
+}
+
+impl<'de, T: Scalar> Deserialize<'de> for AnyMixture<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let file = ModelFile::deserialize(d)?;
+        Self::from_model_file(&file).map_err(D::Error::custom)
+    }
+}

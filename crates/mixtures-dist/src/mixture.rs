@@ -1,0 +1,361 @@
+//! Finite mixtures `p(x) = Σₖ wₖ pₖ(x)` over any component family.
+
+use faer::prelude::{Reborrow, ReborrowMut};
+use faer::{Mat, MatMut, MatRef};
+use mixtures_core::kernels::log_sum_exp_rows;
+use mixtures_core::{CHUNK_ROWS, DataError, Dataset, Scalar};
+use num_traits::Float;
+use rand::Rng;
+use rayon::prelude::*;
+
+use crate::{Components, FreeParameters, Gaussian, Laplace, LogDensity, ModelError, Sample};
+
+/// A mixture of Gaussian components.
+pub type GaussianMixtureModel<T> = Mixture<T, Gaussian<T>>;
+/// A mixture of Laplace components.
+pub type LaplaceMixtureModel<T> = Mixture<T, Laplace<T>>;
+
+/// A finite mixture: `K` non-negative weights summing to one and a component
+/// family `C` with `K` components.
+///
+/// Evaluation works on fixed blocks of [`CHUNK_ROWS`] rows in parallel (rayon),
+/// with scratch allocated once per thread; every output row depends only on its
+/// own input row, so results are bit-identical whatever the number of threads.
+///
+/// ```
+/// use mixtures_dist::{Gaussian, Mixture};
+/// use mixtures_core::Dataset;
+/// use faer::mat;
+///
+/// let comps = Gaussian::spherical(mat![[0.0_f64], [10.0]], vec![1.0, 1.0])?;
+/// let model = Mixture::new(vec![0.5, 0.5], comps)?;
+/// let x = Dataset::from_rows(&[[0.0], [10.0], [5.0]])?;
+/// let lp = model.log_prob(&x)?;
+/// assert!((lp[0] - lp[1]).abs() < 1e-12);
+/// assert_eq!(model.predict(&x)?[1], 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mixture<T: Scalar, C> {
+    weights: Vec<T>,
+    log_weights: Vec<T>,
+    components: C,
+    feature_names: Option<Vec<String>>,
+}
+
+/// Relative tolerance on `|Σ w − 1|` before the weights are renormalized.
+pub const WEIGHT_SUM_TOLERANCE: f64 = 1e-5;
+
+impl<T: Scalar, C: Components<T>> Mixture<T, C> {
+    /// Builds a mixture from weights and components.
+    ///
+    /// Weights must be finite, non-negative and sum to one within
+    /// [`WEIGHT_SUM_TOLERANCE`]; they are then renormalized to sum to one.
+    ///
+    /// # Errors
+    /// [`ModelError::WrongCount`] if the number of weights is not `K`,
+    /// [`ModelError::InvalidWeight`] naming the component, or
+    /// [`ModelError::WeightSum`].
+    pub fn new(weights: Vec<T>, components: C) -> Result<Self, ModelError> {
+        let k = components.n_components();
+        if weights.len() != k {
+            return Err(ModelError::WrongCount {
+                what: "weights",
+                expected: k,
+                found: weights.len(),
+            });
+        }
+        if let Some(c) = weights
+            .iter()
+            .position(|w| !(w.is_finite() && *w >= T::zero()))
+        {
+            return Err(ModelError::InvalidWeight {
+                component: c,
+                value: weights[c].as_f64(),
+            });
+        }
+        let sum: f64 = weights.iter().map(|w| w.as_f64()).sum();
+        if !((sum - 1.0).abs() <= WEIGHT_SUM_TOLERANCE) {
+            return Err(ModelError::WeightSum {
+                sum,
+                tolerance: WEIGHT_SUM_TOLERANCE,
+            });
+        }
+        let weights: Vec<T> = if sum == 1.0 {
+            weights
+        } else {
+            weights.iter().map(|&w| T::c(w.as_f64() / sum)).collect()
+        };
+        let log_weights = weights.iter().map(|&w| Float::ln(w)).collect();
+        Ok(Self {
+            weights,
+            log_weights,
+            components,
+            feature_names: None,
+        })
+    }
+
+    /// Attaches feature names (one per dimension), kept in model files.
+    ///
+    /// # Errors
+    /// [`ModelError::FeatureNames`] if the count is not `D`.
+    pub fn with_feature_names(mut self, names: Vec<String>) -> Result<Self, ModelError> {
+        if names.len() != self.dim() {
+            return Err(ModelError::FeatureNames {
+                expected: self.dim(),
+                found: names.len(),
+            });
+        }
+        self.feature_names = Some(names);
+        Ok(self)
+    }
+
+    /// The feature names, if any.
+    pub fn feature_names(&self) -> Option<&[String]> {
+        self.feature_names.as_deref()
+    }
+
+    /// The mixing weights (sum to one).
+    pub fn weights(&self) -> &[T] {
+        &self.weights
+    }
+
+    /// The component family.
+    pub fn components(&self) -> &C {
+        &self.components
+    }
+
+    /// Number of components `K`.
+    pub fn n_components(&self) -> usize {
+        self.components.n_components()
+    }
+
+    /// Dimension `D`.
+    pub fn dim(&self) -> usize {
+        self.components.dim()
+    }
+
+    /// Splits into weights and components.
+    pub fn into_parts(self) -> (Vec<T>, C) {
+        (self.weights, self.components)
+    }
+}
+
+impl<T: Scalar, C: FreeParameters + Components<T>> Mixture<T, C> {
+    /// Number of free parameters: the components' plus `K − 1` weights
+    /// (scikit-learn's `_n_parameters`), for AIC and BIC.
+    pub fn n_parameters(&self) -> usize {
+        self.components.n_free_parameters() + self.n_components() - 1
+    }
+}
+
+impl<T: Scalar, C: LogDensity<T>> Mixture<T, C> {
+    /// Writes `ln wₖ + ln pₖ(xᵢ)` for a block of rows into `out` (`m x K`).
+    ///
+    /// This is the kernel every evaluation (and the EM E-step) is built on.
+    pub fn weighted_log_prob_block(
+        &self,
+        x: MatRef<'_, T>,
+        mut out: MatMut<'_, T>,
+        scratch: &mut C::Scratch,
+    ) {
+        self.components.log_density_block(x, out.rb_mut(), scratch);
+        for (k, &lw) in self.log_weights.iter().enumerate() {
+            for o in out.rb_mut().col_mut(k).iter_mut() {
+                *o += lw;
+            }
+        }
+    }
+
+    /// Runs `f(block of x, block of out)` over fixed row blocks in parallel, with
+    /// one `m x K` weighted log-probability buffer and family scratch per thread.
+    fn par_blocks<O: Send>(
+        &self,
+        x: MatRef<'_, T>,
+        out: &mut [O],
+        f: impl Fn(MatMut<'_, T>, &mut [T], &mut [O]) + Sync,
+    ) {
+        let k = self.n_components();
+        out.par_chunks_mut(CHUNK_ROWS)
+            .zip(x.par_row_chunks(CHUNK_ROWS))
+            .for_each_init(
+                || {
+                    (
+                        Mat::<T>::zeros(CHUNK_ROWS, k),
+                        self.components.scratch(CHUNK_ROWS),
+                        vec![T::zero(); CHUNK_ROWS],
+                    )
+                },
+                |(wlp, scratch, tmp), (o, xb)| {
+                    let m = xb.nrows();
+                    let mut w = wlp.as_mut().subrows_mut(0, m);
+                    self.weighted_log_prob_block(xb, w.rb_mut(), scratch);
+                    f(w, &mut tmp[..m], o);
+                },
+            );
+    }
+
+    /// `ln p(xᵢ)` for every row: scikit-learn's `score_samples`.
+    ///
+    /// Computed in log space with a max-shifted log-sum-exp, so a point far from
+    /// every component gets a finite, very negative value (`−∞` only if its
+    /// squared distance overflows the floating-point type).
+    ///
+    /// # Errors
+    /// [`DataError::DimensionMismatch`] if the data has another dimension.
+    pub fn log_prob(&self, data: &Dataset<T>) -> Result<Vec<T>, DataError> {
+        data.check_dim(self.dim())?;
+        let mut out = vec![T::zero(); data.n_samples()];
+        self.par_blocks(data.view(), &mut out, |w, mx, o| {
+            log_sum_exp_rows(w.rb(), o, mx);
+        });
+        Ok(out)
+    }
+
+    /// The `n x K` matrix of `ln wₖ + ln pₖ(xᵢ)` (scikit-learn's
+    /// `_estimate_weighted_log_prob`).
+    ///
+    /// # Errors
+    /// [`DataError::DimensionMismatch`].
+    pub fn weighted_log_prob(&self, data: &Dataset<T>) -> Result<Mat<T>, DataError> {
+        data.check_dim(self.dim())?;
+        let k = self.n_components();
+        let mut out = Mat::<T>::zeros(data.n_samples(), k);
+        out.as_mut()
+            .par_row_chunks_mut(CHUNK_ROWS)
+            .zip(data.view().par_row_chunks(CHUNK_ROWS))
+            .for_each_init(
+                || self.components.scratch(CHUNK_ROWS),
+                |scratch, (o, xb)| self.weighted_log_prob_block(xb, o, scratch),
+            );
+        Ok(out)
+    }
+
+    /// `ln p(xᵢ)` and the `n x K` responsibilities `P(k | xᵢ)` in one pass.
+    ///
+    /// # Errors
+    /// [`DataError::DimensionMismatch`].
+    pub fn log_prob_and_responsibilities(
+        &self,
+        data: &Dataset<T>,
+    ) -> Result<(Vec<T>, Mat<T>), DataError> {
+        data.check_dim(self.dim())?;
+        let (n, k) = (data.n_samples(), self.n_components());
+        let mut resp = Mat::<T>::zeros(n, k);
+        let mut lp = vec![T::zero(); n];
+        resp.as_mut()
+            .par_row_chunks_mut(CHUNK_ROWS)
+            .zip(data.view().par_row_chunks(CHUNK_ROWS))
+            .zip(lp.par_chunks_mut(CHUNK_ROWS))
+            .for_each_init(
+                || {
+                    (
+                        self.components.scratch(CHUNK_ROWS),
+                        vec![T::zero(); CHUNK_ROWS],
+                    )
+                },
+                |(scratch, mx), ((mut r, xb), lse)| {
+                    self.weighted_log_prob_block(xb, r.rb_mut(), scratch);
+                    log_sum_exp_rows(r.rb(), lse, mx);
+                    normalize_rows(r, lse, &self.weights);
+                },
+            );
+        Ok((lp, resp))
+    }
+
+    /// The `n x K` responsibilities `P(k | xᵢ)` (scikit-learn's `predict_proba`).
+    /// Each row sums to one.
+    ///
+    /// # Errors
+    /// [`DataError::DimensionMismatch`].
+    pub fn responsibilities(&self, data: &Dataset<T>) -> Result<Mat<T>, DataError> {
+        self.log_prob_and_responsibilities(data).map(|(_, r)| r)
+    }
+
+    /// The most probable component of every row (ties go to the lower index).
+    ///
+    /// # Errors
+    /// [`DataError::DimensionMismatch`].
+    pub fn predict(&self, data: &Dataset<T>) -> Result<Vec<usize>, DataError> {
+        data.check_dim(self.dim())?;
+        let mut out = vec![0usize; data.n_samples()];
+        self.par_blocks(data.view(), &mut out, |w, best, o| {
+            best.fill(T::neg_infinity());
+            o.fill(0);
+            for k in 0..w.ncols() {
+                for (i, &v) in w.rb().col(k).iter().enumerate() {
+                    if v > best[i] {
+                        best[i] = v;
+                        o[i] = k;
+                    }
+                }
+            }
+        });
+        Ok(out)
+    }
+
+    /// Mean log-density of the data (scikit-learn's `score`), weighted by the
+    /// sample weights when the data set has them. Accumulated in `f64` in row
+    /// order.
+    ///
+    /// # Errors
+    /// [`DataError::DimensionMismatch`].
+    pub fn score(&self, data: &Dataset<T>) -> Result<f64, DataError> {
+        let lp = self.log_prob(data)?;
+        Ok(match data.weights() {
+            Some(w) => {
+                let s: f64 = lp.iter().zip(w).map(|(l, w)| l.as_f64() * w.as_f64()).sum();
+                s / data.total_weight()
+            }
+            None => lp.iter().map(|l| l.as_f64()).sum::<f64>() / lp.len() as f64,
+        })
+    }
+}
+
+/// Turns a block of weighted log-probabilities into responsibilities in place:
+/// `r[i, k] = exp(r[i, k] − lse[i])`. A row whose log-probabilities are all
+/// `−∞` (its distance overflowed) gets the mixing weights, never NaN.
+fn normalize_rows<T: Scalar>(mut r: MatMut<'_, T>, lse: &[T], weights: &[T]) {
+    for (k, &wk) in weights.iter().enumerate() {
+        for (o, &l) in r.rb_mut().col_mut(k).iter_mut().zip(lse) {
+            *o = if l == T::neg_infinity() {
+                wk
+            } else {
+                Float::exp(*o - l)
+            };
+        }
+    }
+}
+
+impl<T: Scalar, C: Sample<T>> Mixture<T, C> {
+    /// Draws `n` samples: returns the `n x D` samples and the component each came
+    /// from. Deterministic for a given generator state.
+    pub fn sample<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> (Mat<T>, Vec<usize>) {
+        let d = self.dim();
+        let cum: Vec<f64> = self
+            .weights
+            .iter()
+            .scan(0.0, |s, w| {
+                *s += w.as_f64();
+                Some(*s)
+            })
+            .collect();
+        let total = cum.last().copied().unwrap_or(1.0);
+        let last = self.n_components() - 1;
+        let mut x = Mat::<T>::zeros(n, d);
+        let mut labels = Vec::with_capacity(n);
+        let mut row = vec![T::zero(); d];
+        for i in 0..n {
+            let u: f64 = rng.random::<f64>() * total;
+            // First component whose cumulative weight exceeds u; zero-weight
+            // components are never chosen.
+            let k = cum.partition_point(|&c| c <= u).min(last);
+            self.components.sample_component(k, rng, &mut row);
+            for (j, &v) in row.iter().enumerate() {
+                x[(i, j)] = v;
+            }
+            labels.push(k);
+        }
+        (x, labels)
+    }
+}
