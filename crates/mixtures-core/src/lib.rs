@@ -23,6 +23,7 @@
 mod dataset;
 mod error;
 pub mod kernels;
+pub mod par;
 mod scalar;
 #[cfg(feature = "serde")]
 pub mod serde_mat;

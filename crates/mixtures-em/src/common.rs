@@ -1,0 +1,96 @@
+//! Checks and data summaries shared by the families.
+
+use faer::Mat;
+use mixtures_core::{Dataset, Scalar};
+
+use crate::FitError;
+use crate::pass::{Source, gaussian_pass};
+
+/// Refuses `k = 0` and data with fewer distinct rows (of positive weight) than
+/// `k`. Stops looking once `k` distinct rows are found.
+pub(crate) fn check_data<T: Scalar>(data: &Dataset<T>, k: usize) -> Result<(), FitError> {
+    if k == 0 {
+        return Err(FitError::InvalidParameter {
+            name: "n_components",
+            value: "0".into(),
+            reason: "must be at least 1",
+        });
+    }
+    let x = data.view();
+    let (n, d) = (x.nrows(), x.ncols());
+    let mut distinct: Vec<usize> = Vec::with_capacity(k);
+    for i in 0..n {
+        if data.weights().is_some_and(|w| w[i] == T::zero()) {
+            continue;
+        }
+        let same = |r: &usize| (0..d).all(|j| x[(*r, j)] == x[(i, j)]);
+        if !distinct.iter().any(same) {
+            distinct.push(i);
+            if distinct.len() >= k {
+                return Ok(());
+            }
+        }
+    }
+    Err(FitError::TooFewDistinctPoints {
+        distinct: distinct.len(),
+        k,
+    })
+}
+
+/// Weighted per-feature mean and variance (denominator `W − 1` when the total
+/// weight `W` exceeds 1, as R's `var`), and the full covariance on request.
+pub(crate) struct Summary<T: Scalar> {
+    pub mean: Vec<T>,
+    pub var: Vec<T>,
+    pub cov: Option<Mat<T>>,
+}
+
+pub(crate) fn summarize<T: Scalar>(data: &Dataset<T>, full: bool) -> Summary<T> {
+    let x = data.view();
+    let (n, d) = (x.nrows(), x.ncols());
+    let total = data.total_weight();
+    let mean: Vec<T> = (0..d)
+        .map(|j| {
+            let col = data.column(j);
+            let s: f64 = match data.weights() {
+                Some(w) => col
+                    .iter()
+                    .zip(w)
+                    .map(|(v, w)| v.as_f64() * w.as_f64())
+                    .sum(),
+                None => col.iter().map(|v| v.as_f64()).sum(),
+            };
+            T::c(s / total)
+        })
+        .collect();
+    let den = if total > 1.0 { total - 1.0 } else { total };
+    let ones = Mat::<T>::from_fn(n, 1, |_, _| T::one());
+    let shifts = Mat::from_fn(1, d, |_, j| mean[j]);
+    let st = gaussian_pass(
+        x,
+        data.weights(),
+        Source::Resp(ones.as_ref()),
+        &shifts,
+        full,
+    );
+    let nk = st.nk[0];
+    let var = (0..d)
+        .map(|j| {
+            let q = if full {
+                st.full[0][(j, j)]
+            } else {
+                st.diag[(0, j)]
+            };
+            let s = st.s[(0, j)];
+            T::c(((q - s * s / nk).as_f64() / den).max(0.0))
+        })
+        .collect();
+    let cov = full.then(|| {
+        Mat::from_fn(d, d, |i, j| {
+            let (a, b) = if i >= j { (i, j) } else { (j, i) };
+            let v = st.full[0][(a, b)] - st.s[(0, a)] * st.s[(0, b)] / nk;
+            T::c(v.as_f64() / den)
+        })
+    });
+    Summary { mean, var, cov }
+}

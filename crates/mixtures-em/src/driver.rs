@@ -1,0 +1,245 @@
+//! The iteration loop, restarts and the report, shared by every family.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rayon::prelude::*;
+
+use crate::report::{
+    Control, DegeneracyEvent, FitReport, Fitted, Iteration, Observer, RestartSummary, Termination,
+};
+use crate::{FitError, Init};
+
+/// Parameters every family shares.
+#[derive(Clone)]
+pub(crate) struct Common {
+    pub init: Init,
+    pub n_init: usize,
+    pub max_iter: usize,
+    pub tol: f64,
+    pub seed: u64,
+    pub policy: crate::DegeneracyPolicy,
+    pub observer: Option<Arc<dyn Observer>>,
+}
+
+impl Default for Common {
+    fn default() -> Self {
+        Self {
+            init: Init::default(),
+            n_init: 1,
+            max_iter: 100,
+            tol: 1e-3,
+            seed: 0,
+            policy: crate::DegeneracyPolicy::default(),
+            observer: None,
+        }
+    }
+}
+
+impl core::fmt::Debug for Common {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Common")
+            .field("init", &self.init)
+            .field("n_init", &self.n_init)
+            .field("max_iter", &self.max_iter)
+            .field("tol", &self.tol)
+            .field("seed", &self.seed)
+            .field("policy", &self.policy)
+            .field("observer", &self.observer.is_some())
+            .finish()
+    }
+}
+
+impl Common {
+    pub fn check(&self) -> Result<(), FitError> {
+        if !(self.tol >= 0.0 && self.tol.is_finite()) {
+            return Err(FitError::InvalidParameter {
+                name: "tol",
+                value: self.tol.to_string(),
+                reason: "must be finite and >= 0 (0 runs exactly max_iter iterations)",
+            });
+        }
+        if self.n_init == 0 {
+            return Err(FitError::InvalidParameter {
+                name: "n_init",
+                value: "0".into(),
+                reason: "must be at least 1",
+            });
+        }
+        if self.max_iter == 0 {
+            return Err(FitError::InvalidParameter {
+                name: "max_iter",
+                value: "0".into(),
+                reason: "must be at least 1",
+            });
+        }
+        Ok(())
+    }
+}
+
+/// SplitMix64: decorrelates the per-restart seeds derived from one user seed.
+pub(crate) fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// One family's EM: starting point, one iteration, final score.
+pub(crate) trait Engine: Sync {
+    type Model: Clone + Send + Sync;
+    /// The starting model of a restart.
+    fn init(
+        &self,
+        rng: &mut StdRng,
+        log: &mut Vec<DegeneracyEvent>,
+        restart: usize,
+    ) -> Result<Self::Model, FitError>;
+    /// E-step under `model` (returning its mean log-likelihood) then M-step.
+    fn step(
+        &self,
+        model: &Self::Model,
+        rng: &mut StdRng,
+        log: &mut Vec<DegeneracyEvent>,
+        restart: usize,
+        iteration: usize,
+    ) -> Result<(f64, Self::Model), FitError>;
+    /// Mean log-likelihood of a model on the training data.
+    fn score(&self, model: &Self::Model) -> f64;
+    /// Free parameters of a model.
+    fn n_parameters(&self, model: &Self::Model) -> usize;
+    /// Name of the structure fitted.
+    fn structure(&self) -> String;
+    /// Total weight of the training data.
+    fn total_weight(&self) -> f64;
+}
+
+struct RestartResult<M> {
+    model: M,
+    trace: Vec<f64>,
+    termination: Termination,
+    ll: f64,
+    events: Vec<DegeneracyEvent>,
+}
+
+fn run_one<E: Engine>(
+    engine: &E,
+    common: &Common,
+    restart: usize,
+    start: Option<&E::Model>,
+    stop: &AtomicBool,
+) -> Result<RestartResult<E::Model>, FitError> {
+    let mut rng = StdRng::seed_from_u64(mix(common.seed ^ mix(restart as u64)));
+    let mut events = Vec::new();
+    let mut model = match start {
+        Some(m) => m.clone(),
+        None => engine.init(&mut rng, &mut events, restart)?,
+    };
+    let mut trace = Vec::new();
+    let mut termination = Termination::MaxIterations;
+    let mut prev = f64::NEG_INFINITY;
+    for it in 1..=common.max_iter {
+        if stop.load(Ordering::Relaxed) {
+            termination = Termination::Stopped;
+            break;
+        }
+        let (ll, next) = engine.step(&model, &mut rng, &mut events, restart, it)?;
+        model = next;
+        trace.push(ll);
+        let change = ll - prev;
+        prev = ll;
+        if let Some(obs) = &common.observer {
+            let event = Iteration {
+                restart,
+                iteration: it,
+                lower_bound: ll,
+                change,
+            };
+            if obs.observe(&event) == Control::Stop {
+                stop.store(true, Ordering::Relaxed);
+                termination = Termination::Stopped;
+                break;
+            }
+        }
+        if change.abs() < common.tol {
+            termination = Termination::Converged;
+            break;
+        }
+    }
+    let ll = engine.score(&model);
+    Ok(RestartResult {
+        model,
+        trace,
+        termination,
+        ll,
+        events,
+    })
+}
+
+/// Runs `n_init` restarts in parallel (or one from `start`) and keeps the one
+/// with the highest final mean log-likelihood (ties: the lowest index). Each
+/// restart's random stream depends only on the seed and its index.
+pub(crate) fn run<E: Engine>(
+    engine: &E,
+    common: &Common,
+    start: Option<&E::Model>,
+) -> Result<Fitted<E::Model>, FitError> {
+    let stop = AtomicBool::new(false);
+    let n = if start.is_some() { 1 } else { common.n_init };
+    let results: Vec<Result<RestartResult<E::Model>, FitError>> = (0..n)
+        .into_par_iter()
+        .map(|r| run_one(engine, common, r, start, &stop))
+        .collect();
+    let mut best: Option<(usize, RestartResult<E::Model>)> = None;
+    let mut summaries = Vec::with_capacity(n);
+    let mut first_err = None;
+    for (i, res) in results.into_iter().enumerate() {
+        match res {
+            Ok(r) => {
+                summaries.push(RestartSummary {
+                    log_likelihood: r.ll,
+                    n_iter: r.trace.len(),
+                    converged: r.termination == Termination::Converged,
+                });
+                if best
+                    .as_ref()
+                    .is_none_or(|(_, b)| r.ll > b.ll || b.ll.is_nan())
+                {
+                    best = Some((i, r));
+                }
+            }
+            Err(e) => {
+                summaries.push(RestartSummary {
+                    log_likelihood: f64::NEG_INFINITY,
+                    n_iter: 0,
+                    converged: false,
+                });
+                first_err.get_or_insert(e);
+            }
+        }
+    }
+    let Some((best_restart, r)) = best else {
+        return Err(first_err.unwrap_or(FitError::Degenerate {
+            reason: "no restart produced a model".into(),
+        }));
+    };
+    let report = FitReport {
+        converged: r.termination == Termination::Converged,
+        n_iter: r.trace.len(),
+        termination: r.termination,
+        lower_bound_trace: r.trace,
+        log_likelihood: r.ll,
+        best_restart,
+        restarts: summaries,
+        degeneracies: r.events,
+        n_parameters: engine.n_parameters(&r.model),
+        structure: engine.structure(),
+        total_weight: engine.total_weight(),
+    };
+    Ok(Fitted {
+        model: r.model,
+        report,
+    })
+}

@@ -1,0 +1,55 @@
+//! Errors of fitting.
+
+use mixtures_core::DataError;
+use mixtures_dist::ModelError;
+use thiserror::Error;
+
+/// Why a fit could not start or could not produce any model. Non-convergence is
+/// not an error: it is reported in [`crate::FitReport`].
+#[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
+pub enum FitError {
+    /// The data were rejected.
+    #[error(transparent)]
+    Data(#[from] DataError),
+    /// A model (warm start, or one built during the fit) was rejected.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    /// A fit parameter out of its range.
+    #[error("invalid parameter {name} = {value}: {reason}")]
+    InvalidParameter {
+        /// The parameter.
+        name: &'static str,
+        /// Its value, printed.
+        value: String,
+        /// The rule it breaks.
+        reason: &'static str,
+    },
+    /// Fewer distinct points (with positive weight) than components.
+    #[error(
+        "only {distinct} distinct points (with positive weight) for {k} components; use at most {distinct} components"
+    )]
+    TooFewDistinctPoints {
+        /// Distinct points found (counting stops at `k`).
+        distinct: usize,
+        /// Components asked for.
+        k: usize,
+    },
+    /// A warm-start model of another dimension than the data.
+    #[error("warm-start model has {model} dimensions but the data has {data} columns")]
+    WarmStartDimension {
+        /// The model's dimension.
+        model: usize,
+        /// The data's columns.
+        data: usize,
+    },
+    /// Nothing could be fitted: every component degenerated, or a shared
+    /// covariance became singular even after regularization.
+    #[error(
+        "no model could be fitted: {reason}. Try a larger reg_covar, fewer components, or scaling the data"
+    )]
+    Degenerate {
+        /// What happened.
+        reason: String,
+    },
+}

@@ -1,0 +1,585 @@
+//! Gaussian mixtures by EM.
+
+use std::sync::Arc;
+
+use faer::Mat;
+use mixtures_core::{Dataset, Scalar};
+use mixtures_dist::{Covariances, Gaussian, GaussianMixtureModel, Mixture, ModelError};
+use rand::Rng;
+use rand::rngs::StdRng;
+
+use crate::FitError;
+use crate::builder::common_builder;
+use crate::common::{Summary, check_data, summarize};
+use crate::constraint::{Covariance, CovarianceConstraint, MStepStats, PriorTerms, Scatter};
+use crate::driver::{Common, Engine, run};
+use crate::init::initial_responsibilities;
+use crate::pass::{Source, Stats, gaussian_pass};
+use crate::regularize::{ConjugatePrior, RegContext, Regularizer, Ridge};
+use crate::report::{
+    DegeneracyAction, DegeneracyEvent, DegeneracyPolicy, DegeneracyReason, Fitted, MAX_RESEEDS,
+};
+
+/// Entry point for fitting Gaussian mixtures:
+/// `GaussianMixture::params(k).covariance(Covariance::Full).fit(&data)`.
+#[derive(Debug, Clone, Copy)]
+pub struct GaussianMixture;
+
+impl GaussianMixture {
+    /// Parameters for `k` components with scikit-learn's defaults: full
+    /// covariance, `reg_covar = 1e-6`, k-means initialization, one restart,
+    /// `tol = 1e-3`, `max_iter = 100`.
+    pub fn params<T: Scalar>(k: usize) -> GaussianParams<T> {
+        GaussianParams {
+            k,
+            constraint: Arc::new(Covariance::Full),
+            reg_covar: 1e-6,
+            regularizers: Vec::new(),
+            common: Common::default(),
+        }
+    }
+}
+
+/// Parameters of a Gaussian mixture fit; checked when fitting, before any work.
+#[derive(Clone)]
+pub struct GaussianParams<T: Scalar> {
+    k: usize,
+    constraint: Arc<dyn CovarianceConstraint<T>>,
+    reg_covar: f64,
+    regularizers: Vec<Arc<dyn Regularizer<T>>>,
+    common: Common,
+}
+
+impl<T: Scalar> core::fmt::Debug for GaussianParams<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("GaussianParams")
+            .field("k", &self.k)
+            .field("constraint", &self.constraint.name())
+            .field("reg_covar", &self.reg_covar)
+            .field("regularizers", &self.regularizers)
+            .field("common", &self.common)
+            .finish()
+    }
+}
+
+/// Effective number of points below which a component counts as collapsed,
+/// relative to the total weight.
+const COLLAPSE_REL: f64 = 1e-8;
+
+impl<T: Scalar> GaussianParams<T> {
+    common_builder!();
+
+    /// Number of components.
+    #[must_use]
+    pub fn n_components(mut self, k: usize) -> Self {
+        self.k = k;
+        self
+    }
+
+    /// A built-in covariance structure (default [`Covariance::Full`]).
+    #[must_use]
+    pub fn covariance(mut self, c: Covariance) -> Self {
+        self.constraint = Arc::new(c);
+        self
+    }
+
+    /// A covariance constraint of your own.
+    #[must_use]
+    pub fn constraint(mut self, c: impl CovarianceConstraint<T> + 'static) -> Self {
+        self.constraint = Arc::new(c);
+        self
+    }
+
+    /// Added to every variance after each M-step (default 1e-6, as
+    /// scikit-learn; 0 turns it off).
+    #[must_use]
+    pub fn reg_covar(mut self, r: f64) -> Self {
+        self.reg_covar = r;
+        self
+    }
+
+    /// Adds a regularizer, applied after the ridge in the order added.
+    #[must_use]
+    pub fn regularizer(mut self, r: impl Regularizer<T> + 'static) -> Self {
+        self.regularizers.push(Arc::new(r));
+        self
+    }
+
+    /// Maximum a posteriori estimation under a conjugate prior (mclust's
+    /// defaults with `ConjugatePrior::default()`).
+    #[must_use]
+    pub fn prior(self, p: ConjugatePrior) -> Self {
+        self.regularizer(p)
+    }
+
+    fn check(&self, d: usize) -> Result<(), FitError> {
+        self.common.check()?;
+        if !(self.reg_covar >= 0.0 && self.reg_covar.is_finite()) {
+            return Err(FitError::InvalidParameter {
+                name: "reg_covar",
+                value: self.reg_covar.to_string(),
+                reason: "must be finite and >= 0",
+            });
+        }
+        for r in &self.regularizers {
+            if let Some(p) = r.prior() {
+                p.check(d)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Fits a mixture of `k` components to the data.
+    ///
+    /// # Errors
+    /// [`FitError::InvalidParameter`], [`FitError::TooFewDistinctPoints`] before
+    /// any work; [`FitError::Degenerate`] if nothing can be fitted.
+    pub fn fit(&self, data: &Dataset<T>) -> Result<Fitted<GaussianMixtureModel<T>>, FitError> {
+        self.check(data.n_features())?;
+        check_data(data, self.k)?;
+        let engine = GaussianEngine::new(self, data, self.k);
+        run(&engine, &self.common, None)
+    }
+
+    /// Fits starting from `model` (warm start, or continuing an earlier fit): no
+    /// initialization and a single restart; the number of components is the
+    /// model's.
+    ///
+    /// # Errors
+    /// [`FitError::WarmStartDimension`], or as [`GaussianParams::fit`].
+    pub fn fit_from(
+        &self,
+        model: &GaussianMixtureModel<T>,
+        data: &Dataset<T>,
+    ) -> Result<Fitted<GaussianMixtureModel<T>>, FitError> {
+        if model.dim() != data.n_features() {
+            return Err(FitError::WarmStartDimension {
+                model: model.dim(),
+                data: data.n_features(),
+            });
+        }
+        self.check(data.n_features())?;
+        check_data(data, model.n_components())?;
+        let engine = GaussianEngine::new(self, data, model.n_components());
+        run(&engine, &self.common, Some(model))
+    }
+}
+
+struct ResolvedPrior<T: Scalar> {
+    kappa: T,
+    mean: Vec<T>,
+    terms: PriorTerms<T>,
+}
+
+struct GaussianEngine<'a, T: Scalar> {
+    p: &'a GaussianParams<T>,
+    data: &'a Dataset<T>,
+    k: usize,
+    full: bool,
+    summary: Summary<T>,
+    ctx: RegContext<T>,
+    prior: Option<ResolvedPrior<T>>,
+    ridge: Ridge,
+}
+
+impl<'a, T: Scalar> GaussianEngine<'a, T> {
+    fn new(p: &'a GaussianParams<T>, data: &'a Dataset<T>, k: usize) -> Self {
+        let full = p.constraint.needs_full_scatter();
+        let d = data.n_features();
+        let prior_spec = p.regularizers.iter().find_map(|r| r.prior().cloned());
+        let summary = summarize(data, full && prior_spec.is_some());
+        let fac = (1.0 / k as f64).powf(2.0 / d as f64);
+        let prior = prior_spec.map(|ps| {
+            let mean = match &ps.mean {
+                Some(m) => m.iter().map(|&v| T::c(v)).collect(),
+                None => summary.mean.clone(),
+            };
+            let mean_var = summary.var.iter().map(|v| v.as_f64()).sum::<f64>() / d as f64;
+            let scale = match (&summary.cov, data.n_samples() > d) {
+                (Some(c), true) => Mat::from_fn(d, d, |i, j| {
+                    T::c(c[(i, j)].as_f64() * fac * ps.scale_factor)
+                }),
+                _ => Mat::from_fn(d, d, |i, j| {
+                    if i == j {
+                        T::c(summary.var[i].as_f64() * fac * ps.scale_factor)
+                    } else {
+                        T::zero()
+                    }
+                }),
+            };
+            ResolvedPrior {
+                kappa: T::c(ps.shrinkage),
+                mean,
+                terms: PriorTerms {
+                    dof: T::c(ps.dof.unwrap_or(d as f64 + 2.0)),
+                    scale,
+                    scale_scalar: T::c(mean_var * fac * ps.scale_factor),
+                },
+            }
+        });
+        let ctx = RegContext {
+            data_variance: summary.var.clone(),
+            n_components: k,
+        };
+        Self {
+            p,
+            data,
+            k,
+            full,
+            summary,
+            ctx,
+            prior,
+            ridge: Ridge(p.reg_covar),
+        }
+    }
+
+    /// Broad covariance for a re-seeded component: the data's variances shrunk
+    /// by `K^(2/D)` (mclust's prior scale) plus the ridge.
+    fn fallback_variance(&self, j: usize) -> T {
+        let d = self.data.n_features() as f64;
+        let fac = (1.0 / self.k as f64).powf(2.0 / d);
+        let v = self.summary.var[j].as_f64() * fac + self.p.reg_covar;
+        T::c(if v > 0.0 { v } else { 1.0 })
+    }
+
+    fn row(&self, i: usize) -> Vec<T> {
+        let x = self.data.view();
+        (0..x.ncols()).map(|j| x[(i, j)]).collect()
+    }
+
+    fn random_row(&self, rng: &mut StdRng) -> usize {
+        let n = self.data.n_samples();
+        loop {
+            let i = rng.random_range(0..n);
+            if self.data.weights().is_none_or(|w| w[i] > T::zero()) {
+                return i;
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn m_step(
+        &self,
+        st: &Stats<T>,
+        shifts: &Mat<T>,
+        rng: &mut StdRng,
+        log: &mut Vec<DegeneracyEvent>,
+        restart: usize,
+        iteration: usize,
+    ) -> Result<GaussianMixtureModel<T>, FitError> {
+        let (k, d) = (st.nk.len(), shifts.ncols());
+        let guard = T::c(10.0) * T::epsilon();
+        let nk: Vec<T> = st.nk.iter().map(|&v| v + guard).collect();
+        let ml_means = Mat::from_fn(k, d, |c, j| shifts[(c, j)] + st.s[(c, j)] / nk[c]);
+        let mut scatter = if self.full {
+            Scatter::Full(
+                (0..k)
+                    .map(|c| {
+                        Mat::from_fn(d, d, |i, j| {
+                            let (a, b) = if i >= j { (i, j) } else { (j, i) };
+                            st.full[c][(a, b)] - st.s[(c, a)] * st.s[(c, b)] / nk[c]
+                        })
+                    })
+                    .collect(),
+            )
+        } else {
+            Scatter::Diagonal(Mat::from_fn(k, d, |c, j| {
+                let v = st.diag[(c, j)] - st.s[(c, j)] * st.s[(c, j)] / nk[c];
+                if v > T::zero() { v } else { T::zero() }
+            }))
+        };
+        let means = match &self.prior {
+            None => ml_means,
+            Some(p) => {
+                // Fraley & Raftery (2007): means shrink towards the prior mean and
+                // the scatter gains κ nₖ/(κ + nₖ) (x̄ₖ − μₚ)(x̄ₖ − μₚ)ᵀ.
+                for c in 0..k {
+                    let f = p.kappa * nk[c] / (p.kappa + nk[c]);
+                    let dev: Vec<T> = (0..d).map(|j| ml_means[(c, j)] - p.mean[j]).collect();
+                    match &mut scatter {
+                        Scatter::Full(w) => {
+                            for i in 0..d {
+                                for j in 0..d {
+                                    w[c][(i, j)] += f * dev[i] * dev[j];
+                                }
+                            }
+                        }
+                        Scatter::Diagonal(w) => {
+                            for j in 0..d {
+                                w[(c, j)] += f * dev[j] * dev[j];
+                            }
+                        }
+                    }
+                }
+                Mat::from_fn(k, d, |c, j| {
+                    (nk[c] * ml_means[(c, j)] + p.kappa * p.mean[j]) / (nk[c] + p.kappa)
+                })
+            }
+        };
+        let stats = MStepStats {
+            nk: nk.clone(),
+            means,
+            scatter,
+            prior: self.prior.as_ref().map(|p| p.terms.clone()),
+        };
+        let mut cov = self.p.constraint.estimate(&stats)?;
+        Regularizer::<T>::regularize(&self.ridge, &mut cov, &self.ctx);
+        for r in &self.p.regularizers {
+            r.regularize(&mut cov, &self.ctx);
+        }
+        let total: T = nk.iter().copied().sum();
+        let weights: Vec<T> = nk.iter().map(|&v| v / total).collect();
+        let collapsed: Vec<usize> = (0..k)
+            .filter(|&c| st.nk[c].as_f64() < COLLAPSE_REL * self.data.total_weight())
+            .collect();
+        self.build(
+            stats.means,
+            cov,
+            weights,
+            &st.nk,
+            collapsed,
+            st.worst.1,
+            rng,
+            log,
+            restart,
+            iteration,
+        )
+    }
+
+    /// Builds the model, re-seeding or dropping degenerate components by the
+    /// policy until every component is valid.
+    #[allow(clippy::too_many_arguments)]
+    fn build(
+        &self,
+        mut means: Mat<T>,
+        mut cov: Covariances<T>,
+        mut weights: Vec<T>,
+        nk: &[T],
+        collapsed: Vec<usize>,
+        worst: usize,
+        rng: &mut StdRng,
+        log: &mut Vec<DegeneracyEvent>,
+        restart: usize,
+        iteration: usize,
+    ) -> Result<GaussianMixtureModel<T>, FitError> {
+        let mut pending: Vec<(usize, DegeneracyReason)> = collapsed
+            .into_iter()
+            .map(|c| {
+                (
+                    c,
+                    DegeneracyReason::Collapsed {
+                        weight: nk[c].as_f64(),
+                    },
+                )
+            })
+            .collect();
+        // Original indices of the components still present (for the log).
+        let mut alive: Vec<usize> = (0..weights.len()).collect();
+        let mut first_reseed = true;
+        for _ in 0..=2 * self.k + 2 {
+            if let Some((c, reason)) = pending.pop() {
+                let reseeds = log
+                    .iter()
+                    .filter(|e| e.component == alive[c] && e.action == DegeneracyAction::Reseeded)
+                    .count();
+                let drop = self.p.common.policy == DegeneracyPolicy::Drop || reseeds >= MAX_RESEEDS;
+                let action = if drop {
+                    DegeneracyAction::Dropped
+                } else {
+                    DegeneracyAction::Reseeded
+                };
+                log.push(DegeneracyEvent {
+                    restart,
+                    iteration,
+                    component: alive[c],
+                    reason,
+                    action,
+                });
+                if drop {
+                    if weights.len() == 1 {
+                        return Err(FitError::Degenerate {
+                            reason: "the last component degenerated".into(),
+                        });
+                    }
+                    (means, cov, weights) = remove_component(&means, cov, &weights, c);
+                    alive.remove(c);
+                    for p in &mut pending {
+                        if p.0 > c {
+                            p.0 -= 1;
+                        }
+                    }
+                } else {
+                    let i = if first_reseed && worst < self.data.n_samples() {
+                        worst
+                    } else {
+                        self.random_row(rng)
+                    };
+                    first_reseed = false;
+                    let r = self.row(i);
+                    for (j, v) in r.iter().enumerate() {
+                        means[(c, j)] = *v;
+                    }
+                    self.reset_covariance(&mut cov, c);
+                    let kk = T::from_usize(weights.len());
+                    let rest: T = weights
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| *i != c)
+                        .map(|(_, w)| *w)
+                        .sum();
+                    let scale = (T::one() - T::one() / kk) / rest;
+                    for (i, w) in weights.iter_mut().enumerate() {
+                        *w = if i == c { T::one() / kk } else { *w * scale };
+                    }
+                }
+                continue;
+            }
+            match Gaussian::new(means.clone(), cov.clone()) {
+                Ok(g) => return Ok(Mixture::new(weights, g)?),
+                Err(e) => {
+                    let comp = match &e {
+                        ModelError::NotPositiveDefinite {
+                            component: Some(c), ..
+                        }
+                        | ModelError::NotSymmetric {
+                            component: Some(c), ..
+                        } => Some(*c),
+                        ModelError::InvalidVariance { component, .. } => Some(*component),
+                        ModelError::NonFiniteParameter { component, .. } => Some(*component),
+                        _ => None,
+                    };
+                    match comp {
+                        Some(c) if !matches!(cov, Covariances::Tied(_)) && c < weights.len() => {
+                            pending.push((
+                                c,
+                                DegeneracyReason::Singular {
+                                    message: e.to_string(),
+                                },
+                            ));
+                        }
+                        _ => {
+                            return Err(FitError::Degenerate {
+                                reason: e.to_string(),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        Err(FitError::Degenerate {
+            reason: "components kept degenerating after re-seeding".into(),
+        })
+    }
+
+    fn reset_covariance(&self, cov: &mut Covariances<T>, c: usize) {
+        let d = self.data.n_features();
+        match cov {
+            Covariances::Full(m) => {
+                m[c] = Mat::from_fn(d, d, |i, j| {
+                    if i == j {
+                        self.fallback_variance(i)
+                    } else {
+                        T::zero()
+                    }
+                });
+            }
+            Covariances::Diag(v) => {
+                for j in 0..d {
+                    v[(c, j)] = self.fallback_variance(j);
+                }
+            }
+            Covariances::Spherical(v) => {
+                v[c] = (0..d).map(|j| self.fallback_variance(j)).sum::<T>() / T::from_usize(d);
+            }
+            // A shared covariance belongs to no single component.
+            Covariances::Tied(_) => {}
+        }
+    }
+}
+
+fn remove_component<T: Scalar>(
+    means: &Mat<T>,
+    cov: Covariances<T>,
+    weights: &[T],
+    c: usize,
+) -> (Mat<T>, Covariances<T>, Vec<T>) {
+    let (k, d) = (means.nrows(), means.ncols());
+    let keep: Vec<usize> = (0..k).filter(|&i| i != c).collect();
+    let m = Mat::from_fn(k - 1, d, |i, j| means[(keep[i], j)]);
+    let cov = match cov {
+        Covariances::Full(mut v) => {
+            v.remove(c);
+            Covariances::Full(v)
+        }
+        Covariances::Diag(v) => Covariances::Diag(Mat::from_fn(k - 1, d, |i, j| v[(keep[i], j)])),
+        Covariances::Spherical(mut v) => {
+            v.remove(c);
+            Covariances::Spherical(v)
+        }
+        Covariances::Tied(t) => Covariances::Tied(t),
+    };
+    let total: T = keep.iter().map(|&i| weights[i]).sum();
+    let w = keep.iter().map(|&i| weights[i] / total).collect();
+    (m, cov, w)
+}
+
+impl<T: Scalar> Engine for GaussianEngine<'_, T> {
+    type Model = GaussianMixtureModel<T>;
+
+    fn init(
+        &self,
+        rng: &mut StdRng,
+        log: &mut Vec<DegeneracyEvent>,
+        restart: usize,
+    ) -> Result<Self::Model, FitError> {
+        let resp = initial_responsibilities(self.p.common.init, self.data, self.k, rng);
+        let d = self.data.n_features();
+        let shifts = Mat::from_fn(self.k, d, |_, j| self.summary.mean[j]);
+        let st = gaussian_pass(
+            self.data.view(),
+            self.data.weights(),
+            Source::Resp(resp.as_ref()),
+            &shifts,
+            self.full,
+        );
+        self.m_step(&st, &shifts, rng, log, restart, 0)
+    }
+
+    fn step(
+        &self,
+        model: &Self::Model,
+        rng: &mut StdRng,
+        log: &mut Vec<DegeneracyEvent>,
+        restart: usize,
+        iteration: usize,
+    ) -> Result<(f64, Self::Model), FitError> {
+        let shifts = model.components().means().to_owned();
+        let st = gaussian_pass(
+            self.data.view(),
+            self.data.weights(),
+            Source::Model(model),
+            &shifts,
+            self.full,
+        );
+        let ll = st.ll / self.data.total_weight();
+        let next = self.m_step(&st, &shifts, rng, log, restart, iteration)?;
+        Ok((ll, next))
+    }
+
+    fn score(&self, model: &Self::Model) -> f64 {
+        model.score(self.data).unwrap_or(f64::NEG_INFINITY)
+    }
+
+    fn n_parameters(&self, model: &Self::Model) -> usize {
+        let (k, d) = (model.n_components(), model.dim());
+        self.p.constraint.n_free_parameters(k, d) + k * d + k - 1
+    }
+
+    fn structure(&self) -> String {
+        self.p.constraint.name()
+    }
+
+    fn total_weight(&self) -> f64 {
+        self.data.total_weight()
+    }
+}

@@ -1,0 +1,226 @@
+//! Initialization: starting responsibilities for the first M-step.
+
+use faer::{Mat, MatRef};
+use mixtures_core::par::{leaves, tree_reduce};
+use mixtures_core::{CHUNK_ROWS, Dataset, Scalar};
+use rand::Rng;
+use rand::rngs::StdRng;
+use rayon::prelude::*;
+
+/// How the starting point of each restart is chosen (user-given parameters are a
+/// warm start: see `fit_from`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Init {
+    /// k-means++ seeding followed by Lloyd's k-means (scikit-learn's `"kmeans"`):
+    /// hard assignments to the final clusters.
+    #[default]
+    KMeans,
+    /// k-means++ seeding alone (`"k-means++"`): hard assignments to the nearest seed.
+    KMeansPlusPlus,
+    /// Random responsibilities, uniform then normalized per row (`"random"`).
+    RandomResponsibilities,
+    /// `K` distinct random points as centres, each point assigned to the nearest
+    /// (scikit-learn's `"random_from_data"` gives only the chosen points a
+    /// responsibility; assigning all of them gives a usable first M-step).
+    RandomPoints,
+}
+
+/// Most Lloyd iterations of the k-means initialization.
+const LLOYD_MAX_ITER: usize = 100;
+
+fn sq_dist<T: Scalar>(x: MatRef<'_, T>, i: usize, c: &[f64]) -> f64 {
+    c.iter()
+        .enumerate()
+        .map(|(j, &cj)| {
+            let z = x[(i, j)].as_f64() - cj;
+            z * z
+        })
+        .sum()
+}
+
+/// Index drawn with probability proportional to `p` (all `p >= 0`, positive sum).
+fn draw(p: &[f64], rng: &mut StdRng) -> usize {
+    let total: f64 = p.iter().sum();
+    let u = rng.random::<f64>() * total;
+    let mut acc = 0.0;
+    let mut last_pos = 0;
+    for (i, &v) in p.iter().enumerate() {
+        if v > 0.0 {
+            acc += v;
+            last_pos = i;
+            if acc > u {
+                return i;
+            }
+        }
+    }
+    last_pos
+}
+
+fn weight<T: Scalar>(data: &Dataset<T>, i: usize) -> f64 {
+    data.weights().map_or(1.0, |w| w[i].as_f64())
+}
+
+/// k-means++ seeds (row-major `K x D`, in f64).
+fn kmeans_pp<T: Scalar>(data: &Dataset<T>, k: usize, rng: &mut StdRng) -> Vec<Vec<f64>> {
+    let x = data.view();
+    let (n, d) = (x.nrows(), x.ncols());
+    let w: Vec<f64> = (0..n).map(|i| weight(data, i)).collect();
+    let row = |i: usize| (0..d).map(|j| x[(i, j)].as_f64()).collect::<Vec<f64>>();
+    let mut centers = vec![row(draw(&w, rng))];
+    let mut d2: Vec<f64> = (0..n).map(|i| sq_dist(x, i, &centers[0])).collect();
+    while centers.len() < k {
+        let p: Vec<f64> = d2.iter().zip(&w).map(|(a, b)| a * b).collect();
+        let i = if p.iter().any(|&v| v > 0.0) {
+            draw(&p, rng)
+        } else {
+            draw(&w, rng)
+        };
+        let c = row(i);
+        d2.par_iter_mut().enumerate().for_each(|(r, v)| {
+            *v = v.min(sq_dist(x, r, &c));
+        });
+        centers.push(c);
+    }
+    centers
+}
+
+fn nearest<T: Scalar>(x: MatRef<'_, T>, i: usize, centers: &[Vec<f64>]) -> usize {
+    let mut best = (f64::INFINITY, 0);
+    for (c, ctr) in centers.iter().enumerate() {
+        let v = sq_dist(x, i, ctr);
+        if v < best.0 {
+            best = (v, c);
+        }
+    }
+    best.1
+}
+
+fn assign<T: Scalar>(x: MatRef<'_, T>, centers: &[Vec<f64>], labels: &mut [usize]) {
+    labels
+        .par_chunks_mut(CHUNK_ROWS)
+        .enumerate()
+        .for_each(|(b, out)| {
+            for (o, i) in out.iter_mut().zip(b * CHUNK_ROWS..) {
+                *o = nearest(x, i, centers);
+            }
+        });
+}
+
+/// Lloyd's iterations from the given centres; returns the final labels.
+fn lloyd<T: Scalar>(data: &Dataset<T>, mut centers: Vec<Vec<f64>>) -> Vec<usize> {
+    let x = data.view();
+    let (n, d) = (x.nrows(), x.ncols());
+    let k = centers.len();
+    // scikit-learn's tolerance: 1e-4 times the mean feature variance.
+    let mean_var = (0..d)
+        .map(|j| {
+            let col = data.column(j);
+            let m = col.iter().map(|v| v.as_f64()).sum::<f64>() / n as f64;
+            col.iter().map(|v| (v.as_f64() - m).powi(2)).sum::<f64>() / n as f64
+        })
+        .sum::<f64>()
+        / d as f64;
+    let tol = 1e-4 * mean_var;
+    let mut labels = vec![0usize; n];
+    let (rows, n_leaves) = leaves(n);
+    for _ in 0..LLOYD_MAX_ITER {
+        assign(x, &centers, &mut labels);
+        let (sums, counts) = tree_reduce(
+            n_leaves,
+            &|l| {
+                let mut sums = vec![vec![0.0f64; d]; k];
+                let mut counts = vec![0.0f64; k];
+                for i in l * rows..((l + 1) * rows).min(n) {
+                    let wi = weight(data, i);
+                    counts[labels[i]] += wi;
+                    for (j, s) in sums[labels[i]].iter_mut().enumerate() {
+                        *s += wi * x[(i, j)].as_f64();
+                    }
+                }
+                (sums, counts)
+            },
+            &|a: &mut (Vec<Vec<f64>>, Vec<f64>), b| {
+                for (sa, sb) in a.0.iter_mut().zip(&b.0) {
+                    for (u, v) in sa.iter_mut().zip(sb) {
+                        *u += v;
+                    }
+                }
+                for (u, v) in a.1.iter_mut().zip(&b.1) {
+                    *u += v;
+                }
+            },
+        );
+        let mut shift = 0.0;
+        for c in 0..k {
+            // An empty cluster keeps its centre.
+            if counts[c] > 0.0 {
+                let new: Vec<f64> = sums[c].iter().map(|s| s / counts[c]).collect();
+                shift += new
+                    .iter()
+                    .zip(&centers[c])
+                    .map(|(a, b)| (a - b).powi(2))
+                    .sum::<f64>();
+                centers[c] = new;
+            }
+        }
+        if shift <= tol {
+            break;
+        }
+    }
+    assign(x, &centers, &mut labels);
+    labels
+}
+
+fn one_hot<T: Scalar>(labels: &[usize], k: usize) -> Mat<T> {
+    Mat::from_fn(labels.len(), k, |i, c| {
+        if labels[i] == c { T::one() } else { T::zero() }
+    })
+}
+
+/// Starting responsibilities (`n x K`) for one restart.
+pub(crate) fn initial_responsibilities<T: Scalar>(
+    init: Init,
+    data: &Dataset<T>,
+    k: usize,
+    rng: &mut StdRng,
+) -> Mat<T> {
+    let x = data.view();
+    let n = x.nrows();
+    match init {
+        Init::KMeans => one_hot(&lloyd(data, kmeans_pp(data, k, rng)), k),
+        Init::KMeansPlusPlus => {
+            let centers = kmeans_pp(data, k, rng);
+            let mut labels = vec![0; n];
+            assign(x, &centers, &mut labels);
+            one_hot(&labels, k)
+        }
+        Init::RandomResponsibilities => {
+            let mut r = Mat::<T>::zeros(n, k);
+            for i in 0..n {
+                let u: Vec<f64> = (0..k).map(|_| rng.random::<f64>()).collect();
+                let s: f64 = u.iter().sum();
+                for (c, v) in u.iter().enumerate() {
+                    r[(i, c)] = T::c(v / s);
+                }
+            }
+            r
+        }
+        Init::RandomPoints => {
+            let d = x.ncols();
+            let mut w: Vec<f64> = (0..n).map(|i| weight(data, i)).collect();
+            let mut centers: Vec<Vec<f64>> = Vec::with_capacity(k);
+            while centers.len() < k && w.iter().any(|&v| v > 0.0) {
+                let i = draw(&w, rng);
+                w[i] = 0.0;
+                let c: Vec<f64> = (0..d).map(|j| x[(i, j)].as_f64()).collect();
+                if !centers.contains(&c) {
+                    centers.push(c);
+                }
+            }
+            let mut labels = vec![0; n];
+            assign(x, &centers, &mut labels);
+            one_hot(&labels, k)
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! Expectation–maximization for the mixtures of `mixtures-dist`.
+//!
+//! ```
+//! use mixtures_em::{Covariance, GaussianMixture};
+//! use mixtures_core::Dataset;
+//!
+//! // Two groups of points.
+//! let rows: Vec<[f64; 2]> = (0..200)
+//!     .map(|i| {
+//!         let t = i as f64 * 0.1;
+//!         if i % 2 == 0 { [t.sin(), t.cos()] } else { [8.0 + t.cos(), 8.0 + t.sin()] }
+//!     })
+//!     .collect();
+//! let data = Dataset::from_rows(&rows)?;
+//! let fitted = GaussianMixture::params(2)
+//!     .covariance(Covariance::Full)
+//!     .n_init(2)
+//!     .seed(7)
+//!     .fit(&data)?;
+//! assert!(fitted.report.converged);
+//! let labels = fitted.model.predict(&data)?;
+//! assert_ne!(labels[0], labels[1]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod builder;
+mod common;
+mod constraint;
+mod driver;
+mod error;
+mod gaussian;
+mod init;
+mod pass;
+mod regularize;
+mod report;
+
+pub use constraint::{Covariance, CovarianceConstraint, MStepStats, PriorTerms, Scatter};
+pub use error::FitError;
+pub use gaussian::{GaussianMixture, GaussianParams};
+pub use init::Init;
+pub use regularize::{
+    ConjugatePrior, RegContext, Regularizer, Ridge, ShrinkTarget, Shrinkage, VarianceFloor,
+};
+pub use report::{
+    Control, DegeneracyAction, DegeneracyEvent, DegeneracyPolicy, DegeneracyReason, FitReport,
+    Fitted, Iteration, MAX_RESEEDS, Observer, RestartSummary, Termination,
+};

@@ -1,0 +1,264 @@
+//! The fused pass of a Gaussian EM iteration: for each block of rows, the E-step
+//! (weighted log-densities, log-sum-exp, responsibilities) and the sufficient
+//! statistics of the M-step are computed while the block is in cache. The data are
+//! read once per iteration and the `n x K` responsibilities are never stored.
+//!
+//! Second moments are accumulated about a per-component shift (the current
+//! means), so `Σ r (x − c)(x − c)ᵀ` stays accurate when data sit far from the
+//! origin; the scatter about the new means follows exactly as
+//! `Σ r (x − c)(x − c)ᵀ − s sᵀ / n` with `s = Σ r (x − c)`, and `c` is already
+//! close to the new mean.
+
+use faer::linalg::matmul::triangular::{BlockStructure, matmul as tri_matmul};
+use faer::prelude::{Reborrow, ReborrowMut};
+use faer::{Accum, Mat, MatRef, Par};
+use mixtures_core::kernels::{col_slice, log_sum_exp_rows};
+use mixtures_core::par::{leaves, tree_reduce};
+use mixtures_core::{CHUNK_ROWS, Scalar};
+use mixtures_dist::{GaussianMixtureModel, GaussianScratch, LogDensity};
+use num_traits::Float;
+
+/// Where the responsibilities of a pass come from.
+#[derive(Clone, Copy)]
+pub(crate) enum Source<'a, T: Scalar> {
+    /// An E-step under this model.
+    Model(&'a GaussianMixtureModel<T>),
+    /// Given responsibilities (`n x K`), for the M-step that follows initialization.
+    Resp(MatRef<'a, T>),
+}
+
+/// Weighted sufficient statistics of a block of rows (or of all of them).
+pub(crate) struct Stats<T: Scalar> {
+    /// `Σ wᵢ rᵢₖ`.
+    pub nk: Vec<T>,
+    /// `K x D`: `Σ wᵢ rᵢₖ (xᵢ − cₖ)`.
+    pub s: Mat<T>,
+    /// Per component, the lower triangle of `Σ wᵢ rᵢₖ (xᵢ − cₖ)(xᵢ − cₖ)ᵀ` (full
+    /// scatter only).
+    pub full: Vec<Mat<T>>,
+    /// `K x D`: `Σ wᵢ rᵢₖ (xᵢ − cₖ)²` (diagonal scatter only).
+    pub diag: Mat<T>,
+    /// `Σ wᵢ ln p(xᵢ)` under the model of the E-step (0 for given responsibilities).
+    pub ll: f64,
+    /// The least likely row and its log-density (for re-seeding degenerate
+    /// components); under given responsibilities, the row farthest from the shift.
+    pub worst: (f64, usize),
+}
+
+impl<T: Scalar> Stats<T> {
+    fn zeros(k: usize, d: usize, full: bool) -> Self {
+        Self {
+            nk: vec![T::zero(); k],
+            s: Mat::zeros(k, d),
+            full: if full {
+                (0..k).map(|_| Mat::zeros(d, d)).collect()
+            } else {
+                Vec::new()
+            },
+            diag: if full {
+                Mat::zeros(0, 0)
+            } else {
+                Mat::zeros(k, d)
+            },
+            ll: 0.0,
+            worst: (f64::INFINITY, usize::MAX),
+        }
+    }
+
+    fn merge(&mut self, o: Self) {
+        for (a, b) in self.nk.iter_mut().zip(&o.nk) {
+            *a += *b;
+        }
+        self.s += &o.s;
+        for (a, b) in self.full.iter_mut().zip(&o.full) {
+            *a += b;
+        }
+        self.diag += &o.diag;
+        self.ll += o.ll;
+        // Lowest value wins; ties go to the earlier row.
+        if o.worst.0 < self.worst.0 || (o.worst.0 == self.worst.0 && o.worst.1 < self.worst.1) {
+            self.worst = o.worst;
+        }
+    }
+}
+
+/// Per-thread buffers for one block.
+struct Buffers<T: Scalar> {
+    resp: Mat<T>,
+    centered: Mat<T>,
+    lse: Vec<T>,
+    mx: Vec<T>,
+    scratch: Option<GaussianScratch<T>>,
+}
+
+/// Runs the fused pass over all rows; `shifts` is `K x D`. The result does not
+/// depend on the number of threads.
+pub(crate) fn gaussian_pass<T: Scalar>(
+    x: MatRef<'_, T>,
+    weights: Option<&[T]>,
+    src: Source<'_, T>,
+    shifts: &Mat<T>,
+    full: bool,
+) -> Stats<T> {
+    let (n, d) = (x.nrows(), x.ncols());
+    let k = shifts.nrows();
+    let (rows, n_leaves) = leaves(n);
+    tree_reduce(
+        n_leaves,
+        &|leaf| {
+            let lo = leaf * rows;
+            let hi = (lo + rows).min(n);
+            let mut st = Stats::zeros(k, d, full);
+            let mut buf = Buffers {
+                resp: Mat::zeros(CHUNK_ROWS, k),
+                centered: Mat::zeros(CHUNK_ROWS, d),
+                lse: vec![T::zero(); CHUNK_ROWS],
+                mx: vec![T::zero(); CHUNK_ROWS],
+                scratch: match src {
+                    Source::Model(m) => Some(m.components().scratch(CHUNK_ROWS)),
+                    Source::Resp(_) => None,
+                },
+            };
+            let mut start = lo;
+            while start < hi {
+                let m = CHUNK_ROWS.min(hi - start);
+                block(
+                    x.subrows(start, m),
+                    start,
+                    weights,
+                    src,
+                    shifts,
+                    full,
+                    &mut buf,
+                    &mut st,
+                );
+                start += m;
+            }
+            st
+        },
+        &|a: &mut Stats<T>, b| a.merge(b),
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn block<T: Scalar>(
+    xb: MatRef<'_, T>,
+    start: usize,
+    weights: Option<&[T]>,
+    src: Source<'_, T>,
+    shifts: &Mat<T>,
+    full: bool,
+    buf: &mut Buffers<T>,
+    st: &mut Stats<T>,
+) {
+    let (m, d) = (xb.nrows(), xb.ncols());
+    let k = shifts.nrows();
+    let w = weights.map(|w| &w[start..start + m]);
+    let mut r = buf.resp.as_mut().subrows_mut(0, m);
+    match src {
+        Source::Model(model) => {
+            if let Some(scratch) = buf.scratch.as_mut() {
+                model.weighted_log_prob_block(xb, r.rb_mut(), scratch);
+            }
+            let (lse, mx) = (&mut buf.lse[..m], &mut buf.mx[..m]);
+            log_sum_exp_rows(r.rb(), lse, mx);
+            for (i, &l) in lse.iter().enumerate() {
+                let wi = w.map_or(1.0, |w| w[i].as_f64());
+                if wi > 0.0 {
+                    st.ll += wi * l.as_f64();
+                    if l.as_f64() < st.worst.0 {
+                        st.worst = (l.as_f64(), start + i);
+                    }
+                }
+            }
+            for (c, &wk) in model.weights().iter().enumerate() {
+                for (o, &l) in r.rb_mut().col_mut(c).iter_mut().zip(lse.iter()) {
+                    *o = if l == T::neg_infinity() {
+                        wk
+                    } else {
+                        Float::exp(*o - l)
+                    };
+                }
+            }
+        }
+        Source::Resp(resp) => {
+            r.copy_from(resp.subrows(start, m));
+            // The row farthest from the first shift stands in for "least likely".
+            for i in 0..m {
+                let dist: f64 = (0..d)
+                    .map(|j| (xb[(i, j)] - shifts[(0, j)]).as_f64().powi(2))
+                    .sum();
+                if -dist < st.worst.0 {
+                    st.worst = (-dist, start + i);
+                }
+            }
+        }
+    }
+    if let Some(w) = w {
+        for c in 0..k {
+            for (o, &wi) in r.rb_mut().col_mut(c).iter_mut().zip(w) {
+                *o *= wi;
+            }
+        }
+    }
+    for c in 0..k {
+        let rc = r.rb().col(c);
+        let nk: T = rc.iter().copied().sum();
+        if nk == T::zero() {
+            // No point of this block belongs to component c (common for
+            // well-separated clusters): nothing to add.
+            continue;
+        }
+        st.nk[c] += nk;
+        let mut cen = buf.centered.as_mut().subrows_mut(0, m);
+        for j in 0..d {
+            let mu = shifts[(c, j)];
+            let (mut s, mut q) = (T::zero(), T::zero());
+            let dst = cen.rb_mut().col_mut(j);
+            match (col_slice(xb, j), dst.try_as_col_major_mut()) {
+                (Some(xs), Some(ds)) => {
+                    for ((o, &v), &ri) in ds.as_slice_mut().iter_mut().zip(xs).zip(rc.iter()) {
+                        let z = v - mu;
+                        let t = ri * z;
+                        s += t;
+                        q += t * z;
+                        *o = z;
+                    }
+                }
+                _ => {
+                    for i in 0..m {
+                        let z = xb[(i, j)] - mu;
+                        let t = rc[i] * z;
+                        s += t;
+                        q += t * z;
+                        cen[(i, j)] = z;
+                    }
+                }
+            }
+            st.s[(c, j)] += s;
+            if !full {
+                st.diag[(c, j)] += q;
+            }
+        }
+        if full {
+            // Scale rows by √r so that one product BᵀB gives Σ r z zᵀ; only the
+            // lower triangle is computed (half the work).
+            for j in 0..d {
+                for (o, &ri) in cen.rb_mut().col_mut(j).iter_mut().zip(rc.iter()) {
+                    *o *= Float::sqrt(ri);
+                }
+            }
+            tri_matmul(
+                st.full[c].as_mut(),
+                BlockStructure::TriangularLower,
+                Accum::Add,
+                cen.rb().transpose(),
+                BlockStructure::Rectangular,
+                cen.rb(),
+                BlockStructure::Rectangular,
+                T::one(),
+                Par::Seq,
+            );
+        }
+    }
+}
