@@ -39,7 +39,6 @@ fn flat(c: &Covariances<f64>) -> Vec<f64> {
         Covariances::Full(v) => v.iter().flat_map(m).collect(),
         Covariances::Tied(a) | Covariances::Diag(a) => m(a),
         Covariances::Spherical(v) => v.clone(),
-        _ => unreachable!(),
     }
 }
 /// Largest difference relative to the largest reference value.
