@@ -8,7 +8,8 @@
 //! - [`mixtures_core`]: the [`Scalar`] bound, errors, the validated [`Dataset`] and
 //!   numeric kernels;
 //! - [`mixtures_dist`]: component families and [`Mixture`]s (log-densities,
-//!   responsibilities, labels, samples, JSON model files).
+//!   responsibilities, labels, samples, JSON model files);
+//! - [`mixtures_em`]: fitting by expectation–maximization ([`GaussianMixture`]).
 //!
 //! Build a mixture, score points by how unlikely they are, and flag the unlikely:
 //!
@@ -53,6 +54,11 @@ pub use mixtures_dist::{
     Components, CovarianceType, Covariances, FreeParameters, Gaussian, GaussianMixtureModel,
     Laplace, LaplaceMixtureModel, LaplaceScales, LogDensity, Mixture, ModelError, Sample,
 };
+pub use mixtures_em;
+pub use mixtures_em::{
+    ConjugatePrior, Covariance, CovarianceConstraint, DegeneracyPolicy, FitError, FitReport,
+    Fitted, GaussianMixture, GaussianParams, Init, Regularizer,
+};
 
 /// The names most programs need: `use mixtures::prelude::*;`.
 pub mod prelude {
@@ -62,5 +68,8 @@ pub mod prelude {
     pub use mixtures_dist::{
         Components, CovarianceType, Covariances, Gaussian, GaussianMixtureModel, Laplace,
         LaplaceMixtureModel, LaplaceScales, Mixture, ModelError,
+    };
+    pub use mixtures_em::{
+        ConjugatePrior, Covariance, FitError, FitReport, Fitted, GaussianMixture, Init,
     };
 }

@@ -58,17 +58,36 @@ pub fn log_sum_exp_rows<T: Scalar>(a: MatRef<'_, T>, out: &mut [T], max: &mut [T
     let (out, max) = (&mut out[..m], &mut max[..m]);
     max.fill(T::neg_infinity());
     for j in 0..a.ncols() {
-        let col = a.col(j);
-        for (i, mx) in max.iter_mut().enumerate() {
-            *mx = mx.max(col[i]);
+        match col_slice(a, j) {
+            Some(c) => {
+                for (mx, &v) in max.iter_mut().zip(c) {
+                    *mx = mx.max(v);
+                }
+            }
+            None => {
+                for (mx, &v) in max.iter_mut().zip(a.col(j).iter()) {
+                    *mx = mx.max(v);
+                }
+            }
         }
     }
     out.fill(T::zero());
+    let add = |o: &mut T, v: T, mx: T| {
+        if mx != T::neg_infinity() {
+            *o += Float::exp(v - mx);
+        }
+    };
     for j in 0..a.ncols() {
-        let col = a.col(j);
-        for i in 0..m {
-            if max[i] != T::neg_infinity() {
-                out[i] += Float::exp(col[i] - max[i]);
+        match col_slice(a, j) {
+            Some(c) => {
+                for ((o, &v), &mx) in out.iter_mut().zip(c).zip(max.iter()) {
+                    add(o, v, mx);
+                }
+            }
+            None => {
+                for ((o, &v), &mx) in out.iter_mut().zip(a.col(j).iter()).zip(max.iter()) {
+                    add(o, v, mx);
+                }
             }
         }
     }
@@ -259,6 +278,7 @@ pub fn whiten_block<T: Scalar>(
             }
         }
     }
+    // A dense product: faer's triangular kernel was slower at these sizes.
     matmul(
         y.subrows_mut(0, m).subcols_mut(0, d),
         Accum::Replace,

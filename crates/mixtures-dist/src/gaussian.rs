@@ -413,8 +413,17 @@ impl<T: Scalar> Components<T> for Gaussian<T> {
 #[inline]
 fn write_log_density<T: Scalar>(out: MatMut<'_, T>, k: usize, norm: T, dist: &[T]) {
     let half = T::c(0.5);
-    for (o, &q) in out.col_mut(k).iter_mut().zip(dist) {
-        *o = norm - half * q;
+    let col = out.col_mut(k);
+    if col.row_stride() == 1 {
+        if let Some(o) = col.try_as_col_major_mut() {
+            for (o, &q) in o.as_slice_mut().iter_mut().zip(dist) {
+                *o = norm - half * q;
+            }
+        }
+    } else {
+        for (o, &q) in col.iter_mut().zip(dist) {
+            *o = norm - half * q;
+        }
     }
 }
 

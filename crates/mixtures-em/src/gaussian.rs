@@ -165,6 +165,31 @@ impl<T: Scalar> GaussianParams<T> {
     }
 }
 
+impl<T: Scalar> GaussianParams<T> {
+    /// One EM iteration from `model`: the E-step under `model` and the M-step.
+    /// Returns the mean log-likelihood of the data under `model` and the updated
+    /// model. For custom loops and for measuring the cost of an iteration.
+    ///
+    /// # Errors
+    /// As [`GaussianParams::fit_from`].
+    pub fn step(
+        &self,
+        model: &GaussianMixtureModel<T>,
+        data: &Dataset<T>,
+    ) -> Result<(f64, GaussianMixtureModel<T>), FitError> {
+        if model.dim() != data.n_features() {
+            return Err(FitError::WarmStartDimension {
+                model: model.dim(),
+                data: data.n_features(),
+            });
+        }
+        self.check(data.n_features())?;
+        let engine = GaussianEngine::new(self, data, model.n_components());
+        let mut rng = <StdRng as rand::SeedableRng>::seed_from_u64(self.common.seed);
+        engine.step(model, &mut rng, &mut Vec::new(), 0, 1)
+    }
+}
+
 struct ResolvedPrior<T: Scalar> {
     kappa: T,
     mean: Vec<T>,

@@ -12,7 +12,7 @@
 use faer::linalg::matmul::triangular::{BlockStructure, matmul as tri_matmul};
 use faer::prelude::{Reborrow, ReborrowMut};
 use faer::{Accum, Mat, MatRef, Par};
-use mixtures_core::kernels::{col_slice, log_sum_exp_rows};
+use mixtures_core::kernels::{col_slice, col_slice_mut, log_sum_exp_rows};
 use mixtures_core::par::{leaves, tree_reduce};
 use mixtures_core::{CHUNK_ROWS, Scalar};
 use mixtures_dist::{GaussianMixtureModel, GaussianScratch, LogDensity};
@@ -88,6 +88,7 @@ struct Buffers<T: Scalar> {
     centered: Mat<T>,
     lse: Vec<T>,
     mx: Vec<T>,
+    rows: Vec<usize>,
     scratch: Option<GaussianScratch<T>>,
 }
 
@@ -114,6 +115,7 @@ pub(crate) fn gaussian_pass<T: Scalar>(
                 centered: Mat::zeros(CHUNK_ROWS, d),
                 lse: vec![T::zero(); CHUNK_ROWS],
                 mx: vec![T::zero(); CHUNK_ROWS],
+                rows: Vec::with_capacity(CHUNK_ROWS),
                 scratch: match src {
                     Source::Model(m) => Some(m.components().scratch(CHUNK_ROWS)),
                     Source::Resp(_) => None,
@@ -201,38 +203,43 @@ fn block<T: Scalar>(
             }
         }
     }
+    let r = buf.resp.as_ref().subrows(0, m);
     for c in 0..k {
-        let rc = r.rb().col(c);
-        let nk: T = rc.iter().copied().sum();
-        if nk == T::zero() {
-            // No point of this block belongs to component c (common for
-            // well-separated clusters): nothing to add.
+        let Some(rc) = col_slice(r, c) else { continue };
+        // Rows with zero responsibility add exactly nothing: gather the others
+        // (for well-separated components most rows of a block are zero).
+        buf.rows.clear();
+        buf.rows.extend(
+            rc.iter()
+                .enumerate()
+                .filter(|(_, v)| **v > T::zero())
+                .map(|(i, _)| i),
+        );
+        let mm = buf.rows.len();
+        if mm == 0 {
             continue;
         }
-        st.nk[c] += nk;
-        let mut cen = buf.centered.as_mut().subrows_mut(0, m);
+        st.nk[c] += buf.rows.iter().map(|&i| rc[i]).sum::<T>();
+        let mut cen = buf.centered.as_mut().subrows_mut(0, mm);
         for j in 0..d {
             let mu = shifts[(c, j)];
             let (mut s, mut q) = (T::zero(), T::zero());
-            let dst = cen.rb_mut().col_mut(j);
-            match (col_slice(xb, j), dst.try_as_col_major_mut()) {
-                (Some(xs), Some(ds)) => {
-                    for ((o, &v), &ri) in ds.as_slice_mut().iter_mut().zip(xs).zip(rc.iter()) {
-                        let z = v - mu;
-                        let t = ri * z;
-                        s += t;
-                        q += t * z;
-                        *o = z;
-                    }
-                }
-                _ => {
-                    for i in 0..m {
-                        let z = xb[(i, j)] - mu;
-                        let t = rc[i] * z;
-                        s += t;
-                        q += t * z;
-                        cen[(i, j)] = z;
-                    }
+            let xs = col_slice(xb, j);
+            let Some(ds) = col_slice_mut(cen.rb_mut(), j) else {
+                continue;
+            };
+            for (o, &i) in ds.iter_mut().zip(buf.rows.iter()) {
+                let v = match xs {
+                    Some(xs) => xs[i],
+                    None => xb[(i, j)],
+                };
+                let z = v - mu;
+                let t = rc[i] * z;
+                s += t;
+                q += t * z;
+                if full {
+                    // Scaled by √r so that one product BᵀB gives Σ r z zᵀ.
+                    *o = z * Float::sqrt(rc[i]);
                 }
             }
             st.s[(c, j)] += s;
@@ -241,13 +248,7 @@ fn block<T: Scalar>(
             }
         }
         if full {
-            // Scale rows by √r so that one product BᵀB gives Σ r z zᵀ; only the
-            // lower triangle is computed (half the work).
-            for j in 0..d {
-                for (o, &ri) in cen.rb_mut().col_mut(j).iter_mut().zip(rc.iter()) {
-                    *o *= Float::sqrt(ri);
-                }
-            }
+            // Only the lower triangle: half the work of a dense product.
             tri_matmul(
                 st.full[c].as_mut(),
                 BlockStructure::TriangularLower,
