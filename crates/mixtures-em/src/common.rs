@@ -5,6 +5,9 @@ use mixtures_core::{Dataset, Scalar};
 
 use crate::FitError;
 use crate::pass::{Source, gaussian_pass};
+use crate::report::{
+    DegeneracyAction, DegeneracyEvent, DegeneracyPolicy, DegeneracyReason, MAX_RESEEDS,
+};
 
 /// Refuses `k = 0` and data with fewer distinct rows (of positive weight) than
 /// `k`. Stops looking once `k` distinct rows are found.
@@ -93,4 +96,81 @@ pub(crate) fn summarize<T: Scalar>(data: &Dataset<T>, full: bool) -> Summary<T> 
         })
     });
     Summary { mean, var, cov }
+}
+
+/// Decides and logs what happens to degenerate component `component` (its
+/// original index): drop it under [`DegeneracyPolicy::Drop`] or after
+/// [`MAX_RESEEDS`] re-seeds in this restart, re-seed it otherwise.
+pub(crate) fn degeneracy_action(
+    policy: DegeneracyPolicy,
+    log: &mut Vec<DegeneracyEvent>,
+    restart: usize,
+    iteration: usize,
+    component: usize,
+    reason: DegeneracyReason,
+) -> DegeneracyAction {
+    let reseeds = log
+        .iter()
+        .filter(|e| e.component == component && e.action == DegeneracyAction::Reseeded)
+        .count();
+    let action = if policy == DegeneracyPolicy::Drop || reseeds >= MAX_RESEEDS {
+        DegeneracyAction::Dropped
+    } else {
+        DegeneracyAction::Reseeded
+    };
+    log.push(DegeneracyEvent {
+        restart,
+        iteration,
+        component,
+        reason,
+        action,
+    });
+    action
+}
+
+/// Gives a re-seeded component weight `1/K` and scales the others to keep the sum.
+pub(crate) fn reweight_reseeded<T: Scalar>(weights: &mut [T], c: usize) {
+    let kk = T::from_usize(weights.len());
+    let rest: T = weights
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != c)
+        .map(|(_, w)| *w)
+        .sum();
+    let scale = if rest > T::zero() {
+        (T::one() - T::one() / kk) / rest
+    } else {
+        T::zero()
+    };
+    for (i, w) in weights.iter_mut().enumerate() {
+        *w = if i == c { T::one() / kk } else { *w * scale };
+    }
+}
+
+/// Removes entry `c` and renormalizes.
+pub(crate) fn remove_weight<T: Scalar>(weights: &[T], c: usize) -> Vec<T> {
+    let total: T = weights
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != c)
+        .map(|(_, w)| *w)
+        .sum();
+    weights
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != c)
+        .map(|(_, &w)| w / total)
+        .collect()
+}
+
+/// A row of positive weight chosen at random.
+pub(crate) fn random_row<T: Scalar>(data: &Dataset<T>, rng: &mut rand::rngs::StdRng) -> usize {
+    use rand::Rng;
+    let n = data.n_samples();
+    loop {
+        let i = rng.random_range(0..n);
+        if data.weights().is_none_or(|w| w[i] > T::zero()) {
+            return i;
+        }
+    }
 }

@@ -5,20 +5,19 @@ use std::sync::Arc;
 use faer::Mat;
 use mixtures_core::{Dataset, Scalar};
 use mixtures_dist::{Covariances, Gaussian, GaussianMixtureModel, Mixture, ModelError};
-use rand::Rng;
 use rand::rngs::StdRng;
 
 use crate::FitError;
 use crate::builder::common_builder;
-use crate::common::{Summary, check_data, summarize};
+use crate::common::{
+    Summary, check_data, degeneracy_action, random_row, remove_weight, reweight_reseeded, summarize,
+};
 use crate::constraint::{Covariance, CovarianceConstraint, MStepStats, PriorTerms, Scatter};
 use crate::driver::{Common, Engine, run};
 use crate::init::initial_responsibilities;
 use crate::pass::{Source, Stats, gaussian_pass};
 use crate::regularize::{ConjugatePrior, RegContext, Regularizer, Ridge};
-use crate::report::{
-    DegeneracyAction, DegeneracyEvent, DegeneracyPolicy, DegeneracyReason, Fitted, MAX_RESEEDS,
-};
+use crate::report::{DegeneracyAction, DegeneracyEvent, DegeneracyReason, Fitted};
 
 /// Entry point for fitting Gaussian mixtures:
 /// `GaussianMixture::params(k).covariance(Covariance::Full).fit(&data)`.
@@ -272,16 +271,6 @@ impl<'a, T: Scalar> GaussianEngine<'a, T> {
         (0..x.ncols()).map(|j| x[(i, j)]).collect()
     }
 
-    fn random_row(&self, rng: &mut StdRng) -> usize {
-        let n = self.data.n_samples();
-        loop {
-            let i = rng.random_range(0..n);
-            if self.data.weights().is_none_or(|w| w[i] > T::zero()) {
-                return i;
-            }
-        }
-    }
-
     #[allow(clippy::too_many_arguments)]
     fn m_step(
         &self,
@@ -403,30 +392,22 @@ impl<'a, T: Scalar> GaussianEngine<'a, T> {
         let mut first_reseed = true;
         for _ in 0..=2 * self.k + 2 {
             if let Some((c, reason)) = pending.pop() {
-                let reseeds = log
-                    .iter()
-                    .filter(|e| e.component == alive[c] && e.action == DegeneracyAction::Reseeded)
-                    .count();
-                let drop = self.p.common.policy == DegeneracyPolicy::Drop || reseeds >= MAX_RESEEDS;
-                let action = if drop {
-                    DegeneracyAction::Dropped
-                } else {
-                    DegeneracyAction::Reseeded
-                };
-                log.push(DegeneracyEvent {
+                let action = degeneracy_action(
+                    self.p.common.policy,
+                    log,
                     restart,
                     iteration,
-                    component: alive[c],
+                    alive[c],
                     reason,
-                    action,
-                });
-                if drop {
+                );
+                if action == DegeneracyAction::Dropped {
                     if weights.len() == 1 {
                         return Err(FitError::Degenerate {
                             reason: "the last component degenerated".into(),
                         });
                     }
-                    (means, cov, weights) = remove_component(&means, cov, &weights, c);
+                    (means, cov) = remove_component(&means, cov, c);
+                    weights = remove_weight(&weights, c);
                     alive.remove(c);
                     for p in &mut pending {
                         if p.0 > c {
@@ -437,7 +418,7 @@ impl<'a, T: Scalar> GaussianEngine<'a, T> {
                     let i = if first_reseed && worst < self.data.n_samples() {
                         worst
                     } else {
-                        self.random_row(rng)
+                        random_row(self.data, rng)
                     };
                     first_reseed = false;
                     let r = self.row(i);
@@ -445,17 +426,7 @@ impl<'a, T: Scalar> GaussianEngine<'a, T> {
                         means[(c, j)] = *v;
                     }
                     self.reset_covariance(&mut cov, c);
-                    let kk = T::from_usize(weights.len());
-                    let rest: T = weights
-                        .iter()
-                        .enumerate()
-                        .filter(|(i, _)| *i != c)
-                        .map(|(_, w)| *w)
-                        .sum();
-                    let scale = (T::one() - T::one() / kk) / rest;
-                    for (i, w) in weights.iter_mut().enumerate() {
-                        *w = if i == c { T::one() / kk } else { *w * scale };
-                    }
+                    reweight_reseeded(&mut weights, c);
                 }
                 continue;
             }
@@ -525,9 +496,8 @@ impl<'a, T: Scalar> GaussianEngine<'a, T> {
 fn remove_component<T: Scalar>(
     means: &Mat<T>,
     cov: Covariances<T>,
-    weights: &[T],
     c: usize,
-) -> (Mat<T>, Covariances<T>, Vec<T>) {
+) -> (Mat<T>, Covariances<T>) {
     let (k, d) = (means.nrows(), means.ncols());
     let keep: Vec<usize> = (0..k).filter(|&i| i != c).collect();
     let m = Mat::from_fn(k - 1, d, |i, j| means[(keep[i], j)]);
@@ -543,9 +513,7 @@ fn remove_component<T: Scalar>(
         }
         Covariances::Tied(t) => Covariances::Tied(t),
     };
-    let total: T = keep.iter().map(|&i| weights[i]).sum();
-    let w = keep.iter().map(|&i| weights[i] / total).collect();
-    (m, cov, w)
+    (m, cov)
 }
 
 impl<T: Scalar> Engine for GaussianEngine<'_, T> {

@@ -30,6 +30,7 @@ mod driver;
 mod error;
 mod gaussian;
 mod init;
+mod laplace;
 mod pass;
 mod regularize;
 mod report;
@@ -38,6 +39,7 @@ pub use constraint::{Covariance, CovarianceConstraint, MStepStats, PriorTerms, S
 pub use error::FitError;
 pub use gaussian::{GaussianMixture, GaussianParams};
 pub use init::Init;
+pub use laplace::{LaplaceMixture, LaplaceParams, LaplaceStructure};
 pub use regularize::{
     ConjugatePrior, RegContext, Regularizer, Ridge, ShrinkTarget, Shrinkage, VarianceFloor,
 };

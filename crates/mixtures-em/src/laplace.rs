@@ -1,0 +1,405 @@
+//! Laplace mixtures by EM. The M-step is exact maximum likelihood: each location
+//! is a weighted median and each scale the weighted mean absolute deviation
+//! about it. The columns are sorted once per fit, so a weighted median costs one
+//! pass in sorted order per component and dimension.
+
+use core::marker::PhantomData;
+
+use faer::Mat;
+use mixtures_core::{Dataset, Scalar};
+use mixtures_dist::{Laplace, LaplaceMixtureModel, LaplaceScales, Mixture, ModelError};
+use num_traits::Float;
+use rand::rngs::StdRng;
+use rayon::prelude::*;
+
+use crate::FitError;
+use crate::builder::common_builder;
+use crate::common::{
+    Summary, check_data, degeneracy_action, random_row, remove_weight, reweight_reseeded, summarize,
+};
+use crate::driver::{Common, Engine, run};
+use crate::init::initial_responsibilities;
+use crate::report::{DegeneracyAction, DegeneracyEvent, DegeneracyReason, Fitted};
+
+/// The scale structure of a Laplace mixture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum LaplaceStructure {
+    /// One scale per component and dimension (default).
+    #[default]
+    PerDimension,
+    /// One scale per component.
+    Spherical,
+}
+
+/// Entry point for fitting Laplace mixtures: `LaplaceMixture::params(k).fit(&data)`.
+#[derive(Debug, Clone, Copy)]
+pub struct LaplaceMixture;
+
+impl LaplaceMixture {
+    /// Parameters for `k` components: a scale per dimension, scale floor 1e-6,
+    /// and the same defaults as [`crate::GaussianMixture::params`] otherwise.
+    pub fn params<T: Scalar>(k: usize) -> LaplaceParams<T> {
+        LaplaceParams {
+            k,
+            structure: LaplaceStructure::default(),
+            scale_floor: 1e-6,
+            common: Common::default(),
+            _t: PhantomData,
+        }
+    }
+}
+
+/// Parameters of a Laplace mixture fit.
+#[derive(Debug, Clone)]
+pub struct LaplaceParams<T: Scalar> {
+    k: usize,
+    structure: LaplaceStructure,
+    scale_floor: f64,
+    common: Common,
+    _t: PhantomData<T>,
+}
+
+/// Effective number of points below which a component counts as collapsed,
+/// relative to the total weight.
+const COLLAPSE_REL: f64 = 1e-8;
+
+impl<T: Scalar> LaplaceParams<T> {
+    common_builder!();
+
+    /// The scale structure.
+    #[must_use]
+    pub fn structure(mut self, s: LaplaceStructure) -> Self {
+        self.structure = s;
+        self
+    }
+
+    /// Smallest scale allowed (default 1e-6): duplicated points would otherwise
+    /// give a zero mean absolute deviation.
+    #[must_use]
+    pub fn scale_floor(mut self, f: f64) -> Self {
+        self.scale_floor = f;
+        self
+    }
+
+    fn check(&self) -> Result<(), FitError> {
+        self.common.check()?;
+        if !(self.scale_floor >= 0.0 && self.scale_floor.is_finite()) {
+            return Err(FitError::InvalidParameter {
+                name: "scale_floor",
+                value: self.scale_floor.to_string(),
+                reason: "must be finite and >= 0",
+            });
+        }
+        Ok(())
+    }
+
+    /// Fits a mixture of `k` Laplace components.
+    ///
+    /// # Errors
+    /// As [`crate::GaussianParams::fit`].
+    pub fn fit(&self, data: &Dataset<T>) -> Result<Fitted<LaplaceMixtureModel<T>>, FitError> {
+        self.check()?;
+        check_data(data, self.k)?;
+        run(&LaplaceEngine::new(self, data, self.k), &self.common, None)
+    }
+
+    /// Fits starting from `model` (warm start).
+    ///
+    /// # Errors
+    /// [`FitError::WarmStartDimension`], or as [`LaplaceParams::fit`].
+    pub fn fit_from(
+        &self,
+        model: &LaplaceMixtureModel<T>,
+        data: &Dataset<T>,
+    ) -> Result<Fitted<LaplaceMixtureModel<T>>, FitError> {
+        if model.dim() != data.n_features() {
+            return Err(FitError::WarmStartDimension {
+                model: model.dim(),
+                data: data.n_features(),
+            });
+        }
+        self.check()?;
+        check_data(data, model.n_components())?;
+        run(
+            &LaplaceEngine::new(self, data, model.n_components()),
+            &self.common,
+            Some(model),
+        )
+    }
+}
+
+struct LaplaceEngine<'a, T: Scalar> {
+    p: &'a LaplaceParams<T>,
+    data: &'a Dataset<T>,
+    k: usize,
+    /// Row indices of each column in increasing order of value.
+    order: Vec<Vec<u32>>,
+    summary: Summary<T>,
+}
+
+impl<'a, T: Scalar> LaplaceEngine<'a, T> {
+    fn new(p: &'a LaplaceParams<T>, data: &'a Dataset<T>, k: usize) -> Self {
+        let order = (0..data.n_features())
+            .into_par_iter()
+            .map(|j| {
+                let col = data.column(j);
+                let mut idx: Vec<u32> = (0..col.len() as u32).collect();
+                idx.sort_by(|&a, &b| {
+                    col[a as usize]
+                        .partial_cmp(&col[b as usize])
+                        .unwrap_or(core::cmp::Ordering::Equal)
+                });
+                idx
+            })
+            .collect();
+        Self {
+            p,
+            data,
+            k,
+            order,
+            summary: summarize(data, false),
+        }
+    }
+
+    /// M-step from weighted responsibilities (`n x K`, already multiplied by the
+    /// sample weights).
+    #[allow(clippy::too_many_arguments)]
+    fn m_step(
+        &self,
+        r: &Mat<T>,
+        worst: usize,
+        rng: &mut StdRng,
+        log: &mut Vec<DegeneracyEvent>,
+        restart: usize,
+        iteration: usize,
+    ) -> Result<LaplaceMixtureModel<T>, FitError> {
+        let (k, d) = (r.ncols(), self.data.n_features());
+        let nk: Vec<T> = (0..k)
+            .map(|c| r.col_as_slice(c).iter().copied().sum())
+            .collect();
+        // (median, Σ r |x − median|) for every (component, dimension).
+        let cells: Vec<(T, T)> = (0..k * d)
+            .into_par_iter()
+            .map(|cj| {
+                let (c, j) = (cj / d, cj % d);
+                let (rc, col) = (r.col_as_slice(c), self.data.column(j));
+                let half = nk[c] * T::c(0.5);
+                let mut acc = T::zero();
+                let mut med = col[self.order[j][0] as usize];
+                for &i in &self.order[j] {
+                    acc += rc[i as usize];
+                    med = col[i as usize];
+                    if acc >= half && acc > T::zero() {
+                        break;
+                    }
+                }
+                let dev = rc
+                    .iter()
+                    .zip(col)
+                    .map(|(&ri, &x)| ri * Float::abs(x - med))
+                    .sum();
+                (med, dev)
+            })
+            .collect();
+        let guard = T::c(10.0) * T::epsilon();
+        let floor = T::c(self.p.scale_floor);
+        let mut loc = Mat::from_fn(k, d, |c, j| cells[c * d + j].0);
+        let mut scales = match self.p.structure {
+            LaplaceStructure::PerDimension => {
+                LaplaceScales::PerDimension(Mat::from_fn(k, d, |c, j| {
+                    Float::max(cells[c * d + j].1 / (nk[c] + guard), floor)
+                }))
+            }
+            LaplaceStructure::Spherical => LaplaceScales::Spherical(
+                (0..k)
+                    .map(|c| {
+                        let s: T = (0..d).map(|j| cells[c * d + j].1).sum();
+                        Float::max(s / ((nk[c] + guard) * T::from_usize(d)), floor)
+                    })
+                    .collect(),
+            ),
+        };
+        let total: T = nk.iter().map(|&v| v + guard).sum();
+        let mut weights: Vec<T> = nk.iter().map(|&v| (v + guard) / total).collect();
+        let mut pending: Vec<(usize, DegeneracyReason)> = (0..k)
+            .filter(|&c| nk[c].as_f64() < COLLAPSE_REL * self.data.total_weight())
+            .map(|c| {
+                (
+                    c,
+                    DegeneracyReason::Collapsed {
+                        weight: nk[c].as_f64(),
+                    },
+                )
+            })
+            .collect();
+        let mut alive: Vec<usize> = (0..k).collect();
+        let mut first = true;
+        for _ in 0..=2 * k + 2 {
+            if let Some((c, reason)) = pending.pop() {
+                let action = degeneracy_action(
+                    self.p.common.policy,
+                    log,
+                    restart,
+                    iteration,
+                    alive[c],
+                    reason,
+                );
+                if action == DegeneracyAction::Dropped {
+                    if weights.len() == 1 {
+                        return Err(FitError::Degenerate {
+                            reason: "the last component degenerated".into(),
+                        });
+                    }
+                    let keep: Vec<usize> = (0..weights.len()).filter(|&i| i != c).collect();
+                    loc = Mat::from_fn(keep.len(), d, |i, j| loc[(keep[i], j)]);
+                    scales = match scales {
+                        LaplaceScales::PerDimension(b) => {
+                            LaplaceScales::PerDimension(Mat::from_fn(keep.len(), d, |i, j| {
+                                b[(keep[i], j)]
+                            }))
+                        }
+                        LaplaceScales::Spherical(mut b) => {
+                            b.remove(c);
+                            LaplaceScales::Spherical(b)
+                        }
+                    };
+                    weights = remove_weight(&weights, c);
+                    alive.remove(c);
+                    for p in &mut pending {
+                        if p.0 > c {
+                            p.0 -= 1;
+                        }
+                    }
+                } else {
+                    let i = if first && worst < self.data.n_samples() {
+                        worst
+                    } else {
+                        random_row(self.data, rng)
+                    };
+                    first = false;
+                    let x = self.data.view();
+                    // A broad Laplace: variance 2b² equal to the data variance
+                    // shrunk by K^(2/D).
+                    let fac = (1.0 / self.k as f64).powf(2.0 / d as f64);
+                    let b = |j: usize| {
+                        T::c(
+                            (self.summary.var[j].as_f64() * fac / 2.0)
+                                .sqrt()
+                                .max(self.p.scale_floor.max(1e-300)),
+                        )
+                    };
+                    for j in 0..d {
+                        loc[(c, j)] = x[(i, j)];
+                    }
+                    match &mut scales {
+                        LaplaceScales::PerDimension(s) => {
+                            for j in 0..d {
+                                s[(c, j)] = b(j);
+                            }
+                        }
+                        LaplaceScales::Spherical(s) => {
+                            s[c] = (0..d).map(b).sum::<T>() / T::from_usize(d);
+                        }
+                    }
+                    reweight_reseeded(&mut weights, c);
+                }
+                continue;
+            }
+            match Laplace::new(loc.clone(), scales.clone()) {
+                Ok(l) => return Ok(Mixture::new(weights, l)?),
+                Err(ModelError::InvalidScale { component, .. }) if component < weights.len() => {
+                    pending.push((
+                        component,
+                        DegeneracyReason::Singular {
+                            message: "scale is zero".into(),
+                        },
+                    ));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(FitError::Degenerate {
+            reason: "components kept degenerating after re-seeding".into(),
+        })
+    }
+
+    fn weighted(&self, mut r: Mat<T>) -> Mat<T> {
+        if let Some(w) = self.data.weights() {
+            for c in 0..r.ncols() {
+                for (o, &wi) in r.col_as_slice_mut(c).iter_mut().zip(w) {
+                    *o *= wi;
+                }
+            }
+        }
+        r
+    }
+}
+
+impl<T: Scalar> Engine for LaplaceEngine<'_, T> {
+    type Model = LaplaceMixtureModel<T>;
+
+    fn init(
+        &self,
+        rng: &mut StdRng,
+        log: &mut Vec<DegeneracyEvent>,
+        restart: usize,
+    ) -> Result<Self::Model, FitError> {
+        let r = self.weighted(initial_responsibilities(
+            self.p.common.init,
+            self.data,
+            self.k,
+            rng,
+        ));
+        self.m_step(&r, usize::MAX, rng, log, restart, 0)
+    }
+
+    fn step(
+        &self,
+        model: &Self::Model,
+        rng: &mut StdRng,
+        log: &mut Vec<DegeneracyEvent>,
+        restart: usize,
+        iteration: usize,
+    ) -> Result<(f64, Self::Model), FitError> {
+        let (lp, r) = model.log_prob_and_responsibilities(self.data)?;
+        let w = |i: usize| self.data.weights().map_or(1.0, |w| w[i].as_f64());
+        let mut ll = 0.0;
+        let mut worst = (f64::INFINITY, usize::MAX);
+        for (i, l) in lp.iter().enumerate() {
+            if w(i) > 0.0 {
+                ll += w(i) * l.as_f64();
+                if l.as_f64() < worst.0 {
+                    worst = (l.as_f64(), i);
+                }
+            }
+        }
+        let r = self.weighted(r);
+        let next = self.m_step(&r, worst.1, rng, log, restart, iteration)?;
+        Ok((ll / self.data.total_weight(), next))
+    }
+
+    fn score(&self, model: &Self::Model) -> f64 {
+        model.score(self.data).unwrap_or(f64::NEG_INFINITY)
+    }
+
+    fn n_parameters(&self, model: &Self::Model) -> usize {
+        let (k, d) = (model.n_components(), model.dim());
+        let scales = match self.p.structure {
+            LaplaceStructure::PerDimension => k * d,
+            LaplaceStructure::Spherical => k,
+        };
+        k * d + scales + k - 1
+    }
+
+    fn structure(&self) -> String {
+        match self.p.structure {
+            LaplaceStructure::PerDimension => "laplace-diag".into(),
+            LaplaceStructure::Spherical => "laplace-spherical".into(),
+        }
+    }
+
+    fn total_weight(&self) -> f64 {
+        self.data.total_weight()
+    }
+}
