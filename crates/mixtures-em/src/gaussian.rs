@@ -200,8 +200,10 @@ struct GaussianEngine<'a, T: Scalar> {
     data: &'a Dataset<T>,
     k: usize,
     full: bool,
-    summary: Summary<T>,
-    ctx: RegContext<T>,
+    /// Data mean and variances, computed on first use (initialization, priors,
+    /// re-seeding, regularizers), so a plain iteration costs no extra pass.
+    summary: std::sync::OnceLock<Summary<T>>,
+    ctx: std::sync::OnceLock<RegContext<T>>,
     prior: Option<ResolvedPrior<T>>,
     ridge: Ridge,
 }
@@ -211,9 +213,13 @@ impl<'a, T: Scalar> GaussianEngine<'a, T> {
         let full = p.constraint.needs_full_scatter();
         let d = data.n_features();
         let prior_spec = p.regularizers.iter().find_map(|r| r.prior().cloned());
-        let summary = summarize(data, full && prior_spec.is_some());
+        let summary = std::sync::OnceLock::new();
+        if prior_spec.is_some() {
+            let _ = summary.set(summarize(data, full));
+        }
         let fac = (1.0 / k as f64).powf(2.0 / d as f64);
         let prior = prior_spec.map(|ps| {
+            let summary = summary.get_or_init(|| summarize(data, full));
             let mean = match &ps.mean {
                 Some(m) => m.iter().map(|&v| T::c(v)).collect(),
                 None => summary.mean.clone(),
@@ -241,20 +247,27 @@ impl<'a, T: Scalar> GaussianEngine<'a, T> {
                 },
             }
         });
-        let ctx = RegContext {
-            data_variance: summary.var.clone(),
-            n_components: k,
-        };
         Self {
             p,
             data,
             k,
             full,
             summary,
-            ctx,
+            ctx: std::sync::OnceLock::new(),
             prior,
             ridge: Ridge(p.reg_covar),
         }
+    }
+
+    fn summary(&self) -> &Summary<T> {
+        self.summary.get_or_init(|| summarize(self.data, false))
+    }
+
+    fn ctx(&self) -> &RegContext<T> {
+        self.ctx.get_or_init(|| RegContext {
+            data_variance: self.summary().var.clone(),
+            n_components: self.k,
+        })
     }
 
     /// Broad covariance for a re-seeded component: the data's variances shrunk
@@ -262,7 +275,7 @@ impl<'a, T: Scalar> GaussianEngine<'a, T> {
     fn fallback_variance(&self, j: usize) -> T {
         let d = self.data.n_features() as f64;
         let fac = (1.0 / self.k as f64).powf(2.0 / d);
-        let v = self.summary.var[j].as_f64() * fac + self.p.reg_covar;
+        let v = self.summary().var[j].as_f64() * fac + self.p.reg_covar;
         T::c(if v > 0.0 { v } else { 1.0 })
     }
 
@@ -337,9 +350,9 @@ impl<'a, T: Scalar> GaussianEngine<'a, T> {
             prior: self.prior.as_ref().map(|p| p.terms.clone()),
         };
         let mut cov = self.p.constraint.estimate(&stats)?;
-        Regularizer::<T>::regularize(&self.ridge, &mut cov, &self.ctx);
+        self.ridge.apply(&mut cov);
         for r in &self.p.regularizers {
-            r.regularize(&mut cov, &self.ctx);
+            r.regularize(&mut cov, self.ctx());
         }
         let total: T = nk.iter().copied().sum();
         let weights: Vec<T> = nk.iter().map(|&v| v / total).collect();
@@ -527,7 +540,7 @@ impl<T: Scalar> Engine for GaussianEngine<'_, T> {
     ) -> Result<Self::Model, FitError> {
         let resp = initial_responsibilities(self.p.common.init, self.data, self.k, rng);
         let d = self.data.n_features();
-        let shifts = Mat::from_fn(self.k, d, |_, j| self.summary.mean[j]);
+        let shifts = Mat::from_fn(self.k, d, |_, j| self.summary().mean[j]);
         let st = gaussian_pass(
             self.data.view(),
             self.data.weights(),

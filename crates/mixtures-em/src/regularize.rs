@@ -66,10 +66,17 @@ fn for_each_variance<T: Scalar>(cov: &mut Covariances<T>, mut f: impl FnMut(usiz
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Ridge(pub f64);
 
-impl<T: Scalar> Regularizer<T> for Ridge {
-    fn regularize(&self, cov: &mut Covariances<T>, _: &RegContext<T>) {
+impl Ridge {
+    /// Adds the ridge to every variance (needs no data summary).
+    pub fn apply<T: Scalar>(&self, cov: &mut Covariances<T>) {
         let r = T::c(self.0);
         for_each_variance(cov, |_, v| v + r);
+    }
+}
+
+impl<T: Scalar> Regularizer<T> for Ridge {
+    fn regularize(&self, cov: &mut Covariances<T>, _: &RegContext<T>) {
+        self.apply(cov);
     }
 }
 
