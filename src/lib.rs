@@ -73,3 +73,8 @@ pub mod prelude {
         ConjugatePrior, Covariance, FitError, FitReport, Fitted, GaussianMixture, Init,
     };
 }
+
+/// The README's example, compiled and run as a doctest so that it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctest;
