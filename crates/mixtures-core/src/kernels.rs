@@ -22,6 +22,41 @@ use crate::{LinalgError, Scalar};
 /// bit-identical whatever the size of the rayon pool.
 pub const CHUNK_ROWS: usize = 512;
 
+/// A piece of element-wise work that [`vectorize`] compiles for the widest SIMD
+/// instruction set of the processor it runs on.
+///
+/// Implement `run` with `#[inline(always)]`, and mark what it calls the same
+/// way: only code inlined into the dispatched function gets the wider
+/// instructions (a closure would not be, which is why this is a trait).
+pub trait Kernel {
+    /// What the work returns.
+    type Output;
+    /// Does the work.
+    fn run(self) -> Self::Output;
+}
+
+struct Dispatch<K>(K);
+
+impl<K: Kernel> pulp::WithSimd for Dispatch<K> {
+    type Output = K::Output;
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) -> K::Output {
+        self.0.run()
+    }
+}
+
+/// Runs `k` compiled for the widest SIMD instruction set this processor has
+/// (AVX2 and FMA on x86-64 where present), chosen at run time.
+///
+/// The element-wise loops of the kernels are plain Rust; compiled for the
+/// baseline x86-64 target they would use 2-wide SSE2 only. No operation is
+/// fused or reordered by this, so the results are the same bits on every
+/// instruction set.
+#[inline]
+pub fn vectorize<K: Kernel>(k: K) -> K::Output {
+    pulp::Arch::new().dispatch(Dispatch(k))
+}
+
 /// The column `j` of `m` as a slice, when the column is contiguous (always the
 /// case for views of owned faer matrices and of [`crate::Dataset`]).
 #[inline]
@@ -50,10 +85,28 @@ pub fn log_sum_exp<T: Scalar>(values: &[T]) -> T {
 
 /// Row-wise log-sum-exp of an `m x k` block: `out[i] = ln Σⱼ exp(a[i, j])`.
 ///
-/// Works column by column, so that the inner loops run over contiguous rows.
-/// `max` is scratch of at least `m` values. A row whose entries are all `-inf`
-/// gives `-inf`.
+/// Works column by column, so that the inner loops run over contiguous rows, and
+/// takes the exponentials through [`Scalar::exp_in_place`] on short stack
+/// buffers, so that they vectorize. `max` is scratch of at least `m` values. A
+/// row whose entries are all `-inf` gives `-inf`.
 pub fn log_sum_exp_rows<T: Scalar>(a: MatRef<'_, T>, out: &mut [T], max: &mut [T]) {
+    struct Lse<'a, T> {
+        a: MatRef<'a, T>,
+        out: &'a mut [T],
+        max: &'a mut [T],
+    }
+    impl<T: Scalar> Kernel for Lse<'_, T> {
+        type Output = ();
+        #[inline(always)]
+        fn run(self) {
+            log_sum_exp_rows_impl(self.a, self.out, self.max);
+        }
+    }
+    vectorize(Lse { a, out, max });
+}
+
+#[inline(always)]
+fn log_sum_exp_rows_impl<T: Scalar>(a: MatRef<'_, T>, out: &mut [T], max: &mut [T]) {
     let m = a.nrows();
     let (out, max) = (&mut out[..m], &mut max[..m]);
     max.fill(T::neg_infinity());
@@ -71,34 +124,47 @@ pub fn log_sum_exp_rows<T: Scalar>(a: MatRef<'_, T>, out: &mut [T], max: &mut [T
             }
         }
     }
+    // A row of -inf is shifted by 0 instead, so that exp(-inf - 0) = 0 rather than
+    // exp(NaN); its sum is then 0 and its result ln 0 = -inf.
+    for mx in max.iter_mut() {
+        if *mx == T::neg_infinity() {
+            *mx = T::zero();
+        }
+    }
     out.fill(T::zero());
-    let add = |o: &mut T, v: T, mx: T| {
-        if mx != T::neg_infinity() {
-            *o += Float::exp(v - mx);
-        }
-    };
-    for j in 0..a.ncols() {
-        match col_slice(a, j) {
-            Some(c) => {
-                for ((o, &v), &mx) in out.iter_mut().zip(c).zip(max.iter()) {
-                    add(o, v, mx);
+    let mut tmp = [T::zero(); LSE_STRIP];
+    let mut lo = 0;
+    while lo < m {
+        let len = LSE_STRIP.min(m - lo);
+        let (o, mx, t) = (&mut out[lo..lo + len], &max[lo..lo + len], &mut tmp[..len]);
+        for j in 0..a.ncols() {
+            match col_slice(a, j) {
+                Some(c) => {
+                    for ((t, &v), &mx) in t.iter_mut().zip(&c[lo..lo + len]).zip(mx) {
+                        *t = v - mx;
+                    }
+                }
+                None => {
+                    for (i, (t, &mx)) in t.iter_mut().zip(mx).enumerate() {
+                        *t = a[(lo + i, j)] - mx;
+                    }
                 }
             }
-            None => {
-                for ((o, &v), &mx) in out.iter_mut().zip(a.col(j).iter()).zip(max.iter()) {
-                    add(o, v, mx);
-                }
+            T::exp_in_place(t);
+            for (o, &t) in o.iter_mut().zip(t.iter()) {
+                *o += t;
             }
         }
+        lo += len;
     }
     for (o, &mx) in out.iter_mut().zip(max.iter()) {
-        *o = if mx == T::neg_infinity() {
-            mx
-        } else {
-            mx + Float::ln(*o)
-        };
+        *o = mx + Float::ln(*o);
     }
 }
+
+/// Rows per strip of [`log_sum_exp_rows`]' exponentials: long enough to
+/// vectorize, short enough to stay on the stack and in L1.
+const LSE_STRIP: usize = 128;
 
 /// A Cholesky factorization `A = L Lᵀ` of a symmetric positive-definite matrix,
 /// with the cached log-determinant and the inverse factor `L⁻¹` that the density
@@ -253,6 +319,7 @@ pub fn first_non_finite<T: Scalar>(m: MatRef<'_, T>) -> Option<(usize, usize)> {
 /// and multiplied by `L⁻ᵀ` into `y`. Centring first keeps the result accurate when
 /// the data sit far from the origin. `centered` and `y` must have at least `m`
 /// rows and `d` columns; only their leading `m` rows are written.
+#[inline(always)]
 pub fn whiten_block<T: Scalar>(
     x: MatRef<'_, T>,
     center: &[T],
@@ -296,15 +363,44 @@ pub fn sq_mahalanobis_block<T: Scalar>(
     mean: &[T],
     l_inv: MatRef<'_, T>,
     centered: MatMut<'_, T>,
-    mut y: MatMut<'_, T>,
+    y: MatMut<'_, T>,
     out: &mut [T],
 ) {
-    let (m, d) = (x.nrows(), x.ncols());
-    whiten_block(x, mean, l_inv, centered, y.rb_mut());
-    sum_sq_cols(y.rb().subrows(0, m).subcols(0, d), out);
+    struct Maha<'a, T> {
+        x: MatRef<'a, T>,
+        mean: &'a [T],
+        l_inv: MatRef<'a, T>,
+        centered: MatMut<'a, T>,
+        y: MatMut<'a, T>,
+        out: &'a mut [T],
+    }
+    impl<T: Scalar> Kernel for Maha<'_, T> {
+        type Output = ();
+        #[inline(always)]
+        fn run(mut self) {
+            let (m, d) = (self.x.nrows(), self.x.ncols());
+            whiten_block(
+                self.x,
+                self.mean,
+                self.l_inv,
+                self.centered,
+                self.y.rb_mut(),
+            );
+            sum_sq_cols(self.y.rb().subrows(0, m).subcols(0, d), self.out);
+        }
+    }
+    vectorize(Maha {
+        x,
+        mean,
+        l_inv,
+        centered,
+        y,
+        out,
+    });
 }
 
 /// `out[i] = Σⱼ a[i, j]²`, accumulated column by column.
+#[inline(always)]
 pub fn sum_sq_cols<T: Scalar>(a: MatRef<'_, T>, out: &mut [T]) {
     let m = a.nrows();
     let out = &mut out[..m];

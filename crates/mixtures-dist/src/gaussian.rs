@@ -5,7 +5,7 @@ use core::str::FromStr;
 
 use faer::prelude::ReborrowMut;
 use faer::{Mat, MatMut, MatRef};
-use mixtures_core::kernels::{col_slice, sq_mahalanobis_block, whiten_block};
+use mixtures_core::kernels::{Kernel, col_slice, sq_mahalanobis_block, vectorize, whiten_block};
 use mixtures_core::{Cholesky, LN_2PI, Scalar};
 use num_traits::Float;
 use rand::Rng;
@@ -410,7 +410,7 @@ impl<T: Scalar> Components<T> for Gaussian<T> {
 }
 
 /// `out[i] = norm − ½ dist[i]` into column `k` of `out`.
-#[inline]
+#[inline(always)]
 fn write_log_density<T: Scalar>(out: MatMut<'_, T>, k: usize, norm: T, dist: &[T]) {
     let half = T::c(0.5);
     let col = out.col_mut(k);
@@ -443,26 +443,39 @@ impl<T: Scalar> LogDensity<T> for Gaussian<T> {
         }
     }
 
-    fn log_density_block(
-        &self,
-        x: MatRef<'_, T>,
-        mut out: MatMut<'_, T>,
-        s: &mut GaussianScratch<T>,
-    ) {
-        let (m, d) = (x.nrows(), self.dim());
+    fn log_density_block(&self, x: MatRef<'_, T>, out: MatMut<'_, T>, s: &mut GaussianScratch<T>) {
+        vectorize(Block { g: self, x, out, s });
+    }
+}
+
+/// One block of Gaussian evaluation, compiled for the processor's SIMD width.
+struct Block<'a, T: Scalar> {
+    g: &'a Gaussian<T>,
+    x: MatRef<'a, T>,
+    out: MatMut<'a, T>,
+    s: &'a mut GaussianScratch<T>,
+}
+
+impl<T: Scalar> Kernel for Block<'_, T> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run(self) {
+        let Block { g, x, mut out, s } = self;
+        let (m, d) = (x.nrows(), g.dim());
         let dist = &mut s.dist[..m];
-        match &self.factors {
+        match &g.factors {
             Factors::Full(chols) => {
                 for (k, chol) in chols.iter().enumerate() {
                     sq_mahalanobis_block(
                         x,
-                        self.mean(k),
+                        g.mean(k),
                         chol.l_inv(),
                         s.centered.as_mut(),
                         s.y.as_mut(),
                         dist,
                     );
-                    write_log_density(out.rb_mut(), k, self.norm[k], dist);
+                    write_log_density(out.rb_mut(), k, g.norm[k], dist);
                 }
             }
             Factors::Tied {
@@ -474,31 +487,31 @@ impl<T: Scalar> LogDensity<T> for Gaussian<T> {
                 // ‖y − (μₖ − c) L⁻ᵀ‖² per component.
                 whiten_block(x, center, chol.l_inv(), s.centered.as_mut(), s.y.as_mut());
                 let y = s.y.as_ref().subrows(0, m);
-                for k in 0..self.n_components() {
+                for k in 0..g.n_components() {
                     dist.fill(T::zero());
                     for j in 0..d {
                         let b = shifted[k * d + j];
                         accumulate_sq(y, j, b, T::one(), dist);
                     }
-                    write_log_density(out.rb_mut(), k, self.norm[k], dist);
+                    write_log_density(out.rb_mut(), k, g.norm[k], dist);
                 }
             }
             Factors::Diag { inv_sd, .. } => {
-                for k in 0..self.n_components() {
+                for k in 0..g.n_components() {
                     dist.fill(T::zero());
                     for j in 0..d {
-                        accumulate_sq(x, j, self.mean_rows[k * d + j], inv_sd[k * d + j], dist);
+                        accumulate_sq(x, j, g.mean_rows[k * d + j], inv_sd[k * d + j], dist);
                     }
-                    write_log_density(out.rb_mut(), k, self.norm[k], dist);
+                    write_log_density(out.rb_mut(), k, g.norm[k], dist);
                 }
             }
             Factors::Spherical { inv_sd, .. } => {
                 for (k, &p) in inv_sd.iter().enumerate() {
                     dist.fill(T::zero());
-                    for (j, &mu) in self.mean(k).iter().enumerate() {
+                    for (j, &mu) in g.mean(k).iter().enumerate() {
                         accumulate_sq(x, j, mu, p, dist);
                     }
-                    write_log_density(out.rb_mut(), k, self.norm[k], dist);
+                    write_log_density(out.rb_mut(), k, g.norm[k], dist);
                 }
             }
         }
@@ -506,7 +519,7 @@ impl<T: Scalar> LogDensity<T> for Gaussian<T> {
 }
 
 /// `dist[i] += ((x[i, j] − mu) · p)²`, over contiguous rows when possible.
-#[inline]
+#[inline(always)]
 fn accumulate_sq<T: Scalar>(x: MatRef<'_, T>, j: usize, mu: T, p: T, dist: &mut [T]) {
     match col_slice(x, j) {
         Some(c) => {

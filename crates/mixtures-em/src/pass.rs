@@ -12,7 +12,7 @@
 use faer::linalg::matmul::triangular::{BlockStructure, matmul as tri_matmul};
 use faer::prelude::{Reborrow, ReborrowMut};
 use faer::{Accum, Mat, MatRef, Par};
-use mixtures_core::kernels::{col_slice, col_slice_mut, log_sum_exp_rows};
+use mixtures_core::kernels::{Kernel, col_slice, col_slice_mut, log_sum_exp_rows, vectorize};
 use mixtures_core::par::{leaves, tree_reduce};
 use mixtures_core::{CHUNK_ROWS, Scalar};
 use mixtures_dist::{GaussianMixtureModel, GaussianScratch, LogDensity};
@@ -124,16 +124,16 @@ pub(crate) fn gaussian_pass<T: Scalar>(
             let mut start = lo;
             while start < hi {
                 let m = CHUNK_ROWS.min(hi - start);
-                block(
-                    x.subrows(start, m),
+                vectorize(Block {
+                    xb: x.subrows(start, m),
                     start,
                     weights,
                     src,
                     shifts,
                     full,
-                    &mut buf,
-                    &mut st,
-                );
+                    buf: &mut buf,
+                    st: &mut st,
+                });
                 start += m;
             }
             st
@@ -142,7 +142,38 @@ pub(crate) fn gaussian_pass<T: Scalar>(
     )
 }
 
+/// One block of the pass, compiled for the processor's SIMD width.
+struct Block<'a, T: Scalar> {
+    xb: MatRef<'a, T>,
+    start: usize,
+    weights: Option<&'a [T]>,
+    src: Source<'a, T>,
+    shifts: &'a Mat<T>,
+    full: bool,
+    buf: &'a mut Buffers<T>,
+    st: &'a mut Stats<T>,
+}
+
+impl<T: Scalar> Kernel for Block<'_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        let Block {
+            xb,
+            start,
+            weights,
+            src,
+            shifts,
+            full,
+            buf,
+            st,
+        } = self;
+        block(xb, start, weights, src, shifts, full, buf, st);
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 fn block<T: Scalar>(
     xb: MatRef<'_, T>,
     start: usize,
@@ -173,13 +204,26 @@ fn block<T: Scalar>(
                     }
                 }
             }
-            for (c, &wk) in model.weights().iter().enumerate() {
-                for (o, &l) in r.rb_mut().col_mut(c).iter_mut().zip(lse.iter()) {
-                    *o = if l == T::neg_infinity() {
-                        wk
-                    } else {
-                        Float::exp(*o - l)
-                    };
+            // rᵢₖ = exp(ln wₖpₖ(xᵢ) − ln p(xᵢ)), a column at a time so that the
+            // exponentials vectorize.
+            let lost = lse.iter().any(|&l| l == T::neg_infinity());
+            for c in 0..k {
+                if let Some(col) = col_slice_mut(r.rb_mut(), c) {
+                    for (o, &l) in col.iter_mut().zip(lse.iter()) {
+                        *o -= l;
+                    }
+                    T::exp_in_place(col);
+                }
+            }
+            if lost {
+                // A row of zero density under every component (only when its
+                // distances overflow) is shared by the prior weights.
+                for (c, &wk) in model.weights().iter().enumerate() {
+                    for (o, &l) in r.rb_mut().col_mut(c).iter_mut().zip(lse.iter()) {
+                        if l == T::neg_infinity() {
+                            *o = wk;
+                        }
+                    }
                 }
             }
         }
