@@ -121,6 +121,7 @@ impl<T: Scalar> GaussianParams<T> {
             });
         }
         for r in &self.regularizers {
+            r.check()?;
             if let Some(p) = r.prior() {
                 p.check(d)?;
             }

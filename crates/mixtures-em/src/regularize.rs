@@ -31,6 +31,32 @@ pub trait Regularizer<T: Scalar>: fmt::Debug + Send + Sync {
     fn prior(&self) -> Option<&ConjugatePrior> {
         None
     }
+    /// Checks the regularizer's settings; called before any work.
+    ///
+    /// # Errors
+    /// [`FitError::InvalidParameter`] naming the setting and its value.
+    fn check(&self) -> Result<(), FitError> {
+        Ok(())
+    }
+}
+
+/// `Err` unless `v` is finite and within `[lo, hi]`.
+fn check_range(
+    name: &'static str,
+    v: f64,
+    lo: f64,
+    hi: f64,
+    reason: &'static str,
+) -> Result<(), FitError> {
+    if v.is_finite() && v >= lo && v <= hi {
+        Ok(())
+    } else {
+        Err(FitError::InvalidParameter {
+            name,
+            value: v.to_string(),
+            reason,
+        })
+    }
 }
 
 fn for_each_variance<T: Scalar>(cov: &mut Covariances<T>, mut f: impl FnMut(usize, T) -> T) {
@@ -77,6 +103,15 @@ impl Ridge {
 impl<T: Scalar> Regularizer<T> for Ridge {
     fn regularize(&self, cov: &mut Covariances<T>, _: &RegContext<T>) {
         self.apply(cov);
+    }
+    fn check(&self) -> Result<(), FitError> {
+        check_range(
+            "ridge",
+            self.0,
+            0.0,
+            f64::INFINITY,
+            "must be finite and >= 0",
+        )
     }
 }
 
@@ -142,6 +177,15 @@ impl<T: Scalar> Regularizer<T> for Shrinkage {
             Covariances::Spherical(_) => {}
         }
     }
+    fn check(&self) -> Result<(), FitError> {
+        check_range(
+            "shrinkage.coefficient",
+            self.coefficient,
+            0.0,
+            1.0,
+            "must be in [0, 1]",
+        )
+    }
 }
 
 /// No eigenvalue of a covariance below `floor` (for diagonal and spherical
@@ -201,6 +245,15 @@ impl<T: Scalar> Regularizer<T> for VarianceFloor {
                 for_each_variance(cov, |_, v| Float::max(v, f));
             }
         }
+    }
+    fn check(&self) -> Result<(), FitError> {
+        check_range(
+            "variance_floor",
+            self.0,
+            0.0,
+            f64::INFINITY,
+            "must be finite and >= 0",
+        )
     }
 }
 

@@ -395,3 +395,11 @@ pub fn gauss_mean_loglik(rows: &[Vec<f64>], w: &[f64], mean: &[f64], cov: &Mat<f
     }
     acc / tw
 }
+
+/// Index of the row nearest to `p`.
+pub fn nearest_row(rows: &[Vec<f64>], p: &[f64]) -> usize {
+    let d2 = |r: &Vec<f64>| r.iter().zip(p).map(|(a, b)| (a - b) * (a - b)).sum::<f64>();
+    (0..rows.len())
+        .min_by(|&a, &b| d2(&rows[a]).total_cmp(&d2(&rows[b])))
+        .unwrap()
+}
