@@ -1,6 +1,12 @@
 //! `Dataset` construction from every input form, and every rejection with the
 //! typed error naming the row and column.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::needless_range_loop,
+    missing_docs
+)]
 
 use faer::{Mat, MatRef};
 use mixtures_core::{DataError, Dataset, Scalar};
@@ -237,9 +243,12 @@ fn assert_non_finite(e: DataError, row: usize, col: usize, is: fn(f64) -> bool) 
     }
 }
 
+/// A special value and the test that recognizes it after widening to f64.
+type Special<T> = (T, fn(f64) -> bool);
+
 fn non_finite_everywhere<T: Scalar>() {
     let (n, d) = (4, 3);
-    let specials: [(T, fn(f64) -> bool); 3] = [
+    let specials: [Special<T>; 3] = [
         (T::nan(), f64::is_nan),
         (T::infinity(), |v| v == f64::INFINITY),
         (T::neg_infinity(), |v| v == f64::NEG_INFINITY),

@@ -1,7 +1,13 @@
 //! Numeric kernels: log-sum-exp, Cholesky with the conditioning check, the
 //! log-determinant, and the blocked squared Mahalanobis distance against a naive
 //! computation.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::needless_range_loop,
+    missing_docs
+)]
 
 use faer::{Mat, MatRef, mat};
 use mixtures_core::kernels::{

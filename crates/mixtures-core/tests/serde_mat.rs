@@ -1,7 +1,13 @@
 //! serde helpers for faer matrices: exact round trips through JSON as nested
 //! rows, and refusal of ragged or non-numeric input.
 #![cfg(feature = "serde")]
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::needless_range_loop,
+    missing_docs
+)]
 
 use faer::Mat;
 use mixtures_core::Scalar;

@@ -154,6 +154,9 @@ fn matrix<T: Scalar>(
 /// for [`Gaussian`] and [`Laplace`]; it is what makes `Mixture<T, C>` readable and
 /// writable.
 pub trait Persist<T: Scalar>: Components<T> + Sized {
+    /// The `family` this type reads and writes (what [`Components::family`]
+    /// returns), known before any field is read.
+    const FAMILY: &'static str;
     /// Writes the family's fields (`covariance_type`, parameters) into `file`.
     fn write_fields(&self, file: &mut ModelFile);
     /// Reads the family's fields for `k` components.
@@ -181,6 +184,8 @@ fn vec_value<T: Scalar>(v: &[T]) -> Value {
 }
 
 impl<T: Scalar> Persist<T> for Gaussian<T> {
+    const FAMILY: &'static str = "gaussian";
+
     fn write_fields(&self, file: &mut ModelFile) {
         file.covariance_type = Some(self.covariance_type().as_str().to_owned());
         file.means = Some(rows_value(self.means()));
@@ -242,6 +247,8 @@ impl<T: Scalar> Persist<T> for Gaussian<T> {
 }
 
 impl<T: Scalar> Persist<T> for Laplace<T> {
+    const FAMILY: &'static str = "laplace";
+
     fn write_fields(&self, file: &mut ModelFile) {
         file.locations = Some(rows_value(self.locations()));
         let (ct, scales) = match self.scales() {
@@ -337,13 +344,15 @@ impl<T: Scalar, C: Persist<T>> Mixture<T, C> {
     /// [`ModelError::InvalidField`], or any construction error.
     pub fn from_model_file(file: &ModelFile) -> Result<Self, ModelError> {
         let k = check_header(file)?;
-        let comps = C::read_fields(file, k)?;
-        if file.family != comps.family() {
+        // Before the fields: a file of the other family lacks them, and
+        // "field missing" would hide the real mistake.
+        if file.family != C::FAMILY {
             return Err(ModelError::FamilyMismatch {
-                expected: comps.family(),
+                expected: C::FAMILY,
                 found: file.family.clone(),
             });
         }
+        let comps = C::read_fields(file, k)?;
         let weights = file.weights.iter().map(|&w| T::c(w)).collect();
         let m = Mixture::new(weights, comps)?;
         match &file.feature_names {

@@ -2,7 +2,7 @@
 
 use faer::prelude::{Reborrow, ReborrowMut};
 use faer::{Mat, MatMut, MatRef};
-use mixtures_core::kernels::log_sum_exp_rows;
+use mixtures_core::kernels::{col_slice_mut, log_sum_exp_rows};
 use mixtures_core::{CHUNK_ROWS, DataError, Dataset, Scalar};
 use num_traits::Float;
 use rand::Rng;
@@ -50,7 +50,10 @@ impl<T: Scalar, C: Components<T>> Mixture<T, C> {
     /// Builds a mixture from weights and components.
     ///
     /// Weights must be finite, non-negative and sum to one within
-    /// [`WEIGHT_SUM_TOLERANCE`]; they are then renormalized to sum to one.
+    /// [`WEIGHT_SUM_TOLERANCE`]; they are then renormalized to sum to one,
+    /// unless their sum is already one to rounding (within `2 K ε`), so that
+    /// rebuilding a mixture from its own weights (a model file read back, say)
+    /// leaves them bit for bit unchanged.
     ///
     /// # Errors
     /// [`ModelError::WrongCount`] if the number of weights is not `K`,
@@ -81,7 +84,10 @@ impl<T: Scalar, C: Components<T>> Mixture<T, C> {
                 tolerance: WEIGHT_SUM_TOLERANCE,
             });
         }
-        let weights: Vec<T> = if sum == 1.0 {
+        // Renormalized weights sum to one within about K ε of T, so they are
+        // never renormalized again: construction is idempotent.
+        let rounding = 2.0 * k as f64 * T::epsilon().as_f64();
+        let weights: Vec<T> = if (sum - 1.0).abs() <= rounding {
             weights
         } else {
             weights.iter().map(|&w| T::c(w.as_f64() / sum)).collect()
@@ -252,12 +258,14 @@ impl<T: Scalar, C: LogDensity<T>> Mixture<T, C> {
                     (
                         self.components.scratch(CHUNK_ROWS),
                         vec![T::zero(); CHUNK_ROWS],
+                        vec![T::zero(); CHUNK_ROWS],
                     )
                 },
-                |(scratch, mx), ((mut r, xb), lse)| {
+                |(scratch, mx, sum), ((mut r, xb), lse)| {
                     self.weighted_log_prob_block(xb, r.rb_mut(), scratch);
                     log_sum_exp_rows(r.rb(), lse, mx);
-                    normalize_rows(r, lse, &self.weights);
+                    let m = lse.len();
+                    normalize_rows(r, &mut mx[..m], &mut sum[..m], &self.weights);
                 },
             );
         Ok((lp, resp))
@@ -313,16 +321,56 @@ impl<T: Scalar, C: LogDensity<T>> Mixture<T, C> {
 }
 
 /// Turns a block of weighted log-probabilities into responsibilities in place:
-/// `r[i, k] = exp(r[i, k] − lse[i])`. A row whose log-probabilities are all
-/// `−∞` (its distance overflowed) gets the mixing weights, never NaN.
-fn normalize_rows<T: Scalar>(mut r: MatMut<'_, T>, lse: &[T], weights: &[T]) {
+/// `r[i, k] = exp(r[i, k] − max[i]) / Σⱼ exp(r[i, j] − max[i])`, with `max` the
+/// row maxima. Normalizing by the sum rather than subtracting the log-sum-exp
+/// keeps rows summing to one far from the data, where `max + ln Σ` rounds away
+/// the `ln Σ` (an `f32` log-density of −10⁷ has an ulp of 1). A row whose
+/// log-probabilities are all `−∞` (its distance overflowed) gets the mixing
+/// weights, never NaN. `max` and `sum` are scratch of the block's length.
+fn normalize_rows<T: Scalar>(mut r: MatMut<'_, T>, max: &mut [T], sum: &mut [T], weights: &[T]) {
+    max.fill(T::neg_infinity());
+    for k in 0..weights.len() {
+        for (mx, &v) in max.iter_mut().zip(r.rb().col(k).iter()) {
+            *mx = mx.max(v);
+        }
+    }
+    // A row of −∞ is shifted by 0 instead, so that its exponentials are 0 (not
+    // NaN) and its sum 0; every other row has a sum of at least exp(0) = 1.
+    for mx in max.iter_mut() {
+        if *mx == T::neg_infinity() {
+            *mx = T::zero();
+        }
+    }
+    let max = &*max;
+    sum.fill(T::zero());
+    for k in 0..weights.len() {
+        match col_slice_mut(r.rb_mut(), k) {
+            Some(col) => {
+                for (o, &mx) in col.iter_mut().zip(max) {
+                    *o -= mx;
+                }
+                T::exp_in_place(col);
+                for (s, &o) in sum.iter_mut().zip(col.iter()) {
+                    *s += o;
+                }
+            }
+            None => {
+                for ((o, &mx), s) in r
+                    .rb_mut()
+                    .col_mut(k)
+                    .iter_mut()
+                    .zip(max)
+                    .zip(sum.iter_mut())
+                {
+                    *o = Float::exp(*o - mx);
+                    *s += *o;
+                }
+            }
+        }
+    }
     for (k, &wk) in weights.iter().enumerate() {
-        for (o, &l) in r.rb_mut().col_mut(k).iter_mut().zip(lse) {
-            *o = if l == T::neg_infinity() {
-                wk
-            } else {
-                Float::exp(*o - l)
-            };
+        for (o, &s) in r.rb_mut().col_mut(k).iter_mut().zip(sum.iter()) {
+            *o = if s > T::zero() { *o / s } else { wk };
         }
     }
 }
