@@ -145,7 +145,11 @@ fn run_one<E: Engine>(
             termination = Termination::Stopped;
             break;
         }
+        let seen = events.len();
         let (ll, next) = engine.step(&model, &mut rng, &mut events, restart, it)?;
+        // A model whose component was just re-seeded or dropped is a new
+        // starting point, not a converged fit.
+        let degenerated = events.len() > seen;
         model = next;
         trace.push(ll);
         let change = ll - prev;
@@ -163,7 +167,7 @@ fn run_one<E: Engine>(
                 break;
             }
         }
-        if change.abs() < common.tol {
+        if change.abs() < common.tol && !degenerated {
             termination = Termination::Converged;
             break;
         }
