@@ -162,6 +162,107 @@ fn log_sum_exp_rows_impl<T: Scalar>(a: MatRef<'_, T>, out: &mut [T], max: &mut [
     }
 }
 
+/// Turns a block of log-weights into row-normalized weights in place and
+/// returns their row-wise log-sum-exp: with `mᵢ = maxⱼ a[i, j]` and
+/// `sᵢ = Σⱼ exp(a[i, j] − mᵢ)`, writes `a[i, j] ← exp(a[i, j] − mᵢ) / sᵢ` and
+/// `lse[i] = mᵢ + ln sᵢ`. This is the E-step's responsibilities and
+/// log-likelihood with one exponential per entry.
+///
+/// Dividing by the sum, rather than taking `exp(a − lse)`, keeps rows summing to
+/// one far from the data, where `mᵢ + ln sᵢ` rounds `ln sᵢ` away (an `f32`
+/// log-density of −10⁷ has an ulp of 1). A row whose entries are all `−∞` (its
+/// distances overflowed) gets `fallback` (the mixing weights) and `lse = −∞`,
+/// never NaN. `max` and `sum` are scratch of at least `m` values; `fallback`
+/// has one value per column.
+pub fn softmax_rows<T: Scalar>(
+    a: MatMut<'_, T>,
+    lse: &mut [T],
+    max: &mut [T],
+    sum: &mut [T],
+    fallback: &[T],
+) {
+    struct Softmax<'a, T> {
+        a: MatMut<'a, T>,
+        lse: &'a mut [T],
+        max: &'a mut [T],
+        sum: &'a mut [T],
+        fallback: &'a [T],
+    }
+    impl<T: Scalar> Kernel for Softmax<'_, T> {
+        type Output = ();
+        #[inline(always)]
+        fn run(self) {
+            softmax_rows_impl(self.a, self.lse, self.max, self.sum, self.fallback);
+        }
+    }
+    vectorize(Softmax {
+        a,
+        lse,
+        max,
+        sum,
+        fallback,
+    });
+}
+
+#[inline(always)]
+fn softmax_rows_impl<T: Scalar>(
+    mut a: MatMut<'_, T>,
+    lse: &mut [T],
+    max: &mut [T],
+    sum: &mut [T],
+    fallback: &[T],
+) {
+    let m = a.nrows();
+    let (lse, max, sum) = (&mut lse[..m], &mut max[..m], &mut sum[..m]);
+    max.fill(T::neg_infinity());
+    for j in 0..a.ncols() {
+        for (mx, &v) in max.iter_mut().zip(a.rb().col(j).iter()) {
+            *mx = mx.max(v);
+        }
+    }
+    // A row of −∞ is shifted by 0 instead, so that its exponentials are 0 (not
+    // NaN) and its sum 0; every other row has a sum of at least exp(0) = 1.
+    for mx in max.iter_mut() {
+        if *mx == T::neg_infinity() {
+            *mx = T::zero();
+        }
+    }
+    sum.fill(T::zero());
+    for j in 0..a.ncols() {
+        match col_slice_mut(a.rb_mut(), j) {
+            Some(col) => {
+                for (o, &mx) in col.iter_mut().zip(max.iter()) {
+                    *o -= mx;
+                }
+                T::exp_in_place(col);
+                for (s, &o) in sum.iter_mut().zip(col.iter()) {
+                    *s += o;
+                }
+            }
+            None => {
+                for ((o, &mx), s) in a
+                    .rb_mut()
+                    .col_mut(j)
+                    .iter_mut()
+                    .zip(max.iter())
+                    .zip(sum.iter_mut())
+                {
+                    *o = Float::exp(*o - mx);
+                    *s += *o;
+                }
+            }
+        }
+    }
+    for (j, &f) in fallback.iter().enumerate().take(a.ncols()) {
+        for (o, &s) in a.rb_mut().col_mut(j).iter_mut().zip(sum.iter()) {
+            *o = if s > T::zero() { *o / s } else { f };
+        }
+    }
+    for ((l, &mx), &s) in lse.iter_mut().zip(max.iter()).zip(sum.iter()) {
+        *l = mx + Float::ln(s);
+    }
+}
+
 /// Rows per strip of [`log_sum_exp_rows`]' exponentials: long enough to
 /// vectorize, short enough to stay on the stack and in L1.
 const LSE_STRIP: usize = 128;

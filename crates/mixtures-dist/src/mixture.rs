@@ -2,7 +2,7 @@
 
 use faer::prelude::{Reborrow, ReborrowMut};
 use faer::{Mat, MatMut, MatRef};
-use mixtures_core::kernels::{col_slice_mut, log_sum_exp_rows};
+use mixtures_core::kernels::{log_sum_exp_rows, softmax_rows};
 use mixtures_core::{CHUNK_ROWS, DataError, Dataset, Scalar};
 use num_traits::Float;
 use rand::Rng;
@@ -263,9 +263,7 @@ impl<T: Scalar, C: LogDensity<T>> Mixture<T, C> {
                 },
                 |(scratch, mx, sum), ((mut r, xb), lse)| {
                     self.weighted_log_prob_block(xb, r.rb_mut(), scratch);
-                    log_sum_exp_rows(r.rb(), lse, mx);
-                    let m = lse.len();
-                    normalize_rows(r, &mut mx[..m], &mut sum[..m], &self.weights);
+                    softmax_rows(r, lse, mx, sum, &self.weights);
                 },
             );
         Ok((lp, resp))
@@ -317,61 +315,6 @@ impl<T: Scalar, C: LogDensity<T>> Mixture<T, C> {
             }
             None => lp.iter().map(|l| l.as_f64()).sum::<f64>() / lp.len() as f64,
         })
-    }
-}
-
-/// Turns a block of weighted log-probabilities into responsibilities in place:
-/// `r[i, k] = exp(r[i, k] − max[i]) / Σⱼ exp(r[i, j] − max[i])`, with `max` the
-/// row maxima. Normalizing by the sum rather than subtracting the log-sum-exp
-/// keeps rows summing to one far from the data, where `max + ln Σ` rounds away
-/// the `ln Σ` (an `f32` log-density of −10⁷ has an ulp of 1). A row whose
-/// log-probabilities are all `−∞` (its distance overflowed) gets the mixing
-/// weights, never NaN. `max` and `sum` are scratch of the block's length.
-fn normalize_rows<T: Scalar>(mut r: MatMut<'_, T>, max: &mut [T], sum: &mut [T], weights: &[T]) {
-    max.fill(T::neg_infinity());
-    for k in 0..weights.len() {
-        for (mx, &v) in max.iter_mut().zip(r.rb().col(k).iter()) {
-            *mx = mx.max(v);
-        }
-    }
-    // A row of −∞ is shifted by 0 instead, so that its exponentials are 0 (not
-    // NaN) and its sum 0; every other row has a sum of at least exp(0) = 1.
-    for mx in max.iter_mut() {
-        if *mx == T::neg_infinity() {
-            *mx = T::zero();
-        }
-    }
-    let max = &*max;
-    sum.fill(T::zero());
-    for k in 0..weights.len() {
-        match col_slice_mut(r.rb_mut(), k) {
-            Some(col) => {
-                for (o, &mx) in col.iter_mut().zip(max) {
-                    *o -= mx;
-                }
-                T::exp_in_place(col);
-                for (s, &o) in sum.iter_mut().zip(col.iter()) {
-                    *s += o;
-                }
-            }
-            None => {
-                for ((o, &mx), s) in r
-                    .rb_mut()
-                    .col_mut(k)
-                    .iter_mut()
-                    .zip(max)
-                    .zip(sum.iter_mut())
-                {
-                    *o = Float::exp(*o - mx);
-                    *s += *o;
-                }
-            }
-        }
-    }
-    for (k, &wk) in weights.iter().enumerate() {
-        for (o, &s) in r.rb_mut().col_mut(k).iter_mut().zip(sum.iter()) {
-            *o = if s > T::zero() { *o / s } else { wk };
-        }
     }
 }
 

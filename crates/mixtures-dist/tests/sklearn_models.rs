@@ -2,6 +2,7 @@
 //! `docs/model-format.md` (`tests/reference/make_model_fixtures.py`) load, and give
 //! scikit-learn's `score_samples`, `predict_proba` and `predict` on the same points.
 #![cfg(feature = "serde")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use mixtures_core::{Dataset, Scalar};
 use mixtures_dist::{AnyMixture, GaussianMixtureModel};

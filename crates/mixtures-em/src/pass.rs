@@ -12,7 +12,7 @@
 use faer::linalg::matmul::triangular::{BlockStructure, matmul as tri_matmul};
 use faer::prelude::{Reborrow, ReborrowMut};
 use faer::{Accum, Mat, MatRef, Par};
-use mixtures_core::kernels::{Kernel, col_slice, col_slice_mut, log_sum_exp_rows, vectorize};
+use mixtures_core::kernels::{Kernel, col_slice, col_slice_mut, softmax_rows, vectorize};
 use mixtures_core::par::{leaves, tree_reduce};
 use mixtures_core::{CHUNK_ROWS, Scalar};
 use mixtures_dist::{GaussianMixtureModel, GaussianScratch, LogDensity};
@@ -34,7 +34,9 @@ pub(crate) struct Stats<T: Scalar> {
     /// `K x D`: `Σ wᵢ rᵢₖ (xᵢ − cₖ)`.
     pub s: Mat<T>,
     /// Per component, the lower triangle of `Σ wᵢ rᵢₖ (xᵢ − cₖ)(xᵢ − cₖ)ᵀ` (full
-    /// scatter only).
+    /// scatter only). During the pass each is the `(D + 1) x (D + 1)` Gram matrix
+    /// of the rows `√(wr)·[x − c, 1]`, whose last row holds `s` and `nk`; see
+    /// [`Stats::finish`].
     pub full: Vec<Mat<T>>,
     /// `K x D`: `Σ wᵢ rᵢₖ (xᵢ − cₖ)²` (diagonal scatter only).
     pub diag: Mat<T>,
@@ -51,7 +53,7 @@ impl<T: Scalar> Stats<T> {
             nk: vec![T::zero(); k],
             s: Mat::zeros(k, d),
             full: if full {
-                (0..k).map(|_| Mat::zeros(d, d)).collect()
+                (0..k).map(|_| Mat::zeros(d + 1, d + 1)).collect()
             } else {
                 Vec::new()
             },
@@ -63,6 +65,20 @@ impl<T: Scalar> Stats<T> {
             ll: 0.0,
             worst: (f64::INFINITY, usize::MAX),
         }
+    }
+
+    /// Moves `s` and `nk` out of the augmented Gram matrices of a full-scatter
+    /// pass and leaves the `D x D` scatter.
+    fn finish(mut self) -> Self {
+        for (c, g) in self.full.iter_mut().enumerate() {
+            let d = g.nrows() - 1;
+            for j in 0..d {
+                self.s[(c, j)] = g[(d, j)];
+            }
+            self.nk[c] = g[(d, d)];
+            *g = g.as_ref().submatrix(0, 0, d, d).to_owned();
+        }
+        self
     }
 
     fn merge(&mut self, o: Self) {
@@ -85,9 +101,13 @@ impl<T: Scalar> Stats<T> {
 /// Per-thread buffers for one block.
 struct Buffers<T: Scalar> {
     resp: Mat<T>,
+    /// Gathered rows `√r (x − c)`, with a last column `√r` for full scatter.
     centered: Mat<T>,
+    /// `√r` of the gathered rows.
+    sqrt_r: Vec<T>,
     lse: Vec<T>,
     mx: Vec<T>,
+    sum: Vec<T>,
     rows: Vec<usize>,
     scratch: Option<GaussianScratch<T>>,
 }
@@ -104,7 +124,7 @@ pub(crate) fn gaussian_pass<T: Scalar>(
     let (n, d) = (x.nrows(), x.ncols());
     let k = shifts.nrows();
     let (rows, n_leaves) = leaves(n);
-    tree_reduce(
+    let st = tree_reduce(
         n_leaves,
         &|leaf| {
             let lo = leaf * rows;
@@ -112,9 +132,11 @@ pub(crate) fn gaussian_pass<T: Scalar>(
             let mut st = Stats::zeros(k, d, full);
             let mut buf = Buffers {
                 resp: Mat::zeros(CHUNK_ROWS, k),
-                centered: Mat::zeros(CHUNK_ROWS, d),
+                centered: Mat::zeros(CHUNK_ROWS, if full { d + 1 } else { d }),
+                sqrt_r: vec![T::zero(); CHUNK_ROWS],
                 lse: vec![T::zero(); CHUNK_ROWS],
                 mx: vec![T::zero(); CHUNK_ROWS],
+                sum: vec![T::zero(); CHUNK_ROWS],
                 rows: Vec::with_capacity(CHUNK_ROWS),
                 scratch: match src {
                     Source::Model(m) => Some(m.components().scratch(CHUNK_ROWS)),
@@ -139,7 +161,8 @@ pub(crate) fn gaussian_pass<T: Scalar>(
             st
         },
         &|a: &mut Stats<T>, b| a.merge(b),
-    )
+    );
+    st.finish()
 }
 
 /// One block of the pass, compiled for the processor's SIMD width.
@@ -193,36 +216,15 @@ fn block<T: Scalar>(
             if let Some(scratch) = buf.scratch.as_mut() {
                 model.weighted_log_prob_block(xb, r.rb_mut(), scratch);
             }
-            let (lse, mx) = (&mut buf.lse[..m], &mut buf.mx[..m]);
-            log_sum_exp_rows(r.rb(), lse, mx);
+            let (lse, mx, sum) = (&mut buf.lse[..m], &mut buf.mx[..m], &mut buf.sum[..m]);
+            // Responsibilities and ln p(xᵢ) with one exponential per entry.
+            softmax_rows(r.rb_mut(), lse, mx, sum, model.weights());
             for (i, &l) in lse.iter().enumerate() {
                 let wi = w.map_or(1.0, |w| w[i].as_f64());
                 if wi > 0.0 {
                     st.ll += wi * l.as_f64();
                     if l.as_f64() < st.worst.0 {
                         st.worst = (l.as_f64(), start + i);
-                    }
-                }
-            }
-            // rᵢₖ = exp(ln wₖpₖ(xᵢ) − ln p(xᵢ)), a column at a time so that the
-            // exponentials vectorize.
-            let lost = lse.iter().any(|&l| l == T::neg_infinity());
-            for c in 0..k {
-                if let Some(col) = col_slice_mut(r.rb_mut(), c) {
-                    for (o, &l) in col.iter_mut().zip(lse.iter()) {
-                        *o -= l;
-                    }
-                    T::exp_in_place(col);
-                }
-            }
-            if lost {
-                // A row of zero density under every component (only when its
-                // distances overflow) is shared by the prior weights.
-                for (c, &wk) in model.weights().iter().enumerate() {
-                    for (o, &l) in r.rb_mut().col_mut(c).iter_mut().zip(lse.iter()) {
-                        if l == T::neg_infinity() {
-                            *o = wk;
-                        }
                     }
                 }
             }
@@ -263,36 +265,49 @@ fn block<T: Scalar>(
         if mm == 0 {
             continue;
         }
-        st.nk[c] += buf.rows.iter().map(|&i| rc[i]).sum::<T>();
+        let sr = &mut buf.sqrt_r[..mm];
+        for (o, &i) in sr.iter_mut().zip(buf.rows.iter()) {
+            *o = rc[i];
+        }
+        if !full {
+            st.nk[c] += lane_sum(sr);
+        }
+        for o in sr.iter_mut() {
+            *o = Float::sqrt(*o);
+        }
+        let sr = &buf.sqrt_r[..mm];
+        // Rows scaled by √r, so that products and squares of them carry r once.
         let mut cen = buf.centered.as_mut().subrows_mut(0, mm);
         for j in 0..d {
             let mu = shifts[(c, j)];
-            let (mut s, mut q) = (T::zero(), T::zero());
             let xs = col_slice(xb, j);
             let Some(ds) = col_slice_mut(cen.rb_mut(), j) else {
                 continue;
             };
-            for (o, &i) in ds.iter_mut().zip(buf.rows.iter()) {
-                let v = match xs {
-                    Some(xs) => xs[i],
-                    None => xb[(i, j)],
-                };
-                let z = v - mu;
-                let t = rc[i] * z;
-                s += t;
-                q += t * z;
-                if full {
-                    // Scaled by √r so that one product BᵀB gives Σ r z zᵀ.
-                    *o = z * Float::sqrt(rc[i]);
+            match xs {
+                Some(xs) => {
+                    for ((o, &i), &q) in ds.iter_mut().zip(buf.rows.iter()).zip(sr) {
+                        *o = (xs[i] - mu) * q;
+                    }
+                }
+                None => {
+                    for ((o, &i), &q) in ds.iter_mut().zip(buf.rows.iter()).zip(sr) {
+                        *o = (xb[(i, j)] - mu) * q;
+                    }
                 }
             }
-            st.s[(c, j)] += s;
             if !full {
-                st.diag[(c, j)] += q;
+                // Σ r z = Σ √r (√r z) and Σ r z² = Σ (√r z)².
+                st.s[(c, j)] += lane_dot(sr, ds);
+                st.diag[(c, j)] += lane_dot(ds, ds);
             }
         }
         if full {
-            // Only the lower triangle: half the work of a dense product.
+            // One product gives Σ r z zᵀ, Σ r z (last row) and Σ r (corner): the
+            // Gram matrix of [√r z, √r]. Only the lower triangle: half the work.
+            if let Some(last) = col_slice_mut(cen.rb_mut(), d) {
+                last.copy_from_slice(sr);
+            }
             tri_matmul(
                 st.full[c].as_mut(),
                 BlockStructure::TriangularLower,
@@ -306,4 +321,48 @@ fn block<T: Scalar>(
             );
         }
     }
+}
+
+/// Independent partial sums per lane, combined in a fixed order: the compiler
+/// may vectorize across the lanes (a plain running sum is a serial chain it
+/// must not reorder), and the result is the same bits on every machine.
+const LANES: usize = 8;
+
+/// `Σ aᵢ bᵢ` over [`LANES`] fixed lanes.
+#[inline(always)]
+fn lane_dot<T: Scalar>(a: &[T], b: &[T]) -> T {
+    let mut acc = [T::zero(); LANES];
+    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for l in 0..LANES {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    for (l, (x, y)) in ra.iter().zip(rb).enumerate() {
+        acc[l] += *x * *y;
+    }
+    combine(acc)
+}
+
+/// `Σ aᵢ` over [`LANES`] fixed lanes.
+#[inline(always)]
+fn lane_sum<T: Scalar>(a: &[T]) -> T {
+    let mut acc = [T::zero(); LANES];
+    let ca = a.chunks_exact(LANES);
+    let ra = ca.remainder();
+    for x in ca {
+        for l in 0..LANES {
+            acc[l] += x[l];
+        }
+    }
+    for (l, x) in ra.iter().enumerate() {
+        acc[l] += *x;
+    }
+    combine(acc)
+}
+
+#[inline(always)]
+fn combine<T: Scalar>(a: [T; LANES]) -> T {
+    ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))
 }
