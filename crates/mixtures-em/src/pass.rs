@@ -250,6 +250,35 @@ fn block<T: Scalar>(
         }
     }
     let r = buf.resp.as_ref().subrows(0, m);
+    if !full {
+        // Diagonal scatter needs only per-column sums: straight passes over the
+        // contiguous columns beat gathering the rows of positive responsibility
+        // (rows with r = 0 add exactly 0 here).
+        for c in 0..k {
+            let Some(rc) = col_slice(r, c) else { continue };
+            st.nk[c] += lane_sum(rc);
+            for j in 0..d {
+                let mu = shifts[(c, j)];
+                let (s, q) = match col_slice(xb, j) {
+                    Some(xs) => lane_moments(xs, mu, rc),
+                    None => {
+                        // The same lanes in the same order, without slices.
+                        let (mut s, mut q) = ([T::zero(); LANES], [T::zero(); LANES]);
+                        for (i, (&xv, &rv)) in xb.col(j).iter().zip(rc).enumerate() {
+                            let z = xv - mu;
+                            let t = rv * z;
+                            s[i % LANES] += t;
+                            q[i % LANES] += t * z;
+                        }
+                        (combine(s), combine(q))
+                    }
+                };
+                st.s[(c, j)] += s;
+                st.diag[(c, j)] += q;
+            }
+        }
+        return;
+    }
     for c in 0..k {
         let Some(rc) = col_slice(r, c) else { continue };
         // Rows with zero responsibility add exactly nothing: gather the others
@@ -267,24 +296,17 @@ fn block<T: Scalar>(
         }
         let sr = &mut buf.sqrt_r[..mm];
         for (o, &i) in sr.iter_mut().zip(buf.rows.iter()) {
-            *o = rc[i];
-        }
-        if !full {
-            st.nk[c] += lane_sum(sr);
-        }
-        for o in sr.iter_mut() {
-            *o = Float::sqrt(*o);
+            *o = Float::sqrt(rc[i]);
         }
         let sr = &buf.sqrt_r[..mm];
-        // Rows scaled by √r, so that products and squares of them carry r once.
+        // Rows scaled by √r, so that their Gram matrix carries r once.
         let mut cen = buf.centered.as_mut().subrows_mut(0, mm);
         for j in 0..d {
             let mu = shifts[(c, j)];
-            let xs = col_slice(xb, j);
             let Some(ds) = col_slice_mut(cen.rb_mut(), j) else {
                 continue;
             };
-            match xs {
+            match col_slice(xb, j) {
                 Some(xs) => {
                     for ((o, &i), &q) in ds.iter_mut().zip(buf.rows.iter()).zip(sr) {
                         *o = (xs[i] - mu) * q;
@@ -296,30 +318,23 @@ fn block<T: Scalar>(
                     }
                 }
             }
-            if !full {
-                // Σ r z = Σ √r (√r z) and Σ r z² = Σ (√r z)².
-                st.s[(c, j)] += lane_dot(sr, ds);
-                st.diag[(c, j)] += lane_dot(ds, ds);
-            }
         }
-        if full {
-            // One product gives Σ r z zᵀ, Σ r z (last row) and Σ r (corner): the
-            // Gram matrix of [√r z, √r]. Only the lower triangle: half the work.
-            if let Some(last) = col_slice_mut(cen.rb_mut(), d) {
-                last.copy_from_slice(sr);
-            }
-            tri_matmul(
-                st.full[c].as_mut(),
-                BlockStructure::TriangularLower,
-                Accum::Add,
-                cen.rb().transpose(),
-                BlockStructure::Rectangular,
-                cen.rb(),
-                BlockStructure::Rectangular,
-                T::one(),
-                Par::Seq,
-            );
+        // One product gives Σ r z zᵀ, Σ r z (last row) and Σ r (corner): the
+        // Gram matrix of [√r z, √r]. Only the lower triangle: half the work.
+        if let Some(last) = col_slice_mut(cen.rb_mut(), d) {
+            last.copy_from_slice(sr);
         }
+        tri_matmul(
+            st.full[c].as_mut(),
+            BlockStructure::TriangularLower,
+            Accum::Add,
+            cen.rb().transpose(),
+            BlockStructure::Rectangular,
+            cen.rb(),
+            BlockStructure::Rectangular,
+            T::one(),
+            Par::Seq,
+        );
     }
 }
 
@@ -328,21 +343,27 @@ fn block<T: Scalar>(
 /// must not reorder), and the result is the same bits on every machine.
 const LANES: usize = 8;
 
-/// `Σ aᵢ bᵢ` over [`LANES`] fixed lanes.
+/// `(Σ rᵢ zᵢ, Σ rᵢ zᵢ²)` with `zᵢ = xᵢ − mu`, over [`LANES`] fixed lanes.
 #[inline(always)]
-fn lane_dot<T: Scalar>(a: &[T], b: &[T]) -> T {
-    let mut acc = [T::zero(); LANES];
-    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
-    let (ra, rb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
+fn lane_moments<T: Scalar>(x: &[T], mu: T, r: &[T]) -> (T, T) {
+    let (mut s, mut q) = ([T::zero(); LANES], [T::zero(); LANES]);
+    let (cx, cr) = (x.chunks_exact(LANES), r.chunks_exact(LANES));
+    let (rx, rr) = (cx.remainder(), cr.remainder());
+    for (xc, rc) in cx.zip(cr) {
         for l in 0..LANES {
-            acc[l] += x[l] * y[l];
+            let z = xc[l] - mu;
+            let t = rc[l] * z;
+            s[l] += t;
+            q[l] += t * z;
         }
     }
-    for (l, (x, y)) in ra.iter().zip(rb).enumerate() {
-        acc[l] += *x * *y;
+    for (l, (&xv, &rv)) in rx.iter().zip(rr).enumerate() {
+        let z = xv - mu;
+        let t = rv * z;
+        s[l] += t;
+        q[l] += t * z;
     }
-    combine(acc)
+    (combine(s), combine(q))
 }
 
 /// `Σ aᵢ` over [`LANES`] fixed lanes.
