@@ -138,6 +138,12 @@ impl<T: Scalar> GaussianParams<T> {
         self.check(data.n_features())?;
         check_data(data, self.k)?;
         let engine = GaussianEngine::new(self, data, self.k);
+        // Initialization needs the data summary. Computing it here, before the
+        // restarts run in parallel, matters: a restart that initialized it
+        // lazily would wait in rayon (the summary pass is parallel), steal
+        // another restart, and that one would block on the same `OnceLock`,
+        // a deadlock.
+        let _ = engine.summary();
         run(&engine, &self.common, None)
     }
 

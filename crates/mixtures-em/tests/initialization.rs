@@ -332,3 +332,37 @@ fn same_bits_with_1_2_and_7_threads_every_structure() {
     thread_independence::<f64>(true);
     thread_independence::<f32>(true);
 }
+
+/// Restarts run in parallel and all need the data summary: with a summary
+/// computed lazily inside the restarts, a restart waiting in rayon for the
+/// (parallel) summary pass could steal another restart that then asked for the
+/// same lazy cell on the same thread, a deadlock. Several chunks of rows, few
+/// restarts and idle threads to steal make that likely (it hung most release
+/// runs of the thread-count test before the fix); the fits must simply finish.
+#[test]
+fn parallel_restarts_do_not_deadlock() {
+    let (rows, _) = blobs(
+        54,
+        &[vec![0.0, 0.0], vec![5.0, 5.0]],
+        &[1.0, 1.0],
+        &[800, 800],
+    );
+    let data = dataset::<f64>(&rows);
+    let pools = [pool(3), pool(7)];
+    for seed in 0..10 {
+        for init in INITS {
+            for p in &pools {
+                let fitted = p.install(|| {
+                    GaussianMixture::params::<f64>(2)
+                        .init(init)
+                        .n_init(3)
+                        .max_iter(1)
+                        .seed(seed)
+                        .fit(&data)
+                        .unwrap()
+                });
+                assert_eq!(fitted.report.restarts.len(), 3);
+            }
+        }
+    }
+}
