@@ -46,7 +46,7 @@ pub enum FitError {
     /// Nothing could be fitted: every component degenerated, or a shared
     /// covariance became singular even after regularization.
     #[error(
-        "no model could be fitted: {reason}. Try a larger reg_covar, fewer components, or scaling the data"
+        "no model could be fitted: {reason}. Try more regularization (a larger reg_covar for Gaussian mixtures, a larger scale_floor for Laplace mixtures), fewer components, or scaling the data"
     )]
     Degenerate {
         /// What happened.
