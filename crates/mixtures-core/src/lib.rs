@@ -27,6 +27,7 @@ pub mod par;
 mod scalar;
 #[cfg(feature = "serde")]
 pub mod serde_mat;
+pub mod special;
 
 pub use dataset::Dataset;
 pub use error::{DataError, LinalgError};
