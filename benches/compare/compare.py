@@ -22,6 +22,13 @@ Examples
   benches/compare/compare.py                                   # the default cases
   benches/compare/compare.py --cases 100000x16x8 --cov full --threads 2
   benches/compare/compare.py --csv ../shared/data/cardio.csv --k 4
+  benches/compare/compare.py --linfa                           # add linfa-clustering (full)
+
+With --linfa, linfa-clustering 0.8's GaussianMixtureModel (the Rust alternative;
+full covariance only, single-threaded, random init since it takes no initial
+parameters) is timed on the same data as (fit of --iters iterations - fit of 1) /
+(--iters - 1), so its initialization cancels. It is built from
+benches/compare/linfa, a separate cargo project outside the workspace.
 """
 
 from __future__ import annotations
@@ -210,6 +217,25 @@ def run_mixtures(binary, data_path, x, init_path, iters, threads, precision, wor
     return rec
 
 
+def build_linfa():
+    subprocess.run(
+        ["cargo", "build", "--release", "--quiet", "--manifest-path",
+         os.path.join(ROOT, "benches", "compare", "linfa", "Cargo.toml")],
+        cwd=ROOT, check=True,
+        env=dict(os.environ, CARGO_TARGET_DIR=os.path.join(ROOT, "target", "linfa")),
+    )
+    return os.path.join(ROOT, "target", "linfa", "release", "linfa-gmm-timing")
+
+
+def run_linfa(binary, data_path, x, k, iters, precision, repeats):
+    res = subprocess.run(
+        [binary, data_path, str(x.shape[0]), str(x.shape[1]), str(k), str(iters),
+         precision, str(repeats)],
+        check=True, capture_output=True, text=True,
+    )
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
 def max_rel_diff(a, b):
     """Largest |a - b| / max(|b|, scale) over all parameters, where scale is the
     largest magnitude of that parameter array (so near-zero entries of a
@@ -260,6 +286,8 @@ def main():
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", help="also write every record to this file (JSON lines)")
+    ap.add_argument("--linfa", action="store_true",
+                    help="also time linfa-clustering (full covariance cases)")
     args = ap.parse_args()
 
     import numpy as np
@@ -269,6 +297,7 @@ def main():
         cwd=ROOT, check=True,
     )
     binary = os.path.join(ROOT, "target", "release", "examples", "compare_em")
+    linfa = build_linfa() if args.linfa else None
     info = env_info()
     print(f"# {info['cpu']}, {info['cores']} cores; {info['rustc']}; "
           f"Python {info['python']}, numpy {info['numpy']}, scikit-learn {info['sklearn']}")
@@ -276,7 +305,8 @@ def main():
           f"median of {args.repeats} runs; ratio = mixtures / scikit-learn")
     header = (f"{'n':>8} {'d':>3} {'k':>3} {'cov':>9} {'thr':>3} {'prec':>4} | "
               f"{'sk iter ms':>10} {'mx iter ms':>10} {'ratio':>6} | "
-              f"{'sk score ms':>11} {'mx score ms':>11} {'ratio':>6} | {'max rel diff':>12}")
+              f"{'sk score ms':>11} {'mx score ms':>11} {'ratio':>6} | {'max rel diff':>12}"
+              + (f" | {'linfa ms':>8}" if args.linfa else ""))
     print(header)
     print("-" * len(header))
     records = [dict(kind="env", **info)]
@@ -302,6 +332,11 @@ def main():
                 init_path = os.path.join(work, f"init_{cov}.json")
                 with open(init_path, "w") as f:
                     json.dump(doc, f)
+                lf = {}
+                if linfa and cov == "full":
+                    for prec in precisions:
+                        lf[prec] = run_linfa(linfa, data_path, x, k, args.iters, prec,
+                                             args.repeats)
                 for t in threads:
                     sk = run_sklearn(x, k, cov, sk_init, args.iters, t, args.repeats)
                     for prec in precisions:
@@ -312,7 +347,9 @@ def main():
                         print(f"{n:>8} {d:>3} {k:>3} {cov:>9} {t:>3} {prec:>4} | "
                               f"{sk['s_per_iter'] * 1e3:>10.2f} {mx['s_per_iter'] * 1e3:>10.2f} "
                               f"{ri:>6.3f} | {sk['score_s'] * 1e3:>11.2f} "
-                              f"{mx['log_prob_s'] * 1e3:>11.2f} {rs:>6.3f} | {diff:>12.2e}",
+                              f"{mx['log_prob_s'] * 1e3:>11.2f} {rs:>6.3f} | {diff:>12.2e}"
+                              + (f" | {lf[prec]['s_per_iter'] * 1e3:>8.2f}" if prec in lf else
+                                 (f" | {'':>8}" if linfa else "")),
                               flush=True)
                         records.append({
                             "kind": "case", "n": n, "d": d, "k": k, "cov": cov,
@@ -328,6 +365,7 @@ def main():
                             "max_rel_param_diff": diff,
                             "sklearn_mean_loglik": sk["mean_loglik"],
                             "mixtures_mean_loglik": mx["mean_loglik"],
+                            "linfa_s_per_iter_1_thread": lf[prec]["s_per_iter"] if prec in lf else None,
                         })
     if args.json:
         with open(args.json, "w") as f:

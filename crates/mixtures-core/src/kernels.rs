@@ -446,9 +446,34 @@ pub fn whiten_block<T: Scalar>(
             }
         }
     }
+    let mut y = y.subrows_mut(0, m).subcols_mut(0, d);
+    if d <= SMALL_DIM {
+        // A matrix product's fixed cost outweighs its work at small d:
+        // yⱼ = Σ_{l ≤ j} L⁻¹[j, l] cₗ as column updates, in a fixed order.
+        for j in 0..d {
+            for l in 0..=j {
+                let a = l_inv[(j, l)];
+                let (Some(c), Some(o)) =
+                    (col_slice(centered.rb(), l), col_slice_mut(y.rb_mut(), j))
+                else {
+                    continue;
+                };
+                if l == 0 {
+                    for (o, &c) in o.iter_mut().zip(c) {
+                        *o = c * a;
+                    }
+                } else {
+                    for (o, &c) in o.iter_mut().zip(c) {
+                        *o += c * a;
+                    }
+                }
+            }
+        }
+        return;
+    }
     // A dense product: faer's triangular kernel was slower at these sizes.
     matmul(
-        y.subrows_mut(0, m).subcols_mut(0, d),
+        y,
         Accum::Replace,
         centered.rb(),
         l_inv.transpose(),
@@ -456,6 +481,10 @@ pub fn whiten_block<T: Scalar>(
         Par::Seq,
     );
 }
+
+/// Dimension up to which the block kernels use hand-written column loops
+/// instead of faer's matrix products, whose fixed cost per call dominates there.
+pub const SMALL_DIM: usize = 6;
 
 /// Squared Mahalanobis distances of a block of rows: `out[i] = ‖L⁻¹(xᵢ − μ)‖²`,
 /// through [`whiten_block`] (one matrix product) and [`sum_sq_cols`].

@@ -12,7 +12,9 @@
 use faer::linalg::matmul::triangular::{BlockStructure, matmul as tri_matmul};
 use faer::prelude::{Reborrow, ReborrowMut};
 use faer::{Accum, Mat, MatRef, Par};
-use mixtures_core::kernels::{Kernel, col_slice, col_slice_mut, softmax_rows, vectorize};
+use mixtures_core::kernels::{
+    Kernel, SMALL_DIM, col_slice, col_slice_mut, softmax_rows, vectorize,
+};
 use mixtures_core::par::{leaves, tree_reduce};
 use mixtures_core::{CHUNK_ROWS, Scalar};
 use mixtures_dist::{GaussianMixtureModel, GaussianScratch, LogDensity};
@@ -20,7 +22,7 @@ use num_traits::Float;
 
 /// Where the responsibilities of a pass come from.
 #[derive(Clone, Copy)]
-pub(crate) enum Source<'a, T: Scalar> {
+pub enum Source<'a, T: Scalar> {
     /// An E-step under this model.
     Model(&'a GaussianMixtureModel<T>),
     /// Given responsibilities (`n x K`), for the M-step that follows initialization.
@@ -28,7 +30,7 @@ pub(crate) enum Source<'a, T: Scalar> {
 }
 
 /// Weighted sufficient statistics of a block of rows (or of all of them).
-pub(crate) struct Stats<T: Scalar> {
+pub struct Stats<T: Scalar> {
     /// `Σ wᵢ rᵢₖ`.
     pub nk: Vec<T>,
     /// `K x D`: `Σ wᵢ rᵢₖ (xᵢ − cₖ)`.
@@ -114,7 +116,7 @@ struct Buffers<T: Scalar> {
 
 /// Runs the fused pass over all rows; `shifts` is `K x D`. The result does not
 /// depend on the number of threads.
-pub(crate) fn gaussian_pass<T: Scalar>(
+pub fn gaussian_pass<T: Scalar>(
     x: MatRef<'_, T>,
     weights: Option<&[T]>,
     src: Source<'_, T>,
@@ -324,6 +326,18 @@ fn block<T: Scalar>(
         if let Some(last) = col_slice_mut(cen.rb_mut(), d) {
             last.copy_from_slice(sr);
         }
+        if d < SMALL_DIM {
+            // Few columns: fixed-lane dot products beat a product's fixed cost.
+            let g = &mut st.full[c];
+            for a in 0..=d {
+                for b in 0..=a {
+                    if let (Some(ca), Some(cb)) = (col_slice(cen.rb(), a), col_slice(cen.rb(), b)) {
+                        g[(a, b)] += lane_dot(ca, cb);
+                    }
+                }
+            }
+            continue;
+        }
         tri_matmul(
             st.full[c].as_mut(),
             BlockStructure::TriangularLower,
@@ -342,6 +356,23 @@ fn block<T: Scalar>(
 /// may vectorize across the lanes (a plain running sum is a serial chain it
 /// must not reorder), and the result is the same bits on every machine.
 const LANES: usize = 8;
+
+/// `Σ aᵢ bᵢ` over [`LANES`] fixed lanes.
+#[inline(always)]
+fn lane_dot<T: Scalar>(a: &[T], b: &[T]) -> T {
+    let mut acc = [T::zero(); LANES];
+    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for l in 0..LANES {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    for (l, (x, y)) in ra.iter().zip(rb).enumerate() {
+        acc[l] += *x * *y;
+    }
+    combine(acc)
+}
 
 /// `(Σ rᵢ zᵢ, Σ rᵢ zᵢ²)` with `zᵢ = xᵢ − mu`, over [`LANES`] fixed lanes.
 #[inline(always)]
