@@ -1,0 +1,274 @@
+//! Detector files: the model file of `docs/model-format.md` with one more field,
+//! a `threshold` object. A detector file is therefore also a model file (readers
+//! of models ignore the field), and the command line reads the threshold from
+//! it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use mixtures_core::Scalar;
+use mixtures_dist::{
+    AnyMixture, GaussianMixtureModel, LaplaceMixtureModel, Mixture, ModelError, ModelFile, Persist,
+};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::{DensityModel, Detector, ScoreReference, Threshold};
+
+/// The only score kind detector files hold so far: `−ln p(x)`.
+pub const SCORE_NEGATIVE_LOG_DENSITY: &str = "negative_log_density";
+
+fn default_score() -> String {
+    SCORE_NEGATIVE_LOG_DENSITY.to_owned()
+}
+
+/// The `threshold` object of a detector file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThresholdRecord {
+    /// The threshold: a point is an anomaly when its score is `>=` it.
+    pub value: f64,
+    /// What is compared with the value; `"negative_log_density"` (`−ln p(x)`,
+    /// the default when absent) is the only kind so far.
+    #[serde(default = "default_score")]
+    pub score: String,
+    /// The rule that chose the value (informative).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// The rule's parameters (informative).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub parameters: BTreeMap<String, f64>,
+    /// The training scores in increasing order, for normalized scores
+    /// (optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_scores: Option<Vec<f64>>,
+}
+
+/// A model file with a `threshold` object.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct DetectorFile {
+    #[serde(flatten)]
+    model: ModelFile,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    threshold: Option<ThresholdRecord>,
+}
+
+/// A model that is stored as a model file: any [`Mixture`] of a family with a
+/// file format, and [`AnyMixture`].
+pub trait StoredModel<T: Scalar>: Sized {
+    /// The model-file contents.
+    fn to_model_file(&self) -> ModelFile;
+    /// Builds the model from model-file contents.
+    ///
+    /// # Errors
+    /// As [`Mixture::from_model_file`].
+    fn from_model_file(file: &ModelFile) -> Result<Self, ModelError>;
+}
+
+impl<T: Scalar, C: Persist<T>> StoredModel<T> for Mixture<T, C> {
+    fn to_model_file(&self) -> ModelFile {
+        Mixture::to_model_file(self)
+    }
+    fn from_model_file(file: &ModelFile) -> Result<Self, ModelError> {
+        Mixture::from_model_file(file)
+    }
+}
+
+impl<T: Scalar> StoredModel<T> for AnyMixture<T> {
+    fn to_model_file(&self) -> ModelFile {
+        AnyMixture::to_model_file(self)
+    }
+    fn from_model_file(file: &ModelFile) -> Result<Self, ModelError> {
+        AnyMixture::from_model_file(file)
+    }
+}
+
+/// Models that convert to [`AnyMixture`] (for a detector of either family).
+pub trait IntoAnyMixture<T: Scalar> {
+    /// The model as an [`AnyMixture`].
+    fn into_any(self) -> AnyMixture<T>;
+}
+
+impl<T: Scalar> IntoAnyMixture<T> for GaussianMixtureModel<T> {
+    fn into_any(self) -> AnyMixture<T> {
+        AnyMixture::Gaussian(self)
+    }
+}
+
+impl<T: Scalar> IntoAnyMixture<T> for LaplaceMixtureModel<T> {
+    fn into_any(self) -> AnyMixture<T> {
+        AnyMixture::Laplace(self)
+    }
+}
+
+impl<T: Scalar> IntoAnyMixture<T> for AnyMixture<T> {
+    fn into_any(self) -> AnyMixture<T> {
+        self
+    }
+}
+
+/// A detector over a mixture of either family, as read from a file whose
+/// family is not known in advance.
+pub type AnyDetector<T> = Detector<T, AnyMixture<T>>;
+
+fn invalid(field: &str, reason: impl Into<String>) -> ModelError {
+    ModelError::InvalidField {
+        field: field.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+/// JSON has no infinity: an infinite training score (a point whose density
+/// underflowed) is written as the largest finite number, which leaves every
+/// tail probability of a finite score unchanged.
+fn finite_for_json(v: f64) -> f64 {
+    v.clamp(-f64::MAX, f64::MAX)
+}
+
+impl<T: Scalar> Threshold<T> {
+    /// The `threshold` object of a detector file (without reference scores).
+    pub fn to_record(&self) -> ThresholdRecord {
+        ThresholdRecord {
+            value: self.value().as_f64(),
+            score: default_score(),
+            rule: Some(self.rule().to_owned()),
+            parameters: self.parameters().clone(),
+            reference_scores: None,
+        }
+    }
+
+    /// A threshold from the `threshold` object of a detector file.
+    ///
+    /// # Errors
+    /// [`ModelError::InvalidField`] for an unknown `score` kind or a value that
+    /// is not finite in `T`.
+    pub fn from_record(record: &ThresholdRecord) -> Result<Self, ModelError> {
+        if record.score != SCORE_NEGATIVE_LOG_DENSITY {
+            return Err(invalid(
+                "threshold.score",
+                format!(
+                    "unknown score kind {:?} (expected {SCORE_NEGATIVE_LOG_DENSITY:?})",
+                    record.score
+                ),
+            ));
+        }
+        let rule = record.rule.clone().unwrap_or_else(|| "unknown".to_owned());
+        Threshold::new(T::c(record.value), rule, record.parameters.clone())
+            .map_err(|e| invalid("threshold.value", e.to_string()))
+    }
+}
+
+impl<T: Scalar, M> Detector<T, M> {
+    /// The model as an [`AnyMixture`], for a detector of either family.
+    pub fn into_any(self) -> AnyDetector<T>
+    where
+        M: IntoAnyMixture<T>,
+    {
+        Detector {
+            model: self.model.into_any(),
+            threshold: self.threshold,
+            reference: self.reference,
+        }
+    }
+}
+
+impl<T: Scalar, M: DensityModel<T> + StoredModel<T>> Detector<T, M> {
+    fn to_file(&self) -> DetectorFile {
+        let mut record = self.threshold.to_record();
+        record.reference_scores = self.reference.as_ref().map(|r| {
+            r.sorted_scores()
+                .iter()
+                .map(|s| finite_for_json(s.as_f64()))
+                .collect()
+        });
+        DetectorFile {
+            model: self.model.to_model_file(),
+            threshold: Some(record),
+        }
+    }
+
+    fn from_file(file: &DetectorFile) -> Result<Self, ModelError> {
+        let record = file.threshold.as_ref().ok_or_else(|| {
+            invalid(
+                "threshold",
+                "missing: a detector file is a model file with a `threshold` object",
+            )
+        })?;
+        let model = M::from_model_file(&file.model)?;
+        let threshold = Threshold::from_record(record)?;
+        let reference = match &record.reference_scores {
+            Some(s) => {
+                let s: Vec<T> = s.iter().map(|&v| T::c(v)).collect();
+                Some(
+                    ScoreReference::new(&s)
+                        .map_err(|e| invalid("threshold.reference_scores", e.to_string()))?,
+                )
+            }
+            None => None,
+        };
+        Ok(Self {
+            model,
+            threshold,
+            reference,
+        })
+    }
+
+    /// The detector as pretty-printed JSON: the model file plus a `threshold`
+    /// object (see `docs/model-format.md`).
+    pub fn to_json(&self) -> String {
+        // Numbers, strings and arrays always serialize.
+        serde_json::to_string_pretty(&self.to_file()).unwrap_or_default()
+    }
+
+    /// Reads a detector from JSON text.
+    ///
+    /// # Errors
+    /// [`ModelError::Json`] with line and column for malformed text;
+    /// [`ModelError::InvalidField`] for a missing or invalid `threshold`; the
+    /// model's own errors.
+    pub fn from_json(text: &str) -> Result<Self, ModelError> {
+        let file: DetectorFile = serde_json::from_str(text).map_err(|e| ModelError::Json {
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        })?;
+        Self::from_file(&file)
+    }
+
+    /// Writes the detector to a JSON file.
+    ///
+    /// # Errors
+    /// [`ModelError::Io`].
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), ModelError> {
+        let path = path.as_ref();
+        std::fs::write(path, self.to_json()).map_err(|e| ModelError::Io {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Reads a detector from a JSON file.
+    ///
+    /// # Errors
+    /// [`ModelError::Io`], or as [`Detector::from_json`].
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, ModelError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| ModelError::Io {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        Self::from_json(&text)
+    }
+}
+
+impl<T: Scalar, M: DensityModel<T> + StoredModel<T>> Serialize for Detector<T, M> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_file().serialize(s)
+    }
+}
+
+impl<'de, T: Scalar, M: DensityModel<T> + StoredModel<T>> Deserialize<'de> for Detector<T, M> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let file = DetectorFile::deserialize(d)?;
+        Self::from_file(&file).map_err(D::Error::custom)
+    }
+}
