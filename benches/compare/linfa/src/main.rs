@@ -6,7 +6,7 @@
 //! N x D little-endian f64 values, row-major. Prints one JSON object.
 //!
 //! linfa stops with a "did not converge" error when `max_n_iterations` is
-//! reached, and it refuses `tolerance = 0`; a tolerance of 1e-300 makes it run
+//! reached, and it refuses `tolerance = 0`; the smallest positive normal makes it run
 //! every iteration, and the error at the end is expected and ignored.
 
 use std::time::Instant;
@@ -26,7 +26,7 @@ fn run<F: linfa::Float>(x: Array2<F>, k: usize, iters: u64, repeats: usize) -> (
                 let s = Instant::now();
                 let _ = GaussianMixtureModel::params_with_rng(k, rng)
                     .n_runs(1)
-                    .tolerance(F::cast(1e-300))
+                    .tolerance(F::min_positive_value())
                     .max_n_iterations(n)
                     .init_method(GmmInitMethod::Random)
                     .fit(&data);
