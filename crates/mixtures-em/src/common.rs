@@ -11,7 +11,7 @@ use crate::report::{
 
 /// Refuses `k = 0` and data with fewer distinct rows (of positive weight) than
 /// `k`. Stops looking once `k` distinct rows are found.
-pub(crate) fn check_data<T: Scalar>(data: &Dataset<T>, k: usize) -> Result<(), FitError> {
+pub fn check_data<T: Scalar>(data: &Dataset<T>, k: usize) -> Result<(), FitError> {
     if k == 0 {
         return Err(FitError::InvalidParameter {
             name: "n_components",
@@ -42,13 +42,18 @@ pub(crate) fn check_data<T: Scalar>(data: &Dataset<T>, k: usize) -> Result<(), F
 
 /// Weighted per-feature mean and variance (denominator `W − 1` when the total
 /// weight `W` exceeds 1, as R's `var`), and the full covariance on request.
-pub(crate) struct Summary<T: Scalar> {
+pub struct Summary<T: Scalar> {
+    /// Weighted per-feature means.
     pub mean: Vec<T>,
+    /// Weighted per-feature variances.
     pub var: Vec<T>,
+    /// The weighted `D x D` covariance, when asked for.
     pub cov: Option<Mat<T>>,
 }
 
-pub(crate) fn summarize<T: Scalar>(data: &Dataset<T>, full: bool) -> Summary<T> {
+/// The weighted summary of the data (one pass); the full covariance when
+/// `full` is set.
+pub fn summarize<T: Scalar>(data: &Dataset<T>, full: bool) -> Summary<T> {
     let x = data.view();
     let (n, d) = (x.nrows(), x.ncols());
     let total = data.total_weight();

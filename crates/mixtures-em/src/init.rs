@@ -179,7 +179,7 @@ fn one_hot<T: Scalar>(labels: &[usize], k: usize) -> Mat<T> {
 }
 
 /// Starting responsibilities (`n x K`) for one restart.
-pub(crate) fn initial_responsibilities<T: Scalar>(
+pub fn initial_responsibilities<T: Scalar>(
     init: Init,
     data: &Dataset<T>,
     k: usize,

@@ -35,6 +35,16 @@ mod pass;
 mod regularize;
 mod report;
 
+/// Building blocks shared with the sibling crates of the workspace
+/// (`mixtures-select` runs its variational E-step through the same fused pass
+/// and initializes from the same responsibilities). Not a stable API.
+#[doc(hidden)]
+pub mod shared {
+    pub use crate::common::{Summary, check_data, summarize};
+    pub use crate::init::initial_responsibilities;
+    pub use crate::pass::{Source, Stats, gaussian_pass};
+}
+
 pub use constraint::{Covariance, CovarianceConstraint, MStepStats, PriorTerms, Scatter};
 pub use error::FitError;
 pub use gaussian::{GaussianMixture, GaussianParams};

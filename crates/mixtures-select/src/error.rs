@@ -1,0 +1,114 @@
+//! Errors of model selection and variational fits.
+
+use mixtures_core::{DataError, LinalgError};
+use mixtures_dist::ModelError;
+use mixtures_em::FitError;
+use thiserror::Error;
+
+/// Why a selection or a variational fit could not start or produced nothing.
+///
+/// Every check that can fail on the parameters or the shape of the data runs
+/// before any fitting work. Non-convergence is not an error (it is reported), and
+/// a grid cell that cannot be fitted is skipped and reported in its table row.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
+pub enum SelectError {
+    /// The data were rejected.
+    #[error(transparent)]
+    Data(#[from] DataError),
+    /// A model built during the fit was rejected.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    /// An expectation–maximization fit failed outside a grid cell.
+    #[error(transparent)]
+    Fit(#[from] FitError),
+    /// A grid with no number of components to try.
+    #[error("the range of component counts is empty; give at least one k (for example 1..=8)")]
+    EmptyKRange,
+    /// A grid with no structure (covariance constraint or Laplace scale
+    /// structure) to try.
+    #[error("no structure to try; give at least one covariance constraint or Laplace structure")]
+    NoStructures,
+    /// A parameter out of its range.
+    #[error("invalid parameter {name} = {value}: {reason}")]
+    InvalidParameter {
+        /// The parameter.
+        name: &'static str,
+        /// Its value, printed.
+        value: String,
+        /// The rule it breaks.
+        reason: &'static str,
+    },
+    /// A prior parameter of a variational fit out of its range or of the wrong
+    /// shape.
+    #[error("invalid prior {name} = {value}: {reason}")]
+    InvalidPrior {
+        /// The prior parameter (`weight_concentration`, `mean_precision`,
+        /// `mean`, `degrees_of_freedom`, `covariance`).
+        name: &'static str,
+        /// Its value, printed.
+        value: String,
+        /// The rule it breaks.
+        reason: String,
+    },
+    /// A prior covariance matrix that is not symmetric positive definite.
+    #[error("covariance prior is not symmetric positive definite: {source}")]
+    CovariancePriorNotPositiveDefinite {
+        /// What the factorization said.
+        #[source]
+        source: LinalgError,
+    },
+    /// More components than distinct points (with positive weight).
+    #[error(
+        "k = {k} components but only {distinct} distinct points (with positive weight); use k <= {distinct}"
+    )]
+    TooFewDistinctPoints {
+        /// Distinct points found (counting stops at `k`).
+        distinct: usize,
+        /// The number of components asked for (the largest of a grid).
+        k: usize,
+    },
+    /// Starting responsibilities of the wrong shape.
+    #[error("responsibilities are {found:?} (rows x components) but {expected:?} were expected")]
+    ResponsibilitiesShape {
+        /// `(n, k)`.
+        expected: (usize, usize),
+        /// What was given.
+        found: (usize, usize),
+    },
+    /// A starting responsibility that is negative or not finite.
+    #[error(
+        "responsibility at row {row}, component {component} is {value}; it must be finite and >= 0"
+    )]
+    InvalidResponsibility {
+        /// Row.
+        row: usize,
+        /// Component.
+        component: usize,
+        /// The value.
+        value: f64,
+    },
+    /// Every cell of a grid failed; the reason of the first is given.
+    #[error(
+        "all {cells} cells of the grid failed; the first (k = {k}, {structure}) because: {reason}"
+    )]
+    AllCellsFailed {
+        /// Number of cells.
+        cells: usize,
+        /// `k` of the first cell.
+        k: usize,
+        /// Structure of the first cell.
+        structure: String,
+        /// Why the first cell failed.
+        reason: FitError,
+    },
+    /// A variational posterior that gives no valid Gaussian (a covariance that
+    /// is singular even with the prior and `reg_covar`).
+    #[error(
+        "variational fit degenerated: {reason}. Give a positive reg_covar, a covariance prior, or scale the data"
+    )]
+    Degenerate {
+        /// What happened.
+        reason: String,
+    },
+}
