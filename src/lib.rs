@@ -9,7 +9,10 @@
 //!   numeric kernels;
 //! - [`mixtures_dist`]: component families and [`Mixture`]s (log-densities,
 //!   responsibilities, labels, samples, JSON model files);
-//! - [`mixtures_em`]: fitting by expectation–maximization ([`GaussianMixture`]).
+//! - [`mixtures_em`]: fitting by expectation–maximization ([`GaussianMixture`]);
+//! - [`mixtures_anomaly`]: anomaly scores, threshold rules, [`Detector`]s
+//!   (novelty or robust outlier fits, stored as model files with a threshold),
+//!   per-feature explanations and metrics ([`roc_auc`], [`average_precision`]).
 //!
 //! Build a mixture, score points by how unlikely they are, and flag the unlikely:
 //!
@@ -45,6 +48,15 @@
 //! ```
 
 pub use faer;
+pub use mixtures_anomaly;
+#[cfg(feature = "serde")]
+pub use mixtures_anomaly::AnyDetector;
+pub use mixtures_anomaly::{
+    AnomalyError, BestF, ConfusionMatrix, Contamination, DensityModel, Detector, DetectorParams,
+    Explain, Explanations, Fixed, Mad, ModelFitter, OperatingPoints, PeaksOverThreshold,
+    PositiveUnlabeled, ScoreReference, ScoreSet, TargetPrecision, TargetRecall, Threshold,
+    ThresholdRule, average_precision, roc_auc,
+};
 pub use mixtures_core;
 pub use mixtures_core::{Cholesky, DataError, Dataset, LinalgError, Scalar};
 pub use mixtures_dist;
@@ -71,6 +83,13 @@ pub mod prelude {
     };
     pub use mixtures_em::{
         ConjugatePrior, Covariance, FitError, FitReport, Fitted, GaussianMixture, Init,
+    };
+
+    #[cfg(feature = "serde")]
+    pub use mixtures_anomaly::AnyDetector;
+    pub use mixtures_anomaly::{
+        AnomalyError, BestF, Contamination, DensityModel, Detector, Explain, ThresholdRule,
+        average_precision, roc_auc,
     };
 }
 

@@ -1,7 +1,12 @@
 //! Explanations: exact decompositions for diagonal Gaussian and Laplace
 //! components, conditional terms for full and tied covariance checked against a
 //! brute-force marginal Mahalanobis distance.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::needless_range_loop, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::needless_range_loop,
+    missing_docs
+)]
 
 mod common;
 
