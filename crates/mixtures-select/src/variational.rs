@@ -1226,3 +1226,77 @@ fn lower_bound<T: Scalar>(entropy: f64, post: &Posterior<T>, comps: &Gaussian<T>
     let ln_beta_sum: f64 = post.mean_precision.iter().map(|b| b.as_f64().ln()).sum();
     entropy - log_wishart - log_norm_weight - 0.5 * dd * ln_beta_sum
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// Overlapping clusters (so that responsibilities are far from 0 and 1),
+    /// optionally weighted.
+    fn data(weighted: bool) -> Dataset<f64> {
+        let rows: Vec<[f64; 3]> = (0..700)
+            .map(|i| {
+                let t = i as f64;
+                let c = (i % 3) as f64 * 1.5;
+                [
+                    c + (t * 0.37).sin(),
+                    -c + (t * 0.11).cos() * 1.3,
+                    (t * 0.73).sin() * (t * 0.05).cos(),
+                ]
+            })
+            .collect();
+        let d = Dataset::from_rows(&rows).unwrap();
+        if weighted {
+            d.with_weights((0..700).map(|i| (i % 4) as f64 * 0.5).collect())
+                .unwrap()
+        } else {
+            d
+        }
+    }
+
+    /// The entropy from the pass's statistics equals the entropy of the
+    /// responsibilities computed row by row.
+    #[test]
+    fn entropy_from_statistics_is_exact() {
+        for weighted in [false, true] {
+            let x = data(weighted);
+            for ct in CovarianceType::ALL {
+                for wp in [
+                    WeightPrior::DirichletProcess,
+                    WeightPrior::DirichletDistribution,
+                ] {
+                    let p = VariationalGaussianMixture::params::<f64>(4)
+                        .covariance(ct)
+                        .weight_prior(wp);
+                    let resp = Mat::from_fn(700, 4, |i, c| {
+                        let v = [(i % 5) as f64 + 1.0, 2.0, (i % 3) as f64 + 0.5, 1.0];
+                        v[c] / v.iter().sum::<f64>()
+                    });
+                    let mut s = p.init_from_responsibilities(&x, resp.as_ref()).unwrap();
+                    for _ in 0..3 {
+                        s = p.step(&s, &x).unwrap();
+                    }
+                    let (_, h) = p.e_step(&s, &x).unwrap();
+                    let mix = expected_mixture(&s.posterior, &s.components).unwrap();
+                    let r = mix.responsibilities(&x).unwrap();
+                    let mut direct = 0.0;
+                    for i in 0..700 {
+                        let w = x.weights().map_or(1.0, |w| w[i]);
+                        for c in 0..4 {
+                            let v = r[(i, c)];
+                            if v > 0.0 {
+                                direct -= w * v * v.ln();
+                            }
+                        }
+                    }
+                    assert!(direct > 1.0, "{ct}: responsibilities too certain to test");
+                    assert!(
+                        ((h - direct) / direct).abs() < 1e-10,
+                        "{ct} {wp:?} weighted {weighted}: {h} vs {direct}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,6 +1,6 @@
 //! Information criteria: parameter counts against scikit-learn and mclust,
 //! values against scikit-learn, the ICL entropy, signs.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use faer::mat;
 use mixtures_core::Dataset;

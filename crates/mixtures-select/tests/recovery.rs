@@ -5,7 +5,7 @@
 //!
 //! The full trial counts run in release (`cargo test --release -- --ignored`);
 //! the un-ignored versions run a few trials of the same code.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod common;
 

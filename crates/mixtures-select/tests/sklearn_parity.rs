@@ -8,7 +8,7 @@
 //!
 //! Fixtures: tests/reference/make_vb_fixtures.py (run by hand; it documents how
 //! scikit-learn is started from given responsibilities).
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use faer::Mat;
 use mixtures_core::Dataset;
