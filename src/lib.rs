@@ -13,6 +13,10 @@
 //! - [`mixtures_anomaly`]: anomaly scores, threshold rules, [`Detector`]s
 //!   (novelty or robust outlier fits, stored as model files with a threshold),
 //!   per-feature explanations and metrics ([`roc_auc`], [`average_precision`]).
+//! - [`mixtures_select`]: model selection: information criteria (AIC, BIC,
+//!   ICL), [`Grid`]s over numbers of components, covariance structures and
+//!   families, and variational Bayesian Gaussian mixtures
+//!   ([`VariationalGaussianMixture`]) that estimate the number of components.
 //!
 //! Build a mixture, score points by how unlikely they are, and flag the unlikely:
 //!
@@ -71,6 +75,12 @@ pub use mixtures_em::{
     ConjugatePrior, Covariance, CovarianceConstraint, DegeneracyPolicy, FitError, FitReport,
     Fitted, GaussianMixture, GaussianParams, Init, Regularizer,
 };
+pub use mixtures_select;
+pub use mixtures_select::{
+    Cell, CellOutcome, CovariancePrior, Criterion, Grid, Scores, SelectError, SelectedModel,
+    Selection, Structure, VariationalFit, VariationalGaussianMixture, VariationalParams,
+    WeightPrior,
+};
 
 /// The names most programs need: `use mixtures::prelude::*;`.
 pub mod prelude {
@@ -90,6 +100,10 @@ pub mod prelude {
     pub use mixtures_anomaly::{
         AnomalyError, BestF, Contamination, DensityModel, Detector, Explain, ThresholdRule,
         average_precision, roc_auc,
+    };
+
+    pub use mixtures_select::{
+        Criterion, Grid, Scores, SelectError, Structure, VariationalGaussianMixture, WeightPrior,
     };
 }
 
