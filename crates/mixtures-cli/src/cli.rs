@@ -1,0 +1,377 @@
+//! The command line's grammar (clap derive). The names and flags of the
+//! commands are a contract (issue 7): add to them, do not rename.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Mixture models and anomaly detection on CSV files.
+///
+/// Data files are CSV with a header row; every column except the label column
+/// is a feature unless --columns picks some. Model files are the JSON format of
+/// docs/model-format.md; a detector file is a model file with a threshold.
+#[derive(Debug, Parser)]
+#[command(name = "mixtures", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+    /// Options every command takes.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+/// Options every command takes.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Print load, fit and score seconds to stderr.
+    #[arg(long, global = true)]
+    pub timings: bool,
+    /// No progress output or notes on stderr (results and errors still print).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Print results as one JSON object instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Fit a mixture model to a CSV file and write the model file.
+    Fit(FitCmd),
+    /// Score every row of a CSV file under a model (or detector) file.
+    Score(ScoreCmd),
+    /// Fit a model and an anomaly threshold; write the detector file.
+    Detect(DetectCmd),
+    /// Precision, recall, F1, ROC AUC, average precision and the confusion
+    /// matrix of a model or detector on labelled data.
+    Evaluate(EvaluateCmd),
+    /// Fit a grid of models (numbers of components x covariance structures) and
+    /// pick the best by an information criterion.
+    Select(SelectCmd),
+    /// Run the whole path on built-in synthetic data and write plots.
+    Demo(DemoCmd),
+}
+
+/// Floating-point precision of the computation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Precision {
+    /// Single precision: half the memory, faster on wide data.
+    F32,
+    /// Double precision (the default).
+    F64,
+}
+
+/// The component family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Family {
+    /// Gaussian components.
+    Gaussian,
+    /// Laplace components (heavier tails).
+    Laplace,
+}
+
+/// Options of reading a CSV file.
+#[derive(Debug, Clone, Args)]
+pub struct DataArgs {
+    /// Feature columns by name, comma separated (default: every column but the
+    /// label column).
+    #[arg(long, value_delimiter = ',', value_name = "A,B,C")]
+    pub columns: Option<Vec<String>>,
+    /// A column of labels (0 normal, 1 anomaly), never used as a feature.
+    #[arg(long, value_name = "NAME")]
+    pub label_column: Option<String>,
+    /// Field delimiter of the CSV file (one ASCII character; `\t` for tab).
+    #[arg(long, default_value = ",", value_parser = parse_delimiter)]
+    pub delimiter: u8,
+}
+
+/// Options of a model fit (shared by fit and detect).
+#[derive(Debug, Clone, Args)]
+pub struct FitArgs {
+    /// Number of components. Without it, the model is chosen automatically
+    /// (BIC over 1..=--max-components and the covariance structures).
+    #[arg(short = 'k', long)]
+    pub components: Option<usize>,
+    /// Covariance structure: full, diag, spherical, tied, tied-diag,
+    /// tied-spherical, or an mclust name (VVV, VVI, VII, EEE, EEI, EII). Laplace
+    /// mixtures take diag or spherical.
+    #[arg(long, value_parser = parse_covariance)]
+    pub covariance: Option<String>,
+    /// Component family.
+    #[arg(long, value_enum)]
+    pub family: Option<Family>,
+    /// Seed of every random choice; the same seed gives the same model.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Restarts from different initializations; the best is kept.
+    #[arg(long, default_value_t = 1)]
+    pub n_init: usize,
+    /// Most EM iterations per restart.
+    #[arg(long, default_value_t = 100)]
+    pub max_iter: usize,
+    /// Convergence threshold on the change of the mean log-likelihood.
+    #[arg(long, default_value_t = 1e-3)]
+    pub tol: f64,
+    /// Added to every variance after each M-step (Gaussian).
+    #[arg(long, default_value_t = 1e-6)]
+    pub reg_covar: f64,
+    /// Start from this model file (a warm start; also how a scikit-learn model
+    /// written in the documented format is brought across).
+    #[arg(long, value_name = "MODEL.json")]
+    pub init: Option<PathBuf>,
+    /// Largest number of components tried when --components is not given.
+    #[arg(long, default_value_t = 8)]
+    pub max_components: usize,
+    /// Floating-point precision of the fit.
+    #[arg(long, value_enum, default_value_t = Precision::F64)]
+    pub precision: Precision,
+}
+
+/// `mixtures fit`.
+#[derive(Debug, Clone, Args)]
+pub struct FitCmd {
+    /// The training data.
+    #[arg(value_name = "DATA.csv")]
+    pub data: PathBuf,
+    /// Where to write the model file.
+    #[arg(short, long, value_name = "MODEL.json")]
+    pub output: PathBuf,
+    /// Fit options.
+    #[command(flatten)]
+    pub fit: FitArgs,
+    /// CSV options.
+    #[command(flatten)]
+    pub input: DataArgs,
+    /// Write plots (lower bound per iteration; a scatter of the first two
+    /// features with the component ellipses) into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub plot: Option<PathBuf>,
+}
+
+/// `mixtures score`.
+#[derive(Debug, Clone, Args)]
+pub struct ScoreCmd {
+    /// A model or detector file.
+    #[arg(value_name = "MODEL.json")]
+    pub model: PathBuf,
+    /// The data to score; the model's feature columns are read by name.
+    #[arg(value_name = "DATA.csv")]
+    pub data: PathBuf,
+    /// Where to write the scores (default: standard output).
+    #[arg(short, long, value_name = "SCORES.csv")]
+    pub output: Option<PathBuf>,
+    /// Field delimiter of the input CSV file.
+    #[arg(long, default_value = ",", value_parser = parse_delimiter)]
+    pub delimiter: u8,
+    /// Precision of the computation (default: the model file's dtype).
+    #[arg(long, value_enum)]
+    pub precision: Option<Precision>,
+}
+
+/// `mixtures detect`.
+#[derive(Debug, Clone, Args)]
+pub struct DetectCmd {
+    /// The training data.
+    #[arg(value_name = "DATA.csv")]
+    pub data: PathBuf,
+    /// Where to write the detector file.
+    #[arg(short, long, value_name = "DETECTOR.json")]
+    pub output: PathBuf,
+    /// Expected fraction of anomalies in the training data: a robust fit that
+    /// leaves out that fraction, and the threshold at that quantile of the
+    /// scores.
+    #[arg(long, value_name = "Q", group = "rule")]
+    pub contamination: Option<f64>,
+    /// A fixed threshold on the anomaly score -ln p(x).
+    #[arg(long, value_name = "T", group = "rule")]
+    pub threshold: Option<f64>,
+    /// The threshold with the best F1 on the labels of --label-column.
+    #[arg(long, group = "rule", requires = "label_column")]
+    pub best_f1: bool,
+    /// Fit options.
+    #[command(flatten)]
+    pub fit: FitArgs,
+    /// CSV options.
+    #[command(flatten)]
+    pub input: DataArgs,
+    /// Write plots (score histogram with the threshold; a scatter of the first
+    /// two features with the ellipses and the flagged points).
+    #[arg(long, value_name = "DIR")]
+    pub plot: Option<PathBuf>,
+}
+
+/// `mixtures evaluate`.
+#[derive(Debug, Clone, Args)]
+pub struct EvaluateCmd {
+    /// A model or detector file.
+    #[arg(value_name = "MODEL_OR_DETECTOR.json")]
+    pub model: PathBuf,
+    /// Labelled data.
+    #[arg(value_name = "DATA.csv")]
+    pub data: PathBuf,
+    /// The column of labels (0 normal, 1 anomaly).
+    #[arg(long, value_name = "NAME")]
+    pub label_column: String,
+    /// Threshold to judge at (default: the detector file's; for a plain model,
+    /// the threshold with the best F1 on these labels).
+    #[arg(long, value_name = "T")]
+    pub threshold: Option<f64>,
+    /// Field delimiter of the CSV file.
+    #[arg(long, default_value = ",", value_parser = parse_delimiter)]
+    pub delimiter: u8,
+    /// Precision of the computation (default: the model file's dtype).
+    #[arg(long, value_enum)]
+    pub precision: Option<Precision>,
+    /// Write plots (ROC and precision-recall curves, score histogram).
+    #[arg(long, value_name = "DIR")]
+    pub plot: Option<PathBuf>,
+}
+
+/// `mixtures select`.
+#[derive(Debug, Clone, Args)]
+pub struct SelectCmd {
+    /// The data.
+    #[arg(value_name = "DATA.csv")]
+    pub data: PathBuf,
+    /// Numbers of components to try: `1..10` (inclusive), `2..=6`, `3` or
+    /// `1,2,4`.
+    #[arg(short = 'k', long, default_value = "1..8", value_parser = parse_components)]
+    pub components: ComponentRange,
+    /// Covariance structures, comma separated: names as for fit, `sklearn`
+    /// (full, tied, diag, spherical; the default) or `all` (the six mclust
+    /// structures). Laplace: diag, spherical or all.
+    #[arg(long, default_value = "sklearn")]
+    pub covariance: String,
+    /// Component family.
+    #[arg(long, value_enum, default_value_t = Family::Gaussian)]
+    pub family: Family,
+    /// The criterion that picks the best model (lower is better).
+    #[arg(long, value_enum, default_value_t = CriterionArg::Bic)]
+    pub criterion: CriterionArg,
+    /// Restarts per cell.
+    #[arg(long, default_value_t = 1)]
+    pub n_init: usize,
+    /// Most EM iterations per restart.
+    #[arg(long, default_value_t = 100)]
+    pub max_iter: usize,
+    /// Convergence threshold.
+    #[arg(long, default_value_t = 1e-3)]
+    pub tol: f64,
+    /// Added to every variance (Gaussian).
+    #[arg(long, default_value_t = 1e-6)]
+    pub reg_covar: f64,
+    /// Seed of the grid; each cell's seed is derived from it.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Floating-point precision.
+    #[arg(long, value_enum, default_value_t = Precision::F64)]
+    pub precision: Precision,
+    /// Write the chosen model to this file.
+    #[arg(short, long, value_name = "MODEL.json")]
+    pub output: Option<PathBuf>,
+    /// CSV options.
+    #[command(flatten)]
+    pub input: DataArgs,
+    /// Write a plot of the criterion against k per structure.
+    #[arg(long, value_name = "DIR")]
+    pub plot: Option<PathBuf>,
+}
+
+/// An information criterion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CriterionArg {
+    /// Bayesian information criterion.
+    Bic,
+    /// Akaike information criterion.
+    Aic,
+    /// Integrated completed likelihood (BIC plus the classification entropy).
+    Icl,
+}
+
+/// `mixtures demo`.
+#[derive(Debug, Clone, Args)]
+pub struct DemoCmd {
+    /// Directory for the plots, the data and the detector file.
+    #[arg(short, long, value_name = "DIR", default_value = "mixtures-demo")]
+    pub output: PathBuf,
+    /// Seed of the synthetic data and of the fits.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Training rows (the test set has half as many).
+    #[arg(long, default_value_t = 4000)]
+    pub samples: usize,
+}
+
+/// Numbers of components, ascending, without duplicates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComponentRange(pub Vec<usize>);
+
+fn parse_components(s: &str) -> Result<ComponentRange, String> {
+    let num = |t: &str| {
+        t.trim()
+            .parse::<usize>()
+            .map_err(|_| format!("{t:?} is not a number of components"))
+    };
+    let mut ks: Vec<usize> = if let Some((a, b)) = s.split_once("..") {
+        let (a, b) = (num(a)?, num(b.trim_start_matches('='))?);
+        if a > b {
+            return Err(format!("empty range {s:?}: {a} > {b}"));
+        }
+        (a..=b).collect()
+    } else {
+        s.split(',').map(num).collect::<Result<_, _>>()?
+    };
+    if ks.contains(&0) {
+        return Err("a mixture needs at least 1 component".to_owned());
+    }
+    ks.sort_unstable();
+    ks.dedup();
+    Ok(ComponentRange(ks))
+}
+
+fn parse_delimiter(s: &str) -> Result<u8, String> {
+    match s {
+        "\\t" | "tab" | "\t" => Ok(b'\t'),
+        _ if s.len() == 1 && s.is_ascii() => Ok(s.as_bytes()[0]),
+        _ => Err(format!("{s:?} is not one ASCII character")),
+    }
+}
+
+/// Accepts every name mixtures-em knows (checked again against the family when
+/// the command runs).
+fn parse_covariance(s: &str) -> Result<String, String> {
+    s.parse::<mixtures_em::Covariance>()
+        .map(|_| s.to_owned())
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn component_ranges() {
+        assert_eq!(parse_components("1..4").unwrap().0, [1, 2, 3, 4]);
+        assert_eq!(parse_components("2..=3").unwrap().0, [2, 3]);
+        assert_eq!(parse_components("4,1,4").unwrap().0, [1, 4]);
+        assert!(parse_components("0..3").is_err());
+        assert!(parse_components("5..2").is_err());
+        assert!(parse_components("x").is_err());
+    }
+
+    #[test]
+    fn delimiters() {
+        assert_eq!(parse_delimiter(";").unwrap(), b';');
+        assert_eq!(parse_delimiter("\\t").unwrap(), b'\t');
+        assert!(parse_delimiter("ab").is_err());
+    }
+
+    #[test]
+    fn grammar_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,141 @@
+//! `mixtures evaluate MODEL_OR_DETECTOR.json DATA.csv --label-column NAME`:
+//! precision, recall, F1, ROC AUC, average precision and the confusion matrix.
+
+use mixtures_anomaly::{BestF, DensityModel, Evaluation, Fixed, Threshold, ThresholdRule};
+use mixtures_core::Scalar;
+use serde_json::json;
+
+use super::{by_precision, labelled_threshold, note_written, plot_scores};
+use crate::cli::{DataArgs, EvaluateCmd, Precision};
+use crate::error::CliError;
+use crate::model_io::{self, ModelText};
+use crate::plot;
+use crate::ui::{Ui, num};
+
+/// Runs `evaluate`.
+///
+/// # Errors
+/// Bad files or labels (exit 2), failed writes (exit 1).
+pub fn run(c: &EvaluateCmd, ui: &mut Ui) -> Result<(), CliError> {
+    let text = ui.time("load", || model_io::read(&c.model))?;
+    let precision = c.precision.or(text.dtype).unwrap_or(Precision::F64);
+    by_precision!(precision, typed(c, &text, ui))
+}
+
+/// How a threshold was chosen, in words.
+pub fn describe_threshold<T: Scalar>(t: &Threshold<T>) -> String {
+    let params: Vec<String> = t
+        .parameters()
+        .iter()
+        .map(|(k, v)| format!("{k} = {v}"))
+        .collect();
+    if params.is_empty() {
+        t.rule().to_owned()
+    } else {
+        format!("{}, {}", t.rule(), params.join(", "))
+    }
+}
+
+/// The text and JSON of an evaluation at a threshold.
+pub fn describe_evaluation(
+    e: &Evaluation,
+    threshold: f64,
+    source: &str,
+) -> (String, serde_json::Value) {
+    let cm = &e.confusion;
+    let text = format!(
+        "rows: {} ({} anomalies, {} normal)\n\
+         threshold: {threshold} ({source})\n\
+         precision {:.4}  recall {:.4}  F1 {:.4}\n\
+         ROC AUC {:.4}  average precision {:.4}\n\
+         confusion matrix:      flagged  not flagged\n\
+         \x20 anomaly (label 1) {:>9} {:>12}\n\
+         \x20 normal (label 0)  {:>9} {:>12}\n",
+        cm.positives() + cm.negatives(),
+        cm.positives(),
+        cm.negatives(),
+        cm.precision(),
+        cm.recall(),
+        cm.f1(),
+        e.roc_auc,
+        e.average_precision,
+        cm.true_positives,
+        cm.false_negatives,
+        cm.false_positives,
+        cm.true_negatives,
+    );
+    let value = json!({
+        "rows": cm.positives() + cm.negatives(),
+        "anomalies": cm.positives(),
+        "threshold": num(threshold),
+        "threshold_source": source,
+        "precision": num(cm.precision()),
+        "recall": num(cm.recall()),
+        "f1": num(cm.f1()),
+        "roc_auc": num(e.roc_auc),
+        "average_precision": num(e.average_precision),
+        "confusion": {
+            "true_positives": cm.true_positives,
+            "false_positives": cm.false_positives,
+            "true_negatives": cm.true_negatives,
+            "false_negatives": cm.false_negatives,
+        },
+    });
+    (text, value)
+}
+
+fn typed<T: Scalar>(c: &EvaluateCmd, text: &ModelText, ui: &mut Ui) -> Result<(), CliError> {
+    let loaded = text.model::<T>(&c.model)?;
+    let model = &loaded.model;
+    let args = DataArgs {
+        columns: None,
+        label_column: Some(c.label_column.clone()),
+        delimiter: c.delimiter,
+    };
+    let table = ui.time("load", || {
+        super::read_data::<T>(&c.data, &args, model.feature_names(), true)
+    })?;
+    let labels = table.require_labels("evaluate")?;
+    let data_error = |source| CliError::Data {
+        path: c.data.display().to_string(),
+        source,
+    };
+    table.data.check_dim(model.dim()).map_err(data_error)?;
+    let scores = ui
+        .time("score", || model.anomaly_scores(&table.data))
+        .map_err(data_error)?;
+    let (threshold, source) = match (c.threshold, &loaded.detector) {
+        (Some(t), _) => {
+            let rule: &dyn ThresholdRule<T> = &Fixed(t);
+            (
+                labelled_threshold(rule, &scores, labels)?,
+                "given by --threshold".to_owned(),
+            )
+        }
+        (None, Some(d)) => (
+            d.threshold().clone(),
+            format!(
+                "from the detector file: {}",
+                describe_threshold(d.threshold())
+            ),
+        ),
+        (None, None) => {
+            let rule: &dyn ThresholdRule<T> = &BestF::f1();
+            (
+                labelled_threshold(rule, &scores, labels)?,
+                "best F1 on these labels: the model file has no threshold".to_owned(),
+            )
+        }
+    };
+    let eval = mixtures_anomaly::evaluate(&scores, labels, threshold.value())?;
+    let (out, mut value) = describe_evaluation(&eval, threshold.value().as_f64(), &source);
+    value["command"] = json!("evaluate");
+    ui.result(&out, &value)?;
+    if let Some(dir) = &c.plot {
+        plot::ensure_dir(dir)?;
+        let files = plot_scores(dir, &scores, Some(labels), Some(threshold.value()))?;
+        note_written(ui, &files);
+    }
+    ui.print_timings();
+    Ok(())
+}

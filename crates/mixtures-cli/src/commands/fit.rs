@@ -1,0 +1,176 @@
+//! `mixtures fit DATA.csv -o MODEL.json`: fit a mixture (a given number of
+//! components, a warm start, or a model chosen by BIC) and write the model file.
+
+use std::path::Path;
+
+use mixtures_core::Scalar;
+use mixtures_dist::AnyMixture;
+use mixtures_em::FitReport;
+use mixtures_select::Selection;
+use serde_json::json;
+
+use super::{by_precision, note_written, plot_scatter, read_data};
+use crate::cli::{FitArgs, FitCmd};
+use crate::error::CliError;
+use crate::fitting::{
+    Plan, Progress, describe_choice, describe_model, plan, selected_to_any, structure_label,
+    with_names,
+};
+use crate::input::Table;
+use crate::ui::{Ui, num};
+use crate::{model_io, plot};
+
+/// Runs `fit`.
+///
+/// # Errors
+/// Bad flags or files (exit 2), failed fits or writes (exit 1).
+pub fn run(c: &FitCmd, ui: &mut Ui) -> Result<(), CliError> {
+    by_precision!(c.fit.precision, typed(c, ui))
+}
+
+/// The warm-start model of `--init`, in precision `T` (a detector file is a
+/// model file too).
+///
+/// # Errors
+/// [`CliError::Input`] or [`CliError::Model`].
+pub fn load_init<T: Scalar>(path: Option<&Path>) -> Result<Option<AnyMixture<T>>, CliError> {
+    path.map(|p| model_io::read(p)?.model::<T>(p).map(|l| l.model))
+        .transpose()
+}
+
+/// The data of a fit: by the warm start's feature names when it has them and
+/// no `--columns` was given.
+///
+/// # Errors
+/// As [`read_data`].
+pub fn load_training<T: Scalar>(
+    ui: &mut Ui,
+    data: &Path,
+    args: &crate::cli::DataArgs,
+    init: Option<&AnyMixture<T>>,
+    labels_required: bool,
+) -> Result<Table<T>, CliError> {
+    let names = match (&args.columns, init.and_then(AnyMixture::feature_names)) {
+        (None, Some(names)) => Some(names.to_vec()),
+        _ => None,
+    };
+    ui.time("load", || {
+        read_data::<T>(data, args, names.as_deref(), labels_required)
+    })
+}
+
+/// A fitted model with its report, and the grid's table when it was chosen.
+pub struct Outcome<T: Scalar> {
+    /// The model, with the feature names of the data.
+    pub model: AnyMixture<T>,
+    /// How its fit went.
+    pub report: FitReport,
+    /// The selection, when the model was chosen automatically.
+    pub selection: Option<Selection<T>>,
+}
+
+/// Fits what the flags ask for on the table's data.
+///
+/// # Errors
+/// Bad flags (exit 2), fit errors.
+pub fn fit_model<T: Scalar>(
+    args: &FitArgs,
+    init: Option<AnyMixture<T>>,
+    table: &Table<T>,
+    ui: &mut Ui,
+) -> Result<Outcome<T>, CliError> {
+    let progress = Progress::new(ui.quiet, args.n_init);
+    let (model, report, selection) = match plan(args, init, table.data.n_samples(), progress)? {
+        Plan::Fixed(p) => {
+            let f = ui.time("fit", || p.fit(&table.data))?;
+            (f.model, f.report, None)
+        }
+        Plan::Auto(grid) => {
+            ui.note(&format!(
+                "choosing the model: {} candidate fits (k x structure) by BIC",
+                grid.cells().len()
+            ));
+            let sel = ui.time("fit", || grid.fit(&table.data))?;
+            let model = selected_to_any(sel.model.clone())?;
+            let report = sel.report.clone();
+            (model, report, Some(sel))
+        }
+    };
+    let model = with_names(model, &table.features).map_err(|e| CliError::Fit(e.into()))?;
+    Ok(Outcome {
+        model,
+        report,
+        selection,
+    })
+}
+
+/// The text and JSON lines that describe a fit.
+pub fn describe_fit<T: Scalar>(
+    data: &Path,
+    table: &Table<T>,
+    o: &Outcome<T>,
+) -> (String, serde_json::Value) {
+    let mut text = format!(
+        "data: {}, {} rows x {} features ({})\n",
+        data.display(),
+        table.data.n_samples(),
+        table.features.len(),
+        table.features.join(", ")
+    );
+    let selection = o.selection.as_ref().map(|sel| {
+        text.push_str(&describe_choice(sel));
+        text.push('\n');
+        let best = sel.best_cell();
+        json!({
+            "criterion": sel.criterion.as_str(),
+            "value": num(best.criterion(sel.criterion).unwrap_or(f64::NAN)),
+            "candidates": sel.cells.len(),
+            "k": best.k,
+            "structure": structure_label(best.structure),
+        })
+    });
+    text.push_str(&format!(
+        "model: {}, {}\nfit: {}\n",
+        describe_model(&o.model, Some(&o.report)),
+        T::NAME,
+        o.report
+    ));
+    let value = json!({
+        "data": data.display().to_string(),
+        "rows": table.data.n_samples(),
+        "features": table.features,
+        "family": o.model.family(),
+        "structure": o.report.structure,
+        "components": o.model.n_components(),
+        "precision": T::NAME,
+        "converged": o.report.converged,
+        "n_iter": o.report.n_iter,
+        "mean_log_likelihood": num(o.report.log_likelihood),
+        "n_parameters": o.report.n_parameters,
+        "selection": selection,
+    });
+    (text, value)
+}
+
+fn typed<T: Scalar>(c: &FitCmd, ui: &mut Ui) -> Result<(), CliError> {
+    let init = load_init::<T>(c.fit.init.as_deref())?;
+    let table = load_training::<T>(ui, &c.data, &c.input, init.as_ref(), false)?;
+    let outcome = fit_model(&c.fit, init, &table, ui)?;
+    outcome
+        .model
+        .save(&c.output)
+        .map_err(|e| CliError::save(&c.output, e))?;
+    let (text, mut value) = describe_fit(&c.data, &table, &outcome);
+    value["command"] = json!("fit");
+    value["model_file"] = json!(c.output.display().to_string());
+    ui.result(&text, &value)?;
+    ui.note(&format!("wrote {}", c.output.display()));
+    if let Some(dir) = &c.plot {
+        plot::ensure_dir(dir)?;
+        let mut files = vec![plot::lower_bound(dir, &outcome.report.lower_bound_trace)?];
+        files.extend(plot_scatter(dir, &outcome.model, &table, None)?);
+        note_written(ui, &files);
+    }
+    ui.print_timings();
+    Ok(())
+}

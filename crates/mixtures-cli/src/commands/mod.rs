@@ -1,0 +1,237 @@
+//! The commands, and what several of them share: reading the data, the
+//! precision dispatch, the plots of a scored data set.
+
+mod demo;
+mod detect;
+mod evaluate;
+mod fit;
+mod score;
+mod select;
+
+use std::path::Path;
+
+use mixtures_anomaly::{OperatingPoints, ScoreSet, Threshold, ThresholdRule};
+use mixtures_core::Scalar;
+use mixtures_dist::AnyMixture;
+
+use crate::cli::{Command, DataArgs};
+use crate::error::CliError;
+use crate::input::{Selection, Table, read_csv};
+use crate::plot;
+use crate::ui::Ui;
+
+/// Runs a command.
+///
+/// # Errors
+/// Whatever stops it, with its exit code in [`CliError::exit_code`].
+pub fn run(command: Command, ui: &mut Ui) -> Result<(), CliError> {
+    match command {
+        Command::Fit(c) => fit::run(&c, ui),
+        Command::Score(c) => score::run(&c, ui),
+        Command::Detect(c) => detect::run(&c, ui),
+        Command::Evaluate(c) => evaluate::run(&c, ui),
+        Command::Select(c) => select::run(&c, ui),
+        Command::Demo(c) => demo::run(&c, ui),
+    }
+}
+
+/// Calls `$f::<f32>` or `$f::<f64>` as the precision says.
+macro_rules! by_precision {
+    ($p:expr, $f:ident($($arg:expr),* $(,)?)) => {
+        match $p {
+            $crate::cli::Precision::F32 => $f::<f32>($($arg),*),
+            $crate::cli::Precision::F64 => $f::<f64>($($arg),*),
+        }
+    };
+}
+pub(crate) use by_precision;
+
+/// Reads the data file of a command with its CSV options; `features` (a
+/// model's feature names) overrides `--columns`.
+///
+/// # Errors
+/// As [`read_csv`].
+pub fn read_data<T: Scalar>(
+    path: &Path,
+    args: &DataArgs,
+    features: Option<&[String]>,
+    labels_required: bool,
+) -> Result<Table<T>, CliError> {
+    let sel = Selection {
+        columns: features
+            .map(<[String]>::to_vec)
+            .or_else(|| args.columns.clone()),
+        label_column: args.label_column.clone(),
+        labels_required,
+    };
+    read_csv(path, args.delimiter, &sel)
+}
+
+/// A closed outline in two features.
+pub type Outline = Vec<(f64, f64)>;
+
+/// The 95 % region of every component in features `(a, b)` as a closed
+/// outline: an ellipse for a Gaussian component (squared Mahalanobis radius
+/// 5.991, the χ² quantile with two degrees of freedom), a diamond for a Laplace
+/// one (the sum of two unit exponentials below 4.744). Also the centres.
+pub fn outlines<T: Scalar>(
+    model: &AnyMixture<T>,
+    a: usize,
+    b: usize,
+) -> (Vec<Outline>, Vec<(f64, f64)>) {
+    let mut shapes = Vec::new();
+    let mut centres = Vec::new();
+    match model {
+        AnyMixture::Gaussian(m) => {
+            let g = m.components();
+            for k in 0..m.n_components() {
+                let mu = g.mean(k);
+                let (ma, mb) = (mu[a].as_f64(), mu[b].as_f64());
+                let s = g.covariance_matrix(k);
+                let (saa, sbb, sab) = (s[(a, a)].as_f64(), s[(b, b)].as_f64(), s[(a, b)].as_f64());
+                // Eigen-decomposition of the symmetric 2 x 2 block.
+                let mean = 0.5 * (saa + sbb);
+                let dev = (0.25 * (saa - sbb) * (saa - sbb) + sab * sab).sqrt();
+                let (l1, l2) = ((mean + dev).max(0.0), (mean - dev).max(0.0));
+                let theta = 0.5 * (2.0 * sab).atan2(saa - sbb);
+                let r = 5.991_f64.sqrt();
+                let (c, si) = (theta.cos(), theta.sin());
+                let shape = (0..=96)
+                    .map(|i| {
+                        let t = i as f64 / 96.0 * std::f64::consts::TAU;
+                        let (u, v) = (r * l1.sqrt() * t.cos(), r * l2.sqrt() * t.sin());
+                        (ma + c * u - si * v, mb + si * u + c * v)
+                    })
+                    .collect();
+                shapes.push(shape);
+                centres.push((ma, mb));
+            }
+        }
+        AnyMixture::Laplace(m) => {
+            let l = m.components();
+            for k in 0..m.n_components() {
+                let mu = l.location(k);
+                let (ma, mb) = (mu[a].as_f64(), mu[b].as_f64());
+                let c = 4.744;
+                let (ra, rb) = (c * l.scale(k, a).as_f64(), c * l.scale(k, b).as_f64());
+                shapes.push(vec![
+                    (ma + ra, mb),
+                    (ma, mb + rb),
+                    (ma - ra, mb),
+                    (ma, mb - rb),
+                    (ma + ra, mb),
+                ]);
+                centres.push((ma, mb));
+            }
+        }
+    }
+    (shapes, centres)
+}
+
+/// The scatter of the first two features of a table, with the model's
+/// components, the flagged rows and the labels; nothing for one feature.
+///
+/// # Errors
+/// [`CliError::Output`].
+pub fn plot_scatter<T: Scalar>(
+    dir: &Path,
+    model: &AnyMixture<T>,
+    table: &Table<T>,
+    flagged: Option<&[u8]>,
+) -> Result<Option<std::path::PathBuf>, CliError> {
+    if table.features.len() < 2 {
+        return Ok(None);
+    }
+    let (outlines, centres) = outlines(model, 0, 1);
+    let (xa, xb) = (table.data.column(0), table.data.column(1));
+    let scatter = plot::Scatter {
+        axes: (&table.features[0], &table.features[1]),
+        points: xa
+            .iter()
+            .zip(xb)
+            .map(|(a, b)| (a.as_f64(), b.as_f64()))
+            .collect(),
+        flagged,
+        labels: table.labels.as_deref(),
+        outlines,
+        centres,
+    };
+    plot::scatter(dir, &scatter).map(Some)
+}
+
+/// The histogram of scores, and with labels the ROC and precision-recall
+/// curves.
+///
+/// # Errors
+/// [`CliError::Output`], or the metrics' errors on bad labels.
+pub fn plot_scores<T: Scalar>(
+    dir: &Path,
+    scores: &[T],
+    labels: Option<&[u8]>,
+    threshold: Option<T>,
+) -> Result<Vec<std::path::PathBuf>, CliError> {
+    let wide: Vec<f64> = scores.iter().map(|s| s.as_f64()).collect();
+    let mut written = vec![plot::score_histogram(
+        dir,
+        &wide,
+        labels,
+        threshold.map(Scalar::as_f64),
+    )?];
+    if let Some(labels) = labels {
+        let points = OperatingPoints::new(scores, labels)?;
+        if points.positives() > 0 && points.negatives() > 0 {
+            let roc = points.roc_curve()?;
+            let auc = points.roc_auc()?;
+            let xy: Vec<(f64, f64)> = roc
+                .false_positive_rate
+                .iter()
+                .copied()
+                .zip(roc.true_positive_rate.iter().copied())
+                .collect();
+            written.push(plot::unit_curve(
+                dir,
+                "roc.svg",
+                &format!("ROC curve (AUC {auc:.4})"),
+                ("false positive rate", "true positive rate (recall)"),
+                &xy,
+                true,
+            )?);
+            let pr = points.precision_recall_curve()?;
+            let ap = points.average_precision()?;
+            let xy: Vec<(f64, f64)> = pr
+                .recall
+                .iter()
+                .copied()
+                .zip(pr.precision.iter().copied())
+                .collect();
+            written.push(plot::unit_curve(
+                dir,
+                "precision_recall.svg",
+                &format!("Precision-recall curve (average precision {ap:.4})"),
+                ("recall", "precision"),
+                &xy,
+                false,
+            )?);
+        }
+    }
+    Ok(written)
+}
+
+/// Fits a threshold rule to labelled scores (for a model without a threshold).
+///
+/// # Errors
+/// The rule's errors.
+pub fn labelled_threshold<T: Scalar>(
+    rule: &dyn ThresholdRule<T>,
+    scores: &[T],
+    labels: &[u8],
+) -> Result<Threshold<T>, CliError> {
+    Ok(Threshold::fit(rule, &ScoreSet::labelled(scores, labels)?)?)
+}
+
+/// Notes the files written, one per line.
+pub fn note_written(ui: &Ui, files: &[std::path::PathBuf]) {
+    for f in files {
+        ui.note(&format!("wrote {}", f.display()));
+    }
+}

@@ -1,0 +1,152 @@
+//! `mixtures select DATA.csv --components 1..10 [--covariance all]
+//! [--criterion bic|aic|icl] [-o MODEL.json]`: the table of the grid and the
+//! chosen model.
+
+use mixtures_core::Scalar;
+use mixtures_select::{CellOutcome, Criterion, Grid, Structure};
+use serde_json::json;
+
+use super::{by_precision, note_written, read_data};
+use crate::cli::{CriterionArg, Family, SelectCmd};
+use crate::error::CliError;
+use crate::fitting::{
+    describe_choice, selected_to_any, structure_label, structure_named, with_names,
+};
+use crate::plot::{self, CriterionLine};
+use crate::ui::{Ui, num};
+
+/// Runs `select`.
+///
+/// # Errors
+/// Bad flags or files (exit 2), a grid in which nothing could be fitted or a
+/// failed write (exit 1).
+pub fn run(c: &SelectCmd, ui: &mut Ui) -> Result<(), CliError> {
+    by_precision!(c.precision, typed(c, ui))
+}
+
+/// The structures of `--covariance` for a family.
+///
+/// # Errors
+/// [`CliError::Usage`] for a name the family does not have.
+fn structures(family: Family, spec: &str) -> Result<Vec<Structure>, CliError> {
+    match (family, spec) {
+        (Family::Gaussian, "sklearn") => Ok(Structure::SKLEARN.to_vec()),
+        (Family::Gaussian, "all" | "mclust") => Ok(Structure::MCLUST.to_vec()),
+        (Family::Laplace, "sklearn" | "all") => Ok(Structure::LAPLACE.to_vec()),
+        _ => {
+            let mut out = Vec::new();
+            for name in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                let s = structure_named(family, name)?;
+                if !out.contains(&s) {
+                    out.push(s);
+                }
+            }
+            if out.is_empty() {
+                return Err(CliError::Usage(
+                    "--covariance names no structure".to_owned(),
+                ));
+            }
+            Ok(out)
+        }
+    }
+}
+
+fn criterion(c: CriterionArg) -> Criterion {
+    match c {
+        CriterionArg::Bic => Criterion::Bic,
+        CriterionArg::Aic => Criterion::Aic,
+        CriterionArg::Icl => Criterion::Icl,
+    }
+}
+
+fn typed<T: Scalar>(c: &SelectCmd, ui: &mut Ui) -> Result<(), CliError> {
+    let structures = structures(c.family, &c.covariance)?;
+    let table = ui.time("load", || read_data::<T>(&c.data, &c.input, None, false))?;
+    let criterion = criterion(c.criterion);
+    let grid = Grid::<T>::new(c.components.0.iter().copied())
+        .structures(structures.iter().copied())
+        .criterion(criterion)
+        .n_init(c.n_init)
+        .max_iter(c.max_iter)
+        .tol(c.tol)
+        .reg_covar(c.reg_covar)
+        .seed(c.seed);
+    ui.note(&format!(
+        "fitting {} candidates (k x structure)",
+        grid.cells().len()
+    ));
+    let sel = ui.time("fit", || grid.fit(&table.data))?;
+    let text = format!("{sel}{}\n", describe_choice(&sel));
+    let cells: Vec<serde_json::Value> = sel
+        .cells
+        .iter()
+        .map(|cell| {
+            let mut v = json!({
+                "k": cell.k,
+                "family": cell.structure.family(),
+                "structure": structure_label(cell.structure),
+                "seed": cell.seed,
+            });
+            match &cell.outcome {
+                CellOutcome::Fitted {
+                    scores,
+                    converged,
+                    n_iter,
+                } => {
+                    v["log_likelihood"] = num(scores.log_likelihood);
+                    v["n_parameters"] = json!(scores.n_parameters);
+                    v["aic"] = num(scores.aic());
+                    v["bic"] = num(scores.bic());
+                    v["icl"] = scores.icl().map_or(serde_json::Value::Null, num);
+                    v["converged"] = json!(converged);
+                    v["n_iter"] = json!(n_iter);
+                }
+                CellOutcome::Skipped { reason } => v["skipped"] = json!(reason.to_string()),
+                _ => v["skipped"] = json!("unknown outcome"),
+            }
+            v
+        })
+        .collect();
+    let best = sel.best_cell();
+    let mut value = json!({
+        "command": "select",
+        "criterion": criterion.as_str(),
+        "best": {
+            "k": best.k,
+            "family": best.structure.family(),
+            "structure": structure_label(best.structure),
+            "value": num(best.criterion(criterion).unwrap_or(f64::NAN)),
+        },
+        "cells": cells,
+    });
+    if let Some(path) = &c.output {
+        let model = with_names(selected_to_any(sel.model.clone())?, &table.features)
+            .map_err(|e| CliError::Fit(e.into()))?;
+        model.save(path).map_err(|e| CliError::save(path, e))?;
+        value["model_file"] = json!(path.display().to_string());
+    }
+    ui.result(&text, &value)?;
+    if let Some(path) = &c.output {
+        ui.note(&format!("wrote {}", path.display()));
+    }
+    if let Some(dir) = &c.plot {
+        plot::ensure_dir(dir)?;
+        let lines: Vec<CriterionLine> = structures
+            .iter()
+            .map(|&s| CriterionLine {
+                label: s.to_string(),
+                points: sel
+                    .cells
+                    .iter()
+                    .filter(|cell| cell.structure == s)
+                    .filter_map(|cell| cell.criterion(criterion).map(|v| (cell.k as f64, v)))
+                    .collect(),
+            })
+            .collect();
+        let best_point = (best.k as f64, best.criterion(criterion).unwrap_or(f64::NAN));
+        let file = plot::criterion(dir, criterion.as_str(), &lines, best_point)?;
+        note_written(ui, &[file]);
+    }
+    ui.print_timings();
+    Ok(())
+}

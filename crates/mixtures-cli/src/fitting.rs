@@ -1,0 +1,474 @@
+//! From command-line fit options to a fitted model: the family and structure,
+//! a fixed number of components or a choice by the selection grid, warm
+//! starts, and the progress bar. The fitting itself is the library's
+//! (`mixtures-em`, `mixtures-select`); this module only connects the flags.
+
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use mixtures_anomaly::{AnomalyError, ModelFitter};
+use mixtures_core::{Dataset, Scalar};
+use mixtures_dist::{AnyMixture, CovarianceType, LaplaceScales, ModelError};
+use mixtures_em::{
+    Control, Covariance, FitReport, Fitted, GaussianMixture, Iteration, LaplaceMixture,
+    LaplaceStructure, Observer,
+};
+use mixtures_select::{Criterion, Grid, SelectedModel, Selection, Structure};
+
+use crate::cli::{Family, FitArgs};
+use crate::error::CliError;
+
+/// The structure a `--covariance` name means for a family.
+///
+/// # Errors
+/// [`CliError::Usage`] for a name the family does not have.
+pub fn structure_named(family: Family, name: &str) -> Result<Structure, CliError> {
+    let cov: Covariance = name
+        .parse()
+        .map_err(|e: mixtures_em::FitError| CliError::Usage(format!("--covariance: {e}")))?;
+    match family {
+        Family::Gaussian => Ok(Structure::Gaussian(cov)),
+        Family::Laplace => match cov {
+            Covariance::Diag => Ok(Structure::Laplace(LaplaceStructure::PerDimension)),
+            Covariance::Spherical => Ok(Structure::Laplace(LaplaceStructure::Spherical)),
+            _ => Err(CliError::Usage(format!(
+                "--covariance {name}: Laplace mixtures have diag (a scale per feature) or \
+                 spherical (one scale per component) scales"
+            ))),
+        },
+    }
+}
+
+/// The family and structure of a model file (the starting point of a warm
+/// start).
+pub fn structure_of<T: Scalar>(model: &AnyMixture<T>) -> Structure {
+    match model {
+        AnyMixture::Gaussian(m) => Structure::Gaussian(match m.components().covariance_type() {
+            CovarianceType::Diag => Covariance::Diag,
+            CovarianceType::Spherical => Covariance::Spherical,
+            CovarianceType::Tied => Covariance::Tied,
+            _ => Covariance::Full,
+        }),
+        AnyMixture::Laplace(m) => Structure::Laplace(match m.components().scales() {
+            LaplaceScales::Spherical(_) => LaplaceStructure::Spherical,
+            LaplaceScales::PerDimension(_) => LaplaceStructure::PerDimension,
+        }),
+    }
+}
+
+/// A short name of a structure for tables and file names: `full`, `diag`,
+/// `laplace-diag`, ...
+pub fn structure_label(s: Structure) -> String {
+    match s {
+        Structure::Gaussian(c) => c.as_str().to_owned(),
+        Structure::Laplace(LaplaceStructure::Spherical) => "laplace-spherical".to_owned(),
+        Structure::Laplace(_) => "laplace-diag".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+fn family_of(s: Structure) -> Family {
+    match s {
+        Structure::Laplace(_) => Family::Laplace,
+        _ => Family::Gaussian,
+    }
+}
+
+/// EM settings shared by every fit of a command.
+#[derive(Debug, Clone, Copy)]
+pub struct EmSettings {
+    /// Restarts.
+    pub n_init: usize,
+    /// Most iterations per restart.
+    pub max_iter: usize,
+    /// Convergence threshold.
+    pub tol: f64,
+    /// Ridge on the variances (Gaussian).
+    pub reg_covar: f64,
+    /// Seed.
+    pub seed: u64,
+}
+
+impl EmSettings {
+    /// The settings of `fit`/`detect` flags.
+    pub fn from_args(a: &FitArgs) -> Self {
+        Self {
+            n_init: a.n_init,
+            max_iter: a.max_iter,
+            tol: a.tol,
+            reg_covar: a.reg_covar,
+            seed: a.seed,
+        }
+    }
+}
+
+/// One model to fit: `k` components of a structure, from scratch or from a
+/// starting model. It is also the model step of a detector.
+#[derive(Clone)]
+pub struct FitPlan<T: Scalar> {
+    /// Number of components.
+    pub k: usize,
+    /// Family and structure.
+    pub structure: Structure,
+    /// EM settings.
+    pub em: EmSettings,
+    /// The warm start, if any.
+    pub init: Option<AnyMixture<T>>,
+    /// Progress display, if any.
+    pub progress: Option<Arc<Progress>>,
+}
+
+impl<T: Scalar> std::fmt::Debug for FitPlan<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FitPlan")
+            .field("k", &self.k)
+            .field("structure", &self.structure)
+            .field("em", &self.em)
+            .field("init", &self.init.is_some())
+            .finish()
+    }
+}
+
+/// `fit_from` when there is a starting model, `fit` otherwise.
+macro_rules! fit_with {
+    ($params:expr, $start:expr, $data:expr) => {
+        match $start {
+            Some(m) => $params.fit_from(m, $data),
+            None => $params.fit($data),
+        }
+    };
+}
+
+impl<T: Scalar> FitPlan<T> {
+    /// Fits the model, starting from `start` when given (else from the plan's
+    /// warm start, else from scratch).
+    fn run(
+        &self,
+        data: &Dataset<T>,
+        start: Option<&AnyMixture<T>>,
+    ) -> Result<Fitted<AnyMixture<T>>, CliError> {
+        let start = start.or(self.init.as_ref());
+        let observer = self.progress.clone().map(ProgressObserver);
+        let em = &self.em;
+        match self.structure {
+            Structure::Gaussian(c) => {
+                let mut p = GaussianMixture::params::<T>(self.k)
+                    .covariance(c)
+                    .reg_covar(em.reg_covar)
+                    .n_init(em.n_init)
+                    .max_iter(em.max_iter)
+                    .tol(em.tol)
+                    .seed(em.seed);
+                if let Some(o) = observer {
+                    p = p.observer(o);
+                }
+                let start = match start {
+                    Some(AnyMixture::Gaussian(m)) => Some(m),
+                    Some(AnyMixture::Laplace(_)) => return Err(family_mismatch("laplace")),
+                    None => None,
+                };
+                let f = fit_with!(p, start, data)?;
+                Ok(Fitted {
+                    model: AnyMixture::Gaussian(f.model),
+                    report: f.report,
+                })
+            }
+            Structure::Laplace(s) => {
+                let mut p = LaplaceMixture::params::<T>(self.k)
+                    .structure(s)
+                    .n_init(em.n_init)
+                    .max_iter(em.max_iter)
+                    .tol(em.tol)
+                    .seed(em.seed);
+                if let Some(o) = observer {
+                    p = p.observer(o);
+                }
+                let start = match start {
+                    Some(AnyMixture::Laplace(m)) => Some(m),
+                    Some(AnyMixture::Gaussian(_)) => return Err(family_mismatch("gaussian")),
+                    None => None,
+                };
+                let f = fit_with!(p, start, data)?;
+                Ok(Fitted {
+                    model: AnyMixture::Laplace(f.model),
+                    report: f.report,
+                })
+            }
+            _ => Err(CliError::Usage(format!(
+                "structure {} is not supported here",
+                self.structure
+            ))),
+        }
+    }
+
+    /// Fits the model.
+    ///
+    /// # Errors
+    /// The library's fit errors.
+    pub fn fit(&self, data: &Dataset<T>) -> Result<Fitted<AnyMixture<T>>, CliError> {
+        let out = self.run(data, None);
+        if let Some(p) = &self.progress {
+            p.finish();
+        }
+        out
+    }
+}
+
+fn family_mismatch(found: &str) -> CliError {
+    CliError::Usage(format!(
+        "the --init model is a {found} mixture; drop --family or give the same family"
+    ))
+}
+
+fn to_anomaly(e: CliError) -> AnomalyError {
+    match e {
+        CliError::Fit(f) => AnomalyError::Fit(f),
+        other => AnomalyError::Model(ModelError::InvalidField {
+            field: "init".to_owned(),
+            reason: other.to_string(),
+        }),
+    }
+}
+
+impl<T: Scalar> ModelFitter<T> for FitPlan<T> {
+    type Model = AnyMixture<T>;
+
+    fn fit(&self, data: &Dataset<T>) -> Result<Fitted<Self::Model>, AnomalyError> {
+        self.run(data, None).map_err(to_anomaly)
+    }
+
+    fn refit(
+        &self,
+        data: &Dataset<T>,
+        previous: &Self::Model,
+    ) -> Result<Fitted<Self::Model>, AnomalyError> {
+        self.run(data, Some(previous)).map_err(to_anomaly)
+    }
+}
+
+/// A model of the selection grid as a model of either family.
+///
+/// # Errors
+/// [`CliError::Usage`] for a family this command line does not know yet.
+pub fn selected_to_any<T: Scalar>(m: SelectedModel<T>) -> Result<AnyMixture<T>, CliError> {
+    match m {
+        SelectedModel::Gaussian(g) => Ok(AnyMixture::Gaussian(g)),
+        SelectedModel::Laplace(l) => Ok(AnyMixture::Laplace(l)),
+        _ => Err(CliError::Usage(
+            "the selected model's family is not supported by this command line".to_owned(),
+        )),
+    }
+}
+
+/// What `fit` and `detect` decided from their flags.
+pub enum Plan<T: Scalar> {
+    /// One model, fixed by `--components` or by `--init`.
+    Fixed(Box<FitPlan<T>>),
+    /// The model is chosen by the grid.
+    Auto(Grid<T>),
+}
+
+/// Decides, from the flags and the optional warm start, what to fit.
+///
+/// # Errors
+/// [`CliError::Usage`] for flags that contradict each other or the warm start.
+pub fn plan<T: Scalar>(
+    args: &FitArgs,
+    init: Option<AnyMixture<T>>,
+    n_samples: usize,
+    progress: Option<Arc<Progress>>,
+) -> Result<Plan<T>, CliError> {
+    let em = EmSettings::from_args(args);
+    let from_init = init.as_ref().map(structure_of);
+    let family = match (args.family, from_init) {
+        (Some(f), Some(s)) if f != family_of(s) => {
+            return Err(family_mismatch(s.family()));
+        }
+        (Some(f), _) => f,
+        (None, Some(s)) => family_of(s),
+        (None, None) => Family::Gaussian,
+    };
+    let named = args
+        .covariance
+        .as_deref()
+        .map(|c| structure_named(family, c))
+        .transpose()?;
+    if let Some(model) = init {
+        let k = model.n_components();
+        if let Some(asked) = args.components
+            && asked != k
+        {
+            return Err(CliError::Usage(format!(
+                "--components {asked} but the --init model has {k} components"
+            )));
+        }
+        let structure = named
+            .or(from_init)
+            .unwrap_or(Structure::Gaussian(Covariance::Full));
+        return Ok(Plan::Fixed(Box::new(FitPlan {
+            k,
+            structure,
+            em,
+            init: Some(model),
+            progress,
+        })));
+    }
+    if let Some(k) = args.components {
+        let structure = named.unwrap_or(match family {
+            Family::Gaussian => Structure::Gaussian(Covariance::Full),
+            Family::Laplace => Structure::Laplace(LaplaceStructure::PerDimension),
+        });
+        return Ok(Plan::Fixed(Box::new(FitPlan {
+            k,
+            structure,
+            em,
+            init: None,
+            progress,
+        })));
+    }
+    if args.max_components == 0 {
+        return Err(CliError::Usage(
+            "--max-components must be at least 1".to_owned(),
+        ));
+    }
+    let structures: Vec<Structure> = match (named, family) {
+        (Some(s), _) => vec![s],
+        (None, Family::Gaussian) => Structure::SKLEARN.to_vec(),
+        (None, Family::Laplace) => Structure::LAPLACE.to_vec(),
+    };
+    // More components than rows cannot be fitted; the grid's own check then
+    // counts distinct rows.
+    let k_max = args.max_components.min(n_samples).max(1);
+    Ok(Plan::Auto(
+        Grid::new(1..=k_max)
+            .structures(structures)
+            .criterion(Criterion::Bic)
+            .n_init(em.n_init)
+            .max_iter(em.max_iter)
+            .tol(em.tol)
+            .reg_covar(em.reg_covar)
+            .seed(em.seed),
+    ))
+}
+
+/// A one-line account of a grid's choice.
+pub fn describe_choice<T: Scalar>(sel: &Selection<T>) -> String {
+    let best = sel.best_cell();
+    let value = best.criterion(sel.criterion).unwrap_or(f64::NAN);
+    let ks: Vec<usize> = sel.cells.iter().map(|c| c.k).collect();
+    let (lo, hi) = (
+        ks.iter().min().copied().unwrap_or(0),
+        ks.iter().max().copied().unwrap_or(0),
+    );
+    let mut structures: Vec<String> = Vec::new();
+    for c in &sel.cells {
+        let l = structure_label(c.structure);
+        if !structures.contains(&l) {
+            structures.push(l);
+        }
+    }
+    format!(
+        "chose k = {}, {} by {} = {value:.3} (lowest of {} candidates: k {lo}..{hi} x {})",
+        best.k,
+        best.structure,
+        sel.criterion,
+        sel.cells.len(),
+        structures.join(", ")
+    )
+}
+
+/// A progress bar over EM iterations, on standard error, shown only when
+/// standard error is a terminal and the fit has run for a second: short fits
+/// and pipelines stay quiet.
+#[derive(Debug)]
+pub struct Progress {
+    start: Instant,
+    delay: Duration,
+    n_init: usize,
+    bar: OnceLock<ProgressBar>,
+}
+
+impl Progress {
+    /// A progress display for a fit with `n_init` restarts, or `None` when it
+    /// should stay hidden (`--quiet`, or standard error is not a terminal).
+    pub fn new(quiet: bool, n_init: usize) -> Option<Arc<Self>> {
+        use std::io::IsTerminal;
+        if quiet || !std::io::stderr().is_terminal() {
+            return None;
+        }
+        Some(Arc::new(Self {
+            start: Instant::now(),
+            delay: Duration::from_secs(1),
+            n_init,
+            bar: OnceLock::new(),
+        }))
+    }
+
+    fn update(&self, it: &Iteration) {
+        if self.start.elapsed() < self.delay {
+            return;
+        }
+        let bar = self.bar.get_or_init(|| {
+            let bar = ProgressBar::new_spinner();
+            if let Ok(style) = ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}") {
+                bar.set_style(style);
+            }
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        bar.set_message(format!(
+            "restart {}/{}, iteration {}, lower bound {:.6}",
+            it.restart + 1,
+            self.n_init,
+            it.iteration,
+            it.lower_bound
+        ));
+    }
+
+    /// Removes the bar, if it was shown.
+    pub fn finish(&self) {
+        if let Some(bar) = self.bar.get() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// The EM observer that feeds a [`Progress`].
+#[derive(Debug, Clone)]
+pub struct ProgressObserver(pub Arc<Progress>);
+
+impl Observer for ProgressObserver {
+    fn observe(&self, it: &Iteration) -> Control {
+        self.0.update(it);
+        Control::Continue
+    }
+}
+
+/// A short description of a fitted model: `gaussian full, 3 components`.
+pub fn describe_model<T: Scalar>(model: &AnyMixture<T>, report: Option<&FitReport>) -> String {
+    let structure = report.map_or_else(
+        || structure_label(structure_of(model)),
+        |r| r.structure.clone(),
+    );
+    format!(
+        "{} {structure}, {} component{}",
+        model.family(),
+        model.n_components(),
+        if model.n_components() == 1 { "" } else { "s" }
+    )
+}
+
+/// Attaches feature names to a model of either family.
+///
+/// # Errors
+/// [`ModelError::FeatureNames`] if the count differs from the dimension.
+pub fn with_names<T: Scalar>(
+    model: AnyMixture<T>,
+    names: &[String],
+) -> Result<AnyMixture<T>, ModelError> {
+    Ok(match model {
+        AnyMixture::Gaussian(m) => AnyMixture::Gaussian(m.with_feature_names(names.to_vec())?),
+        AnyMixture::Laplace(m) => AnyMixture::Laplace(m.with_feature_names(names.to_vec())?),
+    })
+}

@@ -1,0 +1,88 @@
+//! `mixtures`: mixture models and anomaly detection on CSV files.
+//!
+//! ```text
+//! mixtures fit DATA.csv -o MODEL.json [--components K] [--covariance full|...]
+//! mixtures score MODEL.json DATA.csv [-o SCORES.csv]
+//! mixtures detect DATA.csv -o DETECTOR.json [--contamination Q | --threshold T | --best-f1]
+//! mixtures evaluate MODEL_OR_DETECTOR.json DATA.csv --label-column NAME
+//! mixtures select DATA.csv --components 1..10 [--covariance all] [--criterion bic]
+//! mixtures demo [-o DIR]
+//! ```
+//!
+//! Exit codes: 0 success, 2 bad usage or bad input (the message names the file,
+//! and for a CSV cell the line and column), 1 anything else. A panic is caught
+//! and reported in one line, never as a backtrace. See `docs/cli.md`.
+
+mod cli;
+mod commands;
+mod error;
+mod fitting;
+mod input;
+mod model_io;
+mod plot;
+mod ui;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::Cli;
+use crate::error::{EXIT_FAILURE, EXIT_USAGE};
+use crate::ui::Ui;
+
+fn main() -> ExitCode {
+    // A bug must not show users a backtrace: one line, exit code 1.
+    std::panic::set_hook(Box::new(|info| {
+        let what = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_owned());
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("mixtures: internal error: {what}{at} (please report it)");
+    }));
+    match std::panic::catch_unwind(run) {
+        Ok(code) => code,
+        Err(_) => ExitCode::from(EXIT_FAILURE),
+    }
+}
+
+fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to stdout with 0; usage errors to stderr with
+            // 2 (clap's own convention, and ours).
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(EXIT_USAGE)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let mut ui = Ui::new(&cli.global);
+    match commands::run(cli.command, &mut ui) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let code = e.exit_code();
+            if code != 0 {
+                eprintln!("mixtures: error: {e}");
+                // The cause chain, when the message does not already hold it.
+                let mut source = std::error::Error::source(&e);
+                while let Some(s) = source {
+                    let text = s.to_string();
+                    if !e.to_string().contains(&text) {
+                        eprintln!("  caused by: {text}");
+                    }
+                    source = s.source();
+                }
+            }
+            ExitCode::from(code)
+        }
+    }
+}

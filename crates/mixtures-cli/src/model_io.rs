@@ -1,0 +1,92 @@
+//! Reading model and detector files: one read of the file, a look at its
+//! `dtype` and `threshold` fields, then the library's validating readers.
+
+use std::path::Path;
+
+use mixtures_anomaly::AnyDetector;
+use mixtures_core::Scalar;
+use mixtures_dist::AnyMixture;
+use serde::Deserialize;
+
+use crate::cli::Precision;
+use crate::error::CliError;
+
+/// The fields looked at before the file is read as a model: which precision
+/// it was fitted in, and whether it is a detector.
+#[derive(Debug, Deserialize)]
+struct Peek {
+    #[serde(default)]
+    dtype: Option<String>,
+    #[serde(default)]
+    threshold: Option<serde::de::IgnoredAny>,
+}
+
+/// The text of a model file, and what a first look at it says.
+#[derive(Debug)]
+pub struct ModelText {
+    text: String,
+    /// The precision the model was fitted in (`dtype`), when it says.
+    pub dtype: Option<Precision>,
+    /// Whether the file has a `threshold` object (a detector file).
+    pub is_detector: bool,
+}
+
+/// Reads a model file's text and looks at its `dtype` and `threshold`.
+///
+/// # Errors
+/// [`CliError::Input`] when the file cannot be read. A malformed file is
+/// reported by [`ModelText::model`], which says where.
+pub fn read(path: &Path) -> Result<ModelText, CliError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::input(path, format!("cannot read: {e}")))?;
+    // A file that is not JSON is reported, with line and column, by the
+    // library's reader below; the look here only needs what parses.
+    let peek = serde_json::from_str::<Peek>(&text).ok();
+    let dtype = peek
+        .as_ref()
+        .and_then(|p| p.dtype.as_deref())
+        .and_then(|d| match d {
+            "f32" => Some(Precision::F32),
+            "f64" => Some(Precision::F64),
+            _ => None,
+        });
+    let is_detector = peek.is_some_and(|p| p.threshold.is_some());
+    Ok(ModelText {
+        text,
+        dtype,
+        is_detector,
+    })
+}
+
+/// A model, and the detector when the file is one.
+#[derive(Debug)]
+pub struct Loaded<T: Scalar> {
+    /// The model.
+    pub model: AnyMixture<T>,
+    /// The detector (model + threshold), for a detector file.
+    pub detector: Option<AnyDetector<T>>,
+}
+
+impl ModelText {
+    /// Builds the model (and the detector, for a detector file) in precision `T`.
+    ///
+    /// # Errors
+    /// [`CliError::Model`] naming the file and what is wrong in it.
+    pub fn model<T: Scalar>(&self, path: &Path) -> Result<Loaded<T>, CliError> {
+        if self.is_detector {
+            let detector =
+                AnyDetector::<T>::from_json(&self.text).map_err(|e| CliError::model(path, e))?;
+            Ok(Loaded {
+                model: detector.model().clone(),
+                detector: Some(detector),
+            })
+        } else {
+            let model =
+                AnyMixture::<T>::from_json(&self.text).map_err(|e| CliError::model(path, e))?;
+            Ok(Loaded {
+                model,
+                detector: None,
+            })
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! Where output goes: results on standard output (text, or one JSON object
+//! with `--json`), notes and timings on standard error. Writes never panic: a
+//! closed pipe stops the command quietly.
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use crate::cli::GlobalArgs;
+use crate::error::{CliError, stdout_error};
+
+/// The global output settings and the clock of `--timings`.
+#[derive(Debug)]
+pub struct Ui {
+    /// No notes or progress on stderr.
+    pub quiet: bool,
+    /// Results as JSON.
+    pub json: bool,
+    timings: bool,
+    phases: Vec<(&'static str, Duration)>,
+}
+
+impl Ui {
+    /// The settings of the global flags.
+    pub fn new(g: &GlobalArgs) -> Self {
+        Self {
+            quiet: g.quiet,
+            json: g.json,
+            timings: g.timings,
+            phases: Vec::new(),
+        }
+    }
+
+    /// A note for the person at the terminal (what was written where).
+    pub fn note(&self, msg: &str) {
+        if !self.quiet {
+            // A failing stderr leaves nowhere to report to.
+            let _ = writeln!(std::io::stderr().lock(), "{msg}");
+        }
+    }
+
+    /// Prints results: `text` normally, `json` with `--json`.
+    ///
+    /// # Errors
+    /// [`CliError::BrokenPipe`] or [`CliError::Output`].
+    pub fn result(&self, text: &str, json: &serde_json::Value) -> Result<(), CliError> {
+        let mut out = std::io::stdout().lock();
+        if self.json {
+            let s = serde_json::to_string_pretty(json).map_err(|e| CliError::Output {
+                path: "standard output".to_owned(),
+                message: e.to_string(),
+            })?;
+            writeln!(out, "{s}").map_err(|e| stdout_error(&e))?;
+        } else {
+            write!(out, "{text}").map_err(|e| stdout_error(&e))?;
+        }
+        out.flush().map_err(|e| stdout_error(&e))
+    }
+
+    /// Runs `f` and records its duration as phase `name` for `--timings`.
+    pub fn time<R>(&mut self, name: &'static str, f: impl FnOnce() -> R) -> R {
+        let t = Instant::now();
+        let r = f();
+        self.phases.push((name, t.elapsed()));
+        r
+    }
+
+    /// Prints the recorded phases to stderr when `--timings` was given
+    /// (whatever `--quiet` says: they were asked for).
+    pub fn print_timings(&self) {
+        if !self.timings || self.phases.is_empty() {
+            return;
+        }
+        let parts: Vec<String> = self
+            .phases
+            .iter()
+            .map(|(n, d)| format!("{n} {:.3} s", d.as_secs_f64()))
+            .collect();
+        let _ = writeln!(std::io::stderr().lock(), "timings: {}", parts.join(", "));
+    }
+}
+
+/// A number for JSON: non-finite values become `null` rather than an error.
+pub fn num(v: f64) -> serde_json::Value {
+    serde_json::Number::from_f64(v).map_or(serde_json::Value::Null, serde_json::Value::Number)
+}
