@@ -38,7 +38,7 @@ pub struct Stats<T: Scalar> {
     /// Per component, the lower triangle of `Σ wᵢ rᵢₖ (xᵢ − cₖ)(xᵢ − cₖ)ᵀ` (full
     /// scatter only). During the pass each is the `(D + 1) x (D + 1)` Gram matrix
     /// of the rows `√(wr)·[x − c, 1]`, whose last row holds `s` and `nk`; see
-    /// [`Stats::finish`].
+    /// `Stats::finish`.
     pub full: Vec<Mat<T>>,
     /// `K x D`: `Σ wᵢ rᵢₖ (xᵢ − cₖ)²` (diagonal scatter only).
     pub diag: Mat<T>,

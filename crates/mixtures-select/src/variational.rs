@@ -26,7 +26,12 @@
 //! while it is in cache, reduced in a fixed order), with the variational
 //! expectations folded into per-component offsets of the log-weights. The
 //! entropy of the responsibilities that the lower bound needs follows from the
-//! same statistics (see [`entropy`]), so no `n × K` matrix is ever stored.
+//! same statistics: with `wᵢ` the sample weights, `Lᵢ` the log-normalizer of
+//! row `i`, `Nₖ` the responsibility mass, `Sₖ` the weighted scatter about the
+//! component mean, `ωₖ` the (offset) mixing weight and `cₖ` the Gaussian's
+//! log-normalizer,
+//! `−Σᵢ wᵢ Σₖ rᵢₖ ln rᵢₖ = Σᵢ wᵢ Lᵢ − Σₖ [Nₖ (ln ωₖ + cₖ) − ½ tr(Σₖ⁻¹ Sₖ)]`,
+//! so no `n × K` matrix is ever stored.
 
 use faer::{Mat, MatRef};
 use mixtures_core::special::{digamma, ln_beta, ln_gamma};

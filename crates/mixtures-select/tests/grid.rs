@@ -27,10 +27,9 @@ fn two_diag_clusters(n: usize, seed: u64) -> Dataset<f64> {
 
 #[test]
 fn picks_the_truth_and_reports_every_cell() {
-    let x = two_diag_clusters(600, 1);
+    let x = two_diag_clusters(400, 1);
     let sel = Grid::new([3, 1, 2, 2])
         .structures(Structure::MCLUST)
-        .n_init(2)
         .seed(5)
         .fit(&x)
         .unwrap();
@@ -113,14 +112,14 @@ fn seeds_depend_on_the_cell_not_the_grid() {
 
 #[test]
 fn same_table_whatever_the_thread_count() {
-    let x = two_diag_clusters(2000, 4);
+    let x = two_diag_clusters(1200, 4);
     let run = |threads: usize| {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
             .unwrap()
             .install(|| {
-                Grid::new(1..=4)
+                Grid::new(1..=3)
                     .structures(Structure::SKLEARN)
                     .n_init(2)
                     .seed(1)
