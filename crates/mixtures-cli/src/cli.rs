@@ -112,10 +112,10 @@ pub struct FitArgs {
     #[arg(long, default_value_t = 100)]
     pub max_iter: usize,
     /// Convergence threshold on the change of the mean log-likelihood.
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = 1e-3, allow_negative_numbers = true)]
     pub tol: f64,
     /// Added to every variance after each M-step (Gaussian).
-    #[arg(long, default_value_t = 1e-6)]
+    #[arg(long, default_value_t = 1e-6, allow_negative_numbers = true)]
     pub reg_covar: f64,
     /// Start from this model file (a warm start; also how a scikit-learn model
     /// written in the documented format is brought across).
@@ -182,10 +182,10 @@ pub struct DetectCmd {
     /// Expected fraction of anomalies in the training data: a robust fit that
     /// leaves out that fraction, and the threshold at that quantile of the
     /// scores.
-    #[arg(long, value_name = "Q", group = "rule")]
+    #[arg(long, value_name = "Q", group = "rule", allow_negative_numbers = true)]
     pub contamination: Option<f64>,
     /// A fixed threshold on the anomaly score -ln p(x).
-    #[arg(long, value_name = "T", group = "rule")]
+    #[arg(long, value_name = "T", group = "rule", allow_negative_numbers = true)]
     pub threshold: Option<f64>,
     /// The threshold with the best F1 on the labels of --label-column.
     #[arg(long, group = "rule", requires = "label_column")]
@@ -216,7 +216,7 @@ pub struct EvaluateCmd {
     pub label_column: String,
     /// Threshold to judge at (default: the detector file's; for a plain model,
     /// the threshold with the best F1 on these labels).
-    #[arg(long, value_name = "T")]
+    #[arg(long, value_name = "T", allow_negative_numbers = true)]
     pub threshold: Option<f64>,
     /// Field delimiter of the CSV file.
     #[arg(long, default_value = ",", value_parser = parse_delimiter)]
@@ -257,10 +257,10 @@ pub struct SelectCmd {
     #[arg(long, default_value_t = 100)]
     pub max_iter: usize,
     /// Convergence threshold.
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = 1e-3, allow_negative_numbers = true)]
     pub tol: f64,
     /// Added to every variance (Gaussian).
-    #[arg(long, default_value_t = 1e-6)]
+    #[arg(long, default_value_t = 1e-6, allow_negative_numbers = true)]
     pub reg_covar: f64,
     /// Seed of the grid; each cell's seed is derived from it.
     #[arg(long, default_value_t = 0)]

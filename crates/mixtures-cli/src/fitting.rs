@@ -269,18 +269,17 @@ pub enum Plan<T: Scalar> {
     Auto(Grid<T>),
 }
 
-/// Decides, from the flags and the optional warm start, what to fit.
+/// The family, and the structure `--covariance` names, checked against each
+/// other and against the warm start. Called before the data are read, so that
+/// a wrong flag is reported at once.
 ///
 /// # Errors
 /// [`CliError::Usage`] for flags that contradict each other or the warm start.
-pub fn plan<T: Scalar>(
+pub fn check_flags<T: Scalar>(
     args: &FitArgs,
-    init: Option<AnyMixture<T>>,
-    n_samples: usize,
-    progress: Option<Arc<Progress>>,
-) -> Result<Plan<T>, CliError> {
-    let em = EmSettings::from_args(args);
-    let from_init = init.as_ref().map(structure_of);
+    init: Option<&AnyMixture<T>>,
+) -> Result<(Family, Option<Structure>), CliError> {
+    let from_init = init.map(structure_of);
     let family = match (args.family, from_init) {
         (Some(f), Some(s)) if f != family_of(s) => {
             return Err(family_mismatch(s.family()));
@@ -294,15 +293,32 @@ pub fn plan<T: Scalar>(
         .as_deref()
         .map(|c| structure_named(family, c))
         .transpose()?;
+    if let (Some(model), Some(asked)) = (init, args.components)
+        && asked != model.n_components()
+    {
+        return Err(CliError::Usage(format!(
+            "--components {asked} but the --init model has {} components",
+            model.n_components()
+        )));
+    }
+    Ok((family, named))
+}
+
+/// Decides, from the flags and the optional warm start, what to fit.
+///
+/// # Errors
+/// [`CliError::Usage`] for flags that contradict each other or the warm start.
+pub fn plan<T: Scalar>(
+    args: &FitArgs,
+    init: Option<AnyMixture<T>>,
+    n_samples: usize,
+    progress: Option<Arc<Progress>>,
+) -> Result<Plan<T>, CliError> {
+    let em = EmSettings::from_args(args);
+    let from_init = init.as_ref().map(structure_of);
+    let (family, named) = check_flags(args, init.as_ref())?;
     if let Some(model) = init {
         let k = model.n_components();
-        if let Some(asked) = args.components
-            && asked != k
-        {
-            return Err(CliError::Usage(format!(
-                "--components {asked} but the --init model has {k} components"
-            )));
-        }
         let structure = named
             .or(from_init)
             .unwrap_or(Structure::Gaussian(Covariance::Full));

@@ -12,8 +12,8 @@ use super::{by_precision, note_written, plot_scatter, plot_scores};
 use crate::cli::DetectCmd;
 use crate::error::CliError;
 use crate::fitting::{
-    EmSettings, FitPlan, Plan, Progress, describe_choice, describe_model, plan, selected_to_any,
-    with_names,
+    EmSettings, FitPlan, Plan, Progress, check_flags, describe_choice, describe_model, plan,
+    selected_to_any, with_names,
 };
 use crate::plot;
 use crate::ui::{Ui, num};
@@ -42,6 +42,7 @@ fn configure<T: Scalar>(c: &DetectCmd, fitter: FitPlan<T>) -> DetectorParams<T, 
 
 fn typed<T: Scalar>(c: &DetectCmd, ui: &mut Ui) -> Result<(), CliError> {
     let init = load_init::<T>(c.fit.init.as_deref())?;
+    check_flags(&c.fit, init.as_ref())?;
     let table = load_training::<T>(ui, &c.data, &c.input, init.as_ref(), c.best_f1)?;
     let data = &table.data;
     let em = EmSettings::from_args(&c.fit);

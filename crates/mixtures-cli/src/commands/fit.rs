@@ -13,8 +13,8 @@ use super::{by_precision, note_written, plot_scatter, read_data};
 use crate::cli::{FitArgs, FitCmd};
 use crate::error::CliError;
 use crate::fitting::{
-    Plan, Progress, describe_choice, describe_model, plan, selected_to_any, structure_label,
-    with_names,
+    Plan, Progress, check_flags, describe_choice, describe_model, plan, selected_to_any,
+    structure_label, with_names,
 };
 use crate::input::Table;
 use crate::ui::{Ui, num};
@@ -154,6 +154,7 @@ pub fn describe_fit<T: Scalar>(
 
 fn typed<T: Scalar>(c: &FitCmd, ui: &mut Ui) -> Result<(), CliError> {
     let init = load_init::<T>(c.fit.init.as_deref())?;
+    check_flags(&c.fit, init.as_ref())?;
     let table = load_training::<T>(ui, &c.data, &c.input, init.as_ref(), false)?;
     let outcome = fit_model(&c.fit, init, &table, ui)?;
     outcome
