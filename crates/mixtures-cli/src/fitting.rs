@@ -221,6 +221,10 @@ fn family_mismatch(found: &str) -> CliError {
     ))
 }
 
+/// A fit error inside a detector's fit, in the detector's error type. Only
+/// fit errors reach it in practice: the family of a warm start is checked
+/// before any fit ([`check_flags`]), and a refit starts from the previous
+/// round's model, of the same family; anything else is kept as its message.
 fn to_anomaly(e: CliError) -> AnomalyError {
     match e {
         CliError::Fit(f) => AnomalyError::Fit(f),

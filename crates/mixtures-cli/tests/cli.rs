@@ -514,6 +514,17 @@ fn demo_runs_the_whole_path_and_writes_plots() {
         let p = out_dir.join(f);
         assert!(p.exists(), "{} missing", p.display());
     }
+    // Deterministic: the same seed gives the same data, model and numbers.
+    let again = dir.join("again");
+    let o2 = run(&["demo", "-o", s(&again), "--samples", "300", "--quiet"]);
+    assert_eq!(
+        stdout(&o2).replace(s(&again), "DIR"),
+        out.replace(s(&out_dir), "DIR")
+    );
+    assert_eq!(
+        std::fs::read(again.join("test.csv")).unwrap(),
+        std::fs::read(out_dir.join("test.csv")).unwrap()
+    );
     let svg = std::fs::read_to_string(out_dir.join("scatter.svg")).unwrap();
     assert!(svg.starts_with("<svg"), "{}", &svg[..40.min(svg.len())]);
     // The files it writes work with the other commands.
