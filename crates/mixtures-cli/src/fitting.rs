@@ -430,7 +430,9 @@ impl Progress {
             return;
         }
         let bar = self.bar.get_or_init(|| {
-            let bar = ProgressBar::new_spinner();
+            // The clock counts from the start of the fit, not from when the
+            // bar appears.
+            let bar = ProgressBar::new_spinner().with_elapsed(self.start.elapsed());
             if let Ok(style) = ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}") {
                 bar.set_style(style);
             }
