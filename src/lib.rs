@@ -56,10 +56,10 @@ pub use mixtures_anomaly;
 #[cfg(feature = "serde")]
 pub use mixtures_anomaly::AnyDetector;
 pub use mixtures_anomaly::{
-    AnomalyError, BestF, ConfusionMatrix, Contamination, DensityModel, Detector, DetectorParams,
-    Explain, Explanations, Fixed, Mad, ModelFitter, OperatingPoints, PeaksOverThreshold,
-    PositiveUnlabeled, ScoreReference, ScoreSet, TargetPrecision, TargetRecall, Threshold,
-    ThresholdRule, average_precision, roc_auc,
+    AnomalyError, AutoFitter, AutoSelection, BestF, ConfusionMatrix, Contamination, DensityModel,
+    Detector, DetectorParams, Explain, Explanations, Fixed, Mad, ModelFitter, OperatingPoints,
+    PeaksOverThreshold, PositiveUnlabeled, ScoreReference, ScoreSet, TargetPrecision, TargetRecall,
+    Threshold, ThresholdRule, average_precision, roc_auc,
 };
 pub use mixtures_core;
 pub use mixtures_core::{Cholesky, DataError, Dataset, LinalgError, Scalar};

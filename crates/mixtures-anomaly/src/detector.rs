@@ -5,12 +5,13 @@ use std::sync::Arc;
 
 use faer::Mat;
 use mixtures_core::{Dataset, Scalar};
+use mixtures_dist::GaussianMixtureModel;
 use mixtures_em::FitReport;
 
 use crate::metrics::Evaluation;
 use crate::{
-    AnomalyError, Contamination, DensityModel, Explain, Explanations, Label, ModelFitter,
-    ScoreReference, ScoreSet, Threshold, ThresholdRule,
+    AnomalyError, AutoFitter, Contamination, DensityModel, Explain, Explanations, Label,
+    ModelFitter, ScoreReference, ScoreSet, Threshold, ThresholdRule,
 };
 
 /// Rounds of a robust fit unless set otherwise.
@@ -272,6 +273,13 @@ impl<T: Scalar, F: ModelFitter<T>> DetectorParams<T, F> {
     }
 }
 
+impl<T: Scalar> Default for DetectorParams<T, AutoFitter<T>> {
+    /// [`Detector::auto`].
+    fn default() -> Self {
+        Detector::auto()
+    }
+}
+
 /// A mask keeping every row but the `n_drop` highest-scoring ones (among equal
 /// scores, the earlier row is dropped first, so the choice is deterministic).
 fn keep_all_but_highest<T: Scalar>(scores: &[T], n_drop: usize) -> Vec<bool> {
@@ -333,6 +341,36 @@ pub struct Detector<T: Scalar, M> {
     pub(crate) model: M,
     pub(crate) threshold: Threshold<T>,
     pub(crate) reference: Option<ScoreReference<T>>,
+}
+
+impl<T: Scalar> Detector<T, GaussianMixtureModel<T>> {
+    /// The default detector: the model is chosen on the training data by
+    /// [`AutoFitter`] (standardized features, Gaussian mixtures of 1 to 8
+    /// components sharing one covariance, BIC, components below weight 0.1
+    /// dropped: see [`crate::auto`] for the rule and why), novelty mode and the
+    /// default threshold (the 99th percentile of the training scores). For
+    /// contaminated training data with a known fraction `q` of anomalies, add
+    /// `.outlier(q)`; for another threshold, `.threshold(..)`.
+    ///
+    /// ```
+    /// use mixtures_anomaly::Detector;
+    /// use mixtures_core::Dataset;
+    ///
+    /// // A rectangle of evenly spread points, 4 wide and 2 high.
+    /// let rows: Vec<[f64; 2]> = (0..400)
+    ///     .map(|i| {
+    ///         let (u, v) = ((i as f64 * 0.618).fract(), (i as f64 * 0.377).fract());
+    ///         [4.0 * u - 2.0, 2.0 * v - 1.0]
+    ///     })
+    ///     .collect();
+    /// let fit = Detector::auto().fit(&Dataset::from_rows(&rows)?)?;
+    /// let far = Dataset::from_rows(&[[0.0, 0.0], [0.0, 9.0]])?;
+    /// assert_eq!(fit.detector.predict(&far)?, vec![0, 1]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn auto() -> DetectorParams<T, AutoFitter<T>> {
+        DetectorParams::new(AutoFitter::new())
+    }
 }
 
 impl<T: Scalar, M: DensityModel<T>> Detector<T, M> {

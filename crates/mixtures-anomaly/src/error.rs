@@ -3,6 +3,7 @@
 use mixtures_core::DataError;
 use mixtures_dist::ModelError;
 use mixtures_em::FitError;
+use mixtures_select::SelectError;
 use thiserror::Error;
 
 /// Why a score, threshold, detector or metric could not be computed. Indices are
@@ -16,6 +17,9 @@ pub enum AnomalyError {
     /// Fitting the model failed.
     #[error(transparent)]
     Fit(#[from] FitError),
+    /// Choosing the model failed (no cell of the grid could be fitted, say).
+    #[error(transparent)]
+    Select(#[from] SelectError),
     /// A model or detector file was rejected.
     #[error(transparent)]
     Model(#[from] ModelError),

@@ -15,7 +15,9 @@
 //!   (clean training data) or outlier mode (contaminated: a robust fit that
 //!   leaves out the most extreme rows and refits until they stop changing);
 //!   the model step is any [`ModelFitter`], so a model-selection procedure can
-//!   replace a fixed model. Detectors are stored as model files with a
+//!   replace a fixed model. [`Detector::auto`] is the default: it chooses the
+//!   model on the training data ([`AutoFitter`]; the rule and its reasons are
+//!   in [`auto`]). Detectors are stored as model files with a
 //!   `threshold` object (`docs/model-format.md`).
 //! - **Explanations** ([`Explain`]): per-feature contributions to a score,
 //!   exact for diagonal Gaussian and Laplace components, conditional for full
@@ -74,6 +76,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod auto;
 mod detector;
 mod error;
 pub mod explain;
@@ -86,6 +89,10 @@ mod pot;
 mod pu;
 mod threshold;
 
+pub use auto::{
+    AutoFitter, AutoSelection, DEFAULT_COMPONENTS, DEFAULT_MIN_WEIGHT, DEFAULT_RELATIVE_RIDGE,
+    FULL_COVARIANCE_ROWS_PER_FEATURE,
+};
 pub use detector::{
     DEFAULT_MAX_ROUNDS, DEFAULT_NOVELTY_CONTAMINATION, Detector, DetectorFit, DetectorParams,
     DetectorReport, Mode,
