@@ -5,7 +5,30 @@
 //! large file is never held. Every cell that is not a finite number, and every
 //! row with another number of fields than the header, is refused with the file,
 //! the line and the column (1-based, as editors count).
+//!
+//! [`read_table`] reads from any [`Read`] (a file, standard input, bytes in
+//! memory); [`read_csv`] opens a file and calls it. Both return the data or a
+//! [`CliError`], never a panic, for any input.
+//!
+//! ```
+//! use mixtures_cli::input::{Selection, read_table};
+//!
+//! let csv = "x,y,label\n1.0,2.0,0\n3.5,-4e1,1\n";
+//! let sel = Selection {
+//!     label_column: Some("label".to_owned()),
+//!     ..Selection::default()
+//! };
+//! let table = read_table::<f64, _>(csv.as_bytes(), "inline.csv", b',', &sel)?;
+//! assert_eq!(table.features, ["x", "y"]);
+//! assert_eq!(table.data.to_row_major(), [1.0, 2.0, 3.5, -40.0]);
+//! assert_eq!(table.labels.as_deref(), Some(&[0u8, 1][..]));
+//!
+//! let bad = read_table::<f64, _>(&b"x,y\n1,oops\n"[..], "bad.csv", b',', &sel);
+//! assert!(bad.is_err());
+//! # Ok::<(), mixtures_cli::error::CliError>(())
+//! ```
 
+use std::io::Read;
 use std::path::Path;
 
 use mixtures_core::{Dataset, Scalar};
@@ -215,25 +238,47 @@ fn csv_error(path: &Path, e: &csv::Error) -> CliError {
     }
 }
 
-/// Reads a CSV file with a header row.
+/// Reads a CSV file with a header row (see [`read_table`]).
 ///
 /// # Errors
-/// [`CliError::Input`] for a missing or unreadable file, a missing header, a
-/// column that is not there, a cell that is not a number or not a label, a
-/// ragged row, or a file without data rows; [`CliError::Usage`] for
-/// contradictory column choices.
+/// [`CliError::Input`] for a missing or unreadable file, and everything
+/// [`read_table`] refuses.
 pub fn read_csv<T: Scalar>(
     path: &Path,
     delimiter: u8,
     sel: &Selection,
 ) -> Result<Table<T>, CliError> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| CliError::input(path, format!("cannot read: {e}")))?;
+    read_table(file, path, delimiter, sel)
+}
+
+/// Reads CSV text with a header row from `source`: the columns `sel` picks
+/// as features (all but the label column by default) and the label column,
+/// if `sel` names one. `name` is what messages call the source (a file name).
+/// `delimiter` separates fields (`b','` for CSV). The text is streamed, never
+/// held whole.
+///
+/// # Errors
+/// [`CliError::Input`] for an unreadable source, a missing header, a column
+/// that is not there or a duplicated name, a cell that is not a finite number
+/// (or, in the label column, not 0/1), a ragged row, or no data rows;
+/// [`CliError::Usage`] for contradictory column choices (a label column
+/// named as a feature, a feature named twice, an empty `columns`) and for a
+/// label column that `sel.labels_required` asks for but `sel` does not name.
+pub fn read_table<T: Scalar, R: Read>(
+    source: R,
+    name: impl AsRef<Path>,
+    delimiter: u8,
+    sel: &Selection,
+) -> Result<Table<T>, CliError> {
+    let path = name.as_ref();
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(true)
         // Ragged rows are checked here, to say which line and how.
         .flexible(true)
-        .from_path(path)
-        .map_err(|e| csv_error(path, &e))?;
+        .from_reader(source);
     let header: Vec<String> = reader
         .headers()
         .map_err(|e| csv_error(path, &e))?
@@ -393,5 +438,26 @@ mod tests {
         let p = write("dup.csv", "a,a\n1,2\n");
         let e = read_csv::<f64>(&p, b',', &Selection::default()).unwrap_err();
         assert!(e.to_string().contains("more than once"), "{e}");
+    }
+
+    #[test]
+    fn reads_from_bytes_and_names_the_source() {
+        let sel = Selection::default();
+        let t = read_table::<f64, _>(&b"a;b\n1;2\n"[..], "mem", b';', &sel).unwrap();
+        assert_eq!(t.data.to_row_major(), [1.0, 2.0]);
+        // Malformed bytes: typed errors naming the source, never a panic.
+        for bytes in [
+            &b""[..],
+            b"\xff\xfe,a\n1,2\n",
+            b"a,b\n1,\xff\n",
+            b"a\n\"unterminated\n",
+            b",\n,\n",
+        ] {
+            let e = read_table::<f32, _>(bytes, "mem", b',', &sel).unwrap_err();
+            assert!(e.to_string().starts_with("mem: "), "{e}");
+        }
+        let e = read_csv::<f64>(Path::new("/nonexistent/x.csv"), b',', &sel).unwrap_err();
+        assert!(e.to_string().contains("cannot read"), "{e}");
+        assert_eq!(e.exit_code(), crate::error::EXIT_USAGE);
     }
 }

@@ -15,12 +15,15 @@
 
 mod cli;
 mod commands;
-mod error;
 mod fitting;
-mod input;
 mod model_io;
 mod plot;
 mod ui;
+
+// The CSV reader and the error type live in the library target (so that the
+// fuzz targets reach them); imported here so `crate::input` and
+// `crate::error` name them throughout the binary.
+use mixtures_cli::{error, input};
 
 use std::process::ExitCode;
 

@@ -1,0 +1,10 @@
+//! The library half of the `mixtures` command line: the CSV reader and the
+//! command line's error type.
+//!
+//! The binary (`src/main.rs`) holds the commands; only the input code lives
+//! here, so that it can be tested and fuzzed on its own
+//! ([`input::read_table`] takes any reader and never panics). The public
+//! surface is kept to what a caller of the reader needs.
+
+pub mod error;
+pub mod input;
