@@ -90,8 +90,11 @@ pub struct DataArgs {
 /// Options of a model fit (shared by fit and detect).
 #[derive(Debug, Clone, Args)]
 pub struct FitArgs {
-    /// Number of components. Without it, the model is chosen automatically
-    /// (BIC over 1..=--max-components and the covariance structures).
+    /// Number of components. Without it, the model is chosen automatically:
+    /// `fit` compares 1..=--max-components and the covariance structures by
+    /// BIC; `detect` (without --covariance, --init or --family laplace) fits
+    /// the library's default detector (`Detector::auto()`: standardized
+    /// features, a shared covariance, BIC, small components dropped).
     #[arg(short = 'k', long)]
     pub components: Option<usize>,
     /// Covariance structure: full, diag, spherical, tied, tied-diag,
@@ -108,22 +111,28 @@ pub struct FitArgs {
     /// Restarts from different initializations; the best is kept.
     #[arg(long, default_value_t = 1)]
     pub n_init: usize,
-    /// Most EM iterations per restart.
-    #[arg(long, default_value_t = 100)]
-    pub max_iter: usize,
-    /// Convergence threshold on the change of the mean log-likelihood.
-    #[arg(long, default_value_t = 1e-3, allow_negative_numbers = true)]
-    pub tol: f64,
-    /// Added to every variance after each M-step (Gaussian).
-    #[arg(long, default_value_t = 1e-6, allow_negative_numbers = true)]
-    pub reg_covar: f64,
+    /// Most EM iterations per restart [default: 100]. Not taken by the
+    /// default detector.
+    #[arg(long)]
+    pub max_iter: Option<usize>,
+    /// Convergence threshold on the change of the mean log-likelihood
+    /// [default: 0.001]. Not taken by the default detector.
+    #[arg(long, allow_negative_numbers = true)]
+    pub tol: Option<f64>,
+    /// Added to every variance after each M-step (Gaussian) [default: 1e-6].
+    /// Not taken by the default detector, whose ridge is a tenth of each
+    /// feature's variance.
+    #[arg(long, allow_negative_numbers = true)]
+    pub reg_covar: Option<f64>,
     /// Start from this model file (a warm start; also how a scikit-learn model
     /// written in the documented format is brought across).
     #[arg(long, value_name = "MODEL.json")]
     pub init: Option<PathBuf>,
-    /// Largest number of components tried when --components is not given.
-    #[arg(long, default_value_t = 8)]
-    pub max_components: usize,
+    /// Largest number of components tried when --components is not given
+    /// [default: 8 for fit; for the default detector 24, of which it tries
+    /// 1, 2, 3, 4, 6, 8, 12, 16, 24].
+    #[arg(long)]
+    pub max_components: Option<usize>,
     /// Floating-point precision of the fit.
     #[arg(long, value_enum, default_value_t = Precision::F64)]
     pub precision: Precision,

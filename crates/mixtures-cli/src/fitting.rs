@@ -3,11 +3,11 @@
 //! starts, and the progress bar. The fitting itself is the library's
 //! (`mixtures-em`, `mixtures-select`); this module only connects the flags.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use mixtures_anomaly::{AnomalyError, ModelFitter};
+use mixtures_anomaly::{AnomalyError, AutoFitter, AutoSelection, DEFAULT_COMPONENTS, ModelFitter};
 use mixtures_core::{Dataset, Scalar};
 use mixtures_dist::{AnyMixture, CovarianceType, LaplaceScales, ModelError};
 use mixtures_em::{
@@ -91,13 +91,15 @@ pub struct EmSettings {
 }
 
 impl EmSettings {
-    /// The settings of `fit`/`detect` flags.
+    /// The settings of `fit`/`detect` flags, with the defaults for those not
+    /// given (the flags are optional so that the default detector, which does
+    /// not take them, can refuse them).
     pub fn from_args(a: &FitArgs) -> Self {
         Self {
             n_init: a.n_init,
-            max_iter: a.max_iter,
-            tol: a.tol,
-            reg_covar: a.reg_covar,
+            max_iter: a.max_iter.unwrap_or(100),
+            tol: a.tol.unwrap_or(1e-3),
+            reg_covar: a.reg_covar.unwrap_or(1e-6),
             seed: a.seed,
         }
     }
@@ -130,19 +132,47 @@ impl<T: Scalar> std::fmt::Debug for FitPlan<T> {
     }
 }
 
-/// `fit_from` when there is a starting model, `fit` otherwise.
-macro_rules! fit_with {
-    ($params:expr, $start:expr, $data:expr) => {
-        match $start {
-            Some(m) => $params.fit_from(m, $data),
-            None => $params.fit($data),
+/// Sets the EM settings and the observer shared by both families' parameters.
+macro_rules! em_settings {
+    ($params:expr, $em:expr, $observer:expr) => {{
+        let p = $params
+            .n_init($em.n_init)
+            .max_iter($em.max_iter)
+            .tol($em.tol)
+            .seed($em.seed);
+        match $observer {
+            Some(o) => p.observer(o),
+            None => p,
         }
-    };
+    }};
+}
+
+/// One EM fit of either family: from `start` when given (a warm start),
+/// else from scratch; the model wrapped by `wrap`.
+fn fit_em<T: Scalar, F: ModelFitter<T>>(
+    params: &F,
+    start: Option<&F::Model>,
+    data: &Dataset<T>,
+    wrap: fn(F::Model) -> AnyMixture<T>,
+) -> Result<Fitted<AnyMixture<T>>, CliError> {
+    let f = match start {
+        Some(m) => params.refit(data, m),
+        None => params.fit(data),
+    }
+    .map_err(|e| match e {
+        AnomalyError::Fit(f) => CliError::Fit(f),
+        other => CliError::Anomaly(other),
+    })?;
+    Ok(Fitted {
+        model: wrap(f.model),
+        report: f.report,
+    })
 }
 
 impl<T: Scalar> FitPlan<T> {
     /// Fits the model, starting from `start` when given (else from the plan's
-    /// warm start, else from scratch).
+    /// warm start, else from scratch). The families differ only in their
+    /// parameters; the fit itself is [`fit_em`].
     fn run(
         &self,
         data: &Dataset<T>,
@@ -151,49 +181,38 @@ impl<T: Scalar> FitPlan<T> {
         let start = start.or(self.init.as_ref());
         let observer = self.progress.clone().map(ProgressObserver);
         let em = &self.em;
-        match self.structure {
-            Structure::Gaussian(c) => {
-                let mut p = GaussianMixture::params::<T>(self.k)
-                    .covariance(c)
-                    .reg_covar(em.reg_covar)
-                    .n_init(em.n_init)
-                    .max_iter(em.max_iter)
-                    .tol(em.tol)
-                    .seed(em.seed);
-                if let Some(o) = observer {
-                    p = p.observer(o);
-                }
+        match (self.structure, start) {
+            (Structure::Gaussian(_), Some(AnyMixture::Laplace(_))) => {
+                Err(family_mismatch("laplace"))
+            }
+            (Structure::Laplace(_), Some(AnyMixture::Gaussian(_))) => {
+                Err(family_mismatch("gaussian"))
+            }
+            (Structure::Gaussian(c), start) => {
+                let params = em_settings!(
+                    GaussianMixture::params::<T>(self.k)
+                        .covariance(c)
+                        .reg_covar(em.reg_covar),
+                    em,
+                    observer
+                );
                 let start = match start {
                     Some(AnyMixture::Gaussian(m)) => Some(m),
-                    Some(AnyMixture::Laplace(_)) => return Err(family_mismatch("laplace")),
-                    None => None,
+                    _ => None,
                 };
-                let f = fit_with!(p, start, data)?;
-                Ok(Fitted {
-                    model: AnyMixture::Gaussian(f.model),
-                    report: f.report,
-                })
+                fit_em(&params, start, data, AnyMixture::Gaussian)
             }
-            Structure::Laplace(s) => {
-                let mut p = LaplaceMixture::params::<T>(self.k)
-                    .structure(s)
-                    .n_init(em.n_init)
-                    .max_iter(em.max_iter)
-                    .tol(em.tol)
-                    .seed(em.seed);
-                if let Some(o) = observer {
-                    p = p.observer(o);
-                }
+            (Structure::Laplace(s), start) => {
+                let params = em_settings!(
+                    LaplaceMixture::params::<T>(self.k).structure(s),
+                    em,
+                    observer
+                );
                 let start = match start {
                     Some(AnyMixture::Laplace(m)) => Some(m),
-                    Some(AnyMixture::Gaussian(_)) => return Err(family_mismatch("gaussian")),
-                    None => None,
+                    _ => None,
                 };
-                let f = fit_with!(p, start, data)?;
-                Ok(Fitted {
-                    model: AnyMixture::Laplace(f.model),
-                    report: f.report,
-                })
+                fit_em(&params, start, data, AnyMixture::Laplace)
             }
             _ => Err(CliError::Usage(format!(
                 "structure {} is not supported here",
@@ -347,7 +366,8 @@ pub fn plan<T: Scalar>(
             progress,
         })));
     }
-    if args.max_components == 0 {
+    let max_components = args.max_components.unwrap_or(8);
+    if max_components == 0 {
         return Err(CliError::Usage(
             "--max-components must be at least 1".to_owned(),
         ));
@@ -359,7 +379,7 @@ pub fn plan<T: Scalar>(
     };
     // More components than rows cannot be fitted; the grid's own check then
     // counts distinct rows.
-    let k_max = args.max_components.min(n_samples).max(1);
+    let k_max = max_components.min(n_samples).max(1);
     Ok(Plan::Auto(
         Grid::new(1..=k_max)
             .structures(structures)
@@ -370,6 +390,119 @@ pub fn plan<T: Scalar>(
             .reg_covar(em.reg_covar)
             .seed(em.seed),
     ))
+}
+
+/// Whether `detect` fits the library's default detector: no flag fixes the
+/// model (no `--components`, `--covariance` or `--init`) and the family is
+/// Gaussian (the default detector has Gaussian components only).
+pub fn uses_default_detector(args: &FitArgs) -> bool {
+    args.components.is_none()
+        && args.covariance.is_none()
+        && args.init.is_none()
+        && args.family != Some(Family::Laplace)
+}
+
+/// The default detector's model step with the flags it takes (`--seed`,
+/// `--n-init`, `--max-components`), remembering its last choice so that the
+/// command can print it.
+#[derive(Debug)]
+pub struct AutoStep<T: Scalar> {
+    fitter: AutoFitter<T>,
+    last: Mutex<Option<AutoSelection<T>>>,
+}
+
+impl<T: Scalar> AutoStep<T> {
+    /// The step for `detect`'s flags.
+    ///
+    /// # Errors
+    /// [`CliError::Usage`] for an EM flag the default detector does not take
+    /// (it would be silently ignored otherwise) and for `--max-components 0`.
+    pub fn from_args(args: &FitArgs) -> Result<Self, CliError> {
+        for (flag, given) in [
+            ("--max-iter", args.max_iter.is_some()),
+            ("--tol", args.tol.is_some()),
+            ("--reg-covar", args.reg_covar.is_some()),
+        ] {
+            if given {
+                return Err(CliError::Usage(format!(
+                    "{flag} applies to a model fixed by --components or --covariance; \
+                     the default detector (no --components) sets its own (see docs/cli.md)"
+                )));
+            }
+        }
+        let mut fitter = AutoFitter::new().seed(args.seed).n_init(args.n_init);
+        if let Some(m) = args.max_components {
+            if m == 0 {
+                return Err(CliError::Usage(
+                    "--max-components must be at least 1".to_owned(),
+                ));
+            }
+            let mut ks: Vec<usize> = DEFAULT_COMPONENTS
+                .iter()
+                .copied()
+                .filter(|&k| k <= m)
+                .collect();
+            // The largest asked for is always tried.
+            if ks.last() != Some(&m) {
+                ks.push(m);
+            }
+            fitter = fitter.components(ks);
+        }
+        fitter.check()?;
+        Ok(Self {
+            fitter,
+            last: Mutex::new(None),
+        })
+    }
+
+    /// The choice of the last fit (the final round's, for a robust fit).
+    pub fn last(&self) -> Option<AutoSelection<T>> {
+        self.last.lock().ok().and_then(|l| l.clone())
+    }
+}
+
+impl<T: Scalar> ModelFitter<T> for AutoStep<T> {
+    type Model = AnyMixture<T>;
+
+    fn fit(&self, data: &Dataset<T>) -> Result<Fitted<Self::Model>, AnomalyError> {
+        let s = self.fitter.select(data)?;
+        let fitted = Fitted {
+            model: AnyMixture::Gaussian(s.model.clone()),
+            report: s.selection.report.clone(),
+        };
+        if let Ok(mut last) = self.last.lock() {
+            *last = Some(s);
+        }
+        Ok(fitted)
+    }
+}
+
+/// A one-line account of the default detector's choice.
+pub fn describe_auto<T: Scalar>(s: &AutoSelection<T>) -> String {
+    let mut text = format!(
+        "default detector (Detector::auto, features standardized): {}",
+        describe_choice(&s.selection)
+    );
+    if !s.dropped_weights.is_empty() {
+        let weights: Vec<String> = s
+            .dropped_weights
+            .iter()
+            .map(|w| format!("{w:.3}"))
+            .collect();
+        text.push_str(&format!(
+            "; dropped {} component{} below weight {} (weights {}), {} kept",
+            s.dropped_weights.len(),
+            if s.dropped_weights.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
+            mixtures_anomaly::DEFAULT_MIN_WEIGHT,
+            weights.join(", "),
+            s.model.n_components()
+        ));
+    }
+    text
 }
 
 /// A one-line account of a grid's choice.

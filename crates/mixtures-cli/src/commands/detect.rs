@@ -2,9 +2,12 @@
 //! T | --best-f1 --label-column NAME] [fit options]`: fit a model and a
 //! threshold, and write the detector file (the model file with a threshold).
 
-use mixtures_anomaly::{AnyDetector, BestF, Detector, DetectorFit, DetectorParams, Fixed, Mode};
+use mixtures_anomaly::{
+    AnyDetector, BestF, Detector, DetectorFit, DetectorParams, Fixed, Mode, ModelFitter,
+};
 use mixtures_core::Scalar;
-use serde_json::json;
+use mixtures_dist::AnyMixture;
+use serde_json::{Value, json};
 
 use super::evaluate::{describe_evaluation, describe_threshold};
 use super::fit::{load_init, load_training};
@@ -12,9 +15,10 @@ use super::{by_precision, note_written, plot_scatter, plot_scores};
 use crate::cli::DetectCmd;
 use crate::error::CliError;
 use crate::fitting::{
-    EmSettings, FitPlan, Plan, Progress, check_flags, describe_choice, describe_model, plan,
-    selected_to_any, with_names,
+    AutoStep, EmSettings, FitPlan, Plan, Progress, check_flags, describe_auto, describe_choice,
+    describe_model, plan, selected_to_any, structure_label, uses_default_detector, with_names,
 };
+use crate::input::Table;
 use crate::plot;
 use crate::ui::{Ui, num};
 
@@ -27,7 +31,7 @@ pub fn run(c: &DetectCmd, ui: &mut Ui) -> Result<(), CliError> {
 }
 
 /// The detector parameters the flags ask for, around a model fitter.
-fn configure<T: Scalar>(c: &DetectCmd, fitter: FitPlan<T>) -> DetectorParams<T, FitPlan<T>> {
+fn configure<T: Scalar, F: ModelFitter<T>>(c: &DetectCmd, fitter: F) -> DetectorParams<T, F> {
     let params = DetectorParams::new(fitter);
     match (c.contamination, c.threshold, c.best_f1) {
         // Contaminated training data: the robust fit, and the threshold at
@@ -43,6 +47,29 @@ fn configure<T: Scalar>(c: &DetectCmd, fitter: FitPlan<T>) -> DetectorParams<T, 
 fn typed<T: Scalar>(c: &DetectCmd, ui: &mut Ui) -> Result<(), CliError> {
     let init = load_init::<T>(c.fit.init.as_deref())?;
     check_flags(&c.fit, init.as_ref())?;
+    if uses_default_detector(&c.fit) {
+        // Flags are checked before the data are read.
+        let params = configure(c, AutoStep::<T>::from_args(&c.fit)?);
+        params.check()?;
+        let table = load_training::<T>(ui, &c.data, &c.input, None, c.best_f1)?;
+        ui.note("fitting the default detector (Detector::auto: a grid over k by BIC)");
+        let fit = fit_detector(c, ui, &params, &table)?;
+        let choice = params.fitter().last().map(|s| {
+            let best = s.selection.best_cell();
+            let value = json!({
+                "rule": "Detector::auto",
+                "criterion": s.selection.criterion.as_str(),
+                "value": num(best.criterion(s.selection.criterion).unwrap_or(f64::NAN)),
+                "candidates": s.selection.cells.len(),
+                "k": best.k,
+                "structure": structure_label(best.structure),
+                "dropped_weights": s.dropped_weights,
+            });
+            (describe_auto(&s), value)
+        });
+        return finish(c, ui, &table, params.mode(), fit, choice);
+    }
+
     let table = load_training::<T>(ui, &c.data, &c.input, init.as_ref(), c.best_f1)?;
     let data = &table.data;
     let em = EmSettings::from_args(&c.fit);
@@ -60,6 +87,8 @@ fn typed<T: Scalar>(c: &DetectCmd, ui: &mut Ui) -> Result<(), CliError> {
     let (fitter, selection) = match plan(&c.fit, init, data.n_samples(), progress.clone())? {
         Plan::Fixed(p) => (*p, None),
         Plan::Auto(grid) => {
+            // --covariance (or --family laplace) without --components: k by
+            // BIC within the structures asked for.
             ui.note(&format!(
                 "choosing the model: {} candidate fits (k x structure) by BIC",
                 grid.cells().len()
@@ -78,13 +107,50 @@ fn typed<T: Scalar>(c: &DetectCmd, ui: &mut Ui) -> Result<(), CliError> {
         }
     };
     let params = configure(c, fitter);
-    let fit: DetectorFit<T, _> = ui.time("fit", || match (c.best_f1, &table.labels) {
-        (true, Some(labels)) => params.fit_validated(data, data, labels),
-        _ => params.fit(data),
-    })?;
+    let fit = fit_detector(c, ui, &params, &table)?;
     if let Some(p) = params.fitter().progress.as_ref() {
         p.finish();
     }
+    let choice = selection.map(|sel| {
+        let best = sel.best_cell();
+        let value = json!({
+            "rule": "grid",
+            "criterion": sel.criterion.as_str(),
+            "value": num(best.criterion(sel.criterion).unwrap_or(f64::NAN)),
+            "candidates": sel.cells.len(),
+            "k": best.k,
+            "structure": structure_label(best.structure),
+        });
+        (describe_choice(&sel), value)
+    });
+    finish(c, ui, &table, params.mode(), fit, choice)
+}
+
+/// Fits the detector: on the labels of the training data for `--best-f1`.
+fn fit_detector<T: Scalar, F: ModelFitter<T, Model = AnyMixture<T>>>(
+    c: &DetectCmd,
+    ui: &mut Ui,
+    params: &DetectorParams<T, F>,
+    table: &Table<T>,
+) -> Result<DetectorFit<T, AnyMixture<T>>, CliError> {
+    let data = &table.data;
+    Ok(ui.time("fit", || match (c.best_f1, &table.labels) {
+        (true, Some(labels)) => params.fit_validated(data, data, labels),
+        _ => params.fit(data),
+    })?)
+}
+
+/// Writes the detector file, and prints and plots what was fitted. `choice`
+/// is the automatic choice of the model, as text and JSON, when there was one.
+fn finish<T: Scalar>(
+    c: &DetectCmd,
+    ui: &mut Ui,
+    table: &Table<T>,
+    mode: Mode,
+    fit: DetectorFit<T, AnyMixture<T>>,
+    choice: Option<(String, Value)>,
+) -> Result<(), CliError> {
+    let data = &table.data;
     let report = fit.report;
     let (model, threshold, reference) = fit.detector.into_parts();
     let model = with_names(model, &table.features).map_err(|e| CliError::Fit(e.into()))?;
@@ -100,7 +166,7 @@ fn typed<T: Scalar>(c: &DetectCmd, ui: &mut Ui) -> Result<(), CliError> {
     let flags = detector.threshold().predict(&scores);
     let flagged = flags.iter().filter(|&&f| f == 1).count();
     let t = detector.threshold();
-    let mode = match params.mode() {
+    let mode = match mode {
         Mode::Outlier { contamination, .. } => format!(
             "outlier (contamination {contamination}: a robust fit that left out {} rows, {} fits{})",
             report.excluded.len(),
@@ -120,8 +186,9 @@ fn typed<T: Scalar>(c: &DetectCmd, ui: &mut Ui) -> Result<(), CliError> {
         table.features.len(),
         table.features.join(", ")
     );
-    if let Some(sel) = &selection {
-        text.push_str(&describe_choice(sel));
+    let (choice_text, choice_value) = choice.unzip();
+    if let Some(t) = choice_text {
+        text.push_str(&t);
         text.push('\n');
     }
     text.push_str(&format!(
@@ -149,6 +216,7 @@ fn typed<T: Scalar>(c: &DetectCmd, ui: &mut Ui) -> Result<(), CliError> {
         "rounds": report.rounds,
         "excluded": report.excluded.len(),
         "converged": report.fit.converged,
+        "selection": choice_value,
     });
     // Metrics need both classes; training labels of normal rows only give none.
     if let Some(labels) = table
@@ -168,7 +236,7 @@ fn typed<T: Scalar>(c: &DetectCmd, ui: &mut Ui) -> Result<(), CliError> {
     if let Some(dir) = &c.plot {
         plot::ensure_dir(dir)?;
         let mut files = plot_scores(dir, &scores, table.labels.as_deref(), Some(t.value()))?;
-        files.extend(plot_scatter(dir, detector.model(), &table, Some(&flags))?);
+        files.extend(plot_scatter(dir, detector.model(), table, Some(&flags))?);
         note_written(ui, &files);
     }
     ui.print_timings();

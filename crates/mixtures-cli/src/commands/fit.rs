@@ -52,7 +52,7 @@ pub fn load_training<T: Scalar>(
 ) -> Result<Table<T>, CliError> {
     let names = match (&args.columns, init.and_then(AnyMixture::feature_names)) {
         (None, Some(names)) => Some(names.to_vec()),
-        _ => None,
+        _ => super::default_features(ui, data, args),
     };
     ui.time("load", || {
         read_data::<T>(data, args, names.as_deref(), labels_required)

@@ -67,6 +67,44 @@ pub fn read_data<T: Scalar>(
     read_csv(path, args.delimiter, &sel)
 }
 
+/// The name of a column that is taken for labels, not a feature, when no
+/// `--columns` or `--label-column` says otherwise (the demo's files, and most
+/// labelled data sets, have one).
+pub const LABEL_NAME: &str = "label";
+
+/// The features of a training file when neither `--columns` nor
+/// `--label-column` is given and the header has a column named `label` (any
+/// case): every other column, with a note saying so. `None` otherwise (also
+/// when the header cannot be read: reading the file reports that).
+pub fn default_features(ui: &Ui, path: &Path, args: &DataArgs) -> Option<Vec<String>> {
+    if args.columns.is_some() || args.label_column.is_some() {
+        return None;
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(args.delimiter)
+        .from_path(path)
+        .ok()?;
+    let header: Vec<String> = reader
+        .headers()
+        .ok()?
+        .iter()
+        .map(|h| h.trim().to_owned())
+        .collect();
+    let label = header
+        .iter()
+        .find(|h| h.eq_ignore_ascii_case(LABEL_NAME))?
+        .clone();
+    let features: Vec<String> = header.into_iter().filter(|h| *h != label).collect();
+    if features.is_empty() {
+        return None;
+    }
+    ui.note(&format!(
+        "note: column {label:?} is left out of the features (pass --label-column {label} to \
+         read it as labels, or --columns to choose the features)"
+    ));
+    Some(features)
+}
+
 /// A closed outline in two features.
 pub type Outline = Vec<(f64, f64)>;
 

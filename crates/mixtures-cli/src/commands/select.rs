@@ -61,7 +61,10 @@ fn criterion(c: CriterionArg) -> Criterion {
 
 fn typed<T: Scalar>(c: &SelectCmd, ui: &mut Ui) -> Result<(), CliError> {
     let structures = structures(c.family, &c.covariance)?;
-    let table = ui.time("load", || read_data::<T>(&c.data, &c.input, None, false))?;
+    let names = super::default_features(ui, &c.data, &c.input);
+    let table = ui.time("load", || {
+        read_data::<T>(&c.data, &c.input, names.as_deref(), false)
+    })?;
     let criterion = criterion(c.criterion);
     let grid = Grid::<T>::new(c.components.0.iter().copied())
         .structures(structures.iter().copied())
