@@ -153,10 +153,14 @@ pub struct FitCmd {
     /// CSV options.
     #[command(flatten)]
     pub input: DataArgs,
-    /// Write plots (lower bound per iteration; a scatter of the first two
-    /// features with the component ellipses) into this directory.
+    /// Write plots, each as SVG and PNG (lower bound per iteration; a scatter
+    /// of two features with the component ellipses) into this directory.
     #[arg(long, value_name = "DIR")]
     pub plot: Option<PathBuf>,
+    /// The two features of the scatter plot, by name (default: the first
+    /// two features).
+    #[arg(long, value_name = "A,B", value_delimiter = ',', requires = "plot")]
+    pub plot_features: Option<Vec<String>>,
 }
 
 /// `mixtures score`.
@@ -205,10 +209,15 @@ pub struct DetectCmd {
     /// CSV options.
     #[command(flatten)]
     pub input: DataArgs,
-    /// Write plots (score histogram with the threshold; a scatter of the first
-    /// two features with the ellipses and the flagged points).
+    /// Write plots, each as SVG and PNG (score histogram with the threshold;
+    /// a scatter of two features with the ellipses and the flagged points;
+    /// with labels, ROC and precision-recall curves).
     #[arg(long, value_name = "DIR")]
     pub plot: Option<PathBuf>,
+    /// The two features of the scatter plot, by name (default: the first
+    /// two features).
+    #[arg(long, value_name = "A,B", value_delimiter = ',', requires = "plot")]
+    pub plot_features: Option<Vec<String>>,
 }
 
 /// `mixtures evaluate`.
@@ -233,7 +242,8 @@ pub struct EvaluateCmd {
     /// Precision of the computation (default: the model file's dtype).
     #[arg(long, value_enum)]
     pub precision: Option<Precision>,
-    /// Write plots (ROC and precision-recall curves, score histogram).
+    /// Write plots, each as SVG and PNG (ROC and precision-recall curves,
+    /// score histogram).
     #[arg(long, value_name = "DIR")]
     pub plot: Option<PathBuf>,
 }
@@ -283,7 +293,7 @@ pub struct SelectCmd {
     /// CSV options.
     #[command(flatten)]
     pub input: DataArgs,
-    /// Write a plot of the criterion against k per structure.
+    /// Write a plot of the criterion against k per structure (SVG and PNG).
     #[arg(long, value_name = "DIR")]
     pub plot: Option<PathBuf>,
 }

@@ -1,6 +1,9 @@
-//! Plots as SVG files (plotters' SVG backend: pure Rust, no system font or
-//! image library, text left to the viewer to render). Every function takes
-//! plain numbers; what they mean is the caller's business.
+//! Plots, each written twice: as SVG (text left to the viewer to render) and
+//! as PNG (drawn by plotters' bitmap backend into a buffer, encoded by `png`).
+//! Text is measured and rendered with DejaVu Sans, embedded in the binary
+//! (`assets/`, with its licence), so a fresh machine without fonts draws the
+//! same pictures. Every function takes plain numbers; what they mean is the
+//! caller's business.
 
 use std::error::Error;
 use std::path::{Path, PathBuf};
@@ -8,6 +11,65 @@ use std::path::{Path, PathBuf};
 use plotters::prelude::*;
 
 use crate::error::CliError;
+
+/// DejaVu Sans (Bitstream Vera licence, `assets/DejaVuSans-LICENSE.txt`).
+static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+
+/// Registers the embedded font as `sans-serif`, once. Without it plotters has
+/// no font to measure or draw text with (no system font is looked up).
+fn register_font() -> Result<(), CliError> {
+    static REGISTERED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let ok = *REGISTERED.get_or_init(|| {
+        plotters::style::register_font("sans-serif", FontStyle::Normal, FONT).is_ok()
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(CliError::Output {
+            path: "plots".to_owned(),
+            message: "the embedded font could not be loaded".to_owned(),
+        })
+    }
+}
+
+/// Writes `rgb` (a `size` image, 3 bytes per pixel) as a PNG file.
+fn write_png(path: &Path, rgb: &[u8], size: (u32, u32)) -> Result<(), Box<dyn Error>> {
+    let file = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let mut encoder = png::Encoder::new(file, size.0, size.1);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header()?;
+    writer.write_image_data(rgb)?;
+    writer.finish()?;
+    Ok(())
+}
+
+/// Draws one plot twice, `dir/STEM.svg` and `dir/STEM.png`, and returns both
+/// paths. `$root` names the drawing area in `$body`, a block that returns a
+/// [`PlotResult`]; it is expanded once per backend, which is how one drawing
+/// serves both (plotters' backends are different types).
+macro_rules! draw_both {
+    ($dir:expr, $stem:expr, $size:expr, |$root:ident| $body:block) => {{
+        let size: (u32, u32) = $size;
+        register_font()?;
+        let svg = $dir.join(format!("{}.svg", $stem));
+        let png_path = $dir.join(format!("{}.png", $stem));
+        let drawn: PlotResult = (|| {
+            let $root = SVGBackend::new(&svg, size).into_drawing_area();
+            $body
+        })();
+        drawn.map_err(|e| CliError::output(&svg, e))?;
+        let mut rgb = vec![0u8; size.0 as usize * size.1 as usize * 3];
+        let drawn: PlotResult = (|| {
+            let $root = BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area();
+            $body
+        })();
+        drawn
+            .and_then(|()| write_png(&png_path, &rgb, size))
+            .map_err(|e| CliError::output(&png_path, e))?;
+        Ok(vec![svg, png_path])
+    }};
+}
 
 /// Size of every plot in pixels.
 const SIZE: (u32, u32) = (900, 650);
@@ -22,18 +84,6 @@ type PlotResult = Result<(), Box<dyn Error>>;
 /// [`CliError::Output`].
 pub fn ensure_dir(dir: &Path) -> Result<(), CliError> {
     std::fs::create_dir_all(dir).map_err(|e| CliError::output(dir, e))
-}
-
-/// Runs a drawing function on `dir/name` and reports what failed as a write
-/// error of that file.
-fn save(
-    dir: &Path,
-    name: &str,
-    draw: impl FnOnce(&Path) -> PlotResult,
-) -> Result<PathBuf, CliError> {
-    let path = dir.join(name);
-    draw(&path).map_err(|e| CliError::output(&path, e))?;
-    Ok(path)
 }
 
 /// A range around `lo..hi` with a margin, never empty.
@@ -59,9 +109,8 @@ fn bounds(v: impl IntoIterator<Item = f64>) -> (f64, f64) {
 ///
 /// # Errors
 /// [`CliError::Output`].
-pub fn lower_bound(dir: &Path, trace: &[f64]) -> Result<PathBuf, CliError> {
-    save(dir, "lower_bound.svg", |path| {
-        let root = SVGBackend::new(path, SIZE).into_drawing_area();
+pub fn lower_bound(dir: &Path, trace: &[f64]) -> Result<Vec<PathBuf>, CliError> {
+    draw_both!(dir, "lower_bound", SIZE, |root| {
         root.fill(&WHITE)?;
         let (lo, hi) = bounds(trace.iter().copied());
         let mut chart = ChartBuilder::on(&root)
@@ -106,9 +155,8 @@ pub fn criterion(
     name: &str,
     lines: &[CriterionLine],
     best: (f64, f64),
-) -> Result<PathBuf, CliError> {
-    save(dir, "selection.svg", |path| {
-        let root = SVGBackend::new(path, SIZE).into_drawing_area();
+) -> Result<Vec<PathBuf>, CliError> {
+    draw_both!(dir, "selection", SIZE, |root| {
         root.fill(&WHITE)?;
         let (x0, x1) = bounds(lines.iter().flat_map(|l| l.points.iter().map(|p| p.0)));
         let (y0, y1) = bounds(lines.iter().flat_map(|l| l.points.iter().map(|p| p.1)));
@@ -168,8 +216,8 @@ pub fn score_histogram(
     scores: &[f64],
     labels: Option<&[u8]>,
     threshold: Option<f64>,
-) -> Result<PathBuf, CliError> {
-    save(dir, "scores.svg", |path| {
+) -> Result<Vec<PathBuf>, CliError> {
+    draw_both!(dir, "scores", SIZE, |root| {
         let mut sorted: Vec<f64> = scores.iter().copied().filter(|s| s.is_finite()).collect();
         sorted.sort_by(f64::total_cmp);
         let lo = sorted.first().copied().unwrap_or(0.0);
@@ -206,7 +254,6 @@ pub fn score_histogram(
             .max()
             .unwrap_or(1)
             .max(1) as f64;
-        let root = SVGBackend::new(path, SIZE).into_drawing_area();
         root.fill(&WHITE)?;
         let mut chart = ChartBuilder::on(&root)
             .caption("Anomaly scores -ln p(x)", CAPTION)
@@ -278,14 +325,13 @@ pub fn score_histogram(
 /// [`CliError::Output`].
 pub fn unit_curve(
     dir: &Path,
-    file: &str,
+    stem: &str,
     title: &str,
     axes: (&str, &str),
     points: &[(f64, f64)],
     diagonal: bool,
-) -> Result<PathBuf, CliError> {
-    save(dir, file, |path| {
-        let root = SVGBackend::new(path, (700, 650)).into_drawing_area();
+) -> Result<Vec<PathBuf>, CliError> {
+    draw_both!(dir, stem, (700, 650), |root| {
         root.fill(&WHITE)?;
         let mut chart = ChartBuilder::on(&root)
             .caption(title, CAPTION)
@@ -335,8 +381,8 @@ pub struct Scatter<'a> {
 ///
 /// # Errors
 /// [`CliError::Output`].
-pub fn scatter(dir: &Path, s: &Scatter<'_>) -> Result<PathBuf, CliError> {
-    save(dir, "scatter.svg", |path| {
+pub fn scatter(dir: &Path, s: &Scatter<'_>) -> Result<Vec<PathBuf>, CliError> {
+    draw_both!(dir, "scatter", (900, 800), |root| {
         let (x0, x1) = bounds(
             s.points
                 .iter()
@@ -349,7 +395,6 @@ pub fn scatter(dir: &Path, s: &Scatter<'_>) -> Result<PathBuf, CliError> {
                 .map(|p| p.1)
                 .chain(s.outlines.iter().flatten().map(|p| p.1)),
         );
-        let root = SVGBackend::new(path, (900, 800)).into_drawing_area();
         root.fill(&WHITE)?;
         let mut chart = ChartBuilder::on(&root)
             .caption(

@@ -20,7 +20,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::json;
 
 use super::evaluate::{describe_evaluation, describe_threshold};
-use super::{note_written, plot_scatter, plot_scores};
+use super::{note_written, plot_scatter, plot_scores, scatter_axes};
 use crate::cli::{DemoCmd, FitArgs, Precision};
 use crate::error::CliError;
 use crate::fitting::{
@@ -194,7 +194,7 @@ pub fn run(c: &DemoCmd, ui: &mut Ui) -> Result<(), CliError> {
         })
         .collect();
     let best = sel.best_cell();
-    files.push(plot::criterion(
+    files.extend(plot::criterion(
         dir,
         "bic",
         &lines,
@@ -237,7 +237,7 @@ pub fn run(c: &DemoCmd, ui: &mut Ui) -> Result<(), CliError> {
         FALSE_ALARM_RATE * 100.0
     );
     // The chosen fit's iterations (the detector's warm start adds a few).
-    files.push(plot::lower_bound(dir, &sel.report.lower_bound_trace)?);
+    files.extend(plot::lower_bound(dir, &sel.report.lower_bound_trace)?);
 
     // 4. Score the test set and judge against its labels.
     let scores = ui.time("score", || detector.score(&test.data))?;
@@ -259,7 +259,13 @@ pub fn run(c: &DemoCmd, ui: &mut Ui) -> Result<(), CliError> {
         Some(labels),
         Some(detector.threshold().value()),
     )?);
-    files.extend(plot_scatter(dir, detector.model(), &test, Some(&flags))?);
+    files.extend(plot_scatter(
+        dir,
+        detector.model(),
+        &test,
+        scatter_axes(&test, None)?,
+        Some(&flags),
+    )?);
     // 5. The default detector on the same data, for comparison.
     let auto = AutoStep::<f64>::from_args(&FitArgs {
         components: None,
@@ -275,8 +281,10 @@ pub fn run(c: &DemoCmd, ui: &mut Ui) -> Result<(), CliError> {
         precision: Precision::F64,
     })?;
     let auto_params = DetectorParams::new(auto).threshold(Contamination(FALSE_ALARM_RATE));
-    let auto_fit = ui.time("fit", || auto_params.fit(&train.data))?;
-    let auto_scores = ui.time("score", || auto_fit.detector.score(&test.data))?;
+    let auto_fit = ui.time("fit (default detector)", || auto_params.fit(&train.data))?;
+    let auto_scores = ui.time("score (default detector)", || {
+        auto_fit.detector.score(&test.data)
+    })?;
     let auto_eval =
         mixtures_anomaly::evaluate(&auto_scores, labels, auto_fit.detector.threshold().value())?;
     let auto_choice = auto_params.fitter().last().map_or_else(String::new, |s| {
@@ -306,7 +314,7 @@ pub fn run(c: &DemoCmd, ui: &mut Ui) -> Result<(), CliError> {
     let _ = writeln!(
         out,
         "6. written to {}: the data (train.csv, test.csv), detector.json, and plots \
-         (scatter.svg, scores.svg, roc.svg, precision_recall.svg, selection.svg, lower_bound.svg)\n   \
+         (scatter, scores, roc, precision_recall, selection, lower_bound; each .svg and .png)\n   \
          the same steps from the files (the label column is never a feature):\n   \
          mixtures select {train} --label-column label --components 1..6\n   \
          mixtures detect {train} -o {detector} --label-column label --components {k} \

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::evaluate::{describe_evaluation, describe_threshold};
 use super::fit::{load_init, load_training};
-use super::{by_precision, note_written, plot_scatter, plot_scores};
+use super::{by_precision, note_written, plot_scatter, plot_scores, scatter_axes};
 use crate::cli::DetectCmd;
 use crate::error::CliError;
 use crate::fitting::{
@@ -52,6 +52,7 @@ fn typed<T: Scalar>(c: &DetectCmd, ui: &mut Ui) -> Result<(), CliError> {
         let params = configure(c, AutoStep::<T>::from_args(&c.fit)?);
         params.check()?;
         let table = load_training::<T>(ui, &c.data, &c.input, None, c.best_f1)?;
+        let axes = scatter_axes(&table, c.plot_features.as_deref())?;
         ui.note("fitting the default detector (Detector::auto: a grid over k by BIC)");
         let fit = fit_detector(c, ui, &params, &table)?;
         let choice = params.fitter().last().map(|s| {
@@ -67,10 +68,11 @@ fn typed<T: Scalar>(c: &DetectCmd, ui: &mut Ui) -> Result<(), CliError> {
             });
             (describe_auto(&s), value)
         });
-        return finish(c, ui, &table, params.mode(), fit, choice);
+        return finish(c, ui, &table, axes, params.mode(), fit, choice);
     }
 
     let table = load_training::<T>(ui, &c.data, &c.input, init.as_ref(), c.best_f1)?;
+    let axes = scatter_axes(&table, c.plot_features.as_deref())?;
     let data = &table.data;
     let em = EmSettings::from_args(&c.fit);
     // The rule's parameters are checked before any fit (a grid takes time).
@@ -123,7 +125,7 @@ fn typed<T: Scalar>(c: &DetectCmd, ui: &mut Ui) -> Result<(), CliError> {
         });
         (describe_choice(&sel), value)
     });
-    finish(c, ui, &table, params.mode(), fit, choice)
+    finish(c, ui, &table, axes, params.mode(), fit, choice)
 }
 
 /// Fits the detector: on the labels of the training data for `--best-f1`.
@@ -146,6 +148,7 @@ fn finish<T: Scalar>(
     c: &DetectCmd,
     ui: &mut Ui,
     table: &Table<T>,
+    axes: Option<(usize, usize)>,
     mode: Mode,
     fit: DetectorFit<T, AnyMixture<T>>,
     choice: Option<(String, Value)>,
@@ -236,7 +239,13 @@ fn finish<T: Scalar>(
     if let Some(dir) = &c.plot {
         plot::ensure_dir(dir)?;
         let mut files = plot_scores(dir, &scores, table.labels.as_deref(), Some(t.value()))?;
-        files.extend(plot_scatter(dir, detector.model(), table, Some(&flags))?);
+        files.extend(plot_scatter(
+            dir,
+            detector.model(),
+            table,
+            axes,
+            Some(&flags),
+        )?);
         note_written(ui, &files);
     }
     ui.print_timings();

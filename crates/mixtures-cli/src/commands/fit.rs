@@ -9,7 +9,7 @@ use mixtures_em::FitReport;
 use mixtures_select::Selection;
 use serde_json::json;
 
-use super::{by_precision, note_written, plot_scatter, read_data};
+use super::{by_precision, note_written, plot_scatter, read_data, scatter_axes};
 use crate::cli::{FitArgs, FitCmd};
 use crate::error::CliError;
 use crate::fitting::{
@@ -156,6 +156,7 @@ fn typed<T: Scalar>(c: &FitCmd, ui: &mut Ui) -> Result<(), CliError> {
     let init = load_init::<T>(c.fit.init.as_deref())?;
     check_flags(&c.fit, init.as_ref())?;
     let table = load_training::<T>(ui, &c.data, &c.input, init.as_ref(), false)?;
+    let axes = scatter_axes(&table, c.plot_features.as_deref())?;
     let outcome = fit_model(&c.fit, init, &table, ui)?;
     outcome
         .model
@@ -168,8 +169,8 @@ fn typed<T: Scalar>(c: &FitCmd, ui: &mut Ui) -> Result<(), CliError> {
     ui.note(&format!("wrote {}", c.output.display()));
     if let Some(dir) = &c.plot {
         plot::ensure_dir(dir)?;
-        let mut files = vec![plot::lower_bound(dir, &outcome.report.lower_bound_trace)?];
-        files.extend(plot_scatter(dir, &outcome.model, &table, None)?);
+        let mut files = plot::lower_bound(dir, &outcome.report.lower_bound_trace)?;
+        files.extend(plot_scatter(dir, &outcome.model, &table, axes, None)?);
         note_written(ui, &files);
     }
     ui.print_timings();

@@ -166,8 +166,48 @@ pub fn outlines<T: Scalar>(
     (shapes, centres)
 }
 
-/// The scatter of the first two features of a table, with the model's
-/// components, the flagged rows and the labels; nothing for one feature.
+/// The two features a scatter plot shows: those `--plot-features` names (by
+/// name, in that order), or the first two. `None` for a table with one
+/// feature and no names given. Checked right after the data are read, before
+/// any fit.
+///
+/// # Errors
+/// [`CliError::Usage`] when the names are not two distinct features of the
+/// table, naming the one that is not (and the features there are).
+pub fn scatter_axes<T: Scalar>(
+    table: &Table<T>,
+    names: Option<&[String]>,
+) -> Result<Option<(usize, usize)>, CliError> {
+    let Some(names) = names else {
+        return Ok((table.features.len() >= 2).then_some((0, 1)));
+    };
+    let [a, b] = names else {
+        return Err(CliError::Usage(format!(
+            "--plot-features takes two feature names (A,B), not {}",
+            names.len()
+        )));
+    };
+    let find =
+        |name: &String| {
+            table.features.iter().position(|f| f == name).ok_or_else(|| {
+            CliError::Usage(format!(
+                "--plot-features: {name:?} is not a feature of the data; the features are: {}",
+                table.features.join(", ")
+            ))
+        })
+        };
+    let (i, j) = (find(a)?, find(b)?);
+    if i == j {
+        return Err(CliError::Usage(format!(
+            "--plot-features names {a:?} twice; give two different features"
+        )));
+    }
+    Ok(Some((i, j)))
+}
+
+/// The scatter of two features of a table (`axes`, from [`scatter_axes`]),
+/// with the model's components, the flagged rows and the labels; nothing
+/// without axes.
 ///
 /// # Errors
 /// [`CliError::Output`].
@@ -175,15 +215,16 @@ pub fn plot_scatter<T: Scalar>(
     dir: &Path,
     model: &AnyMixture<T>,
     table: &Table<T>,
+    axes: Option<(usize, usize)>,
     flagged: Option<&[u8]>,
-) -> Result<Option<std::path::PathBuf>, CliError> {
-    if table.features.len() < 2 {
-        return Ok(None);
-    }
-    let (outlines, centres) = outlines(model, 0, 1);
-    let (xa, xb) = (table.data.column(0), table.data.column(1));
+) -> Result<Vec<std::path::PathBuf>, CliError> {
+    let Some((a, b)) = axes else {
+        return Ok(Vec::new());
+    };
+    let (outlines, centres) = outlines(model, a, b);
+    let (xa, xb) = (table.data.column(a), table.data.column(b));
     let scatter = plot::Scatter {
-        axes: (&table.features[0], &table.features[1]),
+        axes: (&table.features[a], &table.features[b]),
         points: xa
             .iter()
             .zip(xb)
@@ -194,7 +235,7 @@ pub fn plot_scatter<T: Scalar>(
         outlines,
         centres,
     };
-    plot::scatter(dir, &scatter).map(Some)
+    plot::scatter(dir, &scatter)
 }
 
 /// The histogram of scores, and with labels the ROC and precision-recall
@@ -209,12 +250,7 @@ pub fn plot_scores<T: Scalar>(
     threshold: Option<T>,
 ) -> Result<Vec<std::path::PathBuf>, CliError> {
     let wide: Vec<f64> = scores.iter().map(|s| s.as_f64()).collect();
-    let mut written = vec![plot::score_histogram(
-        dir,
-        &wide,
-        labels,
-        threshold.map(Scalar::as_f64),
-    )?];
+    let mut written = plot::score_histogram(dir, &wide, labels, threshold.map(Scalar::as_f64))?;
     if let Some(labels) = labels {
         let points = OperatingPoints::new(scores, labels)?;
         if points.positives() > 0 && points.negatives() > 0 {
@@ -226,9 +262,9 @@ pub fn plot_scores<T: Scalar>(
                 .copied()
                 .zip(roc.true_positive_rate.iter().copied())
                 .collect();
-            written.push(plot::unit_curve(
+            written.extend(plot::unit_curve(
                 dir,
-                "roc.svg",
+                "roc",
                 &format!("ROC curve (AUC {auc:.4})"),
                 ("false positive rate", "true positive rate (recall)"),
                 &xy,
@@ -242,9 +278,9 @@ pub fn plot_scores<T: Scalar>(
                 .copied()
                 .zip(pr.precision.iter().copied())
                 .collect();
-            written.push(plot::unit_curve(
+            written.extend(plot::unit_curve(
                 dir,
-                "precision_recall.svg",
+                "precision_recall",
                 &format!("Precision-recall curve (average precision {ap:.4})"),
                 ("recall", "precision"),
                 &xy,

@@ -147,8 +147,8 @@ fn typed<T: Scalar>(c: &SelectCmd, ui: &mut Ui) -> Result<(), CliError> {
             })
             .collect();
         let best_point = (best.k as f64, best.criterion(criterion).unwrap_or(f64::NAN));
-        let file = plot::criterion(dir, criterion.as_str(), &lines, best_point)?;
-        note_written(ui, &[file]);
+        let files = plot::criterion(dir, criterion.as_str(), &lines, best_point)?;
+        note_written(ui, &files);
     }
     ui.print_timings();
     Ok(())
