@@ -510,6 +510,12 @@ fn demo_runs_the_whole_path_and_writes_plots() {
         "precision_recall.svg",
         "selection.svg",
         "lower_bound.svg",
+        "scatter.png",
+        "scores.png",
+        "roc.png",
+        "precision_recall.png",
+        "selection.png",
+        "lower_bound.png",
     ] {
         let p = out_dir.join(f);
         assert!(p.exists(), "{} missing", p.display());
@@ -527,14 +533,43 @@ fn demo_runs_the_whole_path_and_writes_plots() {
     );
     let svg = std::fs::read_to_string(out_dir.join("scatter.svg")).unwrap();
     assert!(svg.starts_with("<svg"), "{}", &svg[..40.min(svg.len())]);
-    // The files it writes work with the other commands.
-    ok(&[
-        "evaluate",
-        s(&out_dir.join("detector.json")),
-        s(&out_dir.join("test.csv")),
-        "--label-column",
-        "label",
-    ]);
+    assert_png(&out_dir.join("scatter.png"), (900, 800));
+    // The default detector is judged too.
+    assert!(
+        out.contains("the default detector (Detector::auto"),
+        "{out}"
+    );
+    // The commands it prints run as printed on the files it wrote, and never
+    // take the label column for a feature.
+    let commands: Vec<&str> = out
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("mixtures "))
+        .collect();
+    assert_eq!(commands.len(), 4, "{out}");
+    for line in commands {
+        let line = line.split("   (").next().unwrap();
+        assert!(line.contains("--label-column label"), "{line}");
+        let args: Vec<&str> = line.split_whitespace().skip(1).collect();
+        let printed = ok(&args);
+        assert!(
+            !printed.contains("features (x, y, label)"),
+            "{line}: {printed}"
+        );
+    }
+}
+
+/// Asserts that `path` is a PNG image of `size` pixels.
+fn assert_png(path: &Path, size: (u32, u32)) {
+    let bytes = std::fs::read(path).unwrap();
+    assert!(
+        bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
+        "{} is not a PNG",
+        path.display()
+    );
+    // The IHDR chunk follows the signature: width and height, big-endian.
+    let be = |i: usize| u32::from_be_bytes(bytes[i..i + 4].try_into().unwrap());
+    assert_eq!((be(16), be(20)), size, "{}", path.display());
 }
 
 #[test]
@@ -585,6 +620,222 @@ fn plots_of_fit_detect_and_evaluate() {
     ]);
     assert!(plots.join("e/roc.svg").exists());
     assert!(plots.join("e/precision_recall.svg").exists());
+    for f in ["lower_bound", "scatter", "d/scores", "d/scatter", "e/roc"] {
+        let png = plots.join(format!("{f}.png"));
+        assert!(png.exists(), "{} missing", png.display());
+    }
+    assert_png(&plots.join("lower_bound.png"), (900, 650));
+    assert_png(&plots.join("e/roc.png"), (700, 650));
+}
+
+/// Rows of (a, b, c) in two clusters, with a `label` column last and no id.
+fn label_last_csv(dir: &Path) -> PathBuf {
+    let mut text = String::from("a,b,c,label\n");
+    for i in 0..80 {
+        let t = i as f64 * 0.41;
+        let off = if i % 2 == 0 { 0.0 } else { 8.0 };
+        text.push_str(&format!(
+            "{},{},{},0\n",
+            off + t.sin(),
+            -off + t.cos(),
+            0.5 * (2.0 * t).sin()
+        ));
+    }
+    text.push_str("30,30,30,1\n");
+    write(dir, "label_last.csv", &text)
+}
+
+#[test]
+fn detect_fits_the_default_detector_without_components() {
+    let dir = temp_dir("default-detector");
+    let data = labelled_csv(&dir);
+    let det = dir.join("det.json");
+    let base = [
+        "detect",
+        s(&data),
+        "-o",
+        s(&det),
+        "--label-column",
+        "label",
+        "--columns",
+        "a,b",
+    ];
+    let with = |extra: &[&'static str]| -> Vec<&str> {
+        base.iter().copied().chain(extra.iter().copied()).collect()
+    };
+    let o = run(&with(&[]));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains("default detector (Detector::auto, features standardized): chose k = "),
+        "{text}"
+    );
+    assert!(text.contains("tied"), "{text}");
+    // The far points score above every normal row.
+    assert!(text.contains("ROC AUC 1.0000"), "{text}");
+
+    let v = json(&ok(&with(&["--json", "--max-components", "4"])));
+    assert_eq!(v["selection"]["rule"], "Detector::auto");
+    // k in {1, 2, 3, 4} x (tied, tied-diag): 124 rows are 25 per feature.
+    assert_eq!(v["selection"]["candidates"], 8);
+    assert_eq!(v["family"], "gaussian");
+    let k = v["selection"]["k"].as_u64().unwrap();
+    assert!((1..=4).contains(&k), "{v}");
+    // The file is a detector the other commands read.
+    ok(&["evaluate", s(&det), s(&data), "--label-column", "label"]);
+
+    // A robust fit refits through the same rule.
+    let v = json(&ok(&with(&["--json", "--contamination", "0.04"])));
+    assert_eq!(v["selection"]["rule"], "Detector::auto");
+    assert_eq!(v["excluded"], 4);
+
+    // A fixed model is fitted exactly as asked: no default detector.
+    let v = json(&ok(&with(&["--json", "-k", "2"])));
+    assert_eq!(v["selection"], serde_json::Value::Null);
+    assert_eq!(v["components"], 2);
+    assert_eq!(v["structure"], "full");
+    let v = json(&ok(&with(&[
+        "--json",
+        "--covariance",
+        "diag",
+        "--max-components",
+        "3",
+    ])));
+    assert_eq!(v["selection"]["rule"], "grid");
+    assert_eq!(v["selection"]["candidates"], 3);
+    assert_eq!(v["structure"], "diag");
+    let v = json(&ok(&with(&["--json", "--family", "laplace"])));
+    assert_eq!(v["family"], "laplace");
+
+    // EM flags the default detector does not take are refused, not ignored.
+    for (flag, value) in [
+        ("--max-iter", "5"),
+        ("--tol", "0.1"),
+        ("--reg-covar", "0.01"),
+    ] {
+        bad(&with(&[flag, value]), &[flag, "default detector"]);
+    }
+    bad(&with(&["--max-components", "0"]), &["--max-components"]);
+}
+
+#[test]
+fn a_column_named_label_is_not_a_feature() {
+    let dir = temp_dir("label-column");
+    let data = label_last_csv(&dir);
+    let model = dir.join("m.json");
+    for command in ["fit", "detect"] {
+        let o = run(&[command, s(&data), "-o", s(&model), "-k", "2"]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(
+            stdout(&o).contains("3 features (a, b, c)"),
+            "{}",
+            stdout(&o)
+        );
+        assert!(
+            stderr(&o).contains("column \"label\" is left out of the features"),
+            "{}",
+            stderr(&o)
+        );
+        let file = json(&std::fs::read_to_string(&model).unwrap());
+        assert_eq!(file["feature_names"], serde_json::json!(["a", "b", "c"]));
+    }
+    ok(&["select", s(&data), "-k", "1..2", "-o", s(&model)]);
+    let file = json(&std::fs::read_to_string(&model).unwrap());
+    assert_eq!(file["feature_names"], serde_json::json!(["a", "b", "c"]));
+    // Named as a label column: read as labels, no note.
+    let o = run(&[
+        "fit",
+        s(&data),
+        "-o",
+        s(&model),
+        "-k",
+        "2",
+        "--label-column",
+        "label",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("left out"), "{}", stderr(&o));
+    // Asked for by --columns: a feature like any other.
+    let out = ok(&[
+        "fit",
+        s(&data),
+        "-o",
+        s(&model),
+        "-k",
+        "1",
+        "--columns",
+        "a,label",
+    ]);
+    assert!(out.contains("2 features (a, label)"), "{out}");
+    // The note is a note: --quiet silences it.
+    let o = run(&["fit", s(&data), "-o", s(&model), "-k", "1", "--quiet"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(stderr(&o), "");
+}
+
+#[test]
+fn plot_features_pick_the_scatter_axes() {
+    let dir = temp_dir("plot-features");
+    let data = label_last_csv(&dir);
+    let model = dir.join("m.json");
+    let plots = dir.join("p");
+    for command in ["fit", "detect"] {
+        ok(&[
+            command,
+            s(&data),
+            "-o",
+            s(&model),
+            "-k",
+            "2",
+            "--plot",
+            s(&plots),
+            "--plot-features",
+            "c,a",
+        ]);
+        let svg = std::fs::read_to_string(plots.join("scatter.svg")).unwrap();
+        assert!(svg.contains("c and a: components"), "{command}");
+        assert_png(&plots.join("scatter.png"), (900, 800));
+        std::fs::remove_dir_all(&plots).unwrap();
+    }
+    // The default: the first two features.
+    ok(&[
+        "fit",
+        s(&data),
+        "-o",
+        s(&model),
+        "-k",
+        "2",
+        "--plot",
+        s(&plots),
+    ]);
+    let svg = std::fs::read_to_string(plots.join("scatter.svg")).unwrap();
+    assert!(svg.contains("a and b: components"));
+
+    // Bad names exit 2 naming what is wrong, before any fit or plot.
+    let fresh = dir.join("never");
+    let args = |features: &'static str| {
+        vec![
+            "detect",
+            s(&data),
+            "-o",
+            s(&model),
+            "--plot",
+            s(&fresh),
+            "--plot-features",
+            features,
+        ]
+    };
+    bad(&args("a,nope"), &["--plot-features", "\"nope\"", "a, b, c"]);
+    bad(&args("label,a"), &["\"label\" is not a feature"]);
+    bad(&args("a"), &["two feature names", "not 1"]);
+    bad(&args("a,b,c"), &["two feature names", "not 3"]);
+    bad(&args("b,b"), &["\"b\" twice"]);
+    assert!(!fresh.exists());
+    // It needs --plot.
+    bad(
+        &["fit", s(&data), "-o", s(&model), "--plot-features", "a,b"],
+        &["--plot"],
+    );
 }
 
 #[test]
