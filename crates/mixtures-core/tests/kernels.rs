@@ -11,7 +11,7 @@
 
 use faer::{Mat, MatRef, mat};
 use mixtures_core::kernels::{
-    log_det_from_factor, log_sum_exp_rows, sq_mahalanobis_block, sum_sq_cols,
+    log_det_from_factor, log_sum_exp_rows, maha_work_len, sq_mahalanobis_block, sum_sq_cols,
 };
 use mixtures_core::{Cholesky, LinalgError, Scalar, log_sum_exp};
 use rand::rngs::StdRng;
@@ -414,17 +414,9 @@ fn mahalanobis_case<T: Scalar>(d: usize, n: usize, seed: u64, offset: f64) {
 
     let chol = Cholesky::new(a.as_ref()).unwrap();
     // Scratch larger than the block, as the chunked callers pass it.
-    let mut centered = Mat::<T>::zeros(n + 7, d + 1);
-    let mut y = Mat::<T>::zeros(n + 7, d + 1);
+    let mut centered = vec![T::zero(); maha_work_len(n + 7, d)];
     let mut out = vec![T::c(-1.0); n + 3];
-    sq_mahalanobis_block(
-        x.as_ref(),
-        &mu,
-        chol.l_inv(),
-        centered.as_mut(),
-        y.as_mut(),
-        &mut out,
-    );
+    sq_mahalanobis_block(x.as_ref(), &mu, chol.l_inv(), &mut centered, &mut out);
     let e = eps::<T>();
     for i in 0..n {
         let xi: Vec<f64> = (0..d).map(|j| x[(i, j)].as_f64()).collect();
@@ -437,6 +429,25 @@ fn mahalanobis_case<T: Scalar>(d: usize, n: usize, seed: u64, offset: f64) {
     }
     // Only the leading n entries are written.
     assert_eq!(&out[n..], &[T::c(-1.0); 3]);
+    // A row's distance has the same bits wherever the block starts (rows move
+    // between full register tiles and the remainder).
+    if n > 1 {
+        let mut shifted = vec![T::zero(); n - 1];
+        sq_mahalanobis_block(
+            x.as_ref().subrows(1, n - 1),
+            &mu,
+            chol.l_inv(),
+            &mut centered,
+            &mut shifted,
+        );
+        for i in 1..n {
+            assert_eq!(
+                shifted[i - 1].as_f64().to_bits(),
+                out[i].as_f64().to_bits(),
+                "d={d} row {i} moved in the block"
+            );
+        }
+    }
 
     // A row-major (strided) input view gives the same distances to rounding.
     let rm: Vec<T> = (0..n)
@@ -448,8 +459,7 @@ fn mahalanobis_case<T: Scalar>(d: usize, n: usize, seed: u64, offset: f64) {
         MatRef::from_row_major_slice(&rm, n, d),
         &mu,
         chol.l_inv(),
-        centered.as_mut(),
-        y.as_mut(),
+        &mut centered,
         &mut out2,
     );
     for i in 0..n {
@@ -464,7 +474,7 @@ fn mahalanobis_case<T: Scalar>(d: usize, n: usize, seed: u64, offset: f64) {
 
 #[test]
 fn sq_mahalanobis_matches_naive_f64() {
-    for (d, n, seed) in [(1, 5, 1), (2, 17, 2), (5, 40, 3), (12, 33, 4)] {
+    for (d, n, seed) in [(1, 5, 1), (2, 17, 2), (5, 40, 3), (12, 33, 4), (20, 70, 10)] {
         mahalanobis_case::<f64>(d, n, seed, 0.0);
     }
     // Data far from the origin: centring first keeps it accurate.
@@ -473,7 +483,7 @@ fn sq_mahalanobis_matches_naive_f64() {
 
 #[test]
 fn sq_mahalanobis_matches_naive_f32() {
-    for (d, n, seed) in [(1, 5, 6), (2, 17, 7), (5, 40, 8)] {
+    for (d, n, seed) in [(1, 5, 6), (2, 17, 7), (5, 40, 8), (17, 50, 11)] {
         mahalanobis_case::<f32>(d, n, seed, 0.0);
     }
     mahalanobis_case::<f32>(3, 20, 9, 1e3);
@@ -485,17 +495,9 @@ fn sq_mahalanobis_known_values() {
     let a = mat![[4.0_f64, 0.0], [0.0, 9.0]];
     let chol = Cholesky::new(a.as_ref()).unwrap();
     let x = mat![[2.0, 3.0], [0.0, 0.0], [-4.0, 0.0], [1.0, 1.0]];
-    let mut c = Mat::zeros(4, 2);
-    let mut y = Mat::zeros(4, 2);
+    let mut c = vec![0.0; maha_work_len(4, 2)];
     let mut out = vec![0.0; 4];
-    sq_mahalanobis_block(
-        x.as_ref(),
-        &[0.0, 0.0],
-        chol.l_inv(),
-        c.as_mut(),
-        y.as_mut(),
-        &mut out,
-    );
+    sq_mahalanobis_block(x.as_ref(), &[0.0, 0.0], chol.l_inv(), &mut c, &mut out);
     let want = [2.0, 0.0, 4.0, 0.25 + 1.0 / 9.0];
     for (g, w) in out.iter().zip(want) {
         close(*g, w, 1e-15, "known");
@@ -506,14 +508,7 @@ fn sq_mahalanobis_known_values() {
     let chol = Cholesky::new(a.as_ref()).unwrap();
     let x = mat![[1.0, 2.0], [-1.5, 0.5]];
     let mut out = vec![0.0; 2];
-    sq_mahalanobis_block(
-        x.as_ref(),
-        &[0.0, 0.0],
-        chol.l_inv(),
-        c.as_mut(),
-        y.as_mut(),
-        &mut out,
-    );
+    sq_mahalanobis_block(x.as_ref(), &[0.0, 0.0], chol.l_inv(), &mut c, &mut out);
     for i in 0..2 {
         let (u, v) = (x[(i, 0)], x[(i, 1)]);
         let want = (u * u - 2.0 * rho * u * v + v * v) / (1.0 - rho * rho);

@@ -5,7 +5,9 @@ use core::str::FromStr;
 
 use faer::prelude::ReborrowMut;
 use faer::{Mat, MatMut, MatRef};
-use mixtures_core::kernels::{Kernel, col_slice, sq_mahalanobis_block, vectorize, whiten_block};
+use mixtures_core::kernels::{
+    Kernel, col_slice, maha_work_len, sq_mahalanobis_block, vectorize, whiten_block,
+};
 use mixtures_core::{Cholesky, LN_2PI, Scalar};
 use num_traits::Float;
 use rand::Rng;
@@ -394,6 +396,8 @@ impl<T: Scalar> Gaussian<T> {
 pub struct GaussianScratch<T: Scalar> {
     centered: Mat<T>,
     y: Mat<T>,
+    /// Centred rows of a block, column after column (full covariances).
+    flat: Vec<T>,
     dist: Vec<T>,
 }
 
@@ -432,13 +436,15 @@ impl<T: Scalar> LogDensity<T> for Gaussian<T> {
 
     fn scratch(&self, max_rows: usize) -> GaussianScratch<T> {
         let d = self.dim();
-        let (m, wide) = match self.factors {
-            Factors::Full(_) | Factors::Tied { .. } => (max_rows, d),
-            Factors::Diag { .. } | Factors::Spherical { .. } => (0, 0),
+        let (m, wide, flat) = match self.factors {
+            Factors::Full(_) => (0, 0, maha_work_len(max_rows, d)),
+            Factors::Tied { .. } => (max_rows, d, 0),
+            Factors::Diag { .. } | Factors::Spherical { .. } => (0, 0, 0),
         };
         GaussianScratch {
             centered: Mat::zeros(m, wide),
             y: Mat::zeros(m, wide),
+            flat: vec![T::zero(); flat],
             dist: vec![T::zero(); max_rows],
         }
     }
@@ -467,14 +473,7 @@ impl<T: Scalar> Kernel for Block<'_, T> {
         match &g.factors {
             Factors::Full(chols) => {
                 for (k, chol) in chols.iter().enumerate() {
-                    sq_mahalanobis_block(
-                        x,
-                        g.mean(k),
-                        chol.l_inv(),
-                        s.centered.as_mut(),
-                        s.y.as_mut(),
-                        dist,
-                    );
+                    sq_mahalanobis_block(x, g.mean(k), chol.l_inv(), &mut s.flat, dist);
                     write_log_density(out.rb_mut(), k, g.norm[k], dist);
                 }
             }
