@@ -103,17 +103,19 @@ pub enum LinalgError {
         /// Zero-based index of the failing pivot.
         pivot: usize,
     },
-    /// The factorization succeeded but a pivot is so small relative to the
-    /// largest that the matrix is numerically singular.
+    /// The factorization succeeded but the matrix is numerically singular: one
+    /// variable is a linear combination of the others to within rounding.
     #[error(
-        "matrix is numerically singular: squared Cholesky pivot {pivot} is {ratio:e} times the largest (limit {limit:e})"
+        "matrix is numerically singular: variable {pivot} is a linear combination of the others to within rounding (residual variance {ratio:e} of its own, limit {limit:e})"
     )]
     IllConditioned {
-        /// Index of the smallest pivot.
+        /// Index of the variable (row and column) best explained by the others.
         pivot: usize,
-        /// Smallest squared pivot divided by the largest.
+        /// Its variance left after regressing it on the others, relative to its
+        /// own (`1 − R²`).
         ratio: f64,
-        /// The ratio below which a matrix is refused.
+        /// The ratio at or below which a matrix is refused
+        /// ([`crate::kernels::conditioning_limit`]).
         limit: f64,
     },
 }

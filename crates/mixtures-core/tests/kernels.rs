@@ -265,7 +265,8 @@ fn cholesky_rejects<T: Scalar>() {
                 ratio <= limit && ratio > 0.0,
                 "ratio {ratio:e} limit {limit:e}"
             );
-            assert_eq!(limit, eps.as_f64());
+            assert_eq!(limit, mixtures_core::kernels::conditioning_limit::<T>());
+            assert_eq!(limit, 5.0 * eps.as_f64());
         }
         other => panic!("expected IllConditioned, got {other:?}"),
     }
