@@ -73,7 +73,7 @@ use core::marker::PhantomData;
 use faer::Mat;
 use mixtures_core::{Dataset, Scalar};
 use mixtures_dist::{Covariances, Gaussian, GaussianMixtureModel, Mixture};
-use mixtures_em::{Covariance, FitReport, Fitted};
+use mixtures_em::{Covariance, FitError, FitReport, Fitted};
 use mixtures_select::{Criterion, Grid, SelectError, SelectedModel, Selection, Structure};
 
 use crate::{AnomalyError, ModelFitter};
@@ -286,7 +286,7 @@ impl<T: Scalar> AutoFitter<T> {
     /// [`AnomalyError::Select`] when no cell of the grid could be fitted.
     pub fn select(&self, data: &Dataset<T>) -> Result<AutoSelection<T>, AnomalyError> {
         self.check()?;
-        let scaling = Scaling::of(data);
+        let scaling = Scaling::of(data)?;
         let z = scaling.standardize(data)?;
         let structures = self.structures_for(data);
         let selection = self.fit_grid(&z, &self.ks, &structures)?;
@@ -376,26 +376,70 @@ struct Scaling {
 impl Scaling {
     /// Weighted means and standard deviations (1 for a constant feature, so it
     /// is only centred).
-    fn of<T: Scalar>(data: &Dataset<T>) -> Self {
+    ///
+    /// When the plain sums overflow (values near the top of `f64`'s range),
+    /// both are computed relative to the column's smallest value and spread
+    /// (largest minus smallest) instead. The model mapped back to the data's units holds variances of
+    /// the order of the squared spread in `T`: a spread whose square would
+    /// overflow `T` is refused ([`FitError::DataScale`], before any fit), and
+    /// one whose variance would underflow `T`'s normal range is treated as
+    /// constant (its variation cannot be represented in a model of `T`).
+    fn of<T: Scalar>(data: &Dataset<T>) -> Result<Self, AnomalyError> {
         let x = data.view();
         let (n, d) = (data.n_samples(), data.n_features());
         let w = |i: usize| data.weights().map_or(1.0, |w| w[i].as_f64());
         let total = data.total_weight();
+        let limit = (T::max_value().as_f64() / 64.0).sqrt();
+        // The model's variances in the data's units are at least the ridge
+        // (a tenth) of the variance: keep them normal numbers of `T`.
+        let smallest_var = 1024.0 * T::min_positive_value().as_f64();
         let mut mean = vec![0.0; d];
         let mut sd = vec![1.0; d];
         for j in 0..d {
-            let m = (0..n).map(|i| w(i) * x[(i, j)].as_f64()).sum::<f64>() / total;
+            let (lo, hi) = (0..n).fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), i| {
+                let v = x[(i, j)].as_f64();
+                (lo.min(v), hi.max(v))
+            });
+            let spread = hi - lo;
+            if !(spread <= limit) {
+                return Err(AnomalyError::Fit(FitError::DataScale {
+                    column: j,
+                    spread,
+                    limit,
+                    precision: T::NAME,
+                    hint: if T::NAME == "f32" {
+                        ", or fit in f64"
+                    } else {
+                        ""
+                    },
+                }));
+            }
+            let mut m = (0..n).map(|i| w(i) * x[(i, j)].as_f64()).sum::<f64>() / total;
             let var = (0..n)
                 .map(|i| w(i) * (x[(i, j)].as_f64() - m).powi(2))
                 .sum::<f64>()
                 / total;
+            let mut s = var.sqrt();
+            if spread == 0.0 && !m.is_finite() {
+                (m, s) = (lo, 0.0);
+            } else if !(m.is_finite() && s.is_finite()) {
+                // The sums overflowed (values near the top of f64's range):
+                // the same moments of u = (x − lo) / spread, which lies in
+                // [0, 1], scaled back.
+                let u = |i: usize| (x[(i, j)].as_f64() - lo) / spread;
+                let mu = (0..n).map(|i| w(i) * u(i)).sum::<f64>() / total;
+                let var_u = (0..n).map(|i| w(i) * (u(i) - mu).powi(2)).sum::<f64>() / total;
+                m = lo + spread * mu;
+                s = spread * var_u.sqrt();
+            }
             mean[j] = m;
-            // A spread below rounding noise relative to the mean is constant.
-            if var.sqrt() > 1e-12 * m.abs().max(f64::MIN_POSITIVE) {
-                sd[j] = var.sqrt();
+            // A spread below rounding noise relative to the mean is constant,
+            // and so is one whose variance `T` cannot hold as a normal number.
+            if s > 1e-12 * m.abs().max(f64::MIN_POSITIVE) && s * s > smallest_var {
+                sd[j] = s;
             }
         }
-        Self { mean, sd }
+        Ok(Self { mean, sd })
     }
 
     fn standardize<T: Scalar>(&self, data: &Dataset<T>) -> Result<Dataset<T>, AnomalyError> {

@@ -40,6 +40,54 @@ pub fn check_data<T: Scalar>(data: &Dataset<T>, k: usize) -> Result<(), FitError
     })
 }
 
+/// Refuses data whose spread would overflow the fit's arithmetic, before any
+/// work.
+///
+/// The widest sum a fit forms is of squared deviations over the rows: a
+/// covariance's scatter `Σ wᵢ rᵢₖ (xᵢⱼ − cⱼ)²` in `T` (Gaussian families,
+/// `squares_in_t`), and the k-means distances `Σⱼ (xᵢⱼ − cⱼ)²` weighted over
+/// the rows in `f64` (every family's initialization). With `R` a column's
+/// spread (largest minus smallest value), `W` the larger of the total weight
+/// and the number of rows, and `d` the number of columns, every such sum is
+/// at most `d W R²`; it must stay below the largest number of its precision
+/// with a margin of 64. Laplace fits in `T` sum absolute deviations only,
+/// which the same bound in `f64` covers for `f32` data many times over.
+///
+/// Very small values need no check: their squares underflow towards zero,
+/// the ridge (or the Laplace scale floor) then sets the variance, and
+/// without one the component is degenerate (a typed error).
+pub fn check_scale<T: Scalar>(data: &Dataset<T>, squares_in_t: bool) -> Result<(), FitError> {
+    let (n, d) = (data.n_samples(), data.n_features());
+    let w = data.total_weight().max(n as f64);
+    let max_sum = if squares_in_t {
+        T::max_value().as_f64()
+    } else {
+        f64::MAX
+    };
+    let limit = (max_sum / 64.0 / (d as f64 * w)).sqrt();
+    for j in 0..d {
+        let col = data.column(j);
+        let (lo, hi) = col
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                let v = v.as_f64();
+                (lo.min(v), hi.max(v))
+            });
+        let spread = hi - lo;
+        if !(spread <= limit) {
+            let f32_data = T::NAME == "f32";
+            return Err(FitError::DataScale {
+                column: j,
+                spread,
+                limit,
+                precision: if squares_in_t { T::NAME } else { "f64" },
+                hint: if f32_data { ", or fit in f64" } else { "" },
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Weighted per-feature mean and variance (denominator `W − 1` when the total
 /// weight `W` exceeds 1, as R's `var`), and the full covariance on request.
 pub struct Summary<T: Scalar> {

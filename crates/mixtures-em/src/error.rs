@@ -43,6 +43,25 @@ pub enum FitError {
         /// The data's columns.
         data: usize,
     },
+    /// The data spread so widely that the fit's arithmetic would overflow:
+    /// squared deviations (Gaussian covariances, k-means distances) summed
+    /// over the rows exceed the largest number of the precision. Refused
+    /// before any work (see `docs/numerics.md`, "Adversarial inputs").
+    #[error(
+        "column {column} spans {spread:e} (largest minus smallest value), more than {limit:e}: the fit's squared deviations would overflow {precision}; divide the column by a constant (a power of ten shifts every log-density by the same amount){hint}"
+    )]
+    DataScale {
+        /// The column (feature) with the widest spread.
+        column: usize,
+        /// Its largest minus its smallest value (`inf` if that overflows).
+        spread: f64,
+        /// The widest spread the fit accepts for these data.
+        limit: f64,
+        /// The precision whose range is exceeded (`"f32"` or `"f64"`).
+        precision: &'static str,
+        /// Further advice (", or fit in f64" for `f32` data).
+        hint: &'static str,
+    },
     /// Nothing could be fitted: every component degenerated, or a shared
     /// covariance became singular even after regularization.
     #[error(

@@ -10,7 +10,8 @@ use rand::rngs::StdRng;
 use crate::FitError;
 use crate::builder::common_builder;
 use crate::common::{
-    Summary, check_data, degeneracy_action, random_row, remove_weight, reweight_reseeded, summarize,
+    Summary, check_data, check_scale, degeneracy_action, random_row, remove_weight,
+    reweight_reseeded, summarize,
 };
 use crate::constraint::{Covariance, CovarianceConstraint, MStepStats, PriorTerms, Scatter};
 use crate::driver::{Common, Engine, run};
@@ -132,11 +133,13 @@ impl<T: Scalar> GaussianParams<T> {
     /// Fits a mixture of `k` components to the data.
     ///
     /// # Errors
-    /// [`FitError::InvalidParameter`], [`FitError::TooFewDistinctPoints`] before
-    /// any work; [`FitError::Degenerate`] if nothing can be fitted.
+    /// [`FitError::InvalidParameter`], [`FitError::TooFewDistinctPoints`],
+    /// [`FitError::DataScale`] before any work; [`FitError::Degenerate`] if
+    /// nothing can be fitted.
     pub fn fit(&self, data: &Dataset<T>) -> Result<Fitted<GaussianMixtureModel<T>>, FitError> {
         self.check(data.n_features())?;
         check_data(data, self.k)?;
+        check_scale(data, true)?;
         let engine = GaussianEngine::new(self, data, self.k);
         // Initialization needs the data summary. Computing it here, before the
         // restarts run in parallel, matters: a restart that initialized it
@@ -166,6 +169,7 @@ impl<T: Scalar> GaussianParams<T> {
         }
         self.check(data.n_features())?;
         check_data(data, model.n_components())?;
+        check_scale(data, true)?;
         let engine = GaussianEngine::new(self, data, model.n_components());
         run(&engine, &self.common, Some(model))
     }

@@ -15,7 +15,8 @@ use rayon::prelude::*;
 use crate::FitError;
 use crate::builder::common_builder;
 use crate::common::{
-    Summary, check_data, degeneracy_action, random_row, remove_weight, reweight_reseeded, summarize,
+    Summary, check_data, check_scale, degeneracy_action, random_row, remove_weight,
+    reweight_reseeded, summarize,
 };
 use crate::driver::{Common, Engine, run};
 use crate::init::initial_responsibilities;
@@ -101,6 +102,7 @@ impl<T: Scalar> LaplaceParams<T> {
     pub fn fit(&self, data: &Dataset<T>) -> Result<Fitted<LaplaceMixtureModel<T>>, FitError> {
         self.check()?;
         check_data(data, self.k)?;
+        check_scale(data, false)?;
         run(&LaplaceEngine::new(self, data, self.k), &self.common, None)
     }
 
@@ -121,6 +123,7 @@ impl<T: Scalar> LaplaceParams<T> {
         }
         self.check()?;
         check_data(data, model.n_components())?;
+        check_scale(data, false)?;
         run(
             &LaplaceEngine::new(self, data, model.n_components()),
             &self.common,

@@ -40,7 +40,7 @@ mod report;
 /// and initializes from the same responsibilities). Not a stable API.
 #[doc(hidden)]
 pub mod shared {
-    pub use crate::common::{Summary, check_data, summarize};
+    pub use crate::common::{Summary, check_data, check_scale, summarize};
     pub use crate::init::initial_responsibilities;
     pub use crate::pass::{Source, Stats, gaussian_pass};
 }
