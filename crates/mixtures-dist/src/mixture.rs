@@ -88,7 +88,9 @@ impl<T: Scalar, C: Components<T>> Mixture<T, C> {
         // never renormalized again: construction is idempotent.
         let rounding = 2.0 * k as f64 * T::epsilon().as_f64();
         let weights: Vec<T> = if (sum - 1.0).abs() <= rounding {
-            weights
+            // Kept as given, but a weight may exceed one by rounding (`[0, 1 + ε]`);
+            // it is a probability, and responsibilities fall back to the weights.
+            weights.into_iter().map(|w| w.min(T::one())).collect()
         } else {
             weights.iter().map(|&w| T::c(w.as_f64() / sum)).collect()
         };
