@@ -1,13 +1,18 @@
 //! Invariants of EM over random well-formed data (proptest): the lower bound
 //! never decreases beyond rounding, every covariance stays symmetric positive
 //! definite, the weights sum to one and every parameter is finite — for every
-//! covariance constraint, both Laplace structures, f32 and f64.
+//! covariance constraint, both Laplace structures, f32 and f64. On the fitted
+//! models: responsibilities lie in [0, 1] and sum to one, log-densities are
+//! finite, a JSON round trip gives the same predictions bit for bit, scores of
+//! permuted rows are the same multiset, and a fit on translated data from the
+//! translated starting model is the translated fit.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod common;
 
 use common::*;
 use mixtures_core::{Dataset, Scalar};
+use mixtures_dist::{Covariances, Gaussian, GaussianMixtureModel, LaplaceMixtureModel, Mixture};
 use mixtures_em::{
     Covariance, FitReport, GaussianMixture, LaplaceMixture, LaplaceStructure, VarianceFloor,
 };
@@ -189,6 +194,212 @@ fn laplace_invariants<T: Scalar>(case: &Case) {
             &what,
         );
         assert_valid_laplace(&fitted.model);
+    }
+}
+
+/// Row sums of responsibilities: within this of one (each entry is rounded
+/// once after a division by the row's sum).
+fn resp_tol<T: Scalar>(k: usize) -> f64 {
+    4.0 * (k as f64 + 1.0) * eps::<T>()
+}
+
+fn bits<T: Scalar>(v: &[T]) -> Vec<u64> {
+    v.iter().map(|x| x.as_f64().to_bits()).collect()
+}
+
+/// The rows of `data` in the order `perm`.
+fn permuted<T: Scalar>(data: &Dataset<T>, perm: &[usize]) -> Dataset<T> {
+    let x = data.view();
+    let rows: Vec<Vec<T>> = perm
+        .iter()
+        .map(|&i| (0..x.ncols()).map(|j| x[(i, j)]).collect())
+        .collect();
+    Dataset::from_rows(&rows).unwrap()
+}
+
+/// A permutation of `0..n` drawn from `seed`.
+fn permutation(n: usize, seed: u64) -> Vec<usize> {
+    let mut r = rng(seed);
+    let mut p: Vec<usize> = (0..n).collect();
+    for i in (1..n).rev() {
+        p.swap(i, r.random_range(0..=i));
+    }
+    p
+}
+
+/// What every fitted model must satisfy on its training data: finite
+/// log-densities; responsibilities in [0, 1] summing to one; the JSON round
+/// trip gives the same log-densities and labels bit for bit; permuting the
+/// rows permutes the scores (the same multiset, here even the same values).
+fn check_fitted<T: Scalar, C>(
+    m: &Mixture<T, C>,
+    data: &Dataset<T>,
+    reread: &Mixture<T, C>,
+    what: &str,
+) where
+    C: mixtures_dist::LogDensity<T>,
+{
+    let n = data.n_samples();
+    let k = m.n_components();
+    let (lp, resp) = m.log_prob_and_responsibilities(data).unwrap();
+    assert!(lp.iter().all(|v| v.is_finite()), "{what}: log-density");
+    for i in 0..n {
+        let mut s = 0.0f64;
+        for c in 0..k {
+            let r = resp[(i, c)].as_f64();
+            assert!((0.0..=1.0).contains(&r), "{what}: responsibility {r}");
+            s += r;
+        }
+        assert!(
+            (s - 1.0).abs() <= resp_tol::<T>(k),
+            "{what}: row {i} sums to {s}"
+        );
+    }
+    assert_eq!(
+        bits(&reread.log_prob(data).unwrap()),
+        bits(&lp),
+        "{what}: round trip"
+    );
+    assert_eq!(
+        reread.predict(data).unwrap(),
+        m.predict(data).unwrap(),
+        "{what}"
+    );
+    let perm = permutation(n, n as u64);
+    let lp_perm = m.log_prob(&permuted(data, &perm)).unwrap();
+    let mut a = bits(&lp_perm);
+    let mut b = bits(&lp);
+    for (i, &p) in perm.iter().enumerate() {
+        assert_eq!(a[i], b[p], "{what}: row {p} scored differently at {i}");
+    }
+    a.sort_unstable();
+    b.sort_unstable();
+    assert_eq!(a, b, "{what}: scores of permuted rows");
+}
+
+fn model_invariants<T: Scalar>(case: &Case) {
+    let data = case.data::<T>();
+    for c in Covariance::ALL {
+        let what = format!("{} {c} {case:?}", T::NAME);
+        let f = GaussianMixture::params::<T>(case.k)
+            .covariance(c)
+            .max_iter(30)
+            .seed(case.seed)
+            .fit(&data)
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        let reread = GaussianMixtureModel::<T>::from_json(&f.model.to_json()).unwrap();
+        check_fitted(&f.model, &data, &reread, &what);
+    }
+    for s in [LaplaceStructure::PerDimension, LaplaceStructure::Spherical] {
+        let what = format!("{} laplace {s:?} {case:?}", T::NAME);
+        let f = LaplaceMixture::params::<T>(case.k)
+            .structure(s)
+            .max_iter(30)
+            .seed(case.seed)
+            .fit(&data)
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        let reread = LaplaceMixtureModel::<T>::from_json(&f.model.to_json()).unwrap();
+        check_fitted(&f.model, &data, &reread, &what);
+    }
+}
+
+/// `model` moved by `v`.
+fn translated<T: Scalar>(m: &GaussianMixtureModel<T>, v: &[f64]) -> GaussianMixtureModel<T> {
+    let g = m.components();
+    let means = faer::Mat::from_fn(m.n_components(), m.dim(), |k, j| {
+        T::c(g.means()[(k, j)].as_f64() + v[j])
+    });
+    let cov: Covariances<T> = g.covariances().clone();
+    Mixture::new(m.weights().to_vec(), Gaussian::new(means, cov).unwrap()).unwrap()
+}
+
+/// Translation equivariance: EM from the translated starting model on the
+/// translated data gives the translated model. Only rounding differs (the
+/// data are rounded to `T` after the shift), so means agree to within
+/// `tol · (1 + |v|)` and covariances and weights to within `tol` relative,
+/// with `tol` = 1e-8 in f64 and 1e-2 in f32, after ten iterations.
+fn translation<T: Scalar>(case: &Case, shift_seed: u64) {
+    let (rows, w) = case.rows();
+    let mut r = rng(shift_seed);
+    let v: Vec<f64> = (0..case.d)
+        .map(|_| 40.0 * r.random::<f64>() - 20.0)
+        .collect();
+    let moved: Vec<Vec<f64>> = rows
+        .iter()
+        .map(|x| x.iter().zip(&v).map(|(a, b)| a + b).collect())
+        .collect();
+    let (data, data_moved) = if case.weighted {
+        (weighted::<T>(&rows, &w), weighted::<T>(&moved, &w))
+    } else {
+        (dataset::<T>(&rows), dataset::<T>(&moved))
+    };
+    let tol = if T::NAME == "f32" { 1e-2 } else { 1e-8 };
+    let vmax = v.iter().fold(0.0f64, |a, b| a.max(b.abs()));
+    for c in Covariance::ALL {
+        let what = format!("{} {c} {case:?} v={v:?}", T::NAME);
+        let p = GaussianMixture::params::<T>(case.k)
+            .covariance(c)
+            .seed(case.seed)
+            .tol(0.0);
+        let start = p.clone().max_iter(1).fit(&data).unwrap();
+        let a = p
+            .clone()
+            .max_iter(10)
+            .fit_from(&start.model, &data)
+            .unwrap();
+        let b = p
+            .max_iter(10)
+            .fit_from(&translated(&start.model, &v), &data_moved)
+            .unwrap();
+        if !a.report.degeneracies.is_empty() || !b.report.degeneracies.is_empty() {
+            // A re-seed draws a row at random: the two runs may part ways.
+            continue;
+        }
+        let (ma, mb) = (means(&a.model), means(&b.model));
+        for (ra, rb) in ma.iter().zip(&mb) {
+            for j in 0..case.d {
+                assert!(
+                    (ra[j] + v[j] - rb[j]).abs() <= tol * (1.0 + vmax),
+                    "{what}: mean {} + {} vs {}",
+                    ra[j],
+                    v[j],
+                    rb[j]
+                );
+            }
+        }
+        let (ca, cb) = (cov_matrices(&a.model), cov_matrices(&b.model));
+        for (x, y) in ca.iter().zip(&cb) {
+            let scale = max_abs(x);
+            assert!(
+                max_diff(x, y) <= tol * scale * (1.0 + vmax),
+                "{what}: covariances"
+            );
+        }
+        let wd = max_diff_slice(&weights(a.model.weights()), &weights(b.model.weights()));
+        assert!(wd <= tol * (1.0 + vmax), "{what}: weights differ by {wd}");
+        // Log-densities are invariant: the same points, moved.
+        let la = a.report.log_likelihood;
+        let lb = b.report.log_likelihood;
+        assert!(
+            (la - lb).abs() <= tol * (1.0 + la.abs()) * (1.0 + vmax),
+            "{what}: {la} vs {lb}"
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn fitted_models_score_consistently(case in cases()) {
+        model_invariants::<f64>(&case);
+        model_invariants::<f32>(&case);
+    }
+
+    #[test]
+    fn translated_data_give_the_translated_model(case in cases(), shift in any::<u64>()) {
+        translation::<f64>(&case, shift);
+        translation::<f32>(&case, shift);
     }
 }
 
