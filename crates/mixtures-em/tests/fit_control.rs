@@ -533,3 +533,118 @@ fn bad_sample_weights_are_typed_errors() {
         Err(DataError::InvalidWeight { row: 2, .. })
     ));
 }
+
+// -------------------------------------------------------------- cancellation
+
+/// An observer that says stop after iteration `j` gets the best model so far:
+/// bit for bit the model of a fit limited to `j` iterations, with
+/// `Termination::Stopped`; with restarts, every restart stops (none runs past
+/// the iteration at which the stop was seen) and the best of them is returned.
+fn cancellation<T: Scalar>() {
+    let data = dataset::<T>(&clusters());
+    for c in [Covariance::Full, Covariance::Diag, Covariance::Tied] {
+        for j in [1, 4] {
+            let what = format!("{} {c} stop after {j}", T::NAME);
+            let p = GaussianMixture::params::<T>(3)
+                .covariance(c)
+                .tol(0.0)
+                .seed(6);
+            let limited = p.clone().max_iter(j).fit(&data).unwrap();
+            let stopped = p
+                .clone()
+                .max_iter(100)
+                .observer(move |it: &Iteration| {
+                    if it.iteration >= j {
+                        Control::Stop
+                    } else {
+                        Control::Continue
+                    }
+                })
+                .fit(&data)
+                .unwrap();
+            assert_eq!(stopped.report.termination, Termination::Stopped, "{what}");
+            assert_eq!(stopped.model, limited.model, "{what}");
+            assert_eq!(
+                stopped.report.lower_bound_trace, limited.report.lower_bound_trace,
+                "{what}"
+            );
+            assert_eq!(
+                stopped.report.log_likelihood, limited.report.log_likelihood,
+                "{what}"
+            );
+        }
+        // Restarts: the first restart to reach iteration 2 stops them all.
+        let seen = Arc::new(Mutex::new(Vec::<Iteration>::new()));
+        let s = Arc::clone(&seen);
+        let all = GaussianMixture::params::<T>(3)
+            .covariance(c)
+            .tol(0.0)
+            .max_iter(100)
+            .n_init(4)
+            .seed(6)
+            .observer(move |it: &Iteration| {
+                s.lock().unwrap().push(*it);
+                if it.iteration >= 2 {
+                    Control::Stop
+                } else {
+                    Control::Continue
+                }
+            })
+            .fit(&data)
+            .unwrap();
+        let what = format!("{} {c} restarts", T::NAME);
+        assert_eq!(all.report.termination, Termination::Stopped, "{what}");
+        assert_eq!(all.report.restarts.len(), 4, "{what}");
+        // A restart may finish the iteration it is in when the stop arrives,
+        // and see the stop only before its next one.
+        for r in &all.report.restarts {
+            assert!(
+                r.n_iter <= 3,
+                "{what}: a restart ran {} iterations",
+                r.n_iter
+            );
+            assert!(!r.converged, "{what}");
+        }
+        let its = seen.lock().unwrap();
+        assert!(its.iter().all(|it| it.iteration <= 3), "{what}");
+        // The best restart so far is the one returned.
+        let best = all
+            .report
+            .restarts
+            .iter()
+            .map(|r| r.log_likelihood)
+            .fold(f64::NEG_INFINITY, f64::max);
+        assert_eq!(all.report.log_likelihood, best, "{what}");
+        assert_eq!(
+            all.report.restarts[all.report.best_restart].log_likelihood,
+            best
+        );
+        assert_valid_gaussian(&all.model);
+    }
+    // Laplace: the same, bit for bit.
+    let p = LaplaceMixture::params::<T>(3).tol(0.0).seed(6);
+    let limited = p.clone().max_iter(3).fit(&data).unwrap();
+    let stopped = p
+        .max_iter(100)
+        .observer(|it: &Iteration| {
+            if it.iteration >= 3 {
+                Control::Stop
+            } else {
+                Control::Continue
+            }
+        })
+        .fit(&data)
+        .unwrap();
+    assert_eq!(stopped.report.termination, Termination::Stopped);
+    assert_eq!(stopped.model, limited.model);
+}
+
+#[test]
+fn stopping_returns_the_model_of_the_iterations_run_f64() {
+    cancellation::<f64>();
+}
+
+#[test]
+fn stopping_returns_the_model_of_the_iterations_run_f32() {
+    cancellation::<f32>();
+}
