@@ -124,6 +124,11 @@ impl<'a, T: Scalar> ScoreSet<'a, T> {
 /// PyOD use for contamination thresholds): position `h = (n − 1) p`.
 pub(crate) fn quantile_sorted(sorted: &[f64], p: f64) -> f64 {
     let n = sorted.len();
+    // Callers refuse empty score sets first; NaN rather than an index out of
+    // bounds if one ever does not.
+    if n == 0 {
+        return f64::NAN;
+    }
     let h = (n - 1) as f64 * p;
     let lo = (h.floor() as usize).min(n - 1);
     let hi = (lo + 1).min(n - 1);

@@ -101,6 +101,7 @@ impl<T: Scalar> LaplaceParams<T> {
     /// As [`crate::GaussianParams::fit`].
     pub fn fit(&self, data: &Dataset<T>) -> Result<Fitted<LaplaceMixtureModel<T>>, FitError> {
         self.check()?;
+        check_rows(data)?;
         check_data(data, self.k)?;
         check_scale(data, false)?;
         run(&LaplaceEngine::new(self, data, self.k), &self.common, None)
@@ -122,6 +123,7 @@ impl<T: Scalar> LaplaceParams<T> {
             });
         }
         self.check()?;
+        check_rows(data)?;
         check_data(data, model.n_components())?;
         check_scale(data, false)?;
         run(
@@ -139,6 +141,20 @@ struct LaplaceEngine<'a, T: Scalar> {
     /// Row indices of each column in increasing order of value.
     order: Vec<Vec<u32>>,
     summary: Summary<T>,
+}
+
+/// The engine sorts each column once and keeps the order as 32-bit row
+/// indices (half the memory of `usize`): more rows than that cannot be
+/// indexed, and are refused rather than wrapped around.
+fn check_rows<T: Scalar>(data: &Dataset<T>) -> Result<(), FitError> {
+    if u32::try_from(data.n_samples()).is_err() {
+        return Err(FitError::InvalidParameter {
+            name: "rows",
+            value: data.n_samples().to_string(),
+            reason: "a Laplace fit indexes rows with 32 bits: at most 4294967295 rows",
+        });
+    }
+    Ok(())
 }
 
 impl<'a, T: Scalar> LaplaceEngine<'a, T> {
