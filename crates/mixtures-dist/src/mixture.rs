@@ -303,7 +303,8 @@ impl<T: Scalar, C: LogDensity<T>> Mixture<T, C> {
     }
 
     /// Mean log-density of the data (scikit-learn's `score`), weighted by the
-    /// sample weights when the data set has them. Accumulated in `f64` in row
+    /// sample weights when the data set has them (rows of weight zero do not
+    /// count, even at a log-density of `−∞`). Accumulated in `f64` in row
     /// order.
     ///
     /// # Errors
@@ -312,7 +313,13 @@ impl<T: Scalar, C: LogDensity<T>> Mixture<T, C> {
         let lp = self.log_prob(data)?;
         Ok(match data.weights() {
             Some(w) => {
-                let s: f64 = lp.iter().zip(w).map(|(l, w)| l.as_f64() * w.as_f64()).sum();
+                // Skipped rather than multiplied: 0 × −∞ would be NaN.
+                let s: f64 = lp
+                    .iter()
+                    .zip(w)
+                    .filter(|(_, w)| **w > T::zero())
+                    .map(|(l, w)| l.as_f64() * w.as_f64())
+                    .sum();
                 s / data.total_weight()
             }
             None => lp.iter().map(|l| l.as_f64()).sum::<f64>() / lp.len() as f64,

@@ -4,7 +4,7 @@
 
 use faer::mat;
 use mixtures_core::Dataset;
-use mixtures_dist::{Gaussian, Mixture};
+use mixtures_dist::{Gaussian, Laplace, Mixture};
 
 /// `fuzz/corpus/score/weight-above-one`: weights that sum to one within
 /// rounding were kept as given, so one of them could be `1 + ε`; a point far
@@ -30,4 +30,26 @@ fn a_weight_one_ulp_above_one_is_clamped_to_one() {
     // Rebuilding from the stored weights changes nothing (idempotent).
     let again = Mixture::new(model.weights().to_vec(), model.components().clone()).unwrap();
     assert_eq!(again.weights(), model.weights());
+}
+
+/// `fuzz/corpus/fit/zero-weight-far-row`: a Laplace fit in f32 to one row of
+/// positive weight among rows of weight zero, one of them at 3.4e38. The
+/// fitted scale is tiny, so that row's log-density is −∞, and the weighted
+/// mean log-density (the fit report's log-likelihood) was `0 × −∞ = NaN`. A
+/// row of weight zero does not count.
+#[test]
+fn rows_of_weight_zero_do_not_count_in_the_weighted_score() {
+    let model = Mixture::new(
+        vec![1.0_f32],
+        Laplace::spherical(mat![[0.0_f32, 2.0]], vec![1e-6]).unwrap(),
+    )
+    .unwrap();
+    let data = Dataset::from_rows(&[[3.4e38_f32, 1e30], [0.0, 2.0]])
+        .unwrap()
+        .with_weights(vec![0.0, 15.0])
+        .unwrap();
+    assert_eq!(model.log_prob(&data).unwrap()[0], f32::NEG_INFINITY);
+    let only = Dataset::from_rows(&[[0.0_f32, 2.0]]).unwrap();
+    assert_eq!(model.score(&data).unwrap(), model.score(&only).unwrap());
+    assert!(model.score(&data).unwrap().is_finite());
 }
