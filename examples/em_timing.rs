@@ -2,7 +2,7 @@
 //! structure in f64 and f32: `cargo run --release --example em_timing`.
 //! Arguments narrow it down (for profiling one kernel):
 //! `em_timing [N D K] [full|tied|diag|spherical] [f64|f32]`.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::Instant;
 
