@@ -8,12 +8,15 @@ use mixtures_core::{Dataset, Scalar};
 use mixtures_dist::{GaussianMixtureModel, LaplaceMixtureModel};
 use mixtures_em::shared::check_data;
 use mixtures_em::{
-    Covariance, FitError, FitReport, Fitted, GaussianMixture, Init, LaplaceMixture,
-    LaplaceStructure,
+    Control, Covariance, FitError, FitReport, Fitted, GaussianMixture, Init, Iteration,
+    LaplaceMixture, LaplaceStructure, Observer,
 };
 use rayon::prelude::*;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::seed::derive_seed;
+use crate::variational::ObserverSlot;
 use crate::{Criterion, Scores, SelectError};
 
 /// A component family with its covariance constraint or scale structure.
@@ -327,6 +330,7 @@ pub struct Grid<T: Scalar> {
     reg_covar: f64,
     init: Init,
     seed: u64,
+    observer: ObserverSlot,
     _t: PhantomData<T>,
 }
 
@@ -350,6 +354,7 @@ impl<T: Scalar> Grid<T> {
             reg_covar: 1e-6,
             init: Init::default(),
             seed: 0,
+            observer: ObserverSlot::default(),
             _t: PhantomData,
         }
     }
@@ -409,6 +414,18 @@ impl<T: Scalar> Grid<T> {
     #[must_use]
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
+        self
+    }
+
+    /// An observer called after every EM iteration of every cell (cells run
+    /// in parallel; [`Iteration::restart`] is the restart within its cell).
+    /// [`Control::Stop`] stops the whole grid: every cell still running, or
+    /// started later, stops at its next iteration and keeps the model it has
+    /// ([`mixtures_em::Termination::Stopped`] in its report), and the best cell
+    /// is chosen among them as usual.
+    #[must_use]
+    pub fn observer(mut self, observer: impl Observer + 'static) -> Self {
+        self.observer = ObserverSlot(Some(Arc::new(observer)));
         self
     }
 
@@ -482,9 +499,10 @@ impl<T: Scalar> Grid<T> {
     pub fn fit(&self, data: &Dataset<T>) -> Result<Selection<T>, SelectError> {
         self.check(data)?;
         let cells = self.cells();
+        let stop = Arc::new(AtomicBool::new(false));
         let results: Vec<CellResult<T>> = cells
             .par_iter()
-            .map(|&(k, s, seed)| self.fit_cell(data, k, s, seed))
+            .map(|&(k, s, seed)| self.fit_cell(data, k, s, seed, &stop))
             .collect();
         let mut table = Vec::with_capacity(cells.len());
         let mut models = Vec::with_capacity(cells.len());
@@ -548,27 +566,53 @@ impl<T: Scalar> Grid<T> {
         k: usize,
         structure: Structure,
         seed: u64,
+        stop: &Arc<AtomicBool>,
     ) -> CellResult<T> {
+        // The user's observer, behind a flag shared by every cell: once it
+        // says stop, every other cell is told to stop too.
+        let watch = self.observer.0.clone().map(|obs| {
+            let stop = Arc::clone(stop);
+            move |it: &Iteration| {
+                if stop.load(Ordering::Relaxed) {
+                    return Control::Stop;
+                }
+                let c = obs.observe(it);
+                if c == Control::Stop {
+                    stop.store(true, Ordering::Relaxed);
+                }
+                c
+            }
+        });
         let fitted = match structure {
-            Structure::Gaussian(c) => GaussianMixture::params::<T>(k)
-                .covariance(c)
-                .reg_covar(self.reg_covar)
-                .n_init(self.n_init)
-                .max_iter(self.max_iter)
-                .tol(self.tol)
-                .init(self.init)
-                .seed(seed)
-                .fit(data)
-                .and_then(|f| finish(f, data, SelectedModel::Gaussian)),
-            Structure::Laplace(s) => LaplaceMixture::params::<T>(k)
-                .structure(s)
-                .n_init(self.n_init)
-                .max_iter(self.max_iter)
-                .tol(self.tol)
-                .init(self.init)
-                .seed(seed)
-                .fit(data)
-                .and_then(|f| finish(f, data, SelectedModel::Laplace)),
+            Structure::Gaussian(c) => {
+                let mut p = GaussianMixture::params::<T>(k)
+                    .covariance(c)
+                    .reg_covar(self.reg_covar)
+                    .n_init(self.n_init)
+                    .max_iter(self.max_iter)
+                    .tol(self.tol)
+                    .init(self.init)
+                    .seed(seed);
+                if let Some(w) = watch {
+                    p = p.observer(w);
+                }
+                p.fit(data)
+                    .and_then(|f| finish(f, data, SelectedModel::Gaussian))
+            }
+            Structure::Laplace(s) => {
+                let mut p = LaplaceMixture::params::<T>(k)
+                    .structure(s)
+                    .n_init(self.n_init)
+                    .max_iter(self.max_iter)
+                    .tol(self.tol)
+                    .init(self.init)
+                    .seed(seed);
+                if let Some(w) = watch {
+                    p = p.observer(w);
+                }
+                p.fit(data)
+                    .and_then(|f| finish(f, data, SelectedModel::Laplace))
+            }
         };
         match fitted {
             Ok((scores, model, report)) => (

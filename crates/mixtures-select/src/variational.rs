@@ -38,11 +38,13 @@ use mixtures_core::special::{digamma, ln_beta, ln_gamma};
 use mixtures_core::{Cholesky, DataError, Dataset, LN_2PI, Scalar, log_sum_exp};
 use mixtures_dist::{CovarianceType, Covariances, Gaussian, GaussianMixtureModel, Mixture};
 use mixtures_em::shared::{Source, Stats, gaussian_pass, initial_responsibilities, summarize};
-use mixtures_em::{FitReport, Init, RestartSummary, Termination};
+use mixtures_em::{Control, FitReport, Init, Iteration, Observer, RestartSummary, Termination};
 use num_traits::Float;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rayon::prelude::*;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::SelectError;
 use crate::grid::distinct_check;
@@ -215,6 +217,33 @@ impl VariationalGaussianMixture {
             init: Init::default(),
             seed: 0,
             weight_threshold: 0.01,
+            observer: ObserverSlot::default(),
+        }
+    }
+}
+
+/// An optional observer inside parameter types that derive `Debug` and
+/// `PartialEq`: two slots are equal when both are empty or hold the same
+/// observer.
+#[derive(Clone, Default)]
+pub(crate) struct ObserverSlot(pub(crate) Option<Arc<dyn Observer>>);
+
+impl core::fmt::Debug for ObserverSlot {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Some(observer)"
+        } else {
+            "None"
+        })
+    }
+}
+
+impl PartialEq for ObserverSlot {
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.0, &other.0) {
+            (None, None) => true,
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
         }
     }
 }
@@ -237,6 +266,7 @@ pub struct VariationalParams<T: Scalar> {
     init: Init,
     seed: u64,
     weight_threshold: f64,
+    observer: ObserverSlot,
 }
 
 /// One iterate of the coordinate ascent: the prior, the posterior, and the
@@ -472,6 +502,16 @@ impl<T: Scalar> VariationalParams<T> {
     #[must_use]
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
+        self
+    }
+
+    /// An observer called after every iteration of every restart, with the
+    /// lower bound (progress, cancellation). [`Control::Stop`] stops every
+    /// restart and returns the best state so far, with
+    /// [`Termination::Stopped`].
+    #[must_use]
+    pub fn observer(mut self, observer: impl Observer + 'static) -> Self {
+        self.observer = ObserverSlot(Some(Arc::new(observer)));
         self
     }
 
@@ -956,14 +996,33 @@ impl<T: Scalar> VariationalParams<T> {
         &self,
         data: &Dataset<T>,
         mut state: VariationalState<T>,
+        restart: usize,
+        stop: &AtomicBool,
     ) -> Result<Run<T>, SelectError> {
         let mut trace = Vec::with_capacity(self.max_iter.min(1024));
         let mut termination = Termination::MaxIterations;
         let mut prev = f64::NEG_INFINITY;
-        for _ in 0..self.max_iter {
+        for it in 1..=self.max_iter {
+            if stop.load(Ordering::Relaxed) {
+                termination = Termination::Stopped;
+                break;
+            }
             state = self.iteration(&state, data)?;
             let lb = state.lower_bound.unwrap_or(f64::NAN);
             trace.push(lb);
+            if let Some(obs) = &self.observer.0 {
+                let event = Iteration {
+                    restart,
+                    iteration: it,
+                    lower_bound: lb,
+                    change: lb - prev,
+                };
+                if obs.observe(&event) == Control::Stop {
+                    stop.store(true, Ordering::Relaxed);
+                    termination = Termination::Stopped;
+                    break;
+                }
+            }
             if (lb - prev).abs() < self.tol {
                 termination = Termination::Converged;
                 break;
@@ -985,13 +1044,14 @@ impl<T: Scalar> VariationalParams<T> {
     /// [`SelectError::Degenerate`] if every restart degenerated.
     pub fn fit(&self, data: &Dataset<T>) -> Result<VariationalFit<T>, SelectError> {
         let prior = self.resolve_prior(data)?;
+        let stop = AtomicBool::new(false);
         let runs: Vec<Result<Run<T>, SelectError>> = (0..self.n_init)
             .into_par_iter()
             .map(|r| {
                 let mut rng = StdRng::seed_from_u64(derive_seed(self.seed, &[r as u64]));
                 let resp = initial_responsibilities(self.init, data, self.k, &mut rng);
                 let state = self.start(data, prior.clone(), resp.as_ref())?;
-                self.iterate(data, state)
+                self.iterate(data, state, r, &stop)
             })
             .collect();
         self.finish(data, runs)
@@ -1008,7 +1068,7 @@ impl<T: Scalar> VariationalParams<T> {
         resp: MatRef<'_, T>,
     ) -> Result<VariationalFit<T>, SelectError> {
         let state = self.init_from_responsibilities(data, resp)?;
-        let run = self.iterate(data, state);
+        let run = self.iterate(data, state, 0, &AtomicBool::new(false));
         self.finish(data, vec![run])
     }
 
