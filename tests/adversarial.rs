@@ -443,7 +443,8 @@ fn scaled(s: f64) -> Vec<Vec<f64>> {
 /// Values near 1e150 (f64): fitted as they are (squares near 1e300 stay in
 /// range), and the model equals the unit-scale fit scaled; a spread whose
 /// squares would overflow (1e154) is `DataScale`, before any work, for every
-/// family (the k-means initialization squares distances) and the detector. Values near
+/// family (the k-means initialization squares distances), the grid, the
+/// variational fit and the detector. Values near
 /// 1e−150: squares stay normal, so a fit without regularization equals the
 /// scaled unit fit; with the default ridge the ridge sets the variance.
 #[test]
@@ -519,6 +520,16 @@ fn values_near_1e150_in_f64() {
         })) => {}
         other => panic!("auto: {other:?}"),
     }
+    // The grid and the variational fit check once, before any cell or
+    // restart.
+    match Grid::<f64>::new(1..=2).fit(&x) {
+        Err(SelectError::Fit(FitError::DataScale { .. })) => {}
+        other => panic!("grid: {other:?}"),
+    }
+    match VariationalGaussianMixture::params::<f64>(2).fit(&x) {
+        Err(SelectError::Fit(FitError::DataScale { .. })) => {}
+        other => panic!("variational: {other:?}"),
+    }
     // Laplace's k-means initialization squares distances in f64 too.
     assert!(matches!(
         LaplaceMixture::params::<f64>(2).fit(&x),
@@ -527,9 +538,10 @@ fn values_near_1e150_in_f64() {
 }
 
 /// Values near 1e30 in f32: a Gaussian model of them needs variances near
-/// 1e60, beyond f32, so EM and the default detector refuse them with
-/// `DataScale` before any work (the message suggests f64); Laplace, whose
-/// scales are of the order of the values, fits. Values near 1e−30: their
+/// 1e60, beyond f32, so EM, the variational fit and the default detector
+/// refuse them with `DataScale` before any work (the message suggests f64);
+/// Laplace, whose scales are of the order of the values, fits (alone and in
+/// a grid). Values near 1e−30: their
 /// squares underflow, so with the default ridge the ridge sets the variance
 /// (finite fit) and without it the fit is `Degenerate`; the default detector
 /// treats such a feature as constant (every score equal and finite).
@@ -552,6 +564,16 @@ fn values_near_1e30_in_f32() {
         })) => {}
         other => panic!("auto: {other:?}"),
     }
+    match VariationalGaussianMixture::params::<f32>(2).fit(&x) {
+        Err(SelectError::Fit(FitError::DataScale { .. })) => {}
+        other => panic!("variational: {other:?}"),
+    }
+    // A grid of Laplace structures only needs no squares in f32.
+    let laplace_grid = Grid::<f32>::new(1..=2)
+        .structures([Structure::Laplace(LaplaceStructure::PerDimension)])
+        .fit(&x)
+        .unwrap();
+    assert!(laplace_grid.report.log_likelihood.is_finite());
     for s in [LaplaceStructure::PerDimension, LaplaceStructure::Spherical] {
         let f = LaplaceMixture::params::<f32>(2)
             .structure(s)

@@ -6,7 +6,7 @@ use core::marker::PhantomData;
 
 use mixtures_core::{Dataset, Scalar};
 use mixtures_dist::{GaussianMixtureModel, LaplaceMixtureModel};
-use mixtures_em::shared::check_data;
+use mixtures_em::shared::{check_data, check_scale};
 use mixtures_em::{
     Control, Covariance, FitError, FitReport, Fitted, GaussianMixture, Init, Iteration,
     LaplaceMixture, LaplaceStructure, Observer,
@@ -483,7 +483,15 @@ impl<T: Scalar> Grid<T> {
                 reason: "must be finite and >= 0",
             });
         }
-        distinct_check(data, k_max)
+        distinct_check(data, k_max)?;
+        // The EM crate's range check, once for the grid rather than once per
+        // cell (squares in T when any structure is Gaussian).
+        let gaussian = self
+            .structures
+            .iter()
+            .any(|s| matches!(s, Structure::Gaussian(_)));
+        check_scale(data, gaussian)?;
+        Ok(())
     }
 
     /// Fits every cell and returns the table and the best model.
@@ -493,7 +501,9 @@ impl<T: Scalar> Grid<T> {
     /// [`SelectError::NoStructures`], [`SelectError::InvalidParameter`] (a `k` of
     /// 0, `n_init`, `max_iter`, `tol`, `reg_covar`),
     /// [`SelectError::TooFewDistinctPoints`] when the largest `k` exceeds the
-    /// number of distinct points. After fitting:
+    /// number of distinct points, [`SelectError::Fit`] with
+    /// [`FitError::DataScale`] when the data's spread would overflow the fits'
+    /// sums. After fitting:
     /// [`SelectError::AllCellsFailed`] when no cell could be fitted (cells that
     /// fail are otherwise skipped and reported in the table).
     pub fn fit(&self, data: &Dataset<T>) -> Result<Selection<T>, SelectError> {

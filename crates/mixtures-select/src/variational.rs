@@ -37,7 +37,9 @@ use faer::{Mat, MatRef};
 use mixtures_core::special::{digamma, ln_beta, ln_gamma};
 use mixtures_core::{Cholesky, DataError, Dataset, LN_2PI, Scalar, log_sum_exp};
 use mixtures_dist::{CovarianceType, Covariances, Gaussian, GaussianMixtureModel, Mixture};
-use mixtures_em::shared::{Source, Stats, gaussian_pass, initial_responsibilities, summarize};
+use mixtures_em::shared::{
+    Source, Stats, check_scale, gaussian_pass, initial_responsibilities, summarize,
+};
 use mixtures_em::{Control, FitReport, Init, Iteration, Observer, RestartSummary, Termination};
 use num_traits::Float;
 use rand::SeedableRng;
@@ -688,6 +690,8 @@ impl<T: Scalar> VariationalParams<T> {
         let d = data.n_features();
         let user_cov = self.check_priors(d)?;
         distinct_check(data, self.k)?;
+        // Squared deviations are summed in T, as in EM.
+        check_scale(data, true)?;
         let need_summary = self.mean_prior.is_none() || user_cov.is_none();
         let summary =
             need_summary.then(|| summarize(data, user_cov.is_none() && self.full_scatter()));
