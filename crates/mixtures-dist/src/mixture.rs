@@ -170,7 +170,12 @@ impl<T: Scalar, C: LogDensity<T>> Mixture<T, C> {
         self.components.log_density_block(x, out.rb_mut(), scratch);
         for (k, &lw) in self.log_weights.iter().enumerate() {
             for o in out.rb_mut().col_mut(k).iter_mut() {
-                *o += lw;
+                // For finite points and a valid model, NaN comes only from an
+                // overflow (`∞ − ∞` between whitened coordinates that overflowed):
+                // the point is infinitely far in floating point, so its density
+                // is zero, as when a squared distance overflows to `∞`.
+                let v = *o + lw;
+                *o = if v.is_nan() { T::neg_infinity() } else { v };
             }
         }
     }

@@ -53,3 +53,40 @@ fn rows_of_weight_zero_do_not_count_in_the_weighted_score() {
     assert_eq!(model.score(&data).unwrap(), model.score(&only).unwrap());
     assert!(model.score(&data).unwrap().is_finite());
 }
+
+/// `fuzz/corpus/score/tied-mean-near-max`: a tied covariance whitens every
+/// point once about the centre of the means; with a mean near `f64::MAX` the
+/// whitened offsets overflow to ±∞ and their difference was `∞ − ∞ = NaN`, a
+/// NaN log-density. Overflowing distances mean a point infinitely far away in
+/// floating point: its log-density under that component is `−∞`, as for any
+/// distance that overflows.
+#[test]
+fn overflowing_distances_give_minus_infinity_never_nan() {
+    let model = Mixture::new(
+        vec![0.0, 1.0],
+        Gaussian::tied(mat![[-2.375], [f64::MAX]], mat![[0.015625]]).unwrap(),
+    )
+    .unwrap();
+    let data = Dataset::from_rows(&[[0.0]]).unwrap();
+    let lp = model.log_prob(&data).unwrap();
+    assert_eq!(lp[0], f64::NEG_INFINITY);
+    let r = model.responsibilities(&data).unwrap();
+    assert_eq!((r[(0, 0)], r[(0, 1)]), (0.0, 1.0));
+    assert_eq!(model.predict(&data).unwrap(), [0]);
+
+    // The same with correlated features: whitening mixes the overflowed
+    // coordinates.
+    let model = Mixture::new(
+        vec![0.0, 1.0],
+        Gaussian::tied(
+            mat![[2.625, f64::MAX], [9.75, 0.0]],
+            mat![[231.890625, -0.65625], [-0.65625, 0.0625]],
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let data = Dataset::from_rows(&[[0.0, 0.0]]).unwrap();
+    assert!(!model.log_prob(&data).unwrap()[0].is_nan());
+    let r = model.responsibilities(&data).unwrap();
+    assert!((r[(0, 0)] + r[(0, 1)] - 1.0).abs() < 1e-15);
+}
