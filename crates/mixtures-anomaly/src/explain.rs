@@ -126,17 +126,33 @@ pub trait Explain<T: Scalar>: DensityModel<T> {
 }
 
 /// What the contributions of one family need, prepared once per call.
+///
+/// The Gaussian forms divide by a standard deviation rather than multiplying by
+/// a variance's reciprocal or the precision: a valid model may have a variance
+/// so small (subnormal) that its reciprocal overflows, and `0 × ∞` would make
+/// the contribution of a feature sitting at the centre NaN instead of 0.
 enum Explainer<T: Scalar> {
-    /// `½ (x − μ)² · inv_var`; row-major `K x D`.
-    Diag { centers: Vec<T>, inv_var: Vec<T> },
-    /// `|x − μ| · inv_scale`; row-major `K x D`.
+    /// `½ ((x − μ) / σ)²`; row-major `K x D` standard deviations.
+    Diag { centers: Vec<T>, sd: Vec<T> },
+    /// `|x − μ| · inv_scale`; row-major `K x D` (a Laplace scale's reciprocal
+    /// is finite: the constructor refuses smaller scales).
     Absolute { centers: Vec<T>, inv_scale: Vec<T> },
-    /// `½ (P (x − μ))ⱼ² / Pⱼⱼ`; one precision per component (one shared when tied).
+    /// `½ (P (x − μ))ⱼ² / Pⱼⱼ` with `P = Aᵀ A`, `A = L⁻¹`, one per component
+    /// (one shared when tied).
     Conditional {
         centers: Vec<T>,
-        precisions: Vec<Mat<T>>,
+        factors: Vec<Conditional<T>>,
         tied: bool,
     },
+}
+
+/// `A = L⁻¹` of one covariance and its columns scaled to a largest entry of
+/// one: `(P d)ⱼ = sⱼ ãⱼᵀ (A d)` and `Pⱼⱼ = sⱼ² ‖ãⱼ‖²`, so the contribution is
+/// `½ (ãⱼᵀ (A d))² / ‖ãⱼ‖²` and `sⱼ`, which can overflow when squared, cancels.
+struct Conditional<T: Scalar> {
+    l_inv: Mat<T>,
+    unit_cols: Mat<T>,
+    col_norms: Vec<T>,
 }
 
 fn rows_of<T: Scalar>(m: MatRef<'_, T>) -> Vec<T> {
@@ -145,12 +161,31 @@ fn rows_of<T: Scalar>(m: MatRef<'_, T>) -> Vec<T> {
         .collect()
 }
 
-/// `Σ⁻¹ = L⁻ᵀ L⁻¹` from the Cholesky factor the core kernels compute.
-fn precision<T: Scalar>(cov: &Mat<T>, component: Option<usize>) -> Result<Mat<T>, AnomalyError> {
+/// The factors of `Σ⁻¹ = L⁻ᵀ L⁻¹` from the Cholesky factor the core kernels
+/// compute.
+fn conditional<T: Scalar>(
+    cov: &Mat<T>,
+    component: Option<usize>,
+) -> Result<Conditional<T>, AnomalyError> {
     let chol = Cholesky::new(cov.as_ref())
         .map_err(|source| ModelError::NotPositiveDefinite { component, source })?;
-    let li = chol.l_inv();
-    Ok(li.transpose() * li)
+    let l_inv = chol.l_inv().to_owned();
+    let d = l_inv.nrows();
+    let mut unit_cols = Mat::<T>::zeros(d, d);
+    let mut col_norms = vec![T::zero(); d];
+    for j in 0..d {
+        let s = (0..d).fold(T::zero(), |m, i| Float::max(m, Float::abs(l_inv[(i, j)])));
+        for i in 0..d {
+            // The diagonal of L⁻¹ is positive, so s > 0.
+            unit_cols[(i, j)] = l_inv[(i, j)] / s;
+        }
+        col_norms[j] = (0..d).map(|i| unit_cols[(i, j)] * unit_cols[(i, j)]).sum();
+    }
+    Ok(Conditional {
+        l_inv,
+        unit_cols,
+        col_norms,
+    })
 }
 
 impl<T: Scalar> Explainer<T> {
@@ -160,24 +195,27 @@ impl<T: Scalar> Explainer<T> {
         Ok(match g.covariances() {
             Covariances::Diag(v) => Self::Diag {
                 centers,
-                inv_var: rows_of(v.as_ref()).iter().map(|&x| x.recip()).collect(),
+                sd: rows_of(v.as_ref())
+                    .iter()
+                    .map(|&x| Float::sqrt(x))
+                    .collect(),
             },
             Covariances::Spherical(v) => Self::Diag {
                 centers,
-                inv_var: (0..k * d).map(|i| v[i / d].recip()).collect(),
+                sd: (0..k * d).map(|i| Float::sqrt(v[i / d])).collect(),
             },
             Covariances::Full(c) => Self::Conditional {
                 centers,
-                precisions: c
+                factors: c
                     .iter()
                     .enumerate()
-                    .map(|(kk, m)| precision(m, Some(kk)))
+                    .map(|(kk, m)| conditional(m, Some(kk)))
                     .collect::<Result<_, _>>()?,
                 tied: false,
             },
             Covariances::Tied(c) => Self::Conditional {
                 centers,
-                precisions: vec![precision(c, None)?],
+                factors: vec![conditional(c, None)?],
                 tied: true,
             },
         })
@@ -198,16 +236,16 @@ impl<T: Scalar> Explainer<T> {
         }
     }
 
-    /// Contributions of `x` under component `k` into `out`; `diff` is scratch
-    /// of length `D`.
-    fn row(&self, k: usize, x: &[T], out: &mut [T], diff: &mut [T]) {
+    /// Contributions of `x` under component `k` into `out`; `diff` and `white`
+    /// are scratch of length `D`.
+    fn row(&self, k: usize, x: &[T], out: &mut [T], diff: &mut [T], white: &mut [T]) {
         let d = x.len();
         let half = T::c(0.5);
         match self {
-            Self::Diag { centers, inv_var } => {
+            Self::Diag { centers, sd } => {
                 for j in 0..d {
-                    let z = x[j] - centers[k * d + j];
-                    out[j] = half * z * z * inv_var[k * d + j];
+                    let z = (x[j] - centers[k * d + j]) / sd[k * d + j];
+                    out[j] = half * z * z;
                 }
             }
             Self::Absolute { centers, inv_scale } => {
@@ -217,16 +255,26 @@ impl<T: Scalar> Explainer<T> {
             }
             Self::Conditional {
                 centers,
-                precisions,
+                factors,
                 tied,
             } => {
-                let p = &precisions[if *tied { 0 } else { k }];
+                let f = &factors[if *tied { 0 } else { k }];
                 for j in 0..d {
                     diff[j] = x[j] - centers[k * d + j];
                 }
-                for j in 0..d {
-                    let v: T = (0..d).map(|m| p[(j, m)] * diff[m]).sum();
-                    out[j] = half * v * v / p[(j, j)];
+                // A d, A lower triangular. A zero coefficient contributes zero
+                // even against an overflowed (infinite) offset, so that
+                // uncorrelated features stay apart.
+                let times = |a: T, b: T| if a == T::zero() { a } else { a * b };
+                for (m, w) in white.iter_mut().enumerate() {
+                    *w = (0..=m).map(|l| times(f.l_inv[(m, l)], diff[l])).sum();
+                }
+                for (j, o) in out.iter_mut().enumerate() {
+                    let v: T = (j..d).map(|m| times(f.unit_cols[(m, j)], white[m])).sum();
+                    let c = half * v * v / f.col_norms[j];
+                    // NaN only from ∞ − ∞ once the whitened offset overflowed:
+                    // the point is infinitely far along this feature.
+                    *o = if c.is_nan() { T::infinity() } else { c };
                 }
             }
         }
@@ -243,12 +291,13 @@ fn explain_with<T: Scalar, M: DensityModel<T>>(
     let (n, d) = (data.n_samples(), data.n_features());
     let x = data.view();
     let mut contributions = Mat::<T>::zeros(n, d);
-    let (mut row, mut out, mut diff) = (vec![T::zero(); d], vec![T::zero(); d], vec![T::zero(); d]);
+    let (mut row, mut out) = (vec![T::zero(); d], vec![T::zero(); d]);
+    let (mut diff, mut white) = (vec![T::zero(); d], vec![T::zero(); d]);
     for (i, &k) in components.iter().enumerate() {
         for (j, r) in row.iter_mut().enumerate() {
             *r = x[(i, j)];
         }
-        explainer.row(k, &row, &mut out, &mut diff);
+        explainer.row(k, &row, &mut out, &mut diff, &mut white);
         for (j, &o) in out.iter().enumerate() {
             contributions[(i, j)] = o;
         }
