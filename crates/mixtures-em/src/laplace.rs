@@ -85,11 +85,13 @@ impl<T: Scalar> LaplaceParams<T> {
 
     fn check(&self) -> Result<(), FitError> {
         self.common.check()?;
-        if !(self.scale_floor >= 0.0 && self.scale_floor.is_finite()) {
+        // The log-density takes ln(2b) in T: a floor whose double overflows T
+        // would make every log-density −∞.
+        if !(self.scale_floor >= 0.0 && T::c(2.0 * self.scale_floor).is_finite()) {
             return Err(FitError::InvalidParameter {
                 name: "scale_floor",
                 value: self.scale_floor.to_string(),
-                reason: "must be finite and >= 0",
+                reason: "must be >= 0 and twice it finite in the fit's precision",
             });
         }
         Ok(())

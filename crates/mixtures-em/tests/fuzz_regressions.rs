@@ -1,0 +1,34 @@
+//! Inputs found by the fuzz targets in `fuzz/` (see `fuzz/README.md`), kept as
+//! regular tests: each failed before its fix.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use mixtures_core::Dataset;
+use mixtures_em::{FitError, LaplaceMixture};
+
+/// `fuzz/corpus/fit/laplace-f32-huge-scale-floor`: a scale floor of 3.4e38 is
+/// finite in `f32`, but the log-density's `ln(2b)` overflows, so the fit
+/// returned a model whose log-likelihood was −∞. The floor is refused instead.
+#[test]
+fn a_scale_floor_beyond_the_precision_is_refused() {
+    let data = Dataset::from_rows(&[[6.0_f32], [6.0], [6.375], [6.0]]).unwrap();
+    let fit = LaplaceMixture::params::<f32>(2)
+        .scale_floor(3.4e38)
+        .fit(&data);
+    assert!(
+        matches!(
+            fit,
+            Err(FitError::InvalidParameter {
+                name: "scale_floor",
+                ..
+            })
+        ),
+        "{fit:?}"
+    );
+    // In f64 the same floor is fine.
+    let data = Dataset::from_rows(&[[6.0_f64], [6.0], [6.375], [6.0]]).unwrap();
+    let fit = LaplaceMixture::params::<f64>(2)
+        .scale_floor(3.4e38)
+        .fit(&data)
+        .unwrap();
+    assert!(fit.report.log_likelihood.is_finite());
+}
