@@ -45,6 +45,33 @@ impl<K: Kernel> pulp::WithSimd for Dispatch<K> {
     }
 }
 
+/// Whether the code [`vectorize`] dispatches to has fused multiply-add
+/// instructions (x86-64 with AVX2 and FMA, which is what pulp's `V3` level
+/// requires; every aarch64 processor). Kernels that use `mul_add` only where
+/// this holds: elsewhere `mul_add` would be a slow library call. Their results
+/// are then the same bits on every machine of the same kind, and may differ in
+/// the last bits between a machine with FMA and one without.
+pub fn fused_multiply_add() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        pulp::x86::V3::try_new().is_some()
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        true
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    {
+        false
+    }
+}
+
+/// `acc + a·b`, fused (one rounding) when `FMA`, else a product and a sum.
+#[inline(always)]
+pub fn mul_acc<T: Scalar, const FMA: bool>(acc: T, a: T, b: T) -> T {
+    if FMA { a.mul_add(b, acc) } else { acc + a * b }
+}
+
 /// Runs `k` compiled for the widest SIMD instruction set this processor has
 /// (AVX2 and FMA on x86-64 where present), chosen at run time.
 ///
@@ -574,7 +601,11 @@ pub fn sq_mahalanobis_block<T: Scalar>(
         type Output = ();
         #[inline(always)]
         fn run(self) {
-            maha_tiles(self.x, self.mean, self.l_inv, self.work, self.out);
+            if fused_multiply_add() {
+                maha_tiles::<T, true>(self.x, self.mean, self.l_inv, self.work, self.out);
+            } else {
+                maha_tiles::<T, false>(self.x, self.mean, self.l_inv, self.work, self.out);
+            }
         }
     }
     vectorize(Maha {
@@ -599,7 +630,7 @@ pub fn maha_work_len(m: usize, d: usize) -> usize {
 }
 
 #[inline(always)]
-fn maha_tiles<T: Scalar>(
+fn maha_tiles<T: Scalar, const FMA: bool>(
     x: MatRef<'_, T>,
     mean: &[T],
     l_inv: MatRef<'_, T>,
@@ -644,7 +675,7 @@ fn maha_tiles<T: Scalar>(
     for (t, tile) in c.chunks_exact(R * d).enumerate() {
         let i0 = t * R;
         let rows = R.min(m - i0);
-        let dist = maha_tile::<T, R>(tile, tri, d);
+        let dist = maha_tile::<T, R, FMA>(tile, tri, d);
         out[i0..i0 + rows].copy_from_slice(&dist[..rows]);
     }
 }
@@ -655,7 +686,11 @@ fn maha_tiles<T: Scalar>(
 /// both. The sums of `yⱼ` run over `l` in increasing order and the squares are
 /// added in increasing `j`, whatever the pairing.
 #[inline(always)]
-fn maha_tile<T: Scalar, const R: usize>(tile: &[T], tri: &[T], d: usize) -> [T; R] {
+fn maha_tile<T: Scalar, const R: usize, const FMA: bool>(
+    tile: &[T],
+    tri: &[T],
+    d: usize,
+) -> [T; R] {
     let mut dist = [T::zero(); R];
     let mut j = 0;
     while j < d {
@@ -669,20 +704,20 @@ fn maha_tile<T: Scalar, const R: usize>(tile: &[T], tri: &[T], d: usize) -> [T; 
                     continue;
                 };
                 for r in 0..R {
-                    a0[r] += cl[r] * x;
-                    a1[r] += cl[r] * y;
+                    a0[r] = mul_acc::<T, FMA>(a0[r], cl[r], x);
+                    a1[r] = mul_acc::<T, FMA>(a1[r], cl[r], y);
                 }
             }
             if let (Some(cl), Some(&y)) = (tile.chunks_exact(R).nth(j + 1), wb.last()) {
                 for r in 0..R {
-                    a1[r] += cl[r] * y;
+                    a1[r] = mul_acc::<T, FMA>(a1[r], cl[r], y);
                 }
             }
             for r in 0..R {
-                dist[r] += a0[r] * a0[r];
+                dist[r] = mul_acc::<T, FMA>(dist[r], a0[r], a0[r]);
             }
             for r in 0..R {
-                dist[r] += a1[r] * a1[r];
+                dist[r] = mul_acc::<T, FMA>(dist[r], a1[r], a1[r]);
             }
             j += 2;
         } else {
@@ -693,11 +728,11 @@ fn maha_tile<T: Scalar, const R: usize>(tile: &[T], tri: &[T], d: usize) -> [T; 
                     continue;
                 };
                 for r in 0..R {
-                    a0[r] += cl[r] * x;
+                    a0[r] = mul_acc::<T, FMA>(a0[r], cl[r], x);
                 }
             }
             for r in 0..R {
-                dist[r] += a0[r] * a0[r];
+                dist[r] = mul_acc::<T, FMA>(dist[r], a0[r], a0[r]);
             }
             j += 1;
         }

@@ -9,9 +9,12 @@
 //! `Σ r (x − c)(x − c)ᵀ − s sᵀ / n` with `s = Σ r (x − c)`, and `c` is already
 //! close to the new mean.
 
+use faer::linalg::matmul::triangular::{BlockStructure, matmul as tri_matmul};
 use faer::prelude::{Reborrow, ReborrowMut};
-use faer::{Mat, MatRef};
-use mixtures_core::kernels::{Kernel, col_slice, col_slice_mut, softmax_rows, vectorize};
+use faer::{Accum, Mat, MatRef, Par};
+use mixtures_core::kernels::{
+    Kernel, SMALL_DIM, col_slice, col_slice_mut, softmax_rows, vectorize,
+};
 use mixtures_core::par::{leaves, tree_reduce};
 use mixtures_core::{CHUNK_ROWS, Scalar};
 use mixtures_dist::{GaussianMixtureModel, GaussianScratch, LogDensity};
@@ -335,103 +338,53 @@ fn block<T: Scalar>(
         if let Some(last) = col_slice_mut(cen.rb_mut(), d) {
             last.copy_from_slice(sr);
         }
-        gram_lower(cen.rb(), &mut st.full[c]);
-    }
-}
-
-/// `g += aᵀ a`, lower triangle only, for the `(d + 1)`-column block `a` of one
-/// component. Pairs of columns against pairs of columns: each row of a pair is
-/// loaded once for two dot products, and the four running sums of a 2 x 2 tile
-/// over [`LANES`] fixed lanes stay in registers (a general matrix product's
-/// packing and edge tiles cost more than the work at these shapes: 17 columns
-/// over at most 512 rows). The lanes are combined in a fixed order, so the
-/// result is the same bits on every instruction set.
-#[inline(always)]
-fn gram_lower<T: Scalar>(a: MatRef<'_, T>, g: &mut Mat<T>) {
-    let w = a.ncols();
-    let col = |j: usize| col_slice(a, j);
-    let mut i = 0;
-    while i < w {
-        let mut j = 0;
-        while j <= i {
-            match (i + 1 < w, j < i) {
-                (true, true) => {
-                    if let (Some(a0), Some(a1), Some(b0), Some(b1)) =
-                        (col(i), col(i + 1), col(j), col(j + 1))
-                    {
-                        let t = lane_dots([a0, a1], [b0, b1]);
-                        g[(i, j)] += t[0][0];
-                        g[(i, j + 1)] += t[0][1];
-                        g[(i + 1, j)] += t[1][0];
-                        g[(i + 1, j + 1)] += t[1][1];
-                    }
-                }
-                (true, false) => {
-                    // j == i: the diagonal pair; (i, i + 1) is upper, skipped.
-                    if let (Some(a0), Some(a1)) = (col(i), col(i + 1)) {
-                        let t = lane_dots([a0, a1], [a0]);
-                        g[(i, i)] += t[0][0];
-                        g[(i + 1, i)] += t[1][0];
-                    }
-                    if let Some(a1) = col(i + 1) {
-                        g[(i + 1, i + 1)] += lane_dots([a1], [a1])[0][0];
-                    }
-                }
-                (false, true) => {
-                    if let (Some(a0), Some(b0), Some(b1)) = (col(i), col(j), col(j + 1)) {
-                        let t = lane_dots([a0], [b0, b1]);
-                        g[(i, j)] += t[0][0];
-                        g[(i, j + 1)] += t[0][1];
-                    }
-                }
-                (false, false) => {
-                    if let (Some(a0), Some(b0)) = (col(i), col(j)) {
-                        g[(i, j)] += lane_dots([a0], [b0])[0][0];
+        if d < SMALL_DIM {
+            // Few columns: fixed-lane dot products beat a product's fixed cost.
+            let g = &mut st.full[c];
+            for a in 0..=d {
+                for b in 0..=a {
+                    if let (Some(ca), Some(cb)) = (col_slice(cen.rb(), a), col_slice(cen.rb(), b)) {
+                        g[(a, b)] += lane_dot(ca, cb);
                     }
                 }
             }
-            j += 2;
+            continue;
         }
-        i += 2;
+        tri_matmul(
+            st.full[c].as_mut(),
+            BlockStructure::TriangularLower,
+            Accum::Add,
+            cen.rb().transpose(),
+            BlockStructure::Rectangular,
+            cen.rb(),
+            BlockStructure::Rectangular,
+            T::one(),
+            Par::Seq,
+        );
     }
-}
-
-/// The `A x B` dot products `Σᵣ a[p][r] b[q][r]`, each over [`LANES`] fixed
-/// lanes combined in a fixed order.
-#[inline(always)]
-fn lane_dots<T: Scalar, const A: usize, const B: usize>(a: [&[T]; A], b: [&[T]; B]) -> [[T; B]; A] {
-    // Every column is read up to the shortest one (they all have the same
-    // length here), so the slices below stay in bounds.
-    let n = a.iter().chain(b.iter()).map(|c| c.len()).min().unwrap_or(0);
-    let full = n / LANES * LANES;
-    let mut acc = [[[T::zero(); LANES]; B]; A];
-    let mut at = 0;
-    while at < full {
-        for p in 0..A {
-            let ap = &a[p][at..at + LANES];
-            for q in 0..B {
-                let bq = &b[q][at..at + LANES];
-                for l in 0..LANES {
-                    acc[p][q][l] += ap[l] * bq[l];
-                }
-            }
-        }
-        at += LANES;
-    }
-    for r in full..n {
-        for p in 0..A {
-            for q in 0..B {
-                acc[p][q][r - full] += a[p][r] * b[q][r];
-            }
-        }
-    }
-    std::array::from_fn(|p| std::array::from_fn(|q| combine(acc[p][q])))
 }
 
 /// Independent partial sums per lane, combined in a fixed order: the compiler
 /// may vectorize across the lanes (a plain running sum is a serial chain it
 /// must not reorder), and the result is the same bits on every machine.
 const LANES: usize = 8;
+
+/// `Σ aᵢ bᵢ` over [`LANES`] fixed lanes.
+#[inline(always)]
+fn lane_dot<T: Scalar>(a: &[T], b: &[T]) -> T {
+    let mut acc = [T::zero(); LANES];
+    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for l in 0..LANES {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    for (l, (x, y)) in ra.iter().zip(rb).enumerate() {
+        acc[l] += *x * *y;
+    }
+    combine(acc)
+}
 
 /// `(Σ rᵢ zᵢ, Σ rᵢ zᵢ²)` with `zᵢ = xᵢ − mu`, over [`LANES`] fixed lanes.
 #[inline(always)]
