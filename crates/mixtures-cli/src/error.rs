@@ -137,6 +137,7 @@ fn fit_code(e: &FitError) -> u8 {
         | FitError::Model(_)
         | FitError::InvalidParameter { .. }
         | FitError::TooFewDistinctPoints { .. }
+        | FitError::DataScale { .. }
         | FitError::WarmStartDimension { .. } => EXIT_USAGE,
         _ => EXIT_FAILURE,
     }

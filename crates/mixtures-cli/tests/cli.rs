@@ -885,6 +885,27 @@ fn quiet_timings_help_and_version() {
 }
 
 #[test]
+fn data_too_wide_for_the_precision_is_bad_input() {
+    // Spread 1e160: the squares overflow f64, so the fit refuses before any
+    // work (FitError::DataScale), which is the data's fault: exit 2.
+    let dir = temp_dir("scale");
+    let data = write(
+        &dir,
+        "huge.csv",
+        "a,b\n1e160,1\n-1e160,2\n3e159,3\n-2e159,5\n1e158,8\n",
+    );
+    let model = dir.join("m.json");
+    bad(
+        &["fit", s(&data), "-o", s(&model), "-k", "1"],
+        &["column 0", "overflow f64"],
+    );
+    bad(
+        &["detect", s(&data), "-o", s(&model)],
+        &["column 0", "overflow f64"],
+    );
+}
+
+#[test]
 fn bad_input_files() {
     let dir = temp_dir("bad");
     let data = labelled_csv(&dir);
