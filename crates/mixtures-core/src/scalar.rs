@@ -109,7 +109,7 @@ pub const LN_2PI: f64 = 1.837_877_066_409_345_5;
 /// thirteen (the vectorized loop is bound by that latency otherwise).
 #[inline(always)]
 fn exp_f64(x: f64) -> f64 {
-    let (r, t) = exp_f64_reduce(x);
+    let (r, t) = exp_reduce(x);
     let a = &EXP_F64_COEFFS;
     let r2 = r * r;
     let r4 = r2 * r2;
@@ -126,7 +126,7 @@ fn exp_f64(x: f64) -> f64 {
     let s2 = q4 + q5 * r2;
     let u0 = s0 + s1 * r4;
     let u1 = s2 + q6 * r4;
-    exp_f64_finish(x, u0 + u1 * r8, t)
+    exp_finish(x, u0 + u1 * r8, t)
 }
 
 /// `1/i!` for `i = 0..=13`.
@@ -147,43 +147,10 @@ const EXP_F64_COEFFS: [f64; 14] = [
     1.0 / 6_227_020_800.0,
 ];
 
-/// 1.5 · 2^52: adding it rounds to an integer held in the low mantissa bits.
-const MAGIC_F64: f64 = 6_755_399_441_055_744.0;
-
-/// Range reduction: `(r, x·log2 e + MAGIC)`.
-#[inline(always)]
-fn exp_f64_reduce(x: f64) -> (f64, f64) {
-    const LOG2E: f64 = std::f64::consts::LOG2_E;
-    const LN2_HI: f64 = 0.693_147_180_369_123_8;
-    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
-    let xc = x.clamp(-708.0, 709.0);
-    let t = xc * LOG2E + MAGIC_F64;
-    let k = t - MAGIC_F64;
-    let r = (xc - k * LN2_HI) - k * LN2_LO;
-    (r, t)
-}
-
-/// `p · 2ᵏ`, with the out-of-range and NaN cases.
-#[inline(always)]
-fn exp_f64_finish(x: f64, p: f64, t: f64) -> f64 {
-    let ki = (t.to_bits() as i64).wrapping_sub(MAGIC_F64.to_bits() as i64);
-    let scale = f64::from_bits(((ki + 1023) as u64) << 52);
-    let y = p * scale;
-    if x < -708.0 {
-        0.0
-    } else if x > 709.0 {
-        f64::INFINITY
-    } else if x.is_nan() {
-        x
-    } else {
-        y
-    }
-}
-
 /// exp for f32, as [`exp_f64`] with a degree-7 polynomial.
 #[inline(always)]
 fn exp_f32(x: f32) -> f32 {
-    let (r, t) = exp_f32_reduce(x);
+    let (r, t) = exp_reduce(x);
     let a = &EXP_F32_COEFFS;
     let r2 = r * r;
     let r4 = r2 * r2;
@@ -193,7 +160,7 @@ fn exp_f32(x: f32) -> f32 {
     let q3 = a[6] + a[7] * r;
     let s0 = q0 + q1 * r2;
     let s1 = q2 + q3 * r2;
-    exp_f32_finish(x, s0 + s1 * r4, t)
+    exp_finish(x, s0 + s1 * r4, t)
 }
 
 /// `1/i!` for `i = 0..=7`.
@@ -208,32 +175,75 @@ const EXP_F32_COEFFS: [f32; 8] = [
     1.0 / 5_040.0,
 ];
 
-/// 1.5 · 2^23.
-const MAGIC_F32: f32 = 12_582_912.0;
+/// The parts of `exp` that differ between `f32` and `f64` only in constants
+/// and in the layout of the exponent bits; [`exp_reduce`] and [`exp_finish`]
+/// are written once over them.
+trait ExpParts: Float {
+    /// `log2 e`.
+    const LOG2E: Self;
+    /// `ln 2` split in a high part with trailing zero bits and the rest
+    /// (Cody–Waite), so that `k · LN2_HI` is exact.
+    const LN2_HI: Self;
+    /// See [`ExpParts::LN2_HI`].
+    const LN2_LO: Self;
+    /// 1.5 · 2^(mantissa bits): adding it rounds to an integer held in the low
+    /// mantissa bits.
+    const MAGIC: Self;
+    /// Below this, `exp` is 0 (where libm would give a subnormal).
+    const LO: Self;
+    /// Above this, `exp` is `+inf`.
+    const HI: Self;
+    /// `2ᵏ` from `t = k + MAGIC`, by writing `k` into the exponent bits.
+    fn two_to(t: Self) -> Self;
+}
 
-/// As [`exp_f64_reduce`].
-#[inline(always)]
-fn exp_f32_reduce(x: f32) -> (f32, f32) {
+impl ExpParts for f64 {
+    const LOG2E: f64 = std::f64::consts::LOG2_E;
+    const LN2_HI: f64 = 0.693_147_180_369_123_8;
+    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+    const MAGIC: f64 = 6_755_399_441_055_744.0;
+    const LO: f64 = -708.0;
+    const HI: f64 = 709.0;
+    #[inline(always)]
+    fn two_to(t: f64) -> f64 {
+        let ki = (t.to_bits() as i64).wrapping_sub(Self::MAGIC.to_bits() as i64);
+        f64::from_bits(((ki + 1023) as u64) << 52)
+    }
+}
+
+impl ExpParts for f32 {
     const LOG2E: f32 = std::f32::consts::LOG2_E;
     const LN2_HI: f32 = 0.693_145_75;
     const LN2_LO: f32 = 1.428_606_8e-6;
-    let xc = x.clamp(-87.0, 88.0);
-    let t = xc * LOG2E + MAGIC_F32;
-    let k = t - MAGIC_F32;
-    let r = (xc - k * LN2_HI) - k * LN2_LO;
+    const MAGIC: f32 = 12_582_912.0;
+    const LO: f32 = -87.0;
+    const HI: f32 = 88.0;
+    #[inline(always)]
+    fn two_to(t: f32) -> f32 {
+        let ki = (t.to_bits() as i32).wrapping_sub(Self::MAGIC.to_bits() as i32);
+        f32::from_bits(((ki + 127) as u32) << 23)
+    }
+}
+
+/// Range reduction: `(r, t)` with `x = k ln 2 + r`, `|r| ≤ ln 2 / 2` and
+/// `t = k + MAGIC`.
+#[inline(always)]
+fn exp_reduce<T: ExpParts>(x: T) -> (T, T) {
+    let xc = x.max(T::LO).min(T::HI);
+    let t = xc * T::LOG2E + T::MAGIC;
+    let k = t - T::MAGIC;
+    let r = (xc - k * T::LN2_HI) - k * T::LN2_LO;
     (r, t)
 }
 
-/// As [`exp_f64_finish`].
+/// `p · 2ᵏ`, with the out-of-range and NaN cases.
 #[inline(always)]
-fn exp_f32_finish(x: f32, p: f32, t: f32) -> f32 {
-    let ki = (t.to_bits() as i32).wrapping_sub(MAGIC_F32.to_bits() as i32);
-    let scale = f32::from_bits(((ki + 127) as u32) << 23);
-    let y = p * scale;
-    if x < -87.0 {
-        0.0
-    } else if x > 88.0 {
-        f32::INFINITY
+fn exp_finish<T: ExpParts>(x: T, p: T, t: T) -> T {
+    let y = p * T::two_to(t);
+    if x < T::LO {
+        T::zero()
+    } else if x > T::HI {
+        T::infinity()
     } else if x.is_nan() {
         x
     } else {
