@@ -50,3 +50,22 @@ fn an_overflowed_offset_does_not_spill_into_other_features() {
     assert_eq!(c[(0, 0)], f64::INFINITY);
     assert_eq!(c[(0, 1)], 0.5);
 }
+
+/// `fuzz/corpus/score/laplace-scale-near-max`: a Laplace scale of `f64::MAX`
+/// read back through `Laplace::scale` was `1 / (1 / MAX) = ∞`, and the
+/// explanation's `∞ · 0` was NaN.
+#[test]
+fn a_laplace_scale_near_the_top_of_the_range_explains_without_nan() {
+    let model = Mixture::new(
+        vec![1.0],
+        mixtures_dist::Laplace::per_dimension(
+            mat![[0.0, 1.0, -0.125, f64::MAX]],
+            mat![[3.4e38, 1.375, 1.375, f64::MAX]],
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let far = Dataset::from_rows(&[[1.375, 4.0, 7.125, -f64::MAX]]).unwrap();
+    let ex = model.explain(&far).unwrap();
+    assert_eq!(ex.contributions()[(0, 3)], f64::INFINITY);
+}

@@ -145,7 +145,15 @@ impl<T: Scalar> Laplace<T> {
     /// # Panics
     /// If `k >= K` or `j >= D`.
     pub fn scale(&self, k: usize, j: usize) -> T {
-        T::one() / self.inv_scale[k * self.dim() + j]
+        // The stored scale, not 1 / inv_scale: near the top of the range the
+        // round trip through the reciprocal overflows (1 / (1 / f64::MAX) = ∞).
+        match &self.scales {
+            LaplaceScales::PerDimension(b) => b[(k, j)],
+            LaplaceScales::Spherical(b) => {
+                assert!(j < self.dim(), "feature {j} of {}", self.dim());
+                b[k]
+            }
+        }
     }
 }
 

@@ -90,3 +90,13 @@ fn overflowing_distances_give_minus_infinity_never_nan() {
     let r = model.responsibilities(&data).unwrap();
     assert!((r[(0, 0)] + r[(0, 1)] - 1.0).abs() < 1e-15);
 }
+
+/// `fuzz/corpus/score/laplace-scale-near-max`: `Laplace::scale` returned
+/// `1 / (1 / b)`, which is `∞` for `b = f64::MAX`.
+#[test]
+fn laplace_scale_returns_the_scale_given() {
+    let l = Laplace::per_dimension(mat![[0.0, 1.0]], mat![[f64::MAX, 1.375]]).unwrap();
+    assert_eq!((l.scale(0, 0), l.scale(0, 1)), (f64::MAX, 1.375));
+    let l = Laplace::spherical(mat![[0.0, 1.0]], vec![f64::MAX]).unwrap();
+    assert_eq!((l.scale(0, 0), l.scale(0, 1)), (f64::MAX, f64::MAX));
+}
