@@ -29,6 +29,18 @@ full covariance only, single-threaded, random init since it takes no initial
 parameters) is timed on the same data as (fit of --iters iterations - fit of 1) /
 (--iters - 1), so its initialization cancels. It is built from
 benches/compare/linfa, a separate cargo project outside the workspace.
+
+With --pomegranate, pomegranate 0.14.9's GeneralMixtureModel of
+MultivariateGaussianDistribution (the fastest CPU alternative; full covariance
+and f64 only) is timed on the same data file from the same initial parameters,
+exactly --iters iterations (stop_threshold = -inf, max_iterations = --iters),
+n_jobs = the thread count (row batches; BLAS pools at one thread), per iteration
+as the median whole fit / --iters like the other sides ((fit(--iters) - fit(1)) /
+(--iters - 1) goes to the JSON as well), in its own interpreter:
+benches/compare/pomegranate_side.py under .venv-pomegranate, which is created
+on first use (numpy<2, Cython<3, pomegranate==0.14.9 built from its sdist,
+several minutes). Its columns show on full/f64 rows; "pg diff" is the largest
+relative difference of its fitted parameters against scikit-learn's.
 """
 
 from __future__ import annotations
@@ -47,6 +59,8 @@ import warnings
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 VENV = os.path.join(ROOT, ".venv")
+POM_VENV = os.path.join(ROOT, ".venv-pomegranate")
+POM_SIDE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pomegranate_side.py")
 DEFAULT_CASES = "100000x16x8,1000000x8x4,20000x64x16,10000x2x3"
 COV_TYPES = ("full", "diag", "spherical", "tied")
 
@@ -70,6 +84,43 @@ def ensure_sklearn():
             check=True,
         )
     os.execv(py, [py, os.path.abspath(__file__)] + sys.argv[1:])
+
+
+def ensure_pomegranate():
+    """The Python of .venv-pomegranate, created when missing. pomegranate 0.14.9
+    (the last Cython/CPU release) builds only against numpy<2 with Cython<3, and
+    scikit-learn 1.9 in .venv needs numpy 2, so it gets a venv of its own."""
+    py = os.path.join(POM_VENV, "bin", "python")
+    if os.path.exists(py) and subprocess.run(
+            [py, "-c", "import pomegranate"], capture_output=True).returncode == 0:
+        return py
+    print(f"creating {POM_VENV}: numpy<2, Cython<3, pomegranate==0.14.9 from source "
+          "(several minutes) ...", file=sys.stderr, flush=True)
+    if not os.path.exists(py):
+        base = getattr(sys, "_base_executable", None) or sys.executable
+        subprocess.run([base, "-m", "venv", POM_VENV], check=True)
+    subprocess.run([py, "-m", "pip", "install", "-q", "numpy<2", "Cython<3", "scipy",
+                    "setuptools<70", "wheel"], check=True)
+    subprocess.run([py, "-m", "pip", "install", "-q", "--no-build-isolation",
+                    "--no-binary", "pomegranate", "pomegranate==0.14.9"], check=True)
+    return py
+
+
+def run_pomegranate(py, data_path, x, init_path, iters, threads, repeats, workdir):
+    import numpy as np
+
+    out = os.path.join(workdir, f"fitted_pomegranate_{threads}.json")
+    one = {v: "1" for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    res = subprocess.run(
+        [py, POM_SIDE, data_path, str(x.shape[0]), str(x.shape[1]), init_path,
+         str(iters), str(threads), str(repeats), out],
+        check=True, capture_output=True, text=True, env=dict(os.environ, **one),
+    )
+    rec = json.loads(res.stdout.strip().splitlines()[-1])
+    with open(out) as f:
+        m = json.load(f)
+    rec["params"] = (np.array(m["weights"]), np.array(m["means"]), np.array(m["covariances"]))
+    return rec
 
 
 def make_mixture(n, d, k, seed):
@@ -288,6 +339,9 @@ def main():
     ap.add_argument("--json", help="also write every record to this file (JSON lines)")
     ap.add_argument("--linfa", action="store_true",
                     help="also time linfa-clustering (full covariance cases)")
+    ap.add_argument("--pomegranate", action="store_true",
+                    help="also time pomegranate 0.14.9 (full covariance, f64; "
+                         "builds .venv-pomegranate on first use)")
     args = ap.parse_args()
 
     import numpy as np
@@ -298,6 +352,7 @@ def main():
     )
     binary = os.path.join(ROOT, "target", "release", "examples", "compare_em")
     linfa = build_linfa() if args.linfa else None
+    pom_py = ensure_pomegranate() if args.pomegranate else None
     info = env_info()
     print(f"# {info['cpu']}, {info['cores']} cores; {info['rustc']}; "
           f"Python {info['python']}, numpy {info['numpy']}, scikit-learn {info['sklearn']}")
@@ -306,7 +361,9 @@ def main():
     header = (f"{'n':>8} {'d':>3} {'k':>3} {'cov':>9} {'thr':>3} {'prec':>4} | "
               f"{'sk iter ms':>10} {'mx iter ms':>10} {'ratio':>6} | "
               f"{'sk score ms':>11} {'mx score ms':>11} {'ratio':>6} | {'max rel diff':>12}"
-              + (f" | {'linfa ms':>8}" if args.linfa else ""))
+              + (f" | {'linfa ms':>8}" if args.linfa else "")
+              + (f" | {'pg iter ms':>10} {'pg score ms':>11} {'pg diff':>8}"
+                 if pom_py else ""))
     print(header)
     print("-" * len(header))
     records = [dict(kind="env", **info)]
@@ -339,6 +396,11 @@ def main():
                                              args.repeats)
                 for t in threads:
                     sk = run_sklearn(x, k, cov, sk_init, args.iters, t, args.repeats)
+                    pg = pg_diff = None
+                    if pom_py and cov == "full" and "f64" in precisions:
+                        pg = run_pomegranate(pom_py, data_path, x, init_path, args.iters,
+                                             t, args.repeats, work)
+                        pg_diff = max_rel_diff(pg["params"], sk["params"])
                     for prec in precisions:
                         mx = run_mixtures(binary, data_path, x, init_path, args.iters, t, prec, work)
                         diff = max_rel_diff(mx["params"], sk["params"])
@@ -349,7 +411,11 @@ def main():
                               f"{ri:>6.3f} | {sk['score_s'] * 1e3:>11.2f} "
                               f"{mx['log_prob_s'] * 1e3:>11.2f} {rs:>6.3f} | {diff:>12.2e}"
                               + (f" | {lf[prec]['s_per_iter'] * 1e3:>8.2f}" if prec in lf else
-                                 (f" | {'':>8}" if linfa else "")),
+                                 (f" | {'':>8}" if linfa else ""))
+                              + (f" | {pg['s_per_iter'] * 1e3:>10.2f} "
+                                 f"{pg['log_prob_s'] * 1e3:>11.2f} {pg_diff:>8.1e}"
+                                 if pg and prec == "f64" else
+                                 (f" | {'':>10} {'':>11} {'':>8}" if pom_py else "")),
                               flush=True)
                         records.append({
                             "kind": "case", "n": n, "d": d, "k": k, "cov": cov,
@@ -367,6 +433,18 @@ def main():
                             "mixtures_mean_loglik": mx["mean_loglik"],
                             "linfa_s_per_iter_1_thread": lf[prec]["s_per_iter"] if prec in lf else None,
                         })
+                        if pg and prec == "f64":
+                            records[-1].update({
+                                "pomegranate_s_per_iter": pg["s_per_iter"],
+                                "pomegranate_s_per_iter_marginal": pg["s_per_iter_marginal"],
+                                "pomegranate_log_prob_s": pg["log_prob_s"],
+                                "pomegranate_iterations": pg["iterations"],
+                                "pomegranate_n_jobs": pg["n_jobs"],
+                                "pomegranate_batch_size": pg["batch_size"],
+                                "pomegranate_mean_loglik": pg["mean_loglik"],
+                                "pomegranate_max_rel_param_diff": pg_diff,
+                                "pomegranate_version": pg["pomegranate"],
+                            })
     if args.json:
         with open(args.json, "w") as f:
             for r in records:
