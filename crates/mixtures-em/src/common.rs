@@ -50,8 +50,9 @@ pub fn check_data<T: Scalar>(data: &Dataset<T>, k: usize) -> Result<(), FitError
 /// spread (largest minus smallest value), `W` the larger of the total weight
 /// and the number of rows, and `d` the number of columns, every such sum is
 /// at most `d W R²`; it must stay below the largest number of its precision
-/// with a margin of 64. Laplace fits in `T` sum absolute deviations only,
-/// which the same bound in `f64` covers for `f32` data many times over.
+/// with a margin of 64. Laplace fits sum absolute deviations in `T`, at most
+/// `d W R`, which must stay below the largest number of `T` with the same
+/// margin (it binds for `f32` data near 1e36).
 ///
 /// Very small values need no check: their squares underflow towards zero,
 /// the ridge (or the Laplace scale floor) then sets the variance, and
@@ -64,7 +65,13 @@ pub fn check_scale<T: Scalar>(data: &Dataset<T>, squares_in_t: bool) -> Result<(
     } else {
         f64::MAX
     };
-    let limit = (max_sum / 64.0 / (d as f64 * w)).sqrt();
+    let mut limit = (max_sum / 64.0 / (d as f64 * w)).sqrt();
+    if !squares_in_t {
+        // Laplace fits sum weighted absolute deviations `Σ wᵢ rᵢₖ |xᵢⱼ − mⱼ|`
+        // (over the features too, for a spherical scale) in T: at most `d W R`,
+        // which overflows f32 long before the f64 bound on squares binds.
+        limit = limit.min(T::max_value().as_f64() / 64.0 / (d as f64 * w));
+    }
     for j in 0..d {
         let col = data.column(j);
         let (lo, hi) = col

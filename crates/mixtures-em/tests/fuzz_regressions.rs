@@ -32,3 +32,25 @@ fn a_scale_floor_beyond_the_precision_is_refused() {
         .unwrap();
     assert!(fit.report.log_likelihood.is_finite());
 }
+
+/// `fuzz/corpus/fit/laplace-f32-sum-overflow`: three rows at 3.4e38 in f32.
+/// The range check bounded Laplace fits by squares in f64 only, but the mean
+/// absolute deviation sums `|x − m|` in f32, which overflowed: the scale was
+/// ∞ and the log-likelihood −∞. Refused now, before any work.
+#[test]
+fn laplace_f32_sums_of_deviations_that_overflow_are_refused() {
+    let mut rows = vec![[9.75_f32]; 12];
+    rows.extend([[3.4e38_f32]; 3]);
+    let data = Dataset::from_rows(&rows).unwrap();
+    let fit = LaplaceMixture::params::<f32>(1).fit(&data);
+    assert!(
+        matches!(fit, Err(FitError::DataScale { column: 0, .. })),
+        "{fit:?}"
+    );
+    // Data well inside the range still fit.
+    let rows: Vec<[f32; 1]> = (0..15).map(|i| [1e30 * i as f32]).collect();
+    let fit = LaplaceMixture::params::<f32>(1)
+        .fit(&Dataset::from_rows(&rows).unwrap())
+        .unwrap();
+    assert!(fit.report.log_likelihood.is_finite());
+}
