@@ -1,0 +1,307 @@
+//! Fitting with arbitrary small data and arbitrary parameters: a fitted model
+//! whose parameters, report and evaluation on the training data are finite, or
+//! a typed error; never a panic, a NaN or a hang.
+//!
+//! Input layout (see `mixtures_fuzz::Reader`): a header of parameters (precision,
+//! family, k, covariance structure, init, restarts, iterations, tol, reg_covar,
+//! regularizers, seed, shape), then the data values row by row, then optional
+//! sample weights. Bytes that run out are filled from a fixed sequence.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use mixtures::mixtures_em::{
+    DegeneracyPolicy, LaplaceMixture, LaplaceStructure, ShrinkTarget, Shrinkage, VarianceFloor,
+};
+use mixtures::prelude::*;
+use mixtures_fuzz::{Reader, all_finite, check_evaluation, sum_tolerance};
+
+/// Most EM iterations: keeps one execution to well under a millisecond.
+const MAX_ITER: usize = 20;
+/// Largest data set: 64 rows of 6 features.
+const MAX_ROWS: usize = 64;
+const MAX_COLS: usize = 6;
+
+/// Every way of naming a covariance structure, mclust's names included.
+const COVARIANCE_NAMES: [&str; 14] = [
+    "full",
+    "diag",
+    "spherical",
+    "tied",
+    "tied-diag",
+    "tied-spherical",
+    "VVV",
+    "VVI",
+    "VII",
+    "EEE",
+    "EEI",
+    "EII",
+    "eii",
+    "XXX",
+];
+
+const INITS: [Init; 4] = [
+    Init::KMeans,
+    Init::KMeansPlusPlus,
+    Init::RandomResponsibilities,
+    Init::RandomPoints,
+];
+
+#[derive(Debug)]
+struct Case {
+    f32: bool,
+    laplace: bool,
+    k: usize,
+    covariance: &'static str,
+    laplace_spherical: bool,
+    init: Init,
+    n_init: usize,
+    max_iter: usize,
+    tol: f64,
+    reg_covar: f64,
+    scale_floor: f64,
+    drop_degenerate: bool,
+    prior: Option<ConjugatePrior>,
+    shrinkage: Option<(f64, ShrinkTarget)>,
+    floor: Option<f64>,
+    seed: u64,
+    rows: usize,
+    cols: usize,
+    values: Vec<f64>,
+    weights: Option<Vec<f64>>,
+}
+
+fn decode(r: &mut Reader<'_>) -> Case {
+    let f32 = r.chance(64);
+    let laplace = r.chance(64);
+    // Mostly 1..=4 components; sometimes 0 (an error) or more than the rows.
+    let k = r.pick(&[1, 1, 2, 2, 2, 3, 3, 4, 5, 8, 0]);
+    let covariance = r.pick(&COVARIANCE_NAMES);
+    let laplace_spherical = r.chance(128);
+    let init = r.pick(&INITS);
+    let n_init = r.pick(&[1, 1, 1, 2, 3, 0]);
+    let max_iter = r.below(MAX_ITER + 1);
+    let tol = r.parameter(&[1e-3, 1e-3, 0.0, 1e-10, 1.0]);
+    let reg_covar = r.parameter(&[1e-6, 1e-6, 0.0, 1e-3, 1.0, 1e-12]);
+    let scale_floor = r.parameter(&[1e-6, 1e-6, 0.0, 1e-3, 1.0]);
+    let drop_degenerate = r.chance(64);
+    let prior = r.chance(40).then(|| ConjugatePrior {
+        shrinkage: r.parameter(&[0.01, 0.0, 1.0, 100.0]),
+        mean: None,
+        dof: r.chance(64).then(|| r.parameter(&[3.0, 10.0, 0.5, 1.0])),
+        scale_factor: r.parameter(&[1.0, 0.1, 10.0]),
+    });
+    let shrinkage = r.chance(32).then(|| {
+        (
+            r.parameter(&[0.1, 0.5, 1.0, 0.0]),
+            r.pick(&[ShrinkTarget::Diagonal, ShrinkTarget::ScaledIdentity]),
+        )
+    });
+    let floor = r.chance(32).then(|| r.parameter(&[1e-3, 1.0, 0.0, 1e-9]));
+    let seed = u64::from(r.byte());
+    let rows = 1 + r.below(MAX_ROWS);
+    let cols = 1 + r.below(MAX_COLS);
+    let mut values = Vec::with_capacity(rows * cols);
+    for _ in 0..rows * cols {
+        let v = r.value(&values);
+        values.push(v);
+    }
+    let weights = (!r.exhausted() && r.chance(64)).then(|| {
+        let mut w = Vec::with_capacity(rows);
+        for _ in 0..rows {
+            // Mostly positive weights; zeros and the odd bad value.
+            let v = match r.byte() {
+                0..=31 => 0.0,
+                32..=239 => f64::from(r.byte()) / 16.0,
+                _ => r.value(&w),
+            };
+            w.push(v);
+        }
+        w
+    });
+    Case {
+        f32,
+        laplace,
+        k,
+        covariance,
+        laplace_spherical,
+        init,
+        n_init,
+        max_iter,
+        tol,
+        reg_covar,
+        scale_floor,
+        drop_degenerate,
+        prior,
+        shrinkage,
+        floor,
+        seed,
+        rows,
+        cols,
+        values,
+        weights,
+    }
+}
+
+fn run<T: Scalar>(case: &Case) {
+    let values: Vec<T> = case.values.iter().map(|&v| T::c(v)).collect();
+    let Ok(mut data) = Dataset::from_row_major(&values, case.rows, case.cols) else {
+        return;
+    };
+    if let Some(w) = &case.weights {
+        let w: Vec<T> = w.iter().map(|&v| T::c(v)).collect();
+        data = match data.with_weights(w) {
+            Ok(d) => d,
+            Err(_) => return,
+        };
+    }
+    let policy = if case.drop_degenerate {
+        DegeneracyPolicy::Drop
+    } else {
+        DegeneracyPolicy::Reseed
+    };
+    let fitted: Result<(AnyMixture<T>, FitReport), FitError> = if case.laplace {
+        let structure = if case.laplace_spherical {
+            LaplaceStructure::Spherical
+        } else {
+            LaplaceStructure::PerDimension
+        };
+        LaplaceMixture::params::<T>(case.k)
+            .structure(structure)
+            .scale_floor(case.scale_floor)
+            .init(case.init)
+            .n_init(case.n_init)
+            .max_iter(case.max_iter)
+            .tol(case.tol)
+            .seed(case.seed)
+            .on_degenerate(policy)
+            .fit(&data)
+            .map(|f| (AnyMixture::Laplace(f.model), f.report))
+    } else {
+        let covariance: Covariance = match case.covariance.parse() {
+            Ok(c) => c,
+            // An unknown name is a typed error too; nothing to fit.
+            Err(FitError::InvalidParameter { .. }) => return,
+            Err(e) => panic!("unexpected error for a covariance name: {e}"),
+        };
+        let mut params = GaussianMixture::params::<T>(case.k)
+            .covariance(covariance)
+            .reg_covar(case.reg_covar)
+            .init(case.init)
+            .n_init(case.n_init)
+            .max_iter(case.max_iter)
+            .tol(case.tol)
+            .seed(case.seed)
+            .on_degenerate(policy);
+        if let Some(p) = &case.prior {
+            params = params.prior(p.clone());
+        }
+        if let Some((coefficient, target)) = case.shrinkage {
+            params = params.regularizer(Shrinkage {
+                coefficient,
+                target,
+            });
+        }
+        if let Some(f) = case.floor {
+            params = params.regularizer(VarianceFloor(f));
+        }
+        params
+            .fit(&data)
+            .map(|f| (AnyMixture::Gaussian(f.model), f.report))
+    };
+    let (model, report) = match fitted {
+        Ok(f) => f,
+        // Every error is typed; its message must be printable.
+        Err(e) => {
+            let _ = e.to_string();
+            return;
+        }
+    };
+    check_model(&model, &report, case, &data);
+}
+
+fn check_model<T: Scalar>(
+    model: &AnyMixture<T>,
+    report: &FitReport,
+    case: &Case,
+    data: &Dataset<T>,
+) {
+    assert_eq!(model.dim(), case.cols);
+    // Dropping degenerate components may leave fewer, never more.
+    assert!(model.n_components() >= 1 && model.n_components() <= case.k);
+    let w = model.weights();
+    assert!(
+        w.iter().all(|v| v.is_finite() && *v >= T::zero()),
+        "weights {w:?}"
+    );
+    let s: f64 = w.iter().map(|v| v.as_f64()).sum();
+    assert!(
+        (s - 1.0).abs() <= sum_tolerance::<T>(w.len()),
+        "weights sum to {s}"
+    );
+    match model {
+        AnyMixture::Gaussian(m) => {
+            let c = m.components();
+            let means = c.means();
+            assert!(all_finite(
+                means.col_iter().flat_map(|col| col.iter().copied())
+            ));
+            for k in 0..m.n_components() {
+                let cov = c.covariance_matrix(k);
+                assert!(
+                    all_finite(cov.col_iter().flat_map(|col| col.iter().copied())),
+                    "covariance {k}: {cov:?}"
+                );
+                assert!(c.log_det(k).is_finite(), "log-determinant of component {k}");
+            }
+        }
+        AnyMixture::Laplace(m) => {
+            let c = m.components();
+            assert!(all_finite(
+                c.locations().col_iter().flat_map(|col| col.iter().copied())
+            ));
+            for k in 0..m.n_components() {
+                for j in 0..case.cols {
+                    let b = c.scale(k, j);
+                    assert!(b.is_finite() && b > T::zero(), "scale ({k}, {j}) = {b:?}");
+                }
+            }
+        }
+    }
+    assert!(
+        report.log_likelihood.is_finite(),
+        "log-likelihood {}",
+        report.log_likelihood
+    );
+    // The trace is the history of the iterates: one (typically the first,
+    // from an initialization with a tiny variance) may have given a point
+    // zero density, −∞, before EM moved away from it. Never NaN or +∞.
+    assert!(
+        report
+            .lower_bound_trace
+            .iter()
+            .all(|v| !v.is_nan() && *v != f64::INFINITY),
+        "lower bound trace {:?}",
+        report.lower_bound_trace
+    );
+    assert!(report.n_iter <= case.max_iter);
+    assert!(report.restarts.len() <= case.n_init);
+    // The model must evaluate its own training data to finite log-densities.
+    check_evaluation(model, data, true);
+    // And survive its own model file.
+    let back =
+        AnyMixture::<T>::from_json(&model.to_json()).expect("a fitted model writes a valid file");
+    assert_eq!(back.to_json(), model.to_json());
+}
+
+fuzz_target!(|bytes: &[u8]| {
+    let mut r = Reader::new(bytes);
+    let case = decode(&mut r);
+    if mixtures_fuzz::debug() {
+        eprintln!("{case:#?}");
+    }
+    if case.f32 {
+        run::<f32>(&case);
+    } else {
+        run::<f64>(&case);
+    }
+});
