@@ -173,6 +173,19 @@ fn run_one<E: Engine>(
         }
     }
     let ll = engine.score(&model);
+    // The last line of defence: whatever slipped past the range and
+    // conditioning checks (a variance rebuilt below the precision's smallest
+    // normal number by a floor, an extreme weight with a ridge of 5e-324, ...),
+    // a model that gives the data it was fitted on a log-likelihood of ±∞ or
+    // NaN is not returned as a fit.
+    if !ll.is_finite() {
+        return Err(FitError::Degenerate {
+            reason: format!(
+                "the fitted model gives the data a mean log-likelihood of {ll} \
+                 (a variance or scale collapsed or overflowed in this precision)"
+            ),
+        });
+    }
     Ok(RestartResult {
         model,
         trace,
