@@ -45,6 +45,20 @@ impl<K: Kernel> pulp::WithSimd for Dispatch<K> {
     }
 }
 
+/// The conditioning verdict shared by both checks of [`Cholesky::new`]: the
+/// variable with the smallest ratio, refused when that ratio is not above
+/// `limit` (NaN included).
+fn refuse_ill_conditioned(worst: Option<(usize, f64)>, limit: f64) -> Result<(), LinalgError> {
+    match worst {
+        Some((pivot, ratio)) if !(ratio > limit) => Err(LinalgError::IllConditioned {
+            pivot,
+            ratio,
+            limit,
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// Whether the code [`vectorize`] dispatches to has fused multiply-add
 /// instructions (x86-64 with AVX2 and FMA, which is what pulp's `V3` level
 /// requires; every aarch64 processor). Kernels that use `mul_add` only where
@@ -68,7 +82,7 @@ pub fn fused_multiply_add() -> bool {
 
 /// `acc + a·b`, fused (one rounding) when `FMA`, else a product and a sum.
 #[inline(always)]
-pub fn mul_acc<T: Scalar, const FMA: bool>(acc: T, a: T, b: T) -> T {
+fn mul_acc<T: Scalar, const FMA: bool>(acc: T, a: T, b: T) -> T {
     if FMA { a.mul_add(b, acc) } else { acc + a * b }
 }
 
@@ -385,15 +399,7 @@ impl<T: Scalar> Cholesky<T> {
                 worst = Some((i, ratio));
             }
         }
-        if let Some((pivot, ratio)) = worst
-            && !(ratio > limit)
-        {
-            return Err(LinalgError::IllConditioned {
-                pivot,
-                ratio,
-                limit,
-            });
-        }
+        refuse_ill_conditioned(worst, limit)?;
         let log_det = log_det_from_factor(l.as_ref());
         let mut l_inv = Mat::<T>::zeros(d, d);
         invert_lower_triangular(l_inv.as_mut(), l.as_ref(), Par::Seq);
@@ -423,15 +429,7 @@ impl<T: Scalar> Cholesky<T> {
                 worst = Some((i, ratio));
             }
         }
-        if let Some((pivot, ratio)) = worst
-            && !(ratio > limit)
-        {
-            return Err(LinalgError::IllConditioned {
-                pivot,
-                ratio,
-                limit,
-            });
-        }
+        refuse_ill_conditioned(worst, limit)?;
         Ok(Self { l, l_inv, log_det })
     }
 
