@@ -134,7 +134,11 @@ pub fn gaussian_pass<T: Scalar>(
             let mut st = Stats::zeros(k, d, full);
             let mut buf = Buffers {
                 resp: Mat::zeros(CHUNK_ROWS, k),
-                centered: Mat::zeros(CHUNK_ROWS, if full { d + 1 } else { d }),
+                // Only the full scatter gathers rows; the diagonal one reads the block.
+                centered: Mat::zeros(
+                    if full { CHUNK_ROWS } else { 0 },
+                    if full { d + 1 } else { 0 },
+                ),
                 sqrt_r: vec![T::zero(); CHUNK_ROWS],
                 lse: vec![T::zero(); CHUNK_ROWS],
                 mx: vec![T::zero(); CHUNK_ROWS],
