@@ -22,12 +22,12 @@ fn spd<T: Scalar>(rng: &mut StdRng) -> Mat<T> {
     })
 }
 
-fn components<T: Scalar>(ct: CovarianceType, rng: &mut StdRng) -> Gaussian<T> {
+fn components<T: Scalar>(ct: Covariance, rng: &mut StdRng) -> Gaussian<T> {
     let means = Mat::from_fn(K, D, |_, _| T::c(rng.random::<f64>() * 10.0));
     let cov = match ct {
-        CovarianceType::Full => Covariances::Full((0..K).map(|_| spd(rng)).collect()),
-        CovarianceType::Tied => Covariances::Tied(spd(rng)),
-        CovarianceType::Diag => {
+        Covariance::Full => Covariances::Full((0..K).map(|_| spd(rng)).collect()),
+        Covariance::Tied => Covariances::Tied(spd(rng)),
+        Covariance::Diag => {
             Covariances::Diag(Mat::from_fn(K, D, |_, _| T::c(0.5 + rng.random::<f64>())))
         }
         _ => Covariances::Spherical((0..K).map(|_| T::c(0.5 + rng.random::<f64>())).collect()),
@@ -47,7 +47,7 @@ fn bench_type<T: Scalar>(c: &mut Criterion) {
     let mut group = c.benchmark_group(format!("log_prob/{}/n{N}_d{D}_k{K}", T::NAME));
     group.throughput(Throughput::Elements(N as u64));
     group.sample_size(20);
-    for ct in CovarianceType::ALL {
+    for ct in Covariance::SKLEARN {
         let model = Mixture::new(w.clone(), components::<T>(ct, &mut rng)).unwrap();
         group.bench_function(ct.as_str(), |b| b.iter(|| model.log_prob(&x).unwrap()));
     }

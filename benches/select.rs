@@ -5,6 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use mixtures::Covariance;
+use mixtures::ModelSpec;
 use mixtures::faer::Mat;
 use mixtures::prelude::*;
 use rand::rngs::StdRng;
@@ -52,7 +54,7 @@ fn grid(c: &mut Criterion) {
     let mut group = c.benchmark_group(format!("select_grid/f64/n{n}_d{d}"));
     group.sample_size(10);
     let g = Grid::<f64>::new(1..=10)
-        .structures(Structure::SKLEARN)
+        .structures(ModelSpec::SKLEARN)
         .seed(1);
     group.bench_function("k1-10_x_4_covariances", |b| b.iter(|| g.fit(&x).unwrap()));
     group.finish();

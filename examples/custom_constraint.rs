@@ -44,7 +44,7 @@ impl<T: Scalar> CovarianceConstraint<T> for BlockIsotropic {
             // Keeping the example short: no MAP version of this structure.
             return Err(FitError::InvalidParameter {
                 name: "prior",
-                value: "conjugate".to_owned(),
+                value: "conjugate".into(),
                 reason: "block-isotropic covariances have no conjugate-prior estimate here",
             });
         }

@@ -36,7 +36,7 @@ impl<T: Scalar> ThresholdRule<T> for TukeyFence {
         } else {
             Err(AnomalyError::InvalidParameter {
                 name: "k",
-                value: self.k,
+                value: self.k.into(),
                 reason: "must be finite and non-negative",
             })
         }

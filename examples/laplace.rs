@@ -12,7 +12,7 @@
 use std::error::Error;
 
 use mixtures::faer::mat;
-use mixtures::mixtures_em::{LaplaceMixture, LaplaceStructure};
+use mixtures::mixtures_em::{Covariance, LaplaceMixture};
 use mixtures::prelude::*;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -42,7 +42,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         .seed(1)
         .fit(&train)?;
     let laplace = LaplaceMixture::params(2)
-        .structure(LaplaceStructure::PerDimension)
+        .structure(Covariance::Diag)
         .n_init(3)
         .seed(1)
         .fit(&train)?;

@@ -8,6 +8,7 @@
 //! should choose `k = 3` with `diag`: the full and tied structures fit as well
 //! but pay for parameters they do not need, and fewer components fit worse.
 
+use mixtures::ModelSpec;
 use std::error::Error;
 
 use mixtures::faer::mat;
@@ -30,7 +31,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     // seed depends only on the grid's seed, k and the structure, so the table is
     // the same on any number of threads.
     let selection = Grid::new(1..=5)
-        .structures(Structure::SKLEARN)
+        .structures(ModelSpec::SKLEARN)
         .criterion(Criterion::Bic)
         .n_init(2)
         .seed(5)

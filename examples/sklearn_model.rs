@@ -10,6 +10,7 @@
 //! them. With a path argument the example loads that file instead (any family)
 //! and prints what it holds.
 
+use mixtures::AnyMixture;
 use std::error::Error;
 
 use mixtures::prelude::*;

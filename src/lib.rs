@@ -65,34 +65,32 @@ pub use mixtures_core;
 pub use mixtures_core::{Cholesky, DataError, Dataset, LinalgError, Scalar};
 pub use mixtures_dist;
 #[cfg(feature = "serde")]
-pub use mixtures_dist::{AnyMixture, ModelFile};
+pub use mixtures_dist::ModelFile;
 pub use mixtures_dist::{
-    Components, CovarianceType, Covariances, FreeParameters, Gaussian, GaussianMixtureModel,
-    Laplace, LaplaceMixtureModel, LaplaceScales, LogDensity, Mixture, ModelError, Sample,
+    AnyMixture, Components, Covariance, Covariances, Family, FreeParameters, Gaussian,
+    GaussianMixtureModel, Laplace, LaplaceMixtureModel, LaplaceScales, LogDensity, Mixture,
+    ModelError, ModelSpec, Sample,
 };
 pub use mixtures_em;
 pub use mixtures_em::{
-    ConjugatePrior, Covariance, CovarianceConstraint, DegeneracyPolicy, FitError, FitReport,
-    Fitted, GaussianMixture, GaussianParams, Init, Regularizer,
+    ConjugatePrior, CovarianceConstraint, DegeneracyPolicy, EmControl, Fit, FitError, FitReport,
+    Fitted, GaussianMixture, GaussianParams, Init, ModelParams, Regularizer, fit, fit_from,
 };
 pub use mixtures_select;
 pub use mixtures_select::{
-    Cell, CellOutcome, CovariancePrior, Criterion, Grid, Scores, SelectError, SelectedModel,
-    Selection, Structure, VariationalFit, VariationalGaussianMixture, VariationalParams,
-    WeightPrior,
+    Cell, CellOutcome, CovariancePrior, Criterion, Grid, Scores, SelectError, Selection,
+    VariationalFit, VariationalGaussianMixture, VariationalParams, WeightPrior,
 };
 
 /// The names most programs need: `use mixtures::prelude::*;`.
 pub mod prelude {
     pub use mixtures_core::{DataError, Dataset, Scalar};
-    #[cfg(feature = "serde")]
-    pub use mixtures_dist::AnyMixture;
     pub use mixtures_dist::{
-        Components, CovarianceType, Covariances, Gaussian, GaussianMixtureModel, Laplace,
-        LaplaceMixtureModel, LaplaceScales, Mixture, ModelError,
+        AnyMixture, Components, Covariance, Covariances, Family, Gaussian, GaussianMixtureModel,
+        Laplace, LaplaceMixtureModel, LaplaceScales, Mixture, ModelError, ModelSpec,
     };
     pub use mixtures_em::{
-        ConjugatePrior, Covariance, FitError, FitReport, Fitted, GaussianMixture, Init,
+        ConjugatePrior, EmControl, Fit, FitError, FitReport, Fitted, GaussianMixture, Init,
     };
 
     #[cfg(feature = "serde")]
@@ -103,7 +101,7 @@ pub mod prelude {
     };
 
     pub use mixtures_select::{
-        Criterion, Grid, Scores, SelectError, Structure, VariationalGaussianMixture, WeightPrior,
+        Criterion, Grid, Scores, SelectError, VariationalGaussianMixture, WeightPrior,
     };
 }
 

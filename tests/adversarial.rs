@@ -14,7 +14,8 @@
 #[path = "support/benchdata.rs"]
 mod benchdata;
 
-use mixtures::mixtures_em::{LaplaceMixture, LaplaceStructure};
+use mixtures::ModelSpec;
+use mixtures::mixtures_em::{Covariance, LaplaceMixture};
 use mixtures::prelude::*;
 use mixtures::{Cholesky, DataError, FitError, LinalgError};
 
@@ -195,7 +196,7 @@ fn constant_column<T: Scalar>() {
             }
         }
     }
-    for s in [LaplaceStructure::PerDimension, LaplaceStructure::Spherical] {
+    for s in [Covariance::Diag, Covariance::Spherical] {
         let f = LaplaceMixture::params::<T>(2).structure(s).fit(&x).unwrap();
         assert!(f.report.log_likelihood.is_finite());
     }
@@ -570,11 +571,11 @@ fn values_near_1e30_in_f32() {
     }
     // A grid of Laplace structures only needs no squares in f32.
     let laplace_grid = Grid::<f32>::new(1..=2)
-        .structures([Structure::Laplace(LaplaceStructure::PerDimension)])
+        .structures([ModelSpec::LAPLACE_DIAG])
         .fit(&x)
         .unwrap();
     assert!(laplace_grid.report.log_likelihood.is_finite());
-    for s in [LaplaceStructure::PerDimension, LaplaceStructure::Spherical] {
+    for s in [Covariance::Diag, Covariance::Spherical] {
         let f = LaplaceMixture::params::<f32>(2)
             .structure(s)
             .fit(&x)

@@ -10,7 +10,8 @@
 //! selection grid, the variational fit and the default detector.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use mixtures::mixtures_em::LaplaceStructure;
+use mixtures::ModelSpec;
+use mixtures::mixtures_em::Covariance;
 use mixtures::prelude::*;
 
 const THREADS: [usize; 3] = [1, 2, 7];
@@ -57,10 +58,10 @@ fn grid<T: Scalar>() {
     same_in_every_pool(&format!("{} grid", T::NAME), || {
         Grid::<T>::new(1..=3)
             .structures([
-                Structure::Gaussian(Covariance::Full),
-                Structure::Gaussian(Covariance::Diag),
-                Structure::Gaussian(Covariance::Tied),
-                Structure::Laplace(LaplaceStructure::PerDimension),
+                ModelSpec::gaussian(Covariance::Full),
+                ModelSpec::gaussian(Covariance::Diag),
+                ModelSpec::gaussian(Covariance::Tied),
+                ModelSpec::LAPLACE_DIAG,
             ])
             .n_init(2)
             .max_iter(20)

@@ -10,7 +10,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use mixtures::mixtures_em::{
-    DegeneracyPolicy, LaplaceMixture, LaplaceStructure, ShrinkTarget, Shrinkage, VarianceFloor,
+    Covariance, DegeneracyPolicy, LaplaceMixture, ShrinkTarget, Shrinkage, VarianceFloor,
 };
 use mixtures::prelude::*;
 use mixtures_fuzz::{Reader, all_finite, check_evaluation, sum_tolerance};
@@ -161,9 +161,9 @@ fn run<T: Scalar>(case: &Case) {
     };
     let fitted: Result<(AnyMixture<T>, FitReport), FitError> = if case.laplace {
         let structure = if case.laplace_spherical {
-            LaplaceStructure::Spherical
+            Covariance::Spherical
         } else {
-            LaplaceStructure::PerDimension
+            Covariance::Diag
         };
         LaplaceMixture::params::<T>(case.k)
             .structure(structure)
@@ -180,7 +180,7 @@ fn run<T: Scalar>(case: &Case) {
         let covariance: Covariance = match case.covariance.parse() {
             Ok(c) => c,
             // An unknown name is a typed error too; nothing to fit.
-            Err(FitError::InvalidParameter { .. }) => return,
+            Err(ModelError::InvalidParameter { .. }) => return,
             Err(e) => panic!("unexpected error for a covariance name: {e}"),
         };
         let mut params = GaussianMixture::params::<T>(case.k)

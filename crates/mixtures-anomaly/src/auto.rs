@@ -72,11 +72,12 @@ use core::marker::PhantomData;
 
 use faer::Mat;
 use mixtures_core::{Dataset, Scalar};
+use mixtures_dist::ModelSpec;
 use mixtures_dist::{Covariances, Gaussian, GaussianMixtureModel, Mixture};
-use mixtures_em::{Covariance, FitError, FitReport, Fitted};
-use mixtures_select::{Criterion, Grid, SelectError, SelectedModel, Selection, Structure};
+use mixtures_em::{Covariance, EmControl, FitError, Fitted};
+use mixtures_select::{Criterion, Grid, SelectError, Selection};
 
-use crate::{AnomalyError, ModelFitter};
+use crate::{AnomalyError, ModelChoice, ModelFit, ModelFitter};
 
 /// Components below this weight are dropped from the chosen model.
 pub const DEFAULT_MIN_WEIGHT: f64 = 0.1;
@@ -129,10 +130,9 @@ pub struct AutoFitter<T: Scalar> {
     ks: Vec<usize>,
     structures: Vec<Covariance>,
     criterion: Criterion,
-    relative_ridge: f64,
     min_weight: f64,
-    n_init: usize,
-    seed: u64,
+    /// The EM settings of every cell; `reg_covar` is the relative ridge.
+    control: EmControl,
     _t: PhantomData<T>,
 }
 
@@ -162,7 +162,7 @@ impl<T: Scalar> AutoSelection<T> {
     }
 
     /// The covariance structure chosen.
-    pub fn chosen_structure(&self) -> Structure {
+    pub fn chosen_structure(&self) -> ModelSpec {
         self.selection.best_cell().structure
     }
 }
@@ -176,10 +176,8 @@ impl<T: Scalar> AutoFitter<T> {
             ks: DEFAULT_COMPONENTS.to_vec(),
             structures: vec![Covariance::Tied, Covariance::TiedDiag],
             criterion: Criterion::Bic,
-            relative_ridge: DEFAULT_RELATIVE_RIDGE,
             min_weight: DEFAULT_MIN_WEIGHT,
-            n_init: 1,
-            seed: 0,
+            control: EmControl::default().reg_covar(DEFAULT_RELATIVE_RIDGE),
             _t: PhantomData,
         }
     }
@@ -209,9 +207,10 @@ impl<T: Scalar> AutoFitter<T> {
     /// Ridge added to the covariances of the standardized data, i.e. as a
     /// fraction of each feature's variance (default 0.1; must be finite and
     /// `>= 0`).
+    /// The same setting as `reg_covar`, named for what it means here.
     #[must_use]
     pub fn relative_ridge(mut self, r: f64) -> Self {
-        self.relative_ridge = r;
+        self.control.reg_covar = r;
         self
     }
 
@@ -223,32 +222,16 @@ impl<T: Scalar> AutoFitter<T> {
         self
     }
 
-    /// Restarts per cell (default 1).
-    #[must_use]
-    pub fn n_init(mut self, n: usize) -> Self {
-        self.n_init = n;
-        self
-    }
-
-    /// Seed of the grid (default 0); the same seed gives the same model.
-    #[must_use]
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
-    }
+    // The EM settings of every cell of the grid (restarts, iterations,
+    // tolerance, seed, observer); `reg_covar` is the relative ridge.
+    mixtures_em::em_control_builder!();
 
     /// Checks the parameters.
     ///
     /// # Errors
     /// [`AnomalyError::InvalidParameter`] naming the parameter.
     pub fn check(&self) -> Result<(), AnomalyError> {
-        let invalid = |name, value: f64, reason| {
-            Err(AnomalyError::InvalidParameter {
-                name,
-                value,
-                reason,
-            })
-        };
+        let invalid = |name, value: f64, reason| Err(AnomalyError::invalid(name, value, reason));
         if self.ks.is_empty() {
             return invalid("components", 0.0, "give at least one number of components");
         }
@@ -262,20 +245,17 @@ impl<T: Scalar> AutoFitter<T> {
         if self.structures.is_empty() {
             return invalid("structures", 0.0, "give at least one covariance structure");
         }
-        if !(self.relative_ridge >= 0.0 && self.relative_ridge.is_finite()) {
+        if !(self.control.reg_covar >= 0.0 && self.control.reg_covar.is_finite()) {
             return invalid(
                 "relative_ridge",
-                self.relative_ridge,
+                self.control.reg_covar,
                 "must be finite and >= 0",
             );
         }
         if !(self.min_weight >= 0.0 && self.min_weight < 1.0) {
             return invalid("min_weight", self.min_weight, "must lie in [0, 1)");
         }
-        if self.n_init == 0 {
-            return invalid("n_init", 0.0, "must be at least 1");
-        }
-        Ok(())
+        AnomalyError::check_control(&self.control)
     }
 
     /// Runs the rule on the data: standardize, fit the grid, choose, drop
@@ -290,7 +270,7 @@ impl<T: Scalar> AutoFitter<T> {
         let z = scaling.standardize(data)?;
         let structures = self.structures_for(data);
         let selection = self.fit_grid(&z, &self.ks, &structures)?;
-        let SelectedModel::Gaussian(chosen) = &selection.model else {
+        let Some(chosen) = selection.model.as_gaussian() else {
             // Only Gaussian structures are in the grid.
             return Err(AnomalyError::Select(SelectError::NoStructures));
         };
@@ -333,11 +313,9 @@ impl<T: Scalar> AutoFitter<T> {
         structures: &[Covariance],
     ) -> Result<Selection<T>, AnomalyError> {
         let grid = Grid::new(ks.iter().copied())
-            .structures(structures.iter().map(|&c| Structure::Gaussian(c)))
+            .structures(structures.iter().map(|&c| ModelSpec::gaussian(c)))
             .criterion(self.criterion)
-            .reg_covar(self.relative_ridge)
-            .n_init(self.n_init)
-            .seed(self.seed);
+            .control(self.control.clone());
         match grid.fit(z) {
             Err(SelectError::TooFewDistinctPoints { distinct, .. })
                 if ks.iter().any(|&k| k <= distinct) && ks.iter().any(|&k| k > distinct) =>
@@ -353,18 +331,31 @@ impl<T: Scalar> AutoFitter<T> {
 impl<T: Scalar> ModelFitter<T> for AutoFitter<T> {
     type Model = GaussianMixtureModel<T>;
 
+    fn check(&self) -> Result<(), AnomalyError> {
+        AutoFitter::check(self)
+    }
+
     /// [`AutoFitter::select`]; the report is the chosen cell's fit (on the
-    /// standardized data; its log-likelihood is in those units).
-    fn fit(&self, data: &Dataset<T>) -> Result<Fitted<Self::Model>, AnomalyError> {
+    /// standardized data; its log-likelihood is in those units), and the
+    /// choice is the grid's table with the dropped weights. A robust fit's
+    /// later rounds choose again on the rows kept: the number of components
+    /// that suits the data without the left-out rows may differ.
+    fn fit_model(
+        &self,
+        data: &Dataset<T>,
+    ) -> Result<ModelFit<T, GaussianMixtureModel<T>>, AnomalyError> {
         let s = self.select(data)?;
-        let report: FitReport = s.selection.report;
-        Ok(Fitted {
-            model: s.model,
-            report,
+        Ok(ModelFit {
+            fitted: Fitted {
+                model: s.model,
+                report: s.selection.report.clone(),
+            },
+            choice: Some(ModelChoice {
+                selection: s.selection,
+                dropped_weights: s.dropped_weights,
+            }),
         })
     }
-    // A robust fit's later rounds choose again on the rows kept: the number of
-    // components that suits the data without the left-out rows may differ.
 }
 
 /// Per-feature centring and scaling of the training data.

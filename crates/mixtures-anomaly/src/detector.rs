@@ -11,7 +11,7 @@ use mixtures_em::FitReport;
 use crate::metrics::Evaluation;
 use crate::{
     AnomalyError, AutoFitter, Contamination, DensityModel, Explain, Explanations, Label,
-    ModelFitter, ScoreReference, ScoreSet, Threshold, ThresholdRule,
+    ModelChoice, ModelFit, ModelFitter, ScoreReference, ScoreSet, Threshold, ThresholdRule,
 };
 
 /// Rounds of a robust fit unless set otherwise.
@@ -64,9 +64,16 @@ impl<T: Scalar, F: core::fmt::Debug> core::fmt::Debug for DetectorParams<T, F> {
 
 /// What a detector fit did besides producing the detector.
 #[derive(Debug, Clone, PartialEq)]
-pub struct DetectorReport {
+pub struct DetectorReport<T: Scalar> {
     /// The report of the final model's fit.
     pub fit: FitReport,
+    /// How the model step chose the final model, when it chooses (a grid,
+    /// the default detector): the table of candidates and what was dropped.
+    pub choice: Option<ModelChoice<T>>,
+    /// The anomaly score of every training row under the final model (the
+    /// rows left out of an outlier-mode fit included), from which the
+    /// threshold and the score reference were computed.
+    pub training_scores: Vec<T>,
     /// Model fits run (1 in novelty mode).
     pub rounds: usize,
     /// Novelty mode: true. Outlier mode: whether the set of rows left out
@@ -82,7 +89,7 @@ pub struct DetectorFit<T: Scalar, M> {
     /// The detector.
     pub detector: Detector<T, M>,
     /// How the fit went.
-    pub report: DetectorReport,
+    pub report: DetectorReport<T>,
 }
 
 impl<T: Scalar, F: ModelFitter<T>> DetectorParams<T, F> {
@@ -161,18 +168,19 @@ impl<T: Scalar, F: ModelFitter<T>> DetectorParams<T, F> {
             if !(contamination > 0.0 && contamination <= 0.5) {
                 return Err(AnomalyError::InvalidParameter {
                     name: "contamination",
-                    value: contamination,
+                    value: contamination.into(),
                     reason: "must lie in (0, 0.5]: the expected fraction of anomalies",
                 });
             }
             if max_rounds == 0 {
                 return Err(AnomalyError::InvalidParameter {
                     name: "max_rounds",
-                    value: 0.0,
+                    value: 0usize.into(),
                     reason: "must be at least 1",
                 });
             }
         }
+        self.fitter.check()?;
         self.rule().check()
     }
 
@@ -185,13 +193,14 @@ impl<T: Scalar, F: ModelFitter<T>> DetectorParams<T, F> {
     /// that needs labels: use [`DetectorParams::fit_validated`]).
     pub fn fit(&self, data: &Dataset<T>) -> Result<DetectorFit<T, F::Model>, AnomalyError> {
         self.check()?;
-        let (model, report, scores) = self.fit_model(data)?;
-        let threshold = Threshold::fit(self.rule().as_ref(), &ScoreSet::new(&scores)?)?;
+        let (model, report) = self.fit_model(data)?;
+        let scores = &report.training_scores;
+        let threshold = Threshold::fit(self.rule().as_ref(), &ScoreSet::new(scores)?)?;
         Ok(DetectorFit {
             detector: Detector {
                 model,
                 threshold,
-                reference: Some(ScoreReference::new(&scores)?),
+                reference: Some(ScoreReference::new(scores)?),
             },
             report,
         })
@@ -212,14 +221,14 @@ impl<T: Scalar, F: ModelFitter<T>> DetectorParams<T, F> {
         labels: &[L],
     ) -> Result<DetectorFit<T, F::Model>, AnomalyError> {
         self.check()?;
-        let (model, report, scores) = self.fit_model(train)?;
+        let (model, report) = self.fit_model(train)?;
         let val = model.anomaly_scores(validation)?;
         let threshold = Threshold::fit(self.rule().as_ref(), &ScoreSet::labelled(&val, labels)?)?;
         Ok(DetectorFit {
             detector: Detector {
                 model,
                 threshold,
-                reference: Some(ScoreReference::new(&scores)?),
+                reference: Some(ScoreReference::new(&report.training_scores)?),
             },
             report,
         })
@@ -227,11 +236,11 @@ impl<T: Scalar, F: ModelFitter<T>> DetectorParams<T, F> {
 
     /// The model (robust in outlier mode), the report, and the scores of every
     /// training row under the model.
-    fn fit_model(
-        &self,
-        data: &Dataset<T>,
-    ) -> Result<(F::Model, DetectorReport, Vec<T>), AnomalyError> {
-        let mut fitted = self.fitter.fit(data)?;
+    fn fit_model(&self, data: &Dataset<T>) -> Result<(F::Model, DetectorReport<T>), AnomalyError> {
+        let ModelFit {
+            mut fitted,
+            mut choice,
+        } = self.fitter.fit_model(data)?;
         let mut scores = fitted.model.anomaly_scores(data)?;
         let Mode::Outlier {
             contamination,
@@ -240,11 +249,13 @@ impl<T: Scalar, F: ModelFitter<T>> DetectorParams<T, F> {
         else {
             let report = DetectorReport {
                 fit: fitted.report,
+                choice,
+                training_scores: scores,
                 rounds: 1,
                 converged: true,
                 excluded: Vec::new(),
             };
-            return Ok((fitted.model, report, scores));
+            return Ok((fitted.model, report));
         };
         let n = data.n_samples();
         let n_drop = (contamination * n as f64).floor() as usize;
@@ -259,17 +270,21 @@ impl<T: Scalar, F: ModelFitter<T>> DetectorParams<T, F> {
                 break false;
             }
             kept = next;
-            fitted = self.fitter.refit(&subset(data, &kept)?, &fitted.model)?;
+            ModelFit { fitted, choice } = self
+                .fitter
+                .refit_model(&subset(data, &kept)?, &fitted.model)?;
             scores = fitted.model.anomaly_scores(data)?;
             rounds += 1;
         };
         let report = DetectorReport {
             fit: fitted.report,
+            choice,
+            training_scores: scores,
             rounds,
             converged,
             excluded: (0..n).filter(|&i| !kept[i]).collect(),
         };
-        Ok((fitted.model, report, scores))
+        Ok((fitted.model, report))
     }
 }
 

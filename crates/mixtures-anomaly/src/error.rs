@@ -1,6 +1,6 @@
 //! Errors of scoring, thresholding, detection and metrics.
 
-use mixtures_core::DataError;
+use mixtures_core::{DataError, ParamValue};
 use mixtures_dist::ModelError;
 use mixtures_em::FitError;
 use mixtures_select::SelectError;
@@ -84,8 +84,8 @@ pub enum AnomalyError {
     InvalidParameter {
         /// The parameter.
         name: &'static str,
-        /// Its value.
-        value: f64,
+        /// Its value, as given.
+        value: ParamValue,
         /// The rule it breaks.
         reason: &'static str,
     },
@@ -121,4 +121,33 @@ pub enum AnomalyError {
         "this detector keeps no training scores (it was built from parts or read from a file without `reference_scores`), so it has no normalized scores"
     )]
     NoReference,
+}
+
+impl AnomalyError {
+    /// [`AnomalyError::InvalidParameter`] for `name = value`, breaking `reason`.
+    pub fn invalid(name: &'static str, value: impl Into<ParamValue>, reason: &'static str) -> Self {
+        Self::InvalidParameter {
+            name,
+            value: value.into(),
+            reason,
+        }
+    }
+
+    /// The EM settings' check in this crate's error type: an invalid setting
+    /// is [`AnomalyError::InvalidParameter`], as for the crate's own
+    /// parameters.
+    pub(crate) fn check_control(c: &mixtures_em::EmControl) -> Result<(), Self> {
+        c.check().map_err(|e| match e {
+            FitError::InvalidParameter {
+                name,
+                value,
+                reason,
+            } => Self::InvalidParameter {
+                name,
+                value,
+                reason,
+            },
+            other => Self::Fit(other),
+        })
+    }
 }

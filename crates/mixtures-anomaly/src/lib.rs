@@ -108,7 +108,8 @@ pub use metrics::{
     ConfusionMatrix, Evaluation, OperatingPoints, PrecisionRecallCurve, RocCurve,
     average_precision, evaluate, precision_recall_curve, roc_auc, roc_curve,
 };
-pub use model::{DensityModel, ModelFitter, ScoreReference, anomaly_scores};
+pub use mixtures_dist::DensityModel;
+pub use model::{ModelChoice, ModelFit, ModelFitter, ScoreReference, anomaly_scores};
 pub use pot::{GpdFit, MIN_EXCEEDANCES, PeaksOverThreshold};
 pub use pu::{PositiveUnlabeled, PuEstimate};
 pub use threshold::{

@@ -1,68 +1,12 @@
 //! What a detector needs of a model (densities) and of a fitting procedure, and
 //! the training-score reference behind normalized scores.
 
-use mixtures_core::{DataError, Dataset, Scalar};
-use mixtures_dist::{GaussianMixtureModel, LaplaceMixtureModel, LogDensity, Mixture};
-use mixtures_em::{Fitted, GaussianParams, LaplaceParams};
+use mixtures_core::{Dataset, Scalar};
+use mixtures_dist::{AnyMixture, DensityModel};
+use mixtures_em::{Fit, Fitted, GaussianParams, LaplaceParams, ModelParams};
+use mixtures_select::{Grid, Selection};
 
 use crate::AnomalyError;
-
-/// A fitted density model that can score points: any [`Mixture`] (of any
-/// component family) and [`mixtures_dist::AnyMixture`].
-pub trait DensityModel<T: Scalar>: Clone + core::fmt::Debug + Send + Sync {
-    /// Dimension of the points.
-    fn dim(&self) -> usize;
-
-    /// `ln p(x)` of every row.
-    ///
-    /// # Errors
-    /// [`DataError::DimensionMismatch`].
-    fn log_prob(&self, data: &Dataset<T>) -> Result<Vec<T>, DataError>;
-
-    /// The most likely component of every row: the `k` maximizing
-    /// `wₖ pₖ(x)` (ties go to the lower index).
-    ///
-    /// # Errors
-    /// [`DataError::DimensionMismatch`].
-    fn most_likely_component(&self, data: &Dataset<T>) -> Result<Vec<usize>, DataError>;
-
-    /// Anomaly scores `−ln p(x)`: higher is more anomalous.
-    ///
-    /// # Errors
-    /// [`DataError::DimensionMismatch`].
-    fn anomaly_scores(&self, data: &Dataset<T>) -> Result<Vec<T>, DataError> {
-        let mut s = self.log_prob(data)?;
-        for v in &mut s {
-            *v = -*v;
-        }
-        Ok(s)
-    }
-}
-
-impl<T: Scalar, C: LogDensity<T>> DensityModel<T> for Mixture<T, C> {
-    fn dim(&self) -> usize {
-        Mixture::dim(self)
-    }
-    fn log_prob(&self, data: &Dataset<T>) -> Result<Vec<T>, DataError> {
-        Mixture::log_prob(self, data)
-    }
-    fn most_likely_component(&self, data: &Dataset<T>) -> Result<Vec<usize>, DataError> {
-        self.predict(data)
-    }
-}
-
-#[cfg(feature = "serde")]
-impl<T: Scalar> DensityModel<T> for mixtures_dist::AnyMixture<T> {
-    fn dim(&self) -> usize {
-        mixtures_dist::AnyMixture::dim(self)
-    }
-    fn log_prob(&self, data: &Dataset<T>) -> Result<Vec<T>, DataError> {
-        mixtures_dist::AnyMixture::log_prob(self, data)
-    }
-    fn most_likely_component(&self, data: &Dataset<T>) -> Result<Vec<usize>, DataError> {
-        self.predict(data)
-    }
-}
 
 /// Anomaly scores `−ln p(x)` of every row under `model` (higher is more
 /// anomalous).
@@ -76,20 +20,52 @@ pub fn anomaly_scores<T: Scalar, M: DensityModel<T>>(
     Ok(model.anomaly_scores(data)?)
 }
 
+/// How a model step chose its model, when it chooses one (a selection grid,
+/// the default detector).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelChoice<T: Scalar> {
+    /// The grid's table of every candidate and the one chosen (in the units
+    /// the grid was fitted in: standardized for the default detector).
+    pub selection: Selection<T>,
+    /// Weights, in the chosen fit, of the components dropped after the
+    /// choice (the default detector's weight floor); empty otherwise.
+    pub dropped_weights: Vec<f64>,
+}
+
+/// What a detector's model step returns: the fit and, for a step that
+/// chooses its model, how it chose.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelFit<T: Scalar, M> {
+    /// The model and its fit report.
+    pub fitted: Fitted<M>,
+    /// How the model was chosen, if it was.
+    pub choice: Option<ModelChoice<T>>,
+}
+
 /// A way of fitting a density model to data: the model step of a detector.
 ///
-/// Implemented for [`GaussianParams`] and [`LaplaceParams`] (one fixed model);
-/// a model-selection procedure (compare candidate numbers of components or
-/// covariance types, keep the best) plugs in by implementing it too.
+/// Implemented for every EM fit of `mixtures-em` ([`GaussianParams`],
+/// [`LaplaceParams`], [`ModelParams`]: one fixed model, through
+/// [`mixtures_em::Fit`]), for a selection [`Grid`] and for the default
+/// detector's [`crate::AutoFitter`], which report how they chose.
 pub trait ModelFitter<T: Scalar>: Send + Sync {
     /// The model it produces.
     type Model: DensityModel<T>;
+
+    /// Checks the step's own parameters, before any data is read (the
+    /// detector calls it first).
+    ///
+    /// # Errors
+    /// [`AnomalyError::InvalidParameter`] or the fit's parameter errors.
+    fn check(&self) -> Result<(), AnomalyError> {
+        Ok(())
+    }
 
     /// Fits a model to the data.
     ///
     /// # Errors
     /// Whatever stops the fit, as [`AnomalyError::Fit`] for EM errors.
-    fn fit(&self, data: &Dataset<T>) -> Result<Fitted<Self::Model>, AnomalyError>;
+    fn fit_model(&self, data: &Dataset<T>) -> Result<ModelFit<T, Self::Model>, AnomalyError>;
 
     /// Fits again on a subset of the data (a robust fit's later rounds),
     /// knowing the previous model. The default fits from scratch; EM fitters
@@ -97,42 +73,63 @@ pub trait ModelFitter<T: Scalar>: Send + Sync {
     /// keeps the components in place.
     ///
     /// # Errors
-    /// As [`ModelFitter::fit`].
-    fn refit(
+    /// As [`ModelFitter::fit_model`].
+    fn refit_model(
         &self,
         data: &Dataset<T>,
         previous: &Self::Model,
-    ) -> Result<Fitted<Self::Model>, AnomalyError> {
+    ) -> Result<ModelFit<T, Self::Model>, AnomalyError> {
         let _ = previous;
-        self.fit(data)
+        self.fit_model(data)
     }
 }
 
-impl<T: Scalar> ModelFitter<T> for GaussianParams<T> {
-    type Model = GaussianMixtureModel<T>;
-    fn fit(&self, data: &Dataset<T>) -> Result<Fitted<Self::Model>, AnomalyError> {
-        Ok(GaussianParams::fit(self, data)?)
-    }
-    fn refit(
-        &self,
-        data: &Dataset<T>,
-        previous: &Self::Model,
-    ) -> Result<Fitted<Self::Model>, AnomalyError> {
-        Ok(self.fit_from(previous, data)?)
-    }
+/// A fixed EM fit as a model step: `mixtures_em::Fit`'s fit and warm start.
+macro_rules! em_fitters {
+    ($($params:ident),*) => {$(
+        impl<T: Scalar> ModelFitter<T> for $params<T> {
+            type Model = <$params<T> as Fit<T>>::Model;
+            fn fit_model(
+                &self,
+                data: &Dataset<T>,
+            ) -> Result<ModelFit<T, Self::Model>, AnomalyError> {
+                Ok(ModelFit {
+                    fitted: Fit::fit(self, data)?,
+                    choice: None,
+                })
+            }
+            fn refit_model(
+                &self,
+                data: &Dataset<T>,
+                previous: &Self::Model,
+            ) -> Result<ModelFit<T, Self::Model>, AnomalyError> {
+                Ok(ModelFit {
+                    fitted: Fit::refit(self, data, previous)?,
+                    choice: None,
+                })
+            }
+        }
+    )*};
 }
+em_fitters!(GaussianParams, LaplaceParams, ModelParams);
 
-impl<T: Scalar> ModelFitter<T> for LaplaceParams<T> {
-    type Model = LaplaceMixtureModel<T>;
-    fn fit(&self, data: &Dataset<T>) -> Result<Fitted<Self::Model>, AnomalyError> {
-        Ok(LaplaceParams::fit(self, data)?)
-    }
-    fn refit(
-        &self,
-        data: &Dataset<T>,
-        previous: &Self::Model,
-    ) -> Result<Fitted<Self::Model>, AnomalyError> {
-        Ok(self.fit_from(previous, data)?)
+/// A selection grid as a model step: every round chooses again on the rows
+/// it is given (the number of components that suits the data without the
+/// left-out rows may differ).
+impl<T: Scalar> ModelFitter<T> for Grid<T> {
+    type Model = AnyMixture<T>;
+    fn fit_model(&self, data: &Dataset<T>) -> Result<ModelFit<T, AnyMixture<T>>, AnomalyError> {
+        let selection = self.fit(data)?;
+        Ok(ModelFit {
+            fitted: Fitted {
+                model: selection.model.clone(),
+                report: selection.report.clone(),
+            },
+            choice: Some(ModelChoice {
+                selection,
+                dropped_weights: Vec::new(),
+            }),
+        })
     }
 }
 

@@ -189,14 +189,14 @@ impl<T: Scalar> ThresholdRule<T> for PeaksOverThreshold {
         if !(self.level > 0.0 && self.level < 1.0) {
             return Err(AnomalyError::InvalidParameter {
                 name: "level",
-                value: self.level,
+                value: self.level.into(),
                 reason: "must lie in (0, 1): the quantile above which the tail is modelled",
             });
         }
         if !(self.rate > 0.0 && self.rate < 1.0 - self.level) {
             return Err(AnomalyError::InvalidParameter {
                 name: "rate",
-                value: self.rate,
+                value: self.rate.into(),
                 reason: "must lie in (0, 1 - level): rates the quantiles resolve need no tail model",
             });
         }

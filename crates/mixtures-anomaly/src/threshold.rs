@@ -271,11 +271,7 @@ impl<T: Scalar> Threshold<T> {
 }
 
 fn invalid(name: &'static str, value: f64, reason: &'static str) -> AnomalyError {
-    AnomalyError::InvalidParameter {
-        name,
-        value,
-        reason,
-    }
+    AnomalyError::invalid(name, value, reason)
 }
 
 /// The `(1 − q)` quantile of the scores (linear interpolation, as NumPy's

@@ -12,8 +12,9 @@ use mixtures_anomaly::{
     DetectorParams, roc_auc,
 };
 use mixtures_core::Dataset;
+use mixtures_dist::ModelSpec;
 use mixtures_em::Covariance;
-use mixtures_select::{Criterion, Grid, Structure};
+use mixtures_select::{Criterion, Grid};
 use rand::Rng;
 
 /// Two broad clusters of 600 normal rows in 3-D, and a tight group of `n_anom`
@@ -51,7 +52,7 @@ fn a_tight_group_of_anomalies_is_flagged_not_modelled() {
     // Per-component covariances chosen by BIC give the group a tight
     // component of its own: its points become the most probable of all.
     let plain = Grid::new(1..=6)
-        .structures(Structure::SKLEARN)
+        .structures(ModelSpec::SKLEARN)
         .criterion(Criterion::Bic)
         .seed(1)
         .fit(&data)
@@ -146,7 +147,7 @@ fn shared_full_covariance_needs_enough_rows_per_feature() {
         sel.selection
             .cells
             .iter()
-            .all(|c| c.structure == Structure::Gaussian(Covariance::TiedDiag))
+            .all(|c| c.structure == ModelSpec::gaussian(Covariance::TiedDiag))
     );
     // 500 rows in 4-D: both shared structures are compared.
     let tall: Vec<Vec<f64>> = (0..500)
@@ -158,7 +159,7 @@ fn shared_full_covariance_needs_enough_rows_per_feature() {
             sel.selection
                 .cells
                 .iter()
-                .any(|c| c.structure == Structure::Gaussian(s))
+                .any(|c| c.structure == ModelSpec::gaussian(s))
         );
     }
     // A structure asked for alone is kept whatever the shape of the data.
@@ -168,7 +169,7 @@ fn shared_full_covariance_needs_enough_rows_per_feature() {
         .unwrap();
     assert_eq!(
         sel.chosen_structure(),
-        Structure::Gaussian(Covariance::Tied)
+        ModelSpec::gaussian(Covariance::Tied)
     );
 }
 

@@ -1,6 +1,7 @@
 //! The command line's grammar (clap derive). The names and flags of the
 //! commands are a contract (issue 7): add to them, do not rename.
 
+pub use mixtures_dist::Family;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -63,15 +64,6 @@ pub enum Precision {
     F64,
 }
 
-/// The component family.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Family {
-    /// Gaussian components.
-    Gaussian,
-    /// Laplace components (heavier tails).
-    Laplace,
-}
-
 /// Options of reading a CSV file.
 #[derive(Debug, Clone, Args)]
 pub struct DataArgs {
@@ -102,8 +94,8 @@ pub struct FitArgs {
     /// mixtures take diag or spherical.
     #[arg(long, value_parser = parse_covariance)]
     pub covariance: Option<String>,
-    /// Component family.
-    #[arg(long, value_enum)]
+    /// Component family: gaussian, or laplace (heavier tails).
+    #[arg(long, value_parser = parse_family())]
     pub family: Option<Family>,
     /// Seed of every random choice; the same seed gives the same model.
     #[arg(long, default_value_t = 0)]
@@ -263,8 +255,8 @@ pub struct SelectCmd {
     /// structures). Laplace: diag, spherical or all.
     #[arg(long, default_value = "sklearn")]
     pub covariance: String,
-    /// Component family.
-    #[arg(long, value_enum, default_value_t = Family::Gaussian)]
+    /// Component family: gaussian, or laplace (heavier tails).
+    #[arg(long, default_value = "gaussian", value_parser = parse_family())]
     pub family: Family,
     /// The criterion that picks the best model (lower is better).
     #[arg(long, value_enum, default_value_t = CriterionArg::Bic)]
@@ -273,13 +265,13 @@ pub struct SelectCmd {
     #[arg(long, default_value_t = 1)]
     pub n_init: usize,
     /// Most EM iterations per restart.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = mixtures_em::DEFAULT_MAX_ITER)]
     pub max_iter: usize,
     /// Convergence threshold.
-    #[arg(long, default_value_t = 1e-3, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = mixtures_em::DEFAULT_TOL, allow_negative_numbers = true)]
     pub tol: f64,
     /// Added to every variance (Gaussian).
-    #[arg(long, default_value_t = 1e-6, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = mixtures_em::DEFAULT_REG_COVAR, allow_negative_numbers = true)]
     pub reg_covar: f64,
     /// Seed of the grid; each cell's seed is derived from it.
     #[arg(long, default_value_t = 0)]
@@ -360,6 +352,14 @@ fn parse_delimiter(s: &str) -> Result<u8, String> {
 
 /// Accepts every name mixtures-em knows (checked again against the family when
 /// the command runs).
+/// The families' names, as the library spells them.
+fn parse_family() -> impl clap::builder::TypedValueParser<Value = Family> {
+    clap::builder::TypedValueParser::try_map(
+        clap::builder::PossibleValuesParser::new(Family::ALL.map(Family::as_str)),
+        |s| s.parse::<Family>(),
+    )
+}
+
 fn parse_covariance(s: &str) -> Result<String, String> {
     s.parse::<mixtures_em::Covariance>()
         .map(|_| s.to_owned())

@@ -119,3 +119,80 @@ pub enum LinalgError {
         limit: f64,
     },
 }
+
+/// The value of a parameter that was refused, as given: every error type of
+/// the workspace reports a refused parameter as
+/// `InvalidParameter { name, value: ParamValue, reason }`.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum ParamValue {
+    /// A count or another non-negative whole number.
+    Count(u64),
+    /// A negative whole number.
+    Int(i64),
+    /// A real number (NaN and infinities included, as given).
+    Float(f64),
+    /// A name or anything else that is not a number.
+    Text(String),
+}
+
+impl core::fmt::Display for ParamValue {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Count(v) => write!(f, "{v}"),
+            Self::Int(v) => write!(f, "{v}"),
+            Self::Float(v) => write!(f, "{v}"),
+            Self::Text(v) => f.write_str(v),
+        }
+    }
+}
+
+macro_rules! param_value_from {
+    ($variant:ident as $wide:ty: $($t:ty),*) => {$(
+        impl From<$t> for ParamValue {
+            fn from(v: $t) -> Self {
+                Self::$variant(<$wide>::from(v))
+            }
+        }
+    )*};
+}
+param_value_from!(Count as u64: u8, u16, u32, u64);
+param_value_from!(Int as i64: i32, i64);
+param_value_from!(Float as f64: f32, f64);
+
+impl From<usize> for ParamValue {
+    fn from(v: usize) -> Self {
+        // usize is at most 64 bits on every supported target.
+        Self::Count(v as u64)
+    }
+}
+
+impl From<&str> for ParamValue {
+    fn from(v: &str) -> Self {
+        Self::Text(v.to_owned())
+    }
+}
+
+impl From<String> for ParamValue {
+    fn from(v: String) -> Self {
+        Self::Text(v)
+    }
+}
+
+impl PartialEq<&str> for ParamValue {
+    fn eq(&self, o: &&str) -> bool {
+        matches!(self, Self::Text(t) if t == o)
+    }
+}
+
+impl PartialEq<f64> for ParamValue {
+    /// A number equal to `o` (an integer compares by value).
+    fn eq(&self, o: &f64) -> bool {
+        match self {
+            Self::Count(v) => *v as f64 == *o,
+            Self::Int(v) => *v as f64 == *o,
+            Self::Float(v) => v == o,
+            Self::Text(_) => false,
+        }
+    }
+}

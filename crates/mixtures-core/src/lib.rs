@@ -25,12 +25,13 @@ mod error;
 pub mod kernels;
 pub mod par;
 mod scalar;
+pub mod seed;
 #[cfg(feature = "serde")]
 pub mod serde_mat;
 pub mod special;
 
 pub use dataset::Dataset;
-pub use error::{DataError, LinalgError};
+pub use error::{DataError, LinalgError, ParamValue};
 pub use kernels::{CHUNK_ROWS, Cholesky, log_sum_exp};
 pub use scalar::{LN_2PI, Scalar};
 

@@ -1,6 +1,6 @@
 //! Errors of building, loading and saving mixture models.
 
-use mixtures_core::LinalgError;
+use mixtures_core::{LinalgError, ParamValue};
 use thiserror::Error;
 
 /// Why a mixture or a set of components could not be built or loaded. Component,
@@ -9,6 +9,17 @@ use thiserror::Error;
 #[derive(Debug, Clone, PartialEq, Error)]
 #[non_exhaustive]
 pub enum ModelError {
+    /// A parameter out of its range (a structure name that does not parse,
+    /// a structure the family does not have, ...).
+    #[error("invalid parameter {name} = {value}: {reason}")]
+    InvalidParameter {
+        /// The parameter.
+        name: &'static str,
+        /// Its value, as given.
+        value: ParamValue,
+        /// The rule it breaks.
+        reason: &'static str,
+    },
     /// A model needs at least one component.
     #[error("a mixture needs at least one component, found none")]
     NoComponents,
@@ -179,4 +190,15 @@ pub enum ModelError {
 
 fn at(component: Option<usize>) -> String {
     component.map_or_else(String::new, |k| format!(" of component {k}"))
+}
+
+impl ModelError {
+    /// [`ModelError::InvalidParameter`] for `name = value`, breaking `reason`.
+    pub fn invalid(name: &'static str, value: impl Into<ParamValue>, reason: &'static str) -> Self {
+        Self::InvalidParameter {
+            name,
+            value: value.into(),
+            reason,
+        }
+    }
 }

@@ -9,14 +9,14 @@
 use std::path::Path;
 
 use faer::Mat;
-use mixtures_core::{DataError, Dataset, Scalar};
+use mixtures_core::Scalar;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
 use crate::{
-    Components, CovarianceType, Covariances, Gaussian, GaussianMixtureModel, Laplace,
-    LaplaceMixtureModel, LaplaceScales, Mixture, ModelError,
+    AnyMixture, Components, Covariance, Covariances, Family, Gaussian, Laplace, LaplaceScales,
+    Mixture, ModelError,
 };
 
 /// The model-file format version this library writes and reads.
@@ -187,6 +187,8 @@ impl<T: Scalar> Persist<T> for Gaussian<T> {
     const FAMILY: &'static str = "gaussian";
 
     fn write_fields(&self, file: &mut ModelFile) {
+        // The exact structure: a tied diagonal model is stored in the diagonal
+        // shape and reads back as tied diagonal.
         file.covariance_type = Some(self.covariance_type().as_str().to_owned());
         file.means = Some(rows_value(self.means()));
         file.covariances = Some(match self.covariances() {
@@ -200,16 +202,23 @@ impl<T: Scalar> Persist<T> for Gaussian<T> {
     }
 
     fn read_fields(file: &ModelFile, k: usize) -> Result<Self, ModelError> {
-        let ct: CovarianceType = file
+        let name = file
             .covariance_type
             .as_deref()
-            .ok_or_else(|| invalid("covariance_type", "missing"))?
-            .parse()?;
+            .ok_or_else(|| invalid("covariance_type", "missing"))?;
+        let structure = Covariance::ALL
+            .into_iter()
+            .find(|c| c.as_str() == name)
+            .ok_or_else(|| ModelError::UnknownCovarianceType {
+                family: "gaussian",
+                found: name.to_owned(),
+                expected: "full, diag, spherical, tied, tied-diag, tied-spherical",
+            })?;
         let means = matrix::<T>(required(&file.means, "means")?, "means", Some(k), None)?;
         let d = means.ncols();
         let cv = required(&file.covariances, "covariances")?;
-        let covs = match ct {
-            CovarianceType::Full => {
+        let covs = match structure.storage() {
+            Covariance::Full => {
                 let arr = cv.as_array().ok_or_else(|| {
                     invalid(
                         "covariances",
@@ -229,20 +238,20 @@ impl<T: Scalar> Persist<T> for Gaussian<T> {
                     .collect::<Result<Vec<_>, _>>()?;
                 Covariances::Full(mats)
             }
-            CovarianceType::Diag => {
+            Covariance::Diag => {
                 Covariances::Diag(matrix::<T>(cv, "covariances", Some(k), Some(d))?)
             }
-            CovarianceType::Spherical => Covariances::Spherical(
+            Covariance::Spherical => Covariances::Spherical(
                 numbers(cv, "covariances", Some(k))?
                     .into_iter()
                     .map(T::c)
                     .collect(),
             ),
-            CovarianceType::Tied => {
-                Covariances::Tied(matrix::<T>(cv, "covariances", Some(d), Some(d))?)
-            }
+            _ => Covariances::Tied(matrix::<T>(cv, "covariances", Some(d), Some(d))?),
         };
-        Gaussian::new(means, covs)
+        Gaussian::new(means, covs)?
+            .with_structure(structure)
+            .map_err(|e| invalid("covariances", e.to_string()))
     }
 }
 
@@ -424,35 +433,15 @@ impl<'de, T: Scalar, C: Persist<T>> Deserialize<'de> for Mixture<T, C> {
     }
 }
 
-/// A mixture of either family, as read from a model file whose family is not
-/// known in advance (the command line's `score`, say).
-#[derive(Debug, Clone, PartialEq)]
-pub enum AnyMixture<T: Scalar> {
-    /// Gaussian components.
-    Gaussian(GaussianMixtureModel<T>),
-    /// Laplace components.
-    Laplace(LaplaceMixtureModel<T>),
-}
-
-macro_rules! both {
-    ($self:ident, $m:ident => $e:expr) => {
-        match $self {
-            AnyMixture::Gaussian($m) => $e,
-            AnyMixture::Laplace($m) => $e,
-        }
-    };
-}
-
 impl<T: Scalar> AnyMixture<T> {
     /// Builds the mixture the file describes, whichever its family.
     ///
     /// # Errors
     /// [`ModelError::UnknownFamily`], or as [`Mixture::from_model_file`].
     pub fn from_model_file(file: &ModelFile) -> Result<Self, ModelError> {
-        match file.family.as_str() {
-            "gaussian" => Mixture::from_model_file(file).map(Self::Gaussian),
-            "laplace" => Mixture::from_model_file(file).map(Self::Laplace),
-            other => Err(ModelError::UnknownFamily(other.to_owned())),
+        match file.family.parse::<Family>()? {
+            Family::Gaussian => Mixture::from_model_file(file).map(Self::Gaussian),
+            Family::Laplace => Mixture::from_model_file(file).map(Self::Laplace),
         }
     }
 
@@ -475,12 +464,12 @@ impl<T: Scalar> AnyMixture<T> {
 
     /// The model-file contents.
     pub fn to_model_file(&self) -> ModelFile {
-        both!(self, m => m.to_model_file())
+        crate::any::dispatch!(self, m => m.to_model_file())
     }
 
     /// The model as pretty-printed JSON.
     pub fn to_json(&self) -> String {
-        both!(self, m => m.to_json())
+        crate::any::dispatch!(self, m => m.to_json())
     }
 
     /// Writes the model to a JSON file.
@@ -488,69 +477,7 @@ impl<T: Scalar> AnyMixture<T> {
     /// # Errors
     /// [`ModelError::Io`].
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), ModelError> {
-        both!(self, m => m.save(path))
-    }
-
-    /// `"gaussian"` or `"laplace"`.
-    pub fn family(&self) -> &'static str {
-        both!(self, m => m.components().family())
-    }
-
-    /// Number of components.
-    pub fn n_components(&self) -> usize {
-        both!(self, m => m.n_components())
-    }
-
-    /// Dimension.
-    pub fn dim(&self) -> usize {
-        both!(self, m => m.dim())
-    }
-
-    /// Free parameters (see [`Mixture::n_parameters`]).
-    pub fn n_parameters(&self) -> usize {
-        both!(self, m => m.n_parameters())
-    }
-
-    /// The mixing weights.
-    pub fn weights(&self) -> &[T] {
-        both!(self, m => m.weights())
-    }
-
-    /// The feature names, if the model has them.
-    pub fn feature_names(&self) -> Option<&[String]> {
-        both!(self, m => m.feature_names())
-    }
-
-    /// See [`Mixture::log_prob`].
-    ///
-    /// # Errors
-    /// [`DataError::DimensionMismatch`].
-    pub fn log_prob(&self, data: &Dataset<T>) -> Result<Vec<T>, DataError> {
-        both!(self, m => m.log_prob(data))
-    }
-
-    /// See [`Mixture::responsibilities`].
-    ///
-    /// # Errors
-    /// [`DataError::DimensionMismatch`].
-    pub fn responsibilities(&self, data: &Dataset<T>) -> Result<Mat<T>, DataError> {
-        both!(self, m => m.responsibilities(data))
-    }
-
-    /// See [`Mixture::predict`].
-    ///
-    /// # Errors
-    /// [`DataError::DimensionMismatch`].
-    pub fn predict(&self, data: &Dataset<T>) -> Result<Vec<usize>, DataError> {
-        both!(self, m => m.predict(data))
-    }
-
-    /// See [`Mixture::score`].
-    ///
-    /// # Errors
-    /// [`DataError::DimensionMismatch`].
-    pub fn score(&self, data: &Dataset<T>) -> Result<f64, DataError> {
-        both!(self, m => m.score(data))
+        crate::any::dispatch!(self, m => m.save(path))
     }
 }
 

@@ -1,8 +1,5 @@
 //! Gaussian components with full, diagonal, spherical or tied covariance.
 
-use core::fmt;
-use core::str::FromStr;
-
 use faer::prelude::ReborrowMut;
 use faer::{Mat, MatMut, MatRef};
 use mixtures_core::kernels::{
@@ -13,59 +10,7 @@ use num_traits::Float;
 use rand::Rng;
 
 use crate::common::{check_count, check_finite, check_locations, check_shape, std_normal};
-use crate::{Components, FreeParameters, LogDensity, ModelError, Sample};
-
-/// The covariance structure of a Gaussian family, with scikit-learn's names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum CovarianceType {
-    /// Each component has its own full covariance matrix.
-    Full,
-    /// Each component has its own diagonal covariance (one variance per feature).
-    Diag,
-    /// Each component has its own single variance (`σ²ₖ I`).
-    Spherical,
-    /// All components share one full covariance matrix.
-    Tied,
-}
-
-impl CovarianceType {
-    /// The four types, in scikit-learn's order.
-    pub const ALL: [Self; 4] = [Self::Full, Self::Tied, Self::Diag, Self::Spherical];
-
-    /// The name used by scikit-learn and in model files.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Full => "full",
-            Self::Diag => "diag",
-            Self::Spherical => "spherical",
-            Self::Tied => "tied",
-        }
-    }
-}
-
-impl fmt::Display for CovarianceType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for CovarianceType {
-    type Err = ModelError;
-    fn from_str(s: &str) -> Result<Self, ModelError> {
-        match s {
-            "full" => Ok(Self::Full),
-            "diag" => Ok(Self::Diag),
-            "spherical" => Ok(Self::Spherical),
-            "tied" => Ok(Self::Tied),
-            _ => Err(ModelError::UnknownCovarianceType {
-                family: "gaussian",
-                found: s.to_owned(),
-                expected: "full, diag, spherical, tied",
-            }),
-        }
-    }
-}
+use crate::{Components, Covariance, FreeParameters, LogDensity, ModelError, ModelSpec, Sample};
 
 /// Covariance parameters of `K` Gaussian components in `D` dimensions, in
 /// scikit-learn's shapes.
@@ -82,13 +27,26 @@ pub enum Covariances<T: Scalar> {
 }
 
 impl<T: Scalar> Covariances<T> {
-    /// The structure of these covariances.
-    pub fn covariance_type(&self) -> CovarianceType {
+    /// How these covariances are stored (one of scikit-learn's four
+    /// types; a tied diagonal structure is stored as [`Covariance::Diag`]).
+    pub fn covariance_type(&self) -> Covariance {
         match self {
-            Self::Full(_) => CovarianceType::Full,
-            Self::Diag(_) => CovarianceType::Diag,
-            Self::Spherical(_) => CovarianceType::Spherical,
-            Self::Tied(_) => CovarianceType::Tied,
+            Self::Full(_) => Covariance::Full,
+            Self::Diag(_) => Covariance::Diag,
+            Self::Spherical(_) => Covariance::Spherical,
+            Self::Tied(_) => Covariance::Tied,
+        }
+    }
+
+    /// Whether every component has the same parameters (diagonal rows or
+    /// variances bit for bit equal; full matrices never are shared, a tied
+    /// matrix always is).
+    fn all_rows_equal(&self) -> bool {
+        match self {
+            Self::Diag(v) => (1..v.nrows()).all(|c| (0..v.ncols()).all(|j| v[(c, j)] == v[(0, j)])),
+            Self::Spherical(v) => v.iter().all(|x| *x == v[0]),
+            Self::Tied(_) => true,
+            Self::Full(_) => false,
         }
     }
 }
@@ -133,6 +91,9 @@ pub struct Gaussian<T: Scalar> {
     means: Mat<T>,
     mean_rows: Vec<T>,
     covariances: Covariances<T>,
+    /// The exact structure (tied diagonal and tied spherical are stored as
+    /// diagonal and spherical with equal rows).
+    structure: Covariance,
     factors: Factors<T>,
     /// `−½ (D ln 2π + ln det Σₖ)` per component.
     norm: Vec<T>,
@@ -140,8 +101,10 @@ pub struct Gaussian<T: Scalar> {
 
 impl<T: Scalar> PartialEq for Gaussian<T> {
     fn eq(&self, other: &Self) -> bool {
-        // Everything else is derived from these two.
-        self.means == other.means && self.covariances == other.covariances
+        // Everything else is derived from these.
+        self.means == other.means
+            && self.covariances == other.covariances
+            && self.structure == other.structure
     }
 }
 
@@ -219,6 +182,7 @@ impl<T: Scalar> Gaussian<T> {
         let dd = T::from_usize(d);
         let ln2pi = T::c(LN_2PI);
         let half = T::c(0.5);
+        let structure = covariances.covariance_type();
         let (covariances, factors, log_dets) = match covariances {
             Covariances::Full(covs) => {
                 check_count("covariances", k, covs.len())?;
@@ -300,9 +264,39 @@ impl<T: Scalar> Gaussian<T> {
             means,
             mean_rows,
             covariances,
+            structure,
             factors,
             norm,
         })
+    }
+
+    /// The same components declared to have the structure `s`: a tied
+    /// diagonal (`s = TiedDiag`) or tied spherical (`TiedSpherical`)
+    /// structure is stored as diagonal or spherical covariances whose rows are
+    /// all equal, and is kept as such in model files and parameter counts.
+    ///
+    /// # Errors
+    /// [`ModelError::InvalidParameter`] when the covariances are not stored
+    /// as `s` is ([`Covariance::storage`]) or, for a tied structure, differ
+    /// between components.
+    pub fn with_structure(mut self, s: Covariance) -> Result<Self, ModelError> {
+        let stored = self.covariances.covariance_type();
+        if s.storage() != stored {
+            return Err(ModelError::invalid(
+                "covariance",
+                s.as_str(),
+                "the covariances are stored in another shape",
+            ));
+        }
+        if s != stored && !self.covariances.all_rows_equal() {
+            return Err(ModelError::invalid(
+                "covariance",
+                s.as_str(),
+                "a tied structure needs the same covariance in every component",
+            ));
+        }
+        self.structure = s;
+        Ok(self)
     }
 
     /// Components with full covariance matrices (`K` of `D x D`).
@@ -356,9 +350,10 @@ impl<T: Scalar> Gaussian<T> {
         &self.covariances
     }
 
-    /// The covariance structure.
-    pub fn covariance_type(&self) -> CovarianceType {
-        self.covariances.covariance_type()
+    /// The covariance structure (the exact one: `TiedDiag` for a tied
+    /// diagonal model; [`Covariances::covariance_type`] gives the storage).
+    pub fn covariance_type(&self) -> Covariance {
+        self.structure
     }
 
     /// The dense `D x D` covariance matrix of component `k`, whatever the type.
@@ -408,8 +403,8 @@ impl<T: Scalar> Components<T> for Gaussian<T> {
     fn dim(&self) -> usize {
         self.means.ncols()
     }
-    fn family(&self) -> &'static str {
-        "gaussian"
+    fn spec(&self) -> ModelSpec {
+        ModelSpec::gaussian(self.structure)
     }
 }
 
@@ -650,12 +645,6 @@ impl<T: Scalar> Sample<T> for Gaussian<T> {
 impl<T: Scalar> FreeParameters for Gaussian<T> {
     fn n_free_parameters(&self) -> usize {
         let (k, d) = (self.n_components(), self.dim());
-        let cov = match self.covariance_type() {
-            CovarianceType::Full => k * d * (d + 1) / 2,
-            CovarianceType::Diag => k * d,
-            CovarianceType::Spherical => k,
-            CovarianceType::Tied => d * (d + 1) / 2,
-        };
-        cov + k * d
+        self.structure.n_free_parameters(k, d) + k * d
     }
 }

@@ -164,8 +164,11 @@ impl<T: Scalar> Components<T> for Laplace<T> {
     fn dim(&self) -> usize {
         self.locations.ncols()
     }
-    fn family(&self) -> &'static str {
-        "laplace"
+    fn spec(&self) -> crate::ModelSpec {
+        match self.scales {
+            LaplaceScales::PerDimension(_) => crate::ModelSpec::LAPLACE_DIAG,
+            LaplaceScales::Spherical(_) => crate::ModelSpec::LAPLACE_SPHERICAL,
+        }
     }
 }
 

@@ -33,6 +33,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod any;
 mod common;
 mod error;
 #[cfg(feature = "serde")]
@@ -40,12 +41,15 @@ mod format;
 mod gaussian;
 mod laplace;
 mod mixture;
+mod spec;
 mod traits;
 
+pub use any::AnyMixture;
 pub use error::ModelError;
 #[cfg(feature = "serde")]
-pub use format::{AnyMixture, FORMAT_VERSION, ModelFile, Persist};
-pub use gaussian::{CovarianceType, Covariances, Gaussian, GaussianScratch};
+pub use format::{FORMAT_VERSION, ModelFile, Persist};
+pub use gaussian::{Covariances, Gaussian, GaussianScratch};
 pub use laplace::{Laplace, LaplaceScales};
 pub use mixture::{GaussianMixtureModel, LaplaceMixtureModel, Mixture, WEIGHT_SUM_TOLERANCE};
-pub use traits::{Components, FreeParameters, LogDensity, Sample};
+pub use spec::{Covariance, Family, ModelSpec};
+pub use traits::{Components, DensityModel, FreeParameters, LogDensity, Sample};

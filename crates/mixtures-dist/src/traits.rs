@@ -4,7 +4,7 @@
 //! evaluation is fastest when a family sees all of its components at once.
 
 use faer::{MatMut, MatRef};
-use mixtures_core::Scalar;
+use mixtures_core::{DataError, Dataset, Scalar};
 use rand::Rng;
 
 /// Shape of a component family: `K` components over `D` dimensions.
@@ -13,8 +13,12 @@ pub trait Components<T: Scalar>: Clone + core::fmt::Debug + Send + Sync {
     fn n_components(&self) -> usize;
     /// Dimension `D` of each component (at least 1).
     fn dim(&self) -> usize;
+    /// The family and the exact structure of the components.
+    fn spec(&self) -> crate::ModelSpec;
     /// Short name of the family, as written in model files (`"gaussian"`, `"laplace"`).
-    fn family(&self) -> &'static str;
+    fn family(&self) -> &'static str {
+        self.spec().family().as_str()
+    }
 }
 
 /// Log-densities of a block of samples under each component.
@@ -42,4 +46,60 @@ pub trait FreeParameters {
     /// Free parameters of the components (means, covariances, scales), not
     /// counting the `K - 1` free mixing weights.
     fn n_free_parameters(&self) -> usize;
+}
+
+/// A fitted density model that can score points: any [`crate::Mixture`] (of any
+/// component family) and [`crate::AnyMixture`].
+pub trait DensityModel<T: Scalar>: Clone + core::fmt::Debug + Send + Sync {
+    /// Dimension of the points.
+    fn dim(&self) -> usize;
+
+    /// `ln p(x)` of every row.
+    ///
+    /// # Errors
+    /// [`DataError::DimensionMismatch`].
+    fn log_prob(&self, data: &Dataset<T>) -> Result<Vec<T>, DataError>;
+
+    /// The most likely component of every row: the `k` maximizing
+    /// `wₖ pₖ(x)` (ties go to the lower index).
+    ///
+    /// # Errors
+    /// [`DataError::DimensionMismatch`].
+    fn most_likely_component(&self, data: &Dataset<T>) -> Result<Vec<usize>, DataError>;
+
+    /// Anomaly scores `−ln p(x)`: higher is more anomalous.
+    ///
+    /// # Errors
+    /// [`DataError::DimensionMismatch`].
+    fn anomaly_scores(&self, data: &Dataset<T>) -> Result<Vec<T>, DataError> {
+        let mut s = self.log_prob(data)?;
+        for v in &mut s {
+            *v = -*v;
+        }
+        Ok(s)
+    }
+}
+
+impl<T: Scalar, C: LogDensity<T>> DensityModel<T> for crate::Mixture<T, C> {
+    fn dim(&self) -> usize {
+        crate::Mixture::dim(self)
+    }
+    fn log_prob(&self, data: &Dataset<T>) -> Result<Vec<T>, DataError> {
+        crate::Mixture::log_prob(self, data)
+    }
+    fn most_likely_component(&self, data: &Dataset<T>) -> Result<Vec<usize>, DataError> {
+        self.predict(data)
+    }
+}
+
+impl<T: Scalar> DensityModel<T> for crate::AnyMixture<T> {
+    fn dim(&self) -> usize {
+        crate::AnyMixture::dim(self)
+    }
+    fn log_prob(&self, data: &Dataset<T>) -> Result<Vec<T>, DataError> {
+        crate::AnyMixture::log_prob(self, data)
+    }
+    fn most_likely_component(&self, data: &Dataset<T>) -> Result<Vec<usize>, DataError> {
+        self.predict(data)
+    }
 }

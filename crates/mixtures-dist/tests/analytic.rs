@@ -15,7 +15,7 @@ use common::{FAMILIES, close, eps, random_model};
 use faer::Mat;
 use mixtures_core::{Dataset, LN_2PI, Scalar};
 use mixtures_dist::{
-    CovarianceType, Covariances, Gaussian, Laplace, LaplaceScales, LogDensity, Mixture,
+    Covariance, Covariances, Gaussian, Laplace, LaplaceScales, LogDensity, Mixture,
 };
 
 const DIMS: [usize; 3] = [1, 2, 5];
@@ -101,25 +101,25 @@ fn check_component<T: Scalar, C: LogDensity<T>>(
 }
 
 /// The four representations of `σ² I` around the means `means` (`K x D`).
-fn isotropic<T: Scalar>(means: &Mat<T>, var: f64) -> Vec<(CovarianceType, Gaussian<T>)> {
+fn isotropic<T: Scalar>(means: &Mat<T>, var: f64) -> Vec<(Covariance, Gaussian<T>)> {
     let (k, d) = (means.nrows(), means.ncols());
     let v = T::c(var);
     let eye = Mat::<T>::from_fn(d, d, |i, j| if i == j { v } else { T::zero() });
     vec![
         (
-            CovarianceType::Full,
+            Covariance::Full,
             Gaussian::full(means.clone(), vec![eye.clone(); k]).unwrap(),
         ),
         (
-            CovarianceType::Diag,
+            Covariance::Diag,
             Gaussian::diag(means.clone(), Mat::from_fn(k, d, |_, _| v)).unwrap(),
         ),
         (
-            CovarianceType::Spherical,
+            Covariance::Spherical,
             Gaussian::spherical(means.clone(), vec![v; k]).unwrap(),
         ),
         (
-            CovarianceType::Tied,
+            Covariance::Tied,
             Gaussian::tied(means.clone(), eye).unwrap(),
         ),
     ]

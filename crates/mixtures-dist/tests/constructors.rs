@@ -15,8 +15,8 @@ use common::{FAMILIES, Family, Model, random_model, random_points};
 use faer::{Mat, mat};
 use mixtures_core::{DataError, Dataset, LinalgError, Scalar};
 use mixtures_dist::{
-    Components, CovarianceType, Covariances, FreeParameters, Gaussian, Laplace, LaplaceScales,
-    Mixture, ModelError, WEIGHT_SUM_TOLERANCE,
+    Components, Covariance, Covariances, FreeParameters, Gaussian, Laplace, LaplaceScales, Mixture,
+    ModelError, WEIGHT_SUM_TOLERANCE,
 };
 
 fn g2<T: Scalar>() -> Gaussian<T> {
@@ -543,11 +543,11 @@ fn predict_on_ties_takes_the_lower_index() {
 }
 
 /// scikit-learn's `GaussianMixture._n_parameters`.
-fn sklearn_n_parameters(ct: CovarianceType, k: usize, d: usize) -> usize {
+fn sklearn_n_parameters(ct: Covariance, k: usize, d: usize) -> usize {
     let cov = match ct {
-        CovarianceType::Full => k * d * (d + 1) / 2,
-        CovarianceType::Diag => k * d,
-        CovarianceType::Spherical => k,
+        Covariance::Full => k * d * (d + 1) / 2,
+        Covariance::Diag => k * d,
+        Covariance::Spherical => k,
         _ => d * (d + 1) / 2,
     };
     cov + k * d + k - 1
@@ -556,10 +556,10 @@ fn sklearn_n_parameters(ct: CovarianceType, k: usize, d: usize) -> usize {
 #[test]
 fn n_parameters_match_scikit_learn() {
     // Hand-computed values of sklearn's formula.
-    assert_eq!(sklearn_n_parameters(CovarianceType::Full, 3, 4), 44);
-    assert_eq!(sklearn_n_parameters(CovarianceType::Diag, 3, 4), 26);
-    assert_eq!(sklearn_n_parameters(CovarianceType::Spherical, 3, 4), 17);
-    assert_eq!(sklearn_n_parameters(CovarianceType::Tied, 3, 4), 24);
+    assert_eq!(sklearn_n_parameters(Covariance::Full, 3, 4), 44);
+    assert_eq!(sklearn_n_parameters(Covariance::Diag, 3, 4), 26);
+    assert_eq!(sklearn_n_parameters(Covariance::Spherical, 3, 4), 17);
+    assert_eq!(sklearn_n_parameters(Covariance::Tied, 3, 4), 24);
     for k in [1, 2, 3, 7] {
         for d in [1, 2, 3, 5, 10] {
             for fam in FAMILIES {
@@ -583,12 +583,15 @@ fn n_parameters_match_scikit_learn() {
 
 #[test]
 fn covariance_type_names() {
-    for ct in CovarianceType::ALL {
-        assert_eq!(ct.as_str().parse::<CovarianceType>().unwrap(), ct);
+    for ct in Covariance::SKLEARN {
+        assert_eq!(ct.as_str().parse::<Covariance>().unwrap(), ct);
         assert_eq!(ct.to_string(), ct.as_str());
     }
     assert!(matches!(
-        "Full".parse::<CovarianceType>().unwrap_err(),
-        ModelError::UnknownCovarianceType { .. }
+        "Full".parse::<Covariance>().unwrap_err(),
+        ModelError::InvalidParameter {
+            name: "covariance",
+            ..
+        }
     ));
 }

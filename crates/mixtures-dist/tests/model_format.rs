@@ -130,7 +130,7 @@ fn round_trip_with_awkward_weights_is_exact() {
 
 #[test]
 fn feature_names_and_files_round_trip() {
-    let m = match random_model::<f64>(Family::Gauss(mixtures_dist::CovarianceType::Full), 2, 3, 3) {
+    let m = match random_model::<f64>(Family::Gauss(mixtures_dist::Covariance::Full), 2, 3, 3) {
         Model::G(g) => g,
         Model::L(_) => unreachable!(),
     };

@@ -15,7 +15,7 @@ pub fn check_data<T: Scalar>(data: &Dataset<T>, k: usize) -> Result<(), FitError
     if k == 0 {
         return Err(FitError::InvalidParameter {
             name: "n_components",
-            value: "0".into(),
+            value: 0usize.into(),
             reason: "must be at least 1",
         });
     }

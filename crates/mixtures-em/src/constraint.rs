@@ -3,11 +3,10 @@
 //! without touching the EM loop.
 
 use core::fmt;
-use core::str::FromStr;
 
 use faer::Mat;
 use mixtures_core::Scalar;
-use mixtures_dist::Covariances;
+use mixtures_dist::{Covariance, Covariances};
 
 use crate::FitError;
 
@@ -85,136 +84,24 @@ pub trait CovarianceConstraint<T: Scalar>: fmt::Debug + Send + Sync {
     /// Free covariance parameters for `k` components in `d` dimensions (for
     /// information criteria).
     fn n_free_parameters(&self, k: usize, d: usize) -> usize;
-}
-
-/// The built-in covariance structures. The first four are scikit-learn's; the
-/// tied diagonal and tied spherical structures are what scikit-learn users have
-/// asked for; the associated constants give mclust's names:
-///
-/// | mclust | here | meaning |
-/// |---|---|---|
-/// | `EII` | `TiedSpherical` | one variance `σ² I` shared by all components |
-/// | `VII` | `Spherical` | `σₖ² I` per component |
-/// | `EEI` | `TiedDiag` | one diagonal covariance shared by all |
-/// | `VVI` | `Diag` | a diagonal covariance per component |
-/// | `EEE` | `Tied` | one full covariance shared by all |
-/// | `VVV` | `Full` | a full covariance per component |
-///
-/// mclust's other models (volume, shape and orientation constrained separately:
-/// `EVI`, `VEI`, `EVE`, ...) fit the same trait: they need the full scatter and an
-/// inner iteration in [`CovarianceConstraint::estimate`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Covariance {
-    /// A full covariance per component (mclust `VVV`).
-    Full,
-    /// A diagonal covariance per component (`VVI`).
-    Diag,
-    /// A single variance per component (`VII`).
-    Spherical,
-    /// One full covariance shared by all components (`EEE`).
-    Tied,
-    /// One diagonal covariance shared by all components (`EEI`).
-    TiedDiag,
-    /// One variance shared by all components (`EII`).
-    TiedSpherical,
-}
-
-#[allow(non_upper_case_globals)]
-impl Covariance {
-    /// mclust `EII`: equal volume, spherical.
-    pub const EII: Self = Self::TiedSpherical;
-    /// mclust `VII`: varying volume, spherical.
-    pub const VII: Self = Self::Spherical;
-    /// mclust `EEI`: equal volume and shape, axis-aligned.
-    pub const EEI: Self = Self::TiedDiag;
-    /// mclust `VVI`: varying volume and shape, axis-aligned.
-    pub const VVI: Self = Self::Diag;
-    /// mclust `EEE`: equal volume, shape and orientation.
-    pub const EEE: Self = Self::Tied;
-    /// mclust `VVV`: unconstrained.
-    pub const VVV: Self = Self::Full;
-
-    /// Every built-in structure.
-    pub const ALL: [Self; 6] = [
-        Self::Full,
-        Self::Tied,
-        Self::Diag,
-        Self::Spherical,
-        Self::TiedDiag,
-        Self::TiedSpherical,
-    ];
-
-    /// Our name (`"full"`, `"diag"`, `"spherical"`, `"tied"`, `"tied-diag"`,
-    /// `"tied-spherical"`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Full => "full",
-            Self::Diag => "diag",
-            Self::Spherical => "spherical",
-            Self::Tied => "tied",
-            Self::TiedDiag => "tied-diag",
-            Self::TiedSpherical => "tied-spherical",
-        }
-    }
-
-    /// mclust's name of the structure.
-    pub fn mclust_name(self) -> &'static str {
-        match self {
-            Self::Full => "VVV",
-            Self::Diag => "VVI",
-            Self::Spherical => "VII",
-            Self::Tied => "EEE",
-            Self::TiedDiag => "EEI",
-            Self::TiedSpherical => "EII",
-        }
+    /// The built-in structure this constraint is, if any: the fitted model
+    /// then keeps it exactly (a tied diagonal model stays tied diagonal in
+    /// model files and parameter counts). Default: none, and the model has
+    /// the structure its covariances are stored in.
+    fn structure(&self) -> Option<Covariance> {
+        None
     }
 }
 
-impl fmt::Display for Covariance {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Covariance {
-    type Err = FitError;
-    /// Accepts our names, scikit-learn's and mclust's (case-insensitive for mclust).
-    fn from_str(s: &str) -> Result<Self, FitError> {
-        Ok(match s {
-            "full" => Self::Full,
-            "diag" => Self::Diag,
-            "spherical" => Self::Spherical,
-            "tied" => Self::Tied,
-            "tied-diag" | "tied_diag" => Self::TiedDiag,
-            "tied-spherical" | "tied_spherical" => Self::TiedSpherical,
-            _ => match s.to_ascii_uppercase().as_str() {
-                "VVV" => Self::Full,
-                "VVI" => Self::Diag,
-                "VII" => Self::Spherical,
-                "EEE" => Self::Tied,
-                "EEI" => Self::TiedDiag,
-                "EII" => Self::TiedSpherical,
-                _ => {
-                    return Err(FitError::InvalidParameter {
-                        name: "covariance",
-                        value: s.to_owned(),
-                        reason: "expected full, diag, spherical, tied, tied-diag, tied-spherical \
-                                 or an mclust name (EII, VII, EEI, VVI, EEE, VVV)",
-                    });
-                }
-            },
-        })
-    }
-}
-
+// The built-in structures are the names of `mixtures_dist::Covariance`; this
+// crate gives them their M-step.
 impl<T: Scalar> CovarianceConstraint<T> for Covariance {
     fn name(&self) -> String {
         self.as_str().to_owned()
     }
 
     fn needs_full_scatter(&self) -> bool {
-        matches!(self, Self::Full | Self::Tied)
+        self.is_full()
     }
 
     fn estimate(&self, s: &MStepStats<T>) -> Result<Covariances<T>, FitError> {
@@ -296,18 +183,22 @@ impl<T: Scalar> CovarianceConstraint<T> for Covariance {
                 };
                 Covariances::Spherical(vec![v; k])
             }
+            _ => {
+                return Err(FitError::invalid(
+                    "covariance",
+                    self.as_str(),
+                    "this structure has no M-step in this version",
+                ));
+            }
         })
     }
 
     fn n_free_parameters(&self, k: usize, d: usize) -> usize {
-        match self {
-            Self::Full => k * d * (d + 1) / 2,
-            Self::Tied => d * (d + 1) / 2,
-            Self::Diag => k * d,
-            Self::TiedDiag => d,
-            Self::Spherical => k,
-            Self::TiedSpherical => 1,
-        }
+        Covariance::n_free_parameters(*self, k, d)
+    }
+
+    fn structure(&self) -> Option<Covariance> {
+        Some(*self)
     }
 }
 

@@ -1,6 +1,5 @@
 //! The iteration loop, restarts and the report, shared by every family.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use rand::SeedableRng;
@@ -8,84 +7,10 @@ use rand::rngs::StdRng;
 use rayon::prelude::*;
 
 use crate::report::{
-    Control, DegeneracyEvent, FitReport, Fitted, Iteration, Observer, RestartSummary, Termination,
+    Control, DegeneracyEvent, FitReport, Fitted, Iteration, RestartSummary, Termination,
 };
-use crate::{FitError, Init};
-
-/// Parameters every family shares.
-#[derive(Clone)]
-pub(crate) struct Common {
-    pub init: Init,
-    pub n_init: usize,
-    pub max_iter: usize,
-    pub tol: f64,
-    pub seed: u64,
-    pub policy: crate::DegeneracyPolicy,
-    pub observer: Option<Arc<dyn Observer>>,
-}
-
-impl Default for Common {
-    fn default() -> Self {
-        Self {
-            init: Init::default(),
-            n_init: 1,
-            max_iter: 100,
-            tol: 1e-3,
-            seed: 0,
-            policy: crate::DegeneracyPolicy::default(),
-            observer: None,
-        }
-    }
-}
-
-impl core::fmt::Debug for Common {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Common")
-            .field("init", &self.init)
-            .field("n_init", &self.n_init)
-            .field("max_iter", &self.max_iter)
-            .field("tol", &self.tol)
-            .field("seed", &self.seed)
-            .field("policy", &self.policy)
-            .field("observer", &self.observer.is_some())
-            .finish()
-    }
-}
-
-impl Common {
-    pub fn check(&self) -> Result<(), FitError> {
-        if !(self.tol >= 0.0 && self.tol.is_finite()) {
-            return Err(FitError::InvalidParameter {
-                name: "tol",
-                value: self.tol.to_string(),
-                reason: "must be finite and >= 0 (0 runs exactly max_iter iterations)",
-            });
-        }
-        if self.n_init == 0 {
-            return Err(FitError::InvalidParameter {
-                name: "n_init",
-                value: "0".into(),
-                reason: "must be at least 1",
-            });
-        }
-        if self.max_iter == 0 {
-            return Err(FitError::InvalidParameter {
-                name: "max_iter",
-                value: "0".into(),
-                reason: "must be at least 1",
-            });
-        }
-        Ok(())
-    }
-}
-
-/// SplitMix64: decorrelates the per-restart seeds derived from one user seed.
-pub(crate) fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
+use crate::{EmControl, FitError};
+use mixtures_core::seed::restart_seed;
 
 /// One family's EM: starting point, one iteration, final score.
 pub(crate) trait Engine: Sync {
@@ -126,12 +51,12 @@ struct RestartResult<M> {
 
 fn run_one<E: Engine>(
     engine: &E,
-    common: &Common,
+    common: &EmControl,
     restart: usize,
     start: Option<&E::Model>,
     stop: &AtomicBool,
 ) -> Result<RestartResult<E::Model>, FitError> {
-    let mut rng = StdRng::seed_from_u64(mix(common.seed ^ mix(restart as u64)));
+    let mut rng = StdRng::seed_from_u64(restart_seed(common.seed, restart));
     let mut events = Vec::new();
     let mut model = match start {
         Some(m) => m.clone(),
@@ -200,7 +125,7 @@ fn run_one<E: Engine>(
 /// restart's random stream depends only on the seed and its index.
 pub(crate) fn run<E: Engine>(
     engine: &E,
-    common: &Common,
+    common: &EmControl,
     start: Option<&E::Model>,
 ) -> Result<Fitted<E::Model>, FitError> {
     let stop = AtomicBool::new(false);

@@ -1,6 +1,6 @@
 //! Errors of fitting.
 
-use mixtures_core::DataError;
+use mixtures_core::{DataError, ParamValue};
 use mixtures_dist::ModelError;
 use thiserror::Error;
 
@@ -20,8 +20,8 @@ pub enum FitError {
     InvalidParameter {
         /// The parameter.
         name: &'static str,
-        /// Its value, printed.
-        value: String,
+        /// Its value, as given.
+        value: ParamValue,
         /// The rule it breaks.
         reason: &'static str,
     },
@@ -71,4 +71,15 @@ pub enum FitError {
         /// What happened.
         reason: String,
     },
+}
+
+impl FitError {
+    /// [`FitError::InvalidParameter`] for `name = value`, breaking `reason`.
+    pub fn invalid(name: &'static str, value: impl Into<ParamValue>, reason: &'static str) -> Self {
+        Self::InvalidParameter {
+            name,
+            value: value.into(),
+            reason,
+        }
+    }
 }

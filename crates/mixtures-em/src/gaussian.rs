@@ -7,14 +7,15 @@ use mixtures_core::{Dataset, Scalar};
 use mixtures_dist::{Covariances, Gaussian, GaussianMixtureModel, Mixture, ModelError};
 use rand::rngs::StdRng;
 
+use crate::Covariance;
+use crate::EmControl;
 use crate::FitError;
-use crate::builder::common_builder;
 use crate::common::{
     Summary, check_data, check_scale, degeneracy_action, random_row, remove_weight,
     reweight_reseeded, summarize,
 };
-use crate::constraint::{Covariance, CovarianceConstraint, MStepStats, PriorTerms, Scatter};
-use crate::driver::{Common, Engine, run};
+use crate::constraint::{CovarianceConstraint, MStepStats, PriorTerms, Scatter};
+use crate::driver::{Engine, run};
 use crate::init::initial_responsibilities;
 use crate::pass::{Source, Stats, gaussian_pass};
 use crate::regularize::{ConjugatePrior, RegContext, Regularizer, Ridge};
@@ -33,9 +34,8 @@ impl GaussianMixture {
         GaussianParams {
             k,
             constraint: Arc::new(Covariance::Full),
-            reg_covar: 1e-6,
             regularizers: Vec::new(),
-            common: Common::default(),
+            control: EmControl::default(),
         }
     }
 }
@@ -45,9 +45,8 @@ impl GaussianMixture {
 pub struct GaussianParams<T: Scalar> {
     k: usize,
     constraint: Arc<dyn CovarianceConstraint<T>>,
-    reg_covar: f64,
     regularizers: Vec<Arc<dyn Regularizer<T>>>,
-    common: Common,
+    control: EmControl,
 }
 
 impl<T: Scalar> core::fmt::Debug for GaussianParams<T> {
@@ -55,9 +54,8 @@ impl<T: Scalar> core::fmt::Debug for GaussianParams<T> {
         f.debug_struct("GaussianParams")
             .field("k", &self.k)
             .field("constraint", &self.constraint.name())
-            .field("reg_covar", &self.reg_covar)
             .field("regularizers", &self.regularizers)
-            .field("common", &self.common)
+            .field("control", &self.control)
             .finish()
     }
 }
@@ -67,7 +65,7 @@ impl<T: Scalar> core::fmt::Debug for GaussianParams<T> {
 const COLLAPSE_REL: f64 = 1e-8;
 
 impl<T: Scalar> GaussianParams<T> {
-    common_builder!();
+    crate::em_control_builder!();
 
     /// Number of components.
     #[must_use]
@@ -90,14 +88,6 @@ impl<T: Scalar> GaussianParams<T> {
         self
     }
 
-    /// Added to every variance after each M-step (default 1e-6, as
-    /// scikit-learn; 0 turns it off).
-    #[must_use]
-    pub fn reg_covar(mut self, r: f64) -> Self {
-        self.reg_covar = r;
-        self
-    }
-
     /// Adds a regularizer, applied after the ridge in the order added.
     #[must_use]
     pub fn regularizer(mut self, r: impl Regularizer<T> + 'static) -> Self {
@@ -113,14 +103,7 @@ impl<T: Scalar> GaussianParams<T> {
     }
 
     fn check(&self, d: usize) -> Result<(), FitError> {
-        self.common.check()?;
-        if !(self.reg_covar >= 0.0 && self.reg_covar.is_finite()) {
-            return Err(FitError::InvalidParameter {
-                name: "reg_covar",
-                value: self.reg_covar.to_string(),
-                reason: "must be finite and >= 0",
-            });
-        }
+        self.control.check()?;
         for r in &self.regularizers {
             r.check()?;
             if let Some(p) = r.prior() {
@@ -147,7 +130,7 @@ impl<T: Scalar> GaussianParams<T> {
         // another restart, and that one would block on the same `OnceLock`,
         // a deadlock.
         let _ = engine.summary();
-        run(&engine, &self.common, None)
+        run(&engine, &self.control, None)
     }
 
     /// Fits starting from `model` (warm start, or continuing an earlier fit): no
@@ -171,7 +154,7 @@ impl<T: Scalar> GaussianParams<T> {
         check_data(data, model.n_components())?;
         check_scale(data, true)?;
         let engine = GaussianEngine::new(self, data, model.n_components());
-        run(&engine, &self.common, Some(model))
+        run(&engine, &self.control, Some(model))
     }
 }
 
@@ -195,7 +178,7 @@ impl<T: Scalar> GaussianParams<T> {
         }
         self.check(data.n_features())?;
         let engine = GaussianEngine::new(self, data, model.n_components());
-        let mut rng = <StdRng as rand::SeedableRng>::seed_from_u64(self.common.seed);
+        let mut rng = <StdRng as rand::SeedableRng>::seed_from_u64(self.control.seed);
         engine.step(model, &mut rng, &mut Vec::new(), 0, 1)
     }
 }
@@ -266,7 +249,7 @@ impl<'a, T: Scalar> GaussianEngine<'a, T> {
             summary,
             ctx: std::sync::OnceLock::new(),
             prior,
-            ridge: Ridge(p.reg_covar),
+            ridge: Ridge(p.control.reg_covar),
         }
     }
 
@@ -286,7 +269,7 @@ impl<'a, T: Scalar> GaussianEngine<'a, T> {
     fn fallback_variance(&self, j: usize) -> T {
         let d = self.data.n_features() as f64;
         let fac = (1.0 / self.k as f64).powf(2.0 / d);
-        let v = self.summary().var[j].as_f64() * fac + self.p.reg_covar;
+        let v = self.summary().var[j].as_f64() * fac + self.p.control.reg_covar;
         T::c(if v > 0.0 { v } else { 1.0 })
     }
 
@@ -417,7 +400,7 @@ impl<'a, T: Scalar> GaussianEngine<'a, T> {
         for _ in 0..=2 * self.k + 2 {
             if let Some((c, reason)) = pending.pop() {
                 let action = degeneracy_action(
-                    self.p.common.policy,
+                    self.p.control.policy,
                     log,
                     restart,
                     iteration,
@@ -455,7 +438,7 @@ impl<'a, T: Scalar> GaussianEngine<'a, T> {
                 continue;
             }
             match Gaussian::new(means.clone(), cov.clone()) {
-                Ok(g) => return Ok(Mixture::new(weights, g)?),
+                Ok(g) => return Ok(Mixture::new(weights, self.keep_structure(g))?),
                 Err(e) => {
                     let comp = match &e {
                         ModelError::NotPositiveDefinite {
@@ -489,6 +472,20 @@ impl<'a, T: Scalar> GaussianEngine<'a, T> {
         Err(FitError::Degenerate {
             reason: "components kept degenerating after re-seeding".into(),
         })
+    }
+
+    /// The components with the constraint's exact structure when it is a
+    /// built-in one and the covariances still have it (a re-seeded component
+    /// of a tied diagonal model has a covariance of its own: the model is
+    /// then diagonal).
+    fn keep_structure(&self, g: Gaussian<T>) -> Gaussian<T> {
+        match self.p.constraint.structure() {
+            Some(s) if s != g.covariance_type() => {
+                let fallback = g.clone();
+                g.with_structure(s).unwrap_or(fallback)
+            }
+            _ => g,
+        }
     }
 
     fn reset_covariance(&self, cov: &mut Covariances<T>, c: usize) {
@@ -549,7 +546,7 @@ impl<T: Scalar> Engine for GaussianEngine<'_, T> {
         log: &mut Vec<DegeneracyEvent>,
         restart: usize,
     ) -> Result<Self::Model, FitError> {
-        let resp = initial_responsibilities(self.p.common.init, self.data, self.k, rng);
+        let resp = initial_responsibilities(self.p.control.init, self.data, self.k, rng);
         let d = self.data.n_features();
         let shifts = Mat::from_fn(self.k, d, |_, j| self.summary().mean[j]);
         let st = gaussian_pass(

@@ -12,26 +12,15 @@ use num_traits::Float;
 use rand::rngs::StdRng;
 use rayon::prelude::*;
 
-use crate::FitError;
-use crate::builder::common_builder;
+use crate::EmControl;
 use crate::common::{
     Summary, check_data, check_scale, degeneracy_action, random_row, remove_weight,
     reweight_reseeded, summarize,
 };
-use crate::driver::{Common, Engine, run};
+use crate::driver::{Engine, run};
 use crate::init::initial_responsibilities;
 use crate::report::{DegeneracyAction, DegeneracyEvent, DegeneracyReason, Fitted};
-
-/// The scale structure of a Laplace mixture.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[non_exhaustive]
-pub enum LaplaceStructure {
-    /// One scale per component and dimension (default).
-    #[default]
-    PerDimension,
-    /// One scale per component.
-    Spherical,
-}
+use crate::{Covariance, Family, FitError, ModelSpec};
 
 /// Entry point for fitting Laplace mixtures: `LaplaceMixture::params(k).fit(&data)`.
 #[derive(Debug, Clone, Copy)]
@@ -43,9 +32,9 @@ impl LaplaceMixture {
     pub fn params<T: Scalar>(k: usize) -> LaplaceParams<T> {
         LaplaceParams {
             k,
-            structure: LaplaceStructure::default(),
+            structure: Covariance::Diag,
             scale_floor: 1e-6,
-            common: Common::default(),
+            control: EmControl::default(),
             _t: PhantomData,
         }
     }
@@ -55,9 +44,9 @@ impl LaplaceMixture {
 #[derive(Debug, Clone)]
 pub struct LaplaceParams<T: Scalar> {
     k: usize,
-    structure: LaplaceStructure,
+    structure: Covariance,
     scale_floor: f64,
-    common: Common,
+    control: EmControl,
     _t: PhantomData<T>,
 }
 
@@ -66,11 +55,13 @@ pub struct LaplaceParams<T: Scalar> {
 const COLLAPSE_REL: f64 = 1e-8;
 
 impl<T: Scalar> LaplaceParams<T> {
-    common_builder!();
+    crate::em_control_builder!();
 
-    /// The scale structure.
+    /// The scale structure: [`Covariance::Diag`] (a scale per component and
+    /// dimension, the default) or [`Covariance::Spherical`] (one scale per
+    /// component); others are refused when fitting.
     #[must_use]
-    pub fn structure(mut self, s: LaplaceStructure) -> Self {
+    pub fn structure(mut self, s: Covariance) -> Self {
         self.structure = s;
         self
     }
@@ -84,13 +75,14 @@ impl<T: Scalar> LaplaceParams<T> {
     }
 
     fn check(&self) -> Result<(), FitError> {
-        self.common.check()?;
+        self.control.check()?;
+        ModelSpec::new(Family::Laplace, self.structure)?;
         // The log-density takes ln(2b) in T: a floor whose double overflows T
         // would make every log-density −∞.
         if !(self.scale_floor >= 0.0 && T::c(2.0 * self.scale_floor).is_finite()) {
             return Err(FitError::InvalidParameter {
                 name: "scale_floor",
-                value: self.scale_floor.to_string(),
+                value: self.scale_floor.into(),
                 reason: "must be >= 0 and twice it finite in the fit's precision",
             });
         }
@@ -106,7 +98,7 @@ impl<T: Scalar> LaplaceParams<T> {
         check_rows(data)?;
         check_data(data, self.k)?;
         check_scale(data, false)?;
-        run(&LaplaceEngine::new(self, data, self.k), &self.common, None)
+        run(&LaplaceEngine::new(self, data, self.k), &self.control, None)
     }
 
     /// Fits starting from `model` (warm start).
@@ -130,7 +122,7 @@ impl<T: Scalar> LaplaceParams<T> {
         check_scale(data, false)?;
         run(
             &LaplaceEngine::new(self, data, model.n_components()),
-            &self.common,
+            &self.control,
             Some(model),
         )
     }
@@ -152,7 +144,7 @@ fn check_rows<T: Scalar>(data: &Dataset<T>) -> Result<(), FitError> {
     if u32::try_from(data.n_samples()).is_err() {
         return Err(FitError::InvalidParameter {
             name: "rows",
-            value: data.n_samples().to_string(),
+            value: data.n_samples().into(),
             reason: "a Laplace fit indexes rows with 32 bits: at most 4294967295 rows",
         });
     }
@@ -227,12 +219,10 @@ impl<'a, T: Scalar> LaplaceEngine<'a, T> {
         let floor = T::c(self.p.scale_floor);
         let mut loc = Mat::from_fn(k, d, |c, j| cells[c * d + j].0);
         let mut scales = match self.p.structure {
-            LaplaceStructure::PerDimension => {
-                LaplaceScales::PerDimension(Mat::from_fn(k, d, |c, j| {
-                    Float::max(cells[c * d + j].1 / (nk[c] + guard), floor)
-                }))
-            }
-            LaplaceStructure::Spherical => LaplaceScales::Spherical(
+            Covariance::Diag => LaplaceScales::PerDimension(Mat::from_fn(k, d, |c, j| {
+                Float::max(cells[c * d + j].1 / (nk[c] + guard), floor)
+            })),
+            _ => LaplaceScales::Spherical(
                 (0..k)
                     .map(|c| {
                         let s: T = (0..d).map(|j| cells[c * d + j].1).sum();
@@ -259,7 +249,7 @@ impl<'a, T: Scalar> LaplaceEngine<'a, T> {
         for _ in 0..=2 * k + 2 {
             if let Some((c, reason)) = pending.pop() {
                 let action = degeneracy_action(
-                    self.p.common.policy,
+                    self.p.control.policy,
                     log,
                     restart,
                     iteration,
@@ -367,7 +357,7 @@ impl<T: Scalar> Engine for LaplaceEngine<'_, T> {
         restart: usize,
     ) -> Result<Self::Model, FitError> {
         let r = self.weighted(initial_responsibilities(
-            self.p.common.init,
+            self.p.control.init,
             self.data,
             self.k,
             rng,
@@ -406,18 +396,12 @@ impl<T: Scalar> Engine for LaplaceEngine<'_, T> {
 
     fn n_parameters(&self, model: &Self::Model) -> usize {
         let (k, d) = (model.n_components(), model.dim());
-        let scales = match self.p.structure {
-            LaplaceStructure::PerDimension => k * d,
-            LaplaceStructure::Spherical => k,
-        };
-        k * d + scales + k - 1
+        k * d + self.p.structure.n_free_parameters(k, d) + k - 1
     }
 
     fn structure(&self) -> String {
-        match self.p.structure {
-            LaplaceStructure::PerDimension => "laplace-diag".into(),
-            LaplaceStructure::Spherical => "laplace-spherical".into(),
-        }
+        ModelSpec::new(Family::Laplace, self.p.structure)
+            .map_or_else(|_| self.p.structure.to_string(), |s| s.to_string())
     }
 
     fn total_weight(&self) -> f64 {

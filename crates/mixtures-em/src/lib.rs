@@ -23,11 +23,12 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod builder;
 mod common;
 mod constraint;
+mod control;
 mod driver;
 mod error;
+mod fit;
 mod gaussian;
 mod init;
 mod laplace;
@@ -45,11 +46,16 @@ pub mod shared {
     pub use crate::pass::{Source, Stats, gaussian_pass};
 }
 
-pub use constraint::{Covariance, CovarianceConstraint, MStepStats, PriorTerms, Scatter};
+pub use constraint::{CovarianceConstraint, MStepStats, PriorTerms, Scatter};
+pub use control::{
+    DEFAULT_MAX_ITER, DEFAULT_N_INIT, DEFAULT_REG_COVAR, DEFAULT_SEED, DEFAULT_TOL, EmControl,
+};
 pub use error::FitError;
+pub use fit::{Fit, ModelParams, fit, fit_from};
 pub use gaussian::{GaussianMixture, GaussianParams};
 pub use init::Init;
-pub use laplace::{LaplaceMixture, LaplaceParams, LaplaceStructure};
+pub use laplace::{LaplaceMixture, LaplaceParams};
+pub use mixtures_dist::{Covariance, Family, ModelSpec};
 pub use regularize::{
     ConjugatePrior, RegContext, Regularizer, Ridge, ShrinkTarget, Shrinkage, VarianceFloor,
 };

@@ -53,7 +53,7 @@ fn check_range(
     } else {
         Err(FitError::InvalidParameter {
             name,
-            value: v.to_string(),
+            value: v.into(),
             reason,
         })
     }
@@ -300,7 +300,7 @@ impl ConjugatePrior {
         if !(self.shrinkage.is_finite() && self.shrinkage >= 0.0) {
             return Err(FitError::InvalidParameter {
                 name: "prior.shrinkage",
-                value: self.shrinkage.to_string(),
+                value: self.shrinkage.into(),
                 reason: "must be finite and >= 0",
             });
         }
@@ -309,7 +309,7 @@ impl ConjugatePrior {
         {
             return Err(FitError::InvalidParameter {
                 name: "prior.dof",
-                value: dof.to_string(),
+                value: dof.into(),
                 reason: "must exceed D - 1",
             });
         }
@@ -318,14 +318,14 @@ impl ConjugatePrior {
         {
             return Err(FitError::InvalidParameter {
                 name: "prior.mean",
-                value: format!("{m:?}"),
+                value: format!("{m:?}").into(),
                 reason: "must have one finite value per feature",
             });
         }
         if !(self.scale_factor.is_finite() && self.scale_factor > 0.0) {
             return Err(FitError::InvalidParameter {
                 name: "prior.scale_factor",
-                value: self.scale_factor.to_string(),
+                value: self.scale_factor.into(),
                 reason: "must be finite and > 0",
             });
         }

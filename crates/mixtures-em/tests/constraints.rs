@@ -74,7 +74,7 @@ fn names_parse_and_round_trip() {
     assert_eq!(Covariance::VVV, Covariance::Full);
     for bad in ["", "FULL", "VEV", "tied diag", "ellipsoidal"] {
         match bad.parse::<Covariance>() {
-            Err(FitError::InvalidParameter { name, value, .. }) => {
+            Err(mixtures_dist::ModelError::InvalidParameter { name, value, .. }) => {
                 assert_eq!(name, "covariance");
                 assert_eq!(value, bad);
             }

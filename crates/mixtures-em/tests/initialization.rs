@@ -9,7 +9,7 @@ mod common;
 use common::*;
 use mixtures_core::{Dataset, Scalar};
 use mixtures_dist::{Laplace, Mixture};
-use mixtures_em::{Covariance, GaussianMixture, Init, LaplaceMixture, LaplaceStructure};
+use mixtures_em::{Covariance, GaussianMixture, Init, LaplaceMixture};
 
 const INITS: [Init; 4] = [
     Init::KMeans,
@@ -302,7 +302,7 @@ fn thread_independence<T: Scalar>(full: bool) {
             }
         }
         let p = LaplaceMixture::params::<T>(3)
-            .structure(LaplaceStructure::PerDimension)
+            .structure(Covariance::Diag)
             .n_init(3)
             .tol(0.0)
             .max_iter(if full { 20 } else { 4 })

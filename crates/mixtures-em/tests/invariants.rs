@@ -13,9 +13,7 @@ mod common;
 use common::*;
 use mixtures_core::{Dataset, Scalar};
 use mixtures_dist::{Covariances, Gaussian, GaussianMixtureModel, LaplaceMixtureModel, Mixture};
-use mixtures_em::{
-    Covariance, FitReport, GaussianMixture, LaplaceMixture, LaplaceStructure, VarianceFloor,
-};
+use mixtures_em::{Covariance, FitReport, GaussianMixture, LaplaceMixture, VarianceFloor};
 use proptest::prelude::*;
 use rand::Rng;
 
@@ -176,7 +174,7 @@ fn gaussian_invariants<T: Scalar>(case: &Case, exact_ml: bool) {
 fn laplace_invariants<T: Scalar>(case: &Case) {
     let data = case.data::<T>();
     let max_iter = 40;
-    for s in [LaplaceStructure::PerDimension, LaplaceStructure::Spherical] {
+    for s in [Covariance::Diag, Covariance::Spherical] {
         let what = format!("{} laplace {s:?} {case:?}", T::NAME);
         let fitted = LaplaceMixture::params::<T>(case.k)
             .structure(s)
@@ -290,7 +288,7 @@ fn model_invariants<T: Scalar>(case: &Case) {
         let reread = GaussianMixtureModel::<T>::from_json(&f.model.to_json()).unwrap();
         check_fitted(&f.model, &data, &reread, &what);
     }
-    for s in [LaplaceStructure::PerDimension, LaplaceStructure::Spherical] {
+    for s in [Covariance::Diag, Covariance::Spherical] {
         let what = format!("{} laplace {s:?} {case:?}", T::NAME);
         let f = LaplaceMixture::params::<T>(case.k)
             .structure(s)

@@ -9,19 +9,19 @@ mod common;
 use common::*;
 use mixtures_core::{Dataset, Scalar};
 use mixtures_dist::{Laplace, LaplaceScales, Mixture};
-use mixtures_em::{Covariance, GaussianMixture, LaplaceMixture, LaplaceStructure};
+use mixtures_em::{Covariance, GaussianMixture, LaplaceMixture};
 
 const LOC: [[f64; 2]; 3] = [[0.0, 0.0], [12.0, 0.0], [0.0, 12.0]];
 const WEIGHTS: [f64; 3] = [0.3, 0.3, 0.4];
 
-fn scales(structure: LaplaceStructure) -> Vec<Vec<f64>> {
+fn scales(structure: Covariance) -> Vec<Vec<f64>> {
     match structure {
-        LaplaceStructure::PerDimension => vec![vec![1.0, 0.5], vec![0.7, 1.5], vec![2.0, 1.0]],
+        Covariance::Diag => vec![vec![1.0, 0.5], vec![0.7, 1.5], vec![2.0, 1.0]],
         _ => vec![vec![0.5; 2], vec![1.0; 2], vec![1.5; 2]],
     }
 }
 
-fn sample<T: Scalar>(structure: LaplaceStructure, n: usize, seed: u64) -> Dataset<T> {
+fn sample<T: Scalar>(structure: Covariance, n: usize, seed: u64) -> Dataset<T> {
     let loc: Vec<Vec<f64>> = LOC.iter().map(|r| r.to_vec()).collect();
     let b = scales(structure);
     let l = Laplace::per_dimension(mat::<T>(&loc), mat::<T>(&b)).unwrap();
@@ -30,7 +30,7 @@ fn sample<T: Scalar>(structure: LaplaceStructure, n: usize, seed: u64) -> Datase
     Dataset::from_mat(x.as_ref()).unwrap()
 }
 
-fn recovers<T: Scalar>(structure: LaplaceStructure) {
+fn recovers<T: Scalar>(structure: Covariance) {
     let what = format!("{} {structure:?}", T::NAME);
     let data = sample::<T>(structure, 900, 81);
     let fitted = LaplaceMixture::params::<T>(3)
@@ -71,8 +71,8 @@ fn recovers<T: Scalar>(structure: LaplaceStructure) {
         }
     }
     match (structure, m.components().scales()) {
-        (LaplaceStructure::PerDimension, LaplaceScales::PerDimension(_))
-        | (LaplaceStructure::Spherical, LaplaceScales::Spherical(_)) => {}
+        (Covariance::Diag, LaplaceScales::PerDimension(_))
+        | (Covariance::Spherical, LaplaceScales::Spherical(_)) => {}
         (_, other) => panic!("{what}: {other:?}"),
     }
     // Heavier tails than a Gaussian: the Laplace mixture fits better.
@@ -91,14 +91,14 @@ fn recovers<T: Scalar>(structure: LaplaceStructure) {
 
 #[test]
 fn laplace_clusters_are_recovered_f64() {
-    recovers::<f64>(LaplaceStructure::PerDimension);
-    recovers::<f64>(LaplaceStructure::Spherical);
+    recovers::<f64>(Covariance::Diag);
+    recovers::<f64>(Covariance::Spherical);
 }
 
 #[test]
 fn laplace_clusters_are_recovered_f32() {
-    recovers::<f32>(LaplaceStructure::PerDimension);
-    recovers::<f32>(LaplaceStructure::Spherical);
+    recovers::<f32>(Covariance::Diag);
+    recovers::<f32>(Covariance::Spherical);
 }
 
 /// The scale floor is respected: a cluster of identical points gets the floor

@@ -8,7 +8,7 @@ mod common;
 use common::*;
 use mixtures_core::{Dataset, Scalar};
 use mixtures_dist::{GaussianMixtureModel, Laplace, LaplaceMixtureModel, Mixture};
-use mixtures_em::{Covariance, GaussianMixture, LaplaceMixture, LaplaceStructure};
+use mixtures_em::{Covariance, GaussianMixture, LaplaceMixture};
 
 fn two_clusters() -> Vec<Vec<f64>> {
     blobs(
@@ -172,7 +172,7 @@ fn agree_gaussian<T: Scalar>(a: &Dataset<T>, b: &Dataset<T>, rel: f64, what: &st
 
 fn agree_laplace<T: Scalar>(a: &Dataset<T>, b: &Dataset<T>, rel: f64, what: &str) {
     let start = start_laplace::<T>();
-    for s in [LaplaceStructure::PerDimension, LaplaceStructure::Spherical] {
+    for s in [Covariance::Diag, Covariance::Spherical] {
         let what = format!("{} laplace {s:?} {what}", T::NAME);
         let p = LaplaceMixture::params::<T>(2)
             .structure(s)

@@ -25,7 +25,7 @@ use core::fmt;
 use core::str::FromStr;
 
 use mixtures_core::{DataError, Dataset, Scalar};
-use mixtures_dist::{FreeParameters, LogDensity, Mixture};
+use mixtures_dist::{AnyMixture, FreeParameters, LogDensity, Mixture};
 use mixtures_em::{FitReport, Fitted};
 
 use crate::SelectError;
@@ -74,7 +74,7 @@ impl FromStr for Criterion {
             "icl" => Ok(Self::Icl),
             _ => Err(SelectError::InvalidParameter {
                 name: "criterion",
-                value: s.to_owned(),
+                value: s.into(),
                 reason: "expected aic, bic or icl",
             }),
         }
@@ -108,7 +108,12 @@ pub fn classification_entropy<T: Scalar, C: LogDensity<T>>(
     model: &Mixture<T, C>,
     data: &Dataset<T>,
 ) -> Result<f64, DataError> {
-    let resp = model.responsibilities(data)?;
+    Ok(entropy_of(&model.responsibilities(data)?, data))
+}
+
+/// The classification entropy of responsibilities `resp` (`n x K`) of the
+/// data's rows.
+fn entropy_of<T: Scalar>(resp: &faer::Mat<T>, data: &Dataset<T>) -> f64 {
     let n = data.n_samples();
     let mut per_row = vec![0.0f64; n];
     for k in 0..resp.ncols() {
@@ -120,10 +125,10 @@ pub fn classification_entropy<T: Scalar, C: LogDensity<T>>(
             }
         }
     }
-    Ok(match data.weights() {
+    match data.weights() {
         Some(w) => per_row.iter().zip(w).map(|(e, w)| e * w.as_f64()).sum(),
         None => per_row.iter().sum(),
-    })
+    }
 }
 
 /// What the criteria are computed from, and the criteria themselves.
@@ -167,11 +172,26 @@ impl Scores {
         })
     }
 
-    /// Scores of any model on data, counting its parameters by the shape of its
-    /// components (scikit-learn's `_n_parameters`; a model fitted with a
-    /// constraint finer than its shape, such as a tied diagonal stored as
-    /// diagonal, is counted by its shape: use [`Scores::of_fit`] for those).
-    /// This gives BIC and ICL for variational fits too.
+    /// Every criterion of a fit of any family ([`Scores::of_fit`] for
+    /// [`AnyMixture`]).
+    ///
+    /// # Errors
+    /// [`DataError::DimensionMismatch`].
+    pub fn of_any_fit<T: Scalar>(
+        fitted: &Fitted<AnyMixture<T>>,
+        data: &Dataset<T>,
+    ) -> Result<Self, DataError> {
+        Ok(Self {
+            entropy: Some(entropy_of(&fitted.model.responsibilities(data)?, data)),
+            ..Self::from_report(&fitted.report)
+        })
+    }
+
+    /// Scores of any model on data, counting its parameters by its components
+    /// (scikit-learn's `_n_parameters`; the built-in tied diagonal and tied
+    /// spherical structures are counted as such; a custom constraint finer
+    /// than its storage is counted by the storage: use [`Scores::of_fit`]
+    /// for those). This gives BIC and ICL for variational fits too.
     ///
     /// # Errors
     /// [`DataError::DimensionMismatch`].

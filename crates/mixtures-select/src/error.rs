@@ -1,6 +1,6 @@
 //! Errors of model selection and variational fits.
 
-use mixtures_core::{DataError, LinalgError};
+use mixtures_core::{DataError, LinalgError, ParamValue};
 use mixtures_dist::ModelError;
 use mixtures_em::FitError;
 use thiserror::Error;
@@ -34,8 +34,8 @@ pub enum SelectError {
     InvalidParameter {
         /// The parameter.
         name: &'static str,
-        /// Its value, printed.
-        value: String,
+        /// Its value, as given.
+        value: ParamValue,
         /// The rule it breaks.
         reason: &'static str,
     },
@@ -46,8 +46,8 @@ pub enum SelectError {
         /// The prior parameter (`weight_concentration`, `mean_precision`,
         /// `mean`, `degrees_of_freedom`, `covariance`).
         name: &'static str,
-        /// Its value, printed.
-        value: String,
+        /// Its value, as given.
+        value: ParamValue,
         /// The rule it breaks.
         reason: String,
     },
@@ -111,4 +111,21 @@ pub enum SelectError {
         /// What happened.
         reason: String,
     },
+}
+
+/// The EM settings' check in this crate's error type: an invalid setting is
+/// [`SelectError::InvalidParameter`], as for the crate's own parameters.
+pub(crate) fn check_control(c: &mixtures_em::EmControl) -> Result<(), SelectError> {
+    c.check().map_err(|e| match e {
+        FitError::InvalidParameter {
+            name,
+            value,
+            reason,
+        } => SelectError::InvalidParameter {
+            name,
+            value,
+            reason,
+        },
+        other => SelectError::Fit(other),
+    })
 }

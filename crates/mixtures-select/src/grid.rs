@@ -5,175 +5,16 @@ use core::fmt;
 use core::marker::PhantomData;
 
 use mixtures_core::{Dataset, Scalar};
-use mixtures_dist::{GaussianMixtureModel, LaplaceMixtureModel};
+use mixtures_dist::{AnyMixture, Family, ModelSpec};
 use mixtures_em::shared::{check_data, check_scale};
-use mixtures_em::{
-    Control, Covariance, FitError, FitReport, Fitted, GaussianMixture, Init, Iteration,
-    LaplaceMixture, LaplaceStructure, Observer,
-};
+use mixtures_em::{Control, EmControl, FitError, FitReport, Iteration};
 use rayon::prelude::*;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::seed::derive_seed;
-use crate::variational::ObserverSlot;
+use crate::error::check_control;
 use crate::{Criterion, Scores, SelectError};
-
-/// A component family with its covariance constraint or scale structure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Structure {
-    /// Gaussian components under a covariance constraint (mclust's names are
-    /// constants of [`Covariance`]: `Covariance::VVV`, ...).
-    Gaussian(Covariance),
-    /// Laplace components with the given scale structure.
-    Laplace(LaplaceStructure),
-}
-
-impl Structure {
-    /// scikit-learn's four Gaussian covariance types: full, tied, diag, spherical.
-    pub const SKLEARN: [Self; 4] = [
-        Self::Gaussian(Covariance::Full),
-        Self::Gaussian(Covariance::Tied),
-        Self::Gaussian(Covariance::Diag),
-        Self::Gaussian(Covariance::Spherical),
-    ];
-
-    /// The six mclust models this workspace fits: EII, VII, EEI, VVI, EEE, VVV.
-    pub const MCLUST: [Self; 6] = [
-        Self::Gaussian(Covariance::EII),
-        Self::Gaussian(Covariance::VII),
-        Self::Gaussian(Covariance::EEI),
-        Self::Gaussian(Covariance::VVI),
-        Self::Gaussian(Covariance::EEE),
-        Self::Gaussian(Covariance::VVV),
-    ];
-
-    /// Both Laplace scale structures.
-    pub const LAPLACE: [Self; 2] = [
-        Self::Laplace(LaplaceStructure::PerDimension),
-        Self::Laplace(LaplaceStructure::Spherical),
-    ];
-
-    /// `"gaussian"` or `"laplace"`.
-    pub fn family(self) -> &'static str {
-        match self {
-            Self::Gaussian(_) => "gaussian",
-            Self::Laplace(_) => "laplace",
-        }
-    }
-
-    /// A small number that identifies the structure in derived seeds; it never
-    /// changes, so adding structures to a grid leaves the other cells' seeds
-    /// (and fits) as they were.
-    fn code(self) -> u64 {
-        match self {
-            Self::Gaussian(c) => match c {
-                Covariance::Full => 1,
-                Covariance::Tied => 2,
-                Covariance::Diag => 3,
-                Covariance::Spherical => 4,
-                Covariance::TiedDiag => 5,
-                Covariance::TiedSpherical => 6,
-                // Constraints added later get codes by their name.
-                _ => 0x100 | name_hash(c.as_str()),
-            },
-            Self::Laplace(s) => match s {
-                LaplaceStructure::PerDimension => 17,
-                LaplaceStructure::Spherical => 18,
-                _ => 0x200,
-            },
-        }
-    }
-}
-
-/// FNV-1a of a name, for seeds of structures without a fixed code.
-fn name_hash(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    }) & 0xff
-}
-
-impl fmt::Display for Structure {
-    /// `gaussian full (VVV)`, `laplace spherical`, ...
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Gaussian(c) => write!(f, "gaussian {} ({})", c.as_str(), c.mclust_name()),
-            Self::Laplace(LaplaceStructure::Spherical) => f.write_str("laplace spherical"),
-            Self::Laplace(_) => f.write_str("laplace per-dimension"),
-        }
-    }
-}
-
-impl From<Covariance> for Structure {
-    fn from(c: Covariance) -> Self {
-        Self::Gaussian(c)
-    }
-}
-
-impl From<LaplaceStructure> for Structure {
-    fn from(s: LaplaceStructure) -> Self {
-        Self::Laplace(s)
-    }
-}
-
-/// A fitted model of either family.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum SelectedModel<T: Scalar> {
-    /// A Gaussian mixture.
-    Gaussian(GaussianMixtureModel<T>),
-    /// A Laplace mixture.
-    Laplace(LaplaceMixtureModel<T>),
-}
-
-impl<T: Scalar> SelectedModel<T> {
-    /// Number of components.
-    pub fn n_components(&self) -> usize {
-        match self {
-            Self::Gaussian(m) => m.n_components(),
-            Self::Laplace(m) => m.n_components(),
-        }
-    }
-
-    /// The Gaussian mixture, if that family won.
-    pub fn as_gaussian(&self) -> Option<&GaussianMixtureModel<T>> {
-        match self {
-            Self::Gaussian(m) => Some(m),
-            Self::Laplace(_) => None,
-        }
-    }
-
-    /// The Laplace mixture, if that family won.
-    pub fn as_laplace(&self) -> Option<&LaplaceMixtureModel<T>> {
-        match self {
-            Self::Laplace(m) => Some(m),
-            Self::Gaussian(_) => None,
-        }
-    }
-
-    /// `ln p(xᵢ)` for every row.
-    ///
-    /// # Errors
-    /// [`mixtures_core::DataError::DimensionMismatch`].
-    pub fn log_prob(&self, data: &Dataset<T>) -> Result<Vec<T>, mixtures_core::DataError> {
-        match self {
-            Self::Gaussian(m) => m.log_prob(data),
-            Self::Laplace(m) => m.log_prob(data),
-        }
-    }
-
-    /// The most probable component of every row.
-    ///
-    /// # Errors
-    /// [`mixtures_core::DataError::DimensionMismatch`].
-    pub fn predict(&self, data: &Dataset<T>) -> Result<Vec<usize>, mixtures_core::DataError> {
-        match self {
-            Self::Gaussian(m) => m.predict(data),
-            Self::Laplace(m) => m.predict(data),
-        }
-    }
-}
+use mixtures_core::seed::derive_seed;
 
 /// How one cell of the grid went.
 #[derive(Debug, Clone, PartialEq)]
@@ -203,7 +44,7 @@ pub struct Cell {
     /// degeneracy policy drops components; the scores count what was fitted).
     pub k: usize,
     /// Family and structure.
-    pub structure: Structure,
+    pub structure: ModelSpec,
     /// The seed the cell was fitted with, derived from the grid's seed, `k` and
     /// the structure only.
     pub seed: u64,
@@ -240,7 +81,7 @@ pub struct Selection<T: Scalar> {
     /// Index of the best cell in [`Selection::cells`].
     pub best: usize,
     /// The best model.
-    pub model: SelectedModel<T>,
+    pub model: AnyMixture<T>,
     /// The report of the best model's fit.
     pub report: FitReport,
 }
@@ -269,7 +110,7 @@ impl<T: Scalar> fmt::Display for Selection<T> {
                     f,
                     "{:>3} {:<30} {:>14.3} {:>14.3} {:>14.3} {:>6}  {}{}",
                     c.k,
-                    c.structure.to_string(),
+                    c.structure.describe(),
                     scores.aic(),
                     scores.bic(),
                     scores.icl().unwrap_or(f64::NAN),
@@ -281,7 +122,7 @@ impl<T: Scalar> fmt::Display for Selection<T> {
                     f,
                     "{:>3} {:<30} skipped: {reason}",
                     c.k,
-                    c.structure.to_string()
+                    c.structure.describe()
                 )?,
             }
         }
@@ -294,13 +135,23 @@ impl<T: Scalar> fmt::Display for Selection<T> {
 /// Every cell is fitted independently, in parallel (rayon), with its own
 /// restarts; its seed is derived from the grid's seed, its `k` and its structure,
 /// never from the order in which threads pick cells, so a grid gives the same
-/// table and model whatever the number of threads.
+/// table and model whatever the number of threads. The EM settings
+/// ([`EmControl`]: restarts per cell, iterations, tolerance, ridge,
+/// initialization, seed) apply to every cell.
+///
+/// An observer sees every EM iteration of every cell (cells run in parallel;
+/// [`Iteration::restart`] is the restart within its cell). [`Control::Stop`]
+/// stops the whole grid: every cell still running, or started later, stops at
+/// its next iteration and keeps the model it has
+/// ([`mixtures_em::Termination::Stopped`] in its report), and the best cell is
+/// chosen among them as usual.
 ///
 /// ```
 /// use faer::mat;
 /// use mixtures_core::Dataset;
 /// use mixtures_dist::{Gaussian, Mixture};
-/// use mixtures_select::{Criterion, Grid, Structure};
+/// use mixtures_dist::{Covariance, ModelSpec};
+/// use mixtures_select::{Criterion, Grid};
 /// use rand::{SeedableRng, rngs::StdRng};
 ///
 /// let truth = Mixture::new(
@@ -310,27 +161,21 @@ impl<T: Scalar> fmt::Display for Selection<T> {
 /// let (x, _) = truth.sample(400, &mut StdRng::seed_from_u64(2));
 /// let data = Dataset::from_mat(x.as_ref())?;
 /// let sel = Grid::new(1..=4)
-///     .structures(Structure::SKLEARN)
+///     .structures(ModelSpec::SKLEARN)
 ///     .criterion(Criterion::Bic)
 ///     .seed(3)
 ///     .fit(&data)?;
 /// assert_eq!(sel.best_cell().k, 2);
-/// assert_eq!(sel.best_cell().structure, Structure::Gaussian(mixtures_em::Covariance::Diag));
+/// assert_eq!(sel.best_cell().structure, ModelSpec::gaussian(Covariance::Diag));
 /// println!("{sel}");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct Grid<T: Scalar> {
     ks: Vec<usize>,
-    structures: Vec<Structure>,
+    structures: Vec<ModelSpec>,
     criterion: Criterion,
-    n_init: usize,
-    max_iter: usize,
-    tol: f64,
-    reg_covar: f64,
-    init: Init,
-    seed: u64,
-    observer: ObserverSlot,
+    control: EmControl,
     _t: PhantomData<T>,
 }
 
@@ -346,22 +191,16 @@ impl<T: Scalar> Grid<T> {
         ks.dedup();
         Self {
             ks,
-            structures: Structure::SKLEARN.to_vec(),
+            structures: ModelSpec::SKLEARN.to_vec(),
             criterion: Criterion::default(),
-            n_init: 1,
-            max_iter: 100,
-            tol: 1e-3,
-            reg_covar: 1e-6,
-            init: Init::default(),
-            seed: 0,
-            observer: ObserverSlot::default(),
+            control: EmControl::default(),
             _t: PhantomData,
         }
     }
 
     /// The structures to try (replacing the default).
     #[must_use]
-    pub fn structures(mut self, s: impl IntoIterator<Item = impl Into<Structure>>) -> Self {
+    pub fn structures(mut self, s: impl IntoIterator<Item = impl Into<ModelSpec>>) -> Self {
         self.structures = s.into_iter().map(Into::into).collect();
         self
     }
@@ -373,70 +212,20 @@ impl<T: Scalar> Grid<T> {
         self
     }
 
-    /// Restarts per cell (default 1); the best log-likelihood wins within a cell.
-    #[must_use]
-    pub fn n_init(mut self, n: usize) -> Self {
-        self.n_init = n;
-        self
-    }
-
-    /// Most EM iterations per restart (default 100).
-    #[must_use]
-    pub fn max_iter(mut self, n: usize) -> Self {
-        self.max_iter = n;
-        self
-    }
-
-    /// Convergence threshold on the change of the mean log-likelihood (default
-    /// 1e-3).
-    #[must_use]
-    pub fn tol(mut self, tol: f64) -> Self {
-        self.tol = tol;
-        self
-    }
-
-    /// Ridge added to Gaussian variances (default 1e-6); Laplace cells use
-    /// their scale floor (1e-6) instead.
-    #[must_use]
-    pub fn reg_covar(mut self, r: f64) -> Self {
-        self.reg_covar = r;
-        self
-    }
-
-    /// Initialization of every restart (default k-means).
-    #[must_use]
-    pub fn init(mut self, init: Init) -> Self {
-        self.init = init;
-        self
-    }
-
-    /// The grid's seed (default 0); each cell's seed is derived from it.
-    #[must_use]
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
-    }
-
-    /// An observer called after every EM iteration of every cell (cells run
-    /// in parallel; [`Iteration::restart`] is the restart within its cell).
-    /// [`Control::Stop`] stops the whole grid: every cell still running, or
-    /// started later, stops at its next iteration and keeps the model it has
-    /// ([`mixtures_em::Termination::Stopped`] in its report), and the best cell
-    /// is chosen among them as usual.
-    #[must_use]
-    pub fn observer(mut self, observer: impl Observer + 'static) -> Self {
-        self.observer = ObserverSlot(Some(Arc::new(observer)));
-        self
-    }
+    mixtures_em::em_control_builder!();
 
     /// The cells of the grid in order: `(k, structure, seed)`.
-    pub fn cells(&self) -> Vec<(usize, Structure, u64)> {
+    pub fn cells(&self) -> Vec<(usize, ModelSpec, u64)> {
         self.ks
             .iter()
             .flat_map(|&k| {
-                self.structures
-                    .iter()
-                    .map(move |&s| (k, s, derive_seed(self.seed, &[k as u64, s.code()])))
+                self.structures.iter().map(move |&s| {
+                    (
+                        k,
+                        s,
+                        derive_seed(self.control.seed, &[k as u64, s.seed_code()]),
+                    )
+                })
             })
             .collect()
     }
@@ -448,48 +237,21 @@ impl<T: Scalar> Grid<T> {
         if self.ks[0] == 0 {
             return Err(SelectError::InvalidParameter {
                 name: "k",
-                value: "0".into(),
+                value: 0usize.into(),
                 reason: "every number of components must be at least 1",
             });
         }
         if self.structures.is_empty() {
             return Err(SelectError::NoStructures);
         }
-        if self.n_init == 0 {
-            return Err(SelectError::InvalidParameter {
-                name: "n_init",
-                value: "0".into(),
-                reason: "must be at least 1",
-            });
-        }
-        if self.max_iter == 0 {
-            return Err(SelectError::InvalidParameter {
-                name: "max_iter",
-                value: "0".into(),
-                reason: "must be at least 1",
-            });
-        }
-        if !(self.tol >= 0.0 && self.tol.is_finite()) {
-            return Err(SelectError::InvalidParameter {
-                name: "tol",
-                value: self.tol.to_string(),
-                reason: "must be finite and >= 0",
-            });
-        }
-        if !(self.reg_covar >= 0.0 && self.reg_covar.is_finite()) {
-            return Err(SelectError::InvalidParameter {
-                name: "reg_covar",
-                value: self.reg_covar.to_string(),
-                reason: "must be finite and >= 0",
-            });
-        }
+        check_control(&self.control)?;
         distinct_check(data, k_max)?;
         // The EM crate's range check, once for the grid rather than once per
         // cell (squares in T when any structure is Gaussian).
         let gaussian = self
             .structures
             .iter()
-            .any(|s| matches!(s, Structure::Gaussian(_)));
+            .any(|s| s.family() != Family::Laplace);
         check_scale(data, gaussian)?;
         Ok(())
     }
@@ -547,7 +309,7 @@ impl<T: Scalar> Grid<T> {
             return Err(SelectError::AllCellsFailed {
                 cells: table.len(),
                 k: first.k,
-                structure: first.structure.to_string(),
+                structure: first.structure.describe(),
                 reason,
             });
         };
@@ -555,7 +317,7 @@ impl<T: Scalar> Grid<T> {
             return Err(SelectError::AllCellsFailed {
                 cells: table.len(),
                 k: table[best].k,
-                structure: table[best].structure.to_string(),
+                structure: table[best].structure.describe(),
                 reason: FitError::Degenerate {
                     reason: "internal: the best cell kept no model".into(),
                 },
@@ -574,13 +336,13 @@ impl<T: Scalar> Grid<T> {
         &self,
         data: &Dataset<T>,
         k: usize,
-        structure: Structure,
+        structure: ModelSpec,
         seed: u64,
         stop: &Arc<AtomicBool>,
     ) -> CellResult<T> {
         // The user's observer, behind a flag shared by every cell: once it
         // says stop, every other cell is told to stop too.
-        let watch = self.observer.0.clone().map(|obs| {
+        let watch = self.control.observer.clone().map(|obs| {
             let stop = Arc::clone(stop);
             move |it: &Iteration| {
                 if stop.load(Ordering::Relaxed) {
@@ -593,37 +355,12 @@ impl<T: Scalar> Grid<T> {
                 c
             }
         });
-        let fitted = match structure {
-            Structure::Gaussian(c) => {
-                let mut p = GaussianMixture::params::<T>(k)
-                    .covariance(c)
-                    .reg_covar(self.reg_covar)
-                    .n_init(self.n_init)
-                    .max_iter(self.max_iter)
-                    .tol(self.tol)
-                    .init(self.init)
-                    .seed(seed);
-                if let Some(w) = watch {
-                    p = p.observer(w);
-                }
-                p.fit(data)
-                    .and_then(|f| finish(f, data, SelectedModel::Gaussian))
-            }
-            Structure::Laplace(s) => {
-                let mut p = LaplaceMixture::params::<T>(k)
-                    .structure(s)
-                    .n_init(self.n_init)
-                    .max_iter(self.max_iter)
-                    .tol(self.tol)
-                    .init(self.init)
-                    .seed(seed);
-                if let Some(w) = watch {
-                    p = p.observer(w);
-                }
-                p.fit(data)
-                    .and_then(|f| finish(f, data, SelectedModel::Laplace))
-            }
-        };
+        let mut control = self.control.clone().seed(seed);
+        control.observer = watch.map(|w| Arc::new(w) as Arc<dyn mixtures_em::Observer>);
+        let fitted = mixtures_em::fit(structure, k, &control, data).and_then(|f| {
+            let scores = Scores::of_any_fit(&f, data)?;
+            Ok((scores, f.model, f.report))
+        });
         match fitted {
             Ok((scores, model, report)) => (
                 CellOutcome::Fitted {
@@ -638,19 +375,8 @@ impl<T: Scalar> Grid<T> {
     }
 }
 
-type Finished<T> = (Scores, SelectedModel<T>, FitReport);
-
 /// A cell's outcome and, when fitted, its model and report.
-type CellResult<T> = (CellOutcome, Option<(SelectedModel<T>, FitReport)>);
-
-fn finish<T: Scalar, C: mixtures_dist::LogDensity<T>>(
-    f: Fitted<mixtures_dist::Mixture<T, C>>,
-    data: &Dataset<T>,
-    wrap: fn(mixtures_dist::Mixture<T, C>) -> SelectedModel<T>,
-) -> Result<Finished<T>, FitError> {
-    let scores = Scores::of_fit(&f, data)?;
-    Ok((scores, wrap(f.model), f.report))
-}
+type CellResult<T> = (CellOutcome, Option<(AnyMixture<T>, FitReport)>);
 
 /// [`SelectError::TooFewDistinctPoints`] when fewer than `k` distinct rows (of
 /// positive weight) exist, through the EM crate's own check.

@@ -17,7 +17,8 @@
 //! use faer::mat;
 //! use mixtures_core::Dataset;
 //! use mixtures_dist::{Gaussian, Mixture};
-//! use mixtures_select::{Criterion, Grid, Structure, VariationalGaussianMixture};
+//! use mixtures_dist::ModelSpec;
+//! use mixtures_select::{Criterion, Grid, VariationalGaussianMixture};
 //! use rand::{SeedableRng, rngs::StdRng};
 //!
 //! // 600 points from three round clusters.
@@ -31,7 +32,7 @@
 //!
 //! // BIC over k = 1..=5 and scikit-learn's four covariance types.
 //! let sel = Grid::new(1..=5)
-//!     .structures(Structure::SKLEARN)
+//!     .structures(ModelSpec::SKLEARN)
 //!     .criterion(Criterion::Bic)
 //!     .seed(1)
 //!     .fit(&data)?;
@@ -49,12 +50,11 @@
 pub mod criteria;
 mod error;
 mod grid;
-mod seed;
 pub mod variational;
 
 pub use criteria::{Criterion, Scores};
 pub use error::SelectError;
-pub use grid::{Cell, CellOutcome, Grid, SelectedModel, Selection, Structure};
+pub use grid::{Cell, CellOutcome, Grid, Selection};
 pub use variational::{
     CovariancePrior, Posterior, Prior, VariationalFit, VariationalGaussianMixture,
     VariationalParams, VariationalState, WeightConcentration, WeightPrior,

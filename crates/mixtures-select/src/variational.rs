@@ -36,21 +36,21 @@
 use faer::{Mat, MatRef};
 use mixtures_core::special::{digamma, ln_beta, ln_gamma};
 use mixtures_core::{Cholesky, DataError, Dataset, LN_2PI, Scalar, log_sum_exp};
-use mixtures_dist::{CovarianceType, Covariances, Gaussian, GaussianMixtureModel, Mixture};
+use mixtures_dist::{Covariance, Covariances, Gaussian, GaussianMixtureModel, Mixture};
 use mixtures_em::shared::{
     Source, Stats, check_scale, gaussian_pass, initial_responsibilities, summarize,
 };
-use mixtures_em::{Control, FitReport, Init, Iteration, Observer, RestartSummary, Termination};
+use mixtures_em::{Control, EmControl, FitReport, Iteration, RestartSummary, Termination};
 use num_traits::Float;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rayon::prelude::*;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::SelectError;
+use crate::error::check_control;
 use crate::grid::distinct_check;
-use crate::seed::derive_seed;
+use mixtures_core::seed::derive_seed;
 
 /// The prior on the mixing weights.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -205,47 +205,15 @@ impl VariationalGaussianMixture {
     pub fn params<T: Scalar>(k: usize) -> VariationalParams<T> {
         VariationalParams {
             k,
-            covariance: CovarianceType::Full,
+            covariance: Covariance::Full,
             weight_prior: WeightPrior::default(),
             weight_concentration: None,
             mean_precision: None,
             mean_prior: None,
             degrees_of_freedom: None,
             covariance_prior: None,
-            reg_covar: 1e-6,
-            tol: 1e-3,
-            max_iter: 100,
-            n_init: 1,
-            init: Init::default(),
-            seed: 0,
+            control: EmControl::default(),
             weight_threshold: 0.01,
-            observer: ObserverSlot::default(),
-        }
-    }
-}
-
-/// An optional observer inside parameter types that derive `Debug` and
-/// `PartialEq`: two slots are equal when both are empty or hold the same
-/// observer.
-#[derive(Clone, Default)]
-pub(crate) struct ObserverSlot(pub(crate) Option<Arc<dyn Observer>>);
-
-impl core::fmt::Debug for ObserverSlot {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(if self.0.is_some() {
-            "Some(observer)"
-        } else {
-            "None"
-        })
-    }
-}
-
-impl PartialEq for ObserverSlot {
-    fn eq(&self, other: &Self) -> bool {
-        match (&self.0, &other.0) {
-            (None, None) => true,
-            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-            _ => false,
         }
     }
 }
@@ -254,21 +222,15 @@ impl PartialEq for ObserverSlot {
 #[derive(Debug, Clone, PartialEq)]
 pub struct VariationalParams<T: Scalar> {
     k: usize,
-    covariance: CovarianceType,
+    covariance: Covariance,
     weight_prior: WeightPrior,
     weight_concentration: Option<f64>,
     mean_precision: Option<f64>,
     mean_prior: Option<Vec<T>>,
     degrees_of_freedom: Option<f64>,
     covariance_prior: Option<CovariancePrior<T>>,
-    reg_covar: f64,
-    tol: f64,
-    max_iter: usize,
-    n_init: usize,
-    init: Init,
-    seed: u64,
+    control: EmControl,
     weight_threshold: f64,
-    observer: ObserverSlot,
 }
 
 /// One iterate of the coordinate ascent: the prior, the posterior, and the
@@ -368,18 +330,26 @@ impl<T: Scalar> VariationalFit<T> {
     }
 }
 
-fn invalid(name: &'static str, value: impl ToString, reason: &'static str) -> SelectError {
+fn invalid(
+    name: &'static str,
+    value: impl Into<mixtures_core::ParamValue>,
+    reason: &'static str,
+) -> SelectError {
     SelectError::InvalidParameter {
         name,
-        value: value.to_string(),
+        value: value.into(),
         reason,
     }
 }
 
-fn invalid_prior(name: &'static str, value: impl ToString, reason: impl ToString) -> SelectError {
+fn invalid_prior(
+    name: &'static str,
+    value: impl Into<mixtures_core::ParamValue>,
+    reason: impl ToString,
+) -> SelectError {
     SelectError::InvalidPrior {
         name,
-        value: value.to_string(),
+        value: value.into(),
         reason: reason.to_string(),
     }
 }
@@ -408,9 +378,10 @@ impl<T: Scalar> VariationalParams<T> {
         self
     }
 
-    /// The covariance type (default full).
+    /// The covariance type (default full): one of scikit-learn's four
+    /// ([`Covariance::SKLEARN`]); others are refused when fitting.
     #[must_use]
-    pub fn covariance(mut self, c: CovarianceType) -> Self {
+    pub fn covariance(mut self, c: Covariance) -> Self {
         self.covariance = c;
         self
     }
@@ -460,62 +431,12 @@ impl<T: Scalar> VariationalParams<T> {
         self
     }
 
-    /// Added to the diagonal of the empirical covariances in each M-step
-    /// (default 1e-6, as scikit-learn).
-    #[must_use]
-    pub fn reg_covar(mut self, r: f64) -> Self {
-        self.reg_covar = r;
-        self
-    }
-
-    /// Convergence threshold on the change of the lower bound (default 1e-3; 0
-    /// runs exactly `max_iter` iterations).
-    #[must_use]
-    pub fn tol(mut self, tol: f64) -> Self {
-        self.tol = tol;
-        self
-    }
-
-    /// Most iterations per restart (default 100).
-    #[must_use]
-    pub fn max_iter(mut self, n: usize) -> Self {
-        self.max_iter = n;
-        self
-    }
-
-    /// Number of restarts (default 1); they run in parallel and the highest
-    /// final lower bound wins.
-    #[must_use]
-    pub fn n_init(mut self, n: usize) -> Self {
-        self.n_init = n;
-        self
-    }
-
-    /// How each restart's starting responsibilities are chosen (default
-    /// k-means, as scikit-learn).
-    #[must_use]
-    pub fn init(mut self, init: Init) -> Self {
-        self.init = init;
-        self
-    }
-
-    /// Seed of every random choice (default 0); each restart's stream is
-    /// derived from it and the restart's index.
-    #[must_use]
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
-    }
-
-    /// An observer called after every iteration of every restart, with the
-    /// lower bound (progress, cancellation). [`Control::Stop`] stops every
-    /// restart and returns the best state so far, with
-    /// [`Termination::Stopped`].
-    #[must_use]
-    pub fn observer(mut self, observer: impl Observer + 'static) -> Self {
-        self.observer = ObserverSlot(Some(Arc::new(observer)));
-        self
-    }
+    // The EM settings: `reg_covar` is added to the diagonal of the empirical
+    // covariances in each M-step, `tol` bounds the change of the lower bound
+    // (a sum over the data, not a mean), and an observer sees every
+    // iteration's lower bound; `Control::Stop` stops every restart and
+    // returns the best state so far, with `Termination::Stopped`.
+    mixtures_em::em_control_builder!();
 
     /// Expected weight above which a component counts as effective (default
     /// 0.01); in `[0, 1)`.
@@ -526,7 +447,7 @@ impl<T: Scalar> VariationalParams<T> {
     }
 
     fn full_scatter(&self) -> bool {
-        matches!(self.covariance, CovarianceType::Full | CovarianceType::Tied)
+        matches!(self.covariance, Covariance::Full | Covariance::Tied)
     }
 
     /// Checks that need no data.
@@ -536,21 +457,13 @@ impl<T: Scalar> VariationalParams<T> {
         }
         positive("weight_concentration", self.weight_concentration)?;
         positive("mean_precision", self.mean_precision)?;
-        if !(self.reg_covar >= 0.0 && self.reg_covar.is_finite()) {
+        check_control(&self.control)?;
+        if !Covariance::SKLEARN.contains(&self.covariance) {
             return Err(invalid(
-                "reg_covar",
-                self.reg_covar,
-                "must be finite and >= 0",
+                "covariance",
+                self.covariance.as_str(),
+                "a variational fit has full, tied, diag or spherical covariances",
             ));
-        }
-        if !(self.tol >= 0.0 && self.tol.is_finite()) {
-            return Err(invalid("tol", self.tol, "must be finite and >= 0"));
-        }
-        if self.max_iter == 0 {
-            return Err(invalid("max_iter", 0, "must be at least 1"));
-        }
-        if self.n_init == 0 {
-            return Err(invalid("n_init", 0, "must be at least 1"));
         }
         if !(self.weight_threshold >= 0.0 && self.weight_threshold < 1.0) {
             return Err(invalid(
@@ -585,7 +498,7 @@ impl<T: Scalar> VariationalParams<T> {
             if let Some(j) = m.iter().position(|v| !v.is_finite()) {
                 return Err(invalid_prior(
                     "mean",
-                    m[j],
+                    m[j].as_f64(),
                     format!("value {j} is not finite"),
                 ));
             }
@@ -595,7 +508,7 @@ impl<T: Scalar> VariationalParams<T> {
         };
         let ct = self.covariance;
         let checked = match (ct, cp) {
-            (CovarianceType::Full | CovarianceType::Tied, CovariancePrior::Matrix(a)) => {
+            (Covariance::Full | Covariance::Tied, CovariancePrior::Matrix(a)) => {
                 if (a.nrows(), a.ncols()) != (d, d) {
                     return Err(invalid_prior(
                         "covariance",
@@ -625,7 +538,7 @@ impl<T: Scalar> VariationalParams<T> {
                 let sym = Mat::from_fn(d, d, |i, j| if i >= j { a[(i, j)] } else { a[(j, i)] });
                 CovariancePrior::Matrix(sym)
             }
-            (CovarianceType::Diag, CovariancePrior::Diagonal(v)) => {
+            (Covariance::Diag, CovariancePrior::Diagonal(v)) => {
                 if v.len() != d {
                     return Err(invalid_prior(
                         "covariance",
@@ -636,17 +549,17 @@ impl<T: Scalar> VariationalParams<T> {
                 if let Some(j) = v.iter().position(|x| !(x.is_finite() && *x > T::zero())) {
                     return Err(invalid_prior(
                         "covariance",
-                        v[j],
+                        v[j].as_f64(),
                         format!("variance {j} must be positive and finite"),
                     ));
                 }
                 cp.clone()
             }
-            (CovarianceType::Spherical, CovariancePrior::Spherical(v)) => {
+            (Covariance::Spherical, CovariancePrior::Spherical(v)) => {
                 if !(v.is_finite() && *v > T::zero()) {
                     return Err(invalid_prior(
                         "covariance",
-                        *v,
+                        v.as_f64(),
                         "the variance must be positive and finite",
                     ));
                 }
@@ -664,8 +577,8 @@ impl<T: Scalar> VariationalParams<T> {
                     format!(
                         "covariance type {ct} needs {}",
                         match ct {
-                            CovarianceType::Diag => "a diagonal (D variances)",
-                            CovarianceType::Spherical => "a single variance",
+                            Covariance::Diag => "a diagonal (D variances)",
+                            Covariance::Spherical => "a single variance",
                             _ => "a D x D matrix",
                         }
                     ),
@@ -703,8 +616,8 @@ impl<T: Scalar> VariationalParams<T> {
         let covariance = match (user_cov, &summary) {
             (Some(c), _) => c,
             (None, Some(s)) => match self.covariance {
-                CovarianceType::Diag => CovariancePrior::Diagonal(s.var.clone()),
-                CovarianceType::Spherical => {
+                Covariance::Diag => CovariancePrior::Diagonal(s.var.clone()),
+                Covariance::Spherical => {
                     CovariancePrior::Spherical(s.var.iter().copied().sum::<T>() / T::from_usize(d))
                 }
                 _ => CovariancePrior::Matrix(s.cov.clone().unwrap_or_else(|| {
@@ -868,7 +781,7 @@ impl<T: Scalar> VariationalParams<T> {
         let guard = T::c(10.0) * T::epsilon();
         let nk: Vec<T> = st.nk.iter().map(|&v| v + guard).collect();
         let xbar = Mat::from_fn(k, d, |c, j| shifts[(c, j)] + st.s[(c, j)] / nk[c]);
-        let reg = T::c(self.reg_covar);
+        let reg = T::c(self.control.reg_covar);
         let b0 = prior.mean_precision;
         let nu0 = prior.degrees_of_freedom;
         let m0 = &prior.mean;
@@ -909,7 +822,7 @@ impl<T: Scalar> VariationalParams<T> {
             CovariancePrior::Matrix(a) => (0..d).map(|j| a[(j, j)]).sum::<T>() / T::from_usize(d),
         };
         let (dof, covariances) = match self.covariance {
-            CovarianceType::Tied => {
+            Covariance::Tied => {
                 let n_total: T = nk.iter().copied().sum();
                 let nu = nu0 + n_total / kk;
                 let cov = Mat::from_fn(d, d, |i, j| {
@@ -922,7 +835,7 @@ impl<T: Scalar> VariationalParams<T> {
                 });
                 (vec![nu; k], Covariances::Tied(cov))
             }
-            CovarianceType::Diag => {
+            Covariance::Diag => {
                 let dof: Vec<T> = nk.iter().map(|&n| nu0 + n).collect();
                 let v = Mat::from_fn(k, d, |c, j| {
                     let sk = scatter_diag(c, j) / nk[c] + reg;
@@ -931,7 +844,7 @@ impl<T: Scalar> VariationalParams<T> {
                 });
                 (dof, Covariances::Diag(v))
             }
-            CovarianceType::Spherical => {
+            Covariance::Spherical => {
                 let dof: Vec<T> = nk.iter().map(|&n| nu0 + n).collect();
                 let dd = T::from_usize(d);
                 let v = (0..k)
@@ -1003,10 +916,10 @@ impl<T: Scalar> VariationalParams<T> {
         restart: usize,
         stop: &AtomicBool,
     ) -> Result<Run<T>, SelectError> {
-        let mut trace = Vec::with_capacity(self.max_iter.min(1024));
+        let mut trace = Vec::with_capacity(self.control.max_iter.min(1024));
         let mut termination = Termination::MaxIterations;
         let mut prev = f64::NEG_INFINITY;
-        for it in 1..=self.max_iter {
+        for it in 1..=self.control.max_iter {
             if stop.load(Ordering::Relaxed) {
                 termination = Termination::Stopped;
                 break;
@@ -1014,7 +927,7 @@ impl<T: Scalar> VariationalParams<T> {
             state = self.iteration(&state, data)?;
             let lb = state.lower_bound.unwrap_or(f64::NAN);
             trace.push(lb);
-            if let Some(obs) = &self.observer.0 {
+            if let Some(obs) = &self.control.observer {
                 let event = Iteration {
                     restart,
                     iteration: it,
@@ -1027,7 +940,7 @@ impl<T: Scalar> VariationalParams<T> {
                     break;
                 }
             }
-            if (lb - prev).abs() < self.tol {
+            if (lb - prev).abs() < self.control.tol {
                 termination = Termination::Converged;
                 break;
             }
@@ -1049,11 +962,11 @@ impl<T: Scalar> VariationalParams<T> {
     pub fn fit(&self, data: &Dataset<T>) -> Result<VariationalFit<T>, SelectError> {
         let prior = self.resolve_prior(data)?;
         let stop = AtomicBool::new(false);
-        let runs: Vec<Result<Run<T>, SelectError>> = (0..self.n_init)
+        let runs: Vec<Result<Run<T>, SelectError>> = (0..self.control.n_init)
             .into_par_iter()
             .map(|r| {
-                let mut rng = StdRng::seed_from_u64(derive_seed(self.seed, &[r as u64]));
-                let resp = initial_responsibilities(self.init, data, self.k, &mut rng);
+                let mut rng = StdRng::seed_from_u64(derive_seed(self.control.seed, &[r as u64]));
+                let resp = initial_responsibilities(self.control.init, data, self.k, &mut rng);
                 let state = self.start(data, prior.clone(), resp.as_ref())?;
                 self.iterate(data, state, r, &stop)
             })
@@ -1330,7 +1243,7 @@ mod tests {
     fn entropy_from_statistics_is_exact() {
         for weighted in [false, true] {
             let x = data(weighted);
-            for ct in CovarianceType::ALL {
+            for ct in Covariance::SKLEARN {
                 for wp in [
                     WeightPrior::DirichletProcess,
                     WeightPrior::DirichletDistribution,

@@ -3,9 +3,9 @@
 
 use faer::{Mat, mat};
 use mixtures_core::Dataset;
-use mixtures_dist::CovarianceType;
-use mixtures_em::Covariance;
-use mixtures_select::{CovariancePrior, Grid, SelectError, Structure, VariationalGaussianMixture};
+use mixtures_dist::{Covariance, ModelSpec};
+
+use mixtures_select::{CovariancePrior, Grid, SelectError, VariationalGaussianMixture};
 
 fn data() -> Dataset<f64> {
     let rows: Vec<[f64; 2]> = (0..50)
@@ -52,7 +52,7 @@ fn grid_bad_settings() {
     assert_eq!(invalid_param(Grid::new(0..=3).fit(&x).unwrap_err()), "k");
     assert_eq!(
         Grid::new(1..=3)
-            .structures(Vec::<Structure>::new())
+            .structures(Vec::<ModelSpec>::new())
             .fit(&x)
             .unwrap_err(),
         SelectError::NoStructures
@@ -171,7 +171,7 @@ fn variational_bad_mean_prior() {
 #[test]
 fn variational_bad_covariance_prior() {
     let x = data();
-    let full = VariationalGaussianMixture::params::<f64>(3).covariance(CovarianceType::Full);
+    let full = VariationalGaussianMixture::params::<f64>(3).covariance(Covariance::Full);
     // Wrong kind for the covariance type.
     let e = full
         .clone()
@@ -204,7 +204,7 @@ fn variational_bad_covariance_prior() {
         "{e}"
     );
     // Diagonal: a non-positive variance, a wrong length; spherical: zero.
-    let diag = VariationalGaussianMixture::params::<f64>(3).covariance(CovarianceType::Diag);
+    let diag = VariationalGaussianMixture::params::<f64>(3).covariance(Covariance::Diag);
     for v in [vec![1.0, 0.0], vec![1.0, -2.0], vec![1.0]] {
         assert_eq!(
             invalid_prior(
@@ -217,13 +217,13 @@ fn variational_bad_covariance_prior() {
         );
     }
     let e = VariationalGaussianMixture::params::<f64>(3)
-        .covariance(CovarianceType::Spherical)
+        .covariance(Covariance::Spherical)
         .covariance_prior(CovariancePrior::Spherical(0.0))
         .fit(&x)
         .unwrap_err();
     assert_eq!(invalid_prior(e), "covariance");
     let e = VariationalGaussianMixture::params::<f64>(3)
-        .covariance(CovarianceType::Tied)
+        .covariance(Covariance::Tied)
         .covariance_prior(CovariancePrior::Spherical(1.0))
         .fit(&x)
         .unwrap_err();

@@ -3,13 +3,13 @@
 //! cell) with the best model so far and `Termination::Stopped`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+use mixtures_dist::ModelSpec;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use mixtures_core::{Dataset, Scalar};
-use mixtures_dist::CovarianceType;
-use mixtures_em::{Control, Covariance, Iteration, LaplaceStructure, Termination};
-use mixtures_select::{CellOutcome, Grid, Structure, VariationalGaussianMixture};
+use mixtures_em::{Control, Covariance, Iteration, Termination};
+use mixtures_select::{CellOutcome, Grid, VariationalGaussianMixture};
 
 /// Three groups in two dimensions, 300 rows.
 fn data<T: Scalar>() -> Dataset<T> {
@@ -40,7 +40,7 @@ fn stop_after(j: usize) -> impl Fn(&Iteration) -> Control + Send + Sync + 'stati
 /// with restarts every restart stops within one iteration of the stop.
 fn variational<T: Scalar>() {
     let x = data::<T>();
-    for ct in [CovarianceType::Full, CovarianceType::Diag] {
+    for ct in [Covariance::Full, Covariance::Diag] {
         let what = format!("{} {ct}", T::NAME);
         let p = VariationalGaussianMixture::params::<T>(4)
             .covariance(ct)
@@ -111,9 +111,9 @@ fn grid<T: Scalar>() {
     let x = data::<T>();
     let g = Grid::<T>::new(1..=4)
         .structures([
-            Structure::Gaussian(Covariance::Full),
-            Structure::Gaussian(Covariance::Diag),
-            Structure::Laplace(LaplaceStructure::PerDimension),
+            ModelSpec::gaussian(Covariance::Full),
+            ModelSpec::gaussian(Covariance::Diag),
+            ModelSpec::LAPLACE_DIAG,
         ])
         .tol(0.0)
         .max_iter(50)

@@ -6,9 +6,11 @@ mod common;
 
 use faer::mat;
 use mixtures_core::Dataset;
+use mixtures_dist::AnyMixture;
+use mixtures_dist::{Family, ModelSpec};
 use mixtures_dist::{Gaussian, Laplace, Mixture};
-use mixtures_em::{Covariance, FitError, GaussianMixture, LaplaceStructure};
-use mixtures_select::{CellOutcome, Criterion, Grid, SelectError, SelectedModel, Structure};
+use mixtures_em::{Covariance, FitError, GaussianMixture};
+use mixtures_select::{CellOutcome, Criterion, Grid, SelectError};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
@@ -29,7 +31,7 @@ fn two_diag_clusters(n: usize, seed: u64) -> Dataset<f64> {
 fn picks_the_truth_and_reports_every_cell() {
     let x = two_diag_clusters(400, 1);
     let sel = Grid::new([3, 1, 2, 2])
-        .structures(Structure::MCLUST)
+        .structures(ModelSpec::MCLUST)
         .seed(5)
         .fit(&x)
         .unwrap();
@@ -37,13 +39,13 @@ fn picks_the_truth_and_reports_every_cell() {
     assert_eq!(sel.cells.len(), 3 * 6);
     for (i, c) in sel.cells.iter().enumerate() {
         assert_eq!(c.k, 1 + i / 6);
-        assert_eq!(c.structure, Structure::MCLUST[i % 6]);
+        assert_eq!(c.structure, ModelSpec::MCLUST[i % 6]);
         assert!(matches!(c.outcome, CellOutcome::Fitted { .. }));
     }
     let best = sel.best_cell();
     assert_eq!(
         (best.k, best.structure),
-        (2, Structure::Gaussian(Covariance::VVI))
+        (2, ModelSpec::gaussian(Covariance::VVI))
     );
     assert_eq!(sel.criterion, Criterion::Bic);
     let best_bic = best.criterion(Criterion::Bic).unwrap();
@@ -69,9 +71,9 @@ fn a_cell_is_the_fit_with_its_seed() {
         .seed(9);
     let sel = grid.fit(&x).unwrap();
     let cell = &sel.cells[sel.best];
-    let alone = match cell.structure {
-        Structure::Gaussian(c) => GaussianMixture::params::<f64>(cell.k)
-            .covariance(c)
+    let alone = match cell.structure.family() {
+        Family::Gaussian => GaussianMixture::params::<f64>(cell.k)
+            .covariance(cell.structure.covariance())
             .seed(cell.seed)
             .fit(&x)
             .unwrap(),
@@ -120,7 +122,7 @@ fn same_table_whatever_the_thread_count() {
             .unwrap()
             .install(|| {
                 Grid::new(1..=3)
-                    .structures(Structure::SKLEARN)
+                    .structures(ModelSpec::SKLEARN)
                     .n_init(2)
                     .seed(1)
                     .fit(&x)
@@ -145,10 +147,10 @@ fn laplace_data_choose_the_laplace_family() {
     let x = Dataset::from_mat(xm.as_ref()).unwrap();
     let sel = Grid::new(1..=3)
         .structures([
-            Structure::Gaussian(Covariance::Diag),
-            Structure::Gaussian(Covariance::Full),
-            Structure::Laplace(LaplaceStructure::PerDimension),
-            Structure::Laplace(LaplaceStructure::Spherical),
+            ModelSpec::gaussian(Covariance::Diag),
+            ModelSpec::gaussian(Covariance::Full),
+            ModelSpec::LAPLACE_DIAG,
+            ModelSpec::LAPLACE_SPHERICAL,
         ])
         .criterion(Criterion::Icl)
         .seed(2)
@@ -156,11 +158,8 @@ fn laplace_data_choose_the_laplace_family() {
         .unwrap();
     let best = sel.best_cell();
     assert_eq!(best.k, 2);
-    assert_eq!(
-        best.structure,
-        Structure::Laplace(LaplaceStructure::PerDimension)
-    );
-    assert!(matches!(sel.model, SelectedModel::Laplace(_)));
+    assert_eq!(best.structure, ModelSpec::LAPLACE_DIAG);
+    assert!(matches!(sel.model, AnyMixture::Laplace(_)));
     assert_eq!(sel.model.predict(&x).unwrap().len(), 1500);
     assert!(sel.model.as_laplace().is_some());
     assert_eq!(sel.model.log_prob(&x).unwrap().len(), 1500);
@@ -180,25 +179,23 @@ fn failed_cells_are_skipped() {
     let x = flat();
     let sel = Grid::new(1..=2)
         .structures([
-            Structure::Gaussian(Covariance::Full),
-            Structure::Laplace(LaplaceStructure::PerDimension),
+            ModelSpec::gaussian(Covariance::Full),
+            ModelSpec::LAPLACE_DIAG,
         ])
         .reg_covar(0.0)
         .fit(&x)
         .unwrap();
     for c in &sel.cells {
-        match (c.structure, &c.outcome) {
-            (Structure::Gaussian(Covariance::Full), CellOutcome::Skipped { reason }) => {
+        match (c.structure.family(), &c.outcome) {
+            (Family::Gaussian, CellOutcome::Skipped { reason }) => {
+                assert_eq!(c.structure, ModelSpec::gaussian(Covariance::Full));
                 assert!(matches!(reason, FitError::Degenerate { .. }), "{reason}");
             }
-            (Structure::Laplace(_), CellOutcome::Fitted { .. }) => {}
+            (Family::Laplace, CellOutcome::Fitted { .. }) => {}
             other => panic!("unexpected {other:?}"),
         }
     }
-    assert_eq!(
-        sel.best_cell().structure,
-        Structure::Laplace(LaplaceStructure::PerDimension)
-    );
+    assert_eq!(sel.best_cell().structure, ModelSpec::LAPLACE_DIAG);
     assert!(sel.to_string().contains("skipped"));
 }
 

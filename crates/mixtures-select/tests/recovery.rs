@@ -9,20 +9,20 @@
 
 mod common;
 
-use mixtures_dist::CovarianceType;
-use mixtures_em::Covariance;
-use mixtures_select::{Criterion, Grid, Structure, VariationalGaussianMixture};
+use mixtures_dist::Covariance;
+use mixtures_dist::ModelSpec;
+use mixtures_select::{Criterion, Grid, VariationalGaussianMixture};
 
 use common::{sample, setting, truth};
 
 /// Mean separation of the clusters, in standard deviations.
 const SEPARATION: f64 = 8.0;
 
-fn as_structure(c: CovarianceType) -> Structure {
-    Structure::Gaussian(match c {
-        CovarianceType::Spherical => Covariance::Spherical,
-        CovarianceType::Diag => Covariance::Diag,
-        CovarianceType::Tied => Covariance::Tied,
+fn as_structure(c: Covariance) -> ModelSpec {
+    ModelSpec::gaussian(match c {
+        Covariance::Spherical => Covariance::Spherical,
+        Covariance::Diag => Covariance::Diag,
+        Covariance::Tied => Covariance::Tied,
         _ => Covariance::Full,
     })
 }
@@ -39,7 +39,7 @@ fn bic_trial(seed: u64) -> (bool, String) {
     let model = truth(k, d, structure, SEPARATION, &mut rng);
     let data = sample(&model, n_points(k, d), &mut rng);
     let sel = Grid::new(1..=k + 2)
-        .structures(Structure::SKLEARN)
+        .structures(ModelSpec::SKLEARN)
         .criterion(Criterion::Bic)
         .n_init(2)
         .seed(seed)

@@ -12,7 +12,7 @@
 
 use faer::Mat;
 use mixtures_core::Dataset;
-use mixtures_dist::{CovarianceType, Covariances};
+use mixtures_dist::{Covariance, Covariances};
 use mixtures_select::{
     CovariancePrior, VariationalGaussianMixture, WeightConcentration, WeightPrior,
 };
@@ -77,7 +77,7 @@ fn matches_sklearn_after_50_iterations() {
     let mut worst = [0.0f64; 4];
     for case in fx["cases"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
-        let ct: CovarianceType = case["covariance_type"].as_str().unwrap().parse().unwrap();
+        let ct: Covariance = case["covariance_type"].as_str().unwrap().parse().unwrap();
         let prior_type = match case["weight_prior"].as_str().unwrap() {
             "dirichlet_process" => WeightPrior::DirichletProcess,
             _ => WeightPrior::DirichletDistribution,

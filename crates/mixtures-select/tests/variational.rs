@@ -7,7 +7,7 @@ mod common;
 
 use faer::{Mat, mat};
 use mixtures_core::Dataset;
-use mixtures_dist::{CovarianceType, Covariances, Gaussian, Mixture};
+use mixtures_dist::{Covariance, Covariances, Gaussian, Mixture};
 use mixtures_em::Init;
 use mixtures_select::{
     CovariancePrior, VariationalGaussianMixture, WeightConcentration, WeightPrior,
@@ -42,7 +42,7 @@ fn overlapping(n: usize, seed: u64) -> Dataset<f64> {
 #[test]
 fn lower_bound_never_decreases() {
     let x = overlapping(300, 1);
-    for ct in CovarianceType::ALL {
+    for ct in Covariance::SKLEARN {
         for wp in PRIORS {
             for reg in [0.0, 1e-6] {
                 let fit = VariationalGaussianMixture::params::<f64>(6)
@@ -160,7 +160,7 @@ fn weights_act_as_multiplicities() {
         }
         Mat::from_fn(n, 3, |i, c| r[i][c])
     };
-    for ct in CovarianceType::ALL {
+    for ct in Covariance::SKLEARN {
         let p = VariationalGaussianMixture::params::<f64>(3)
             .covariance(ct)
             .tol(0.0)
@@ -192,7 +192,7 @@ fn f32_follows_f64() {
         .map(|i| (0..3).map(|j| x.column(j)[i] as f32).collect())
         .collect();
     let x32 = Dataset::from_rows(&rows).unwrap();
-    for ct in CovarianceType::ALL {
+    for ct in Covariance::SKLEARN {
         let a = VariationalGaussianMixture::params::<f64>(4)
             .covariance(ct)
             .max_iter(30)
@@ -251,7 +251,7 @@ fn same_bits_whatever_the_thread_count() {
 fn step_api_is_the_fit() {
     let x = overlapping(400, 7);
     let p = VariationalGaussianMixture::params::<f64>(4)
-        .covariance(CovarianceType::Diag)
+        .covariance(Covariance::Diag)
         .tol(0.0)
         .max_iter(5);
     let r0 = Mat::from_fn(400, 4, |i, c| if i % 4 == c { 1.0 } else { 0.0 });

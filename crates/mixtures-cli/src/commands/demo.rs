@@ -13,8 +13,9 @@ use std::path::Path;
 use faer::{Mat, mat};
 use mixtures_anomaly::{Contamination, DetectorParams};
 use mixtures_core::Dataset;
+use mixtures_dist::ModelSpec;
 use mixtures_dist::{Gaussian, GaussianMixtureModel, Mixture};
-use mixtures_select::{Criterion, Grid, Structure};
+use mixtures_select::{Criterion, Grid};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
@@ -23,10 +24,7 @@ use super::evaluate::{describe_evaluation, describe_threshold};
 use super::{note_written, plot_scatter, plot_scores, scatter_axes};
 use crate::cli::{DemoCmd, FitArgs, Precision};
 use crate::error::CliError;
-use crate::fitting::{
-    AutoStep, EmSettings, FitPlan, describe_choice, describe_model, selected_to_any,
-    structure_label, with_names,
-};
+use crate::fitting::{auto_fitter, describe_choice, describe_model};
 use crate::input::Table;
 use crate::plot::{self, CriterionLine};
 use crate::ui::Ui;
@@ -161,30 +159,32 @@ pub fn run(c: &DemoCmd, ui: &mut Ui) -> Result<(), CliError> {
     );
 
     // 2. Model selection on the (unlabelled) training data.
-    let em = EmSettings {
-        n_init: 2,
-        max_iter: 200,
-        tol: 1e-4,
-        reg_covar: 1e-6,
-        seed: c.seed,
-    };
+    // The grid is the detector's model step (3.): the model it chooses is
+    // the detector's model, and the table comes back in the fit's report.
     let grid = Grid::<f64>::new(1..=6)
-        .structures(Structure::SKLEARN)
+        .structures(ModelSpec::SKLEARN)
         .criterion(Criterion::Bic)
-        .n_init(em.n_init)
-        .max_iter(em.max_iter)
-        .tol(em.tol)
-        .seed(em.seed);
-    let sel = ui.time("select", || grid.fit(&train.data))?;
+        .n_init(2)
+        .max_iter(200)
+        .tol(1e-4)
+        .seed(c.seed);
+    let params = DetectorParams::new(grid).threshold(Contamination(FALSE_ALARM_RATE));
+    // Nearly all of the time is the grid's; the threshold is one quantile.
+    let fit = ui.time("select", || params.fit(&train.data))?;
+    let report = fit.report;
+    let Some(choice) = &report.choice else {
+        return Err(CliError::Usage("the grid reported no choice".to_owned()));
+    };
+    let sel = &choice.selection;
     let _ = writeln!(
         out,
         "2. model selection over k = 1..6 x (full, tied, diag, spherical):\n   {}",
-        describe_choice(&sel)
+        describe_choice(sel)
     );
-    let lines: Vec<CriterionLine> = Structure::SKLEARN
+    let lines: Vec<CriterionLine> = ModelSpec::SKLEARN
         .iter()
         .map(|&s| CriterionLine {
-            label: s.to_string(),
+            label: s.describe(),
             points: sel
                 .cells
                 .iter()
@@ -206,18 +206,10 @@ pub fn run(c: &DemoCmd, ui: &mut Ui) -> Result<(), CliError> {
 
     // 3. Detector: the chosen model, and the threshold that 1 % of the
     // training rows reach.
-    let fitter = FitPlan {
-        k: best.k,
-        structure: best.structure,
-        em,
-        init: Some(selected_to_any(sel.model.clone())?),
-        progress: None,
-    };
-    let params = DetectorParams::new(fitter).threshold(Contamination(FALSE_ALARM_RATE));
-    let fit = ui.time("fit", || params.fit(&train.data))?;
-    let report = fit.report;
     let (model, threshold, reference) = fit.detector.into_parts();
-    let model = with_names(model, &train.features).map_err(|e| CliError::Fit(e.into()))?;
+    let model = model
+        .with_feature_names(train.features.clone())
+        .map_err(|e| CliError::Fit(e.into()))?;
     let mut detector = mixtures_anomaly::Detector::from_parts(model, threshold);
     if let Some(r) = reference {
         detector = detector.with_reference(r);
@@ -267,7 +259,7 @@ pub fn run(c: &DemoCmd, ui: &mut Ui) -> Result<(), CliError> {
         Some(&flags),
     )?);
     // 5. The default detector on the same data, for comparison.
-    let auto = AutoStep::<f64>::from_args(&FitArgs {
+    let auto = auto_fitter::<f64>(&FitArgs {
         components: None,
         covariance: None,
         family: None,
@@ -287,14 +279,18 @@ pub fn run(c: &DemoCmd, ui: &mut Ui) -> Result<(), CliError> {
     })?;
     let auto_eval =
         mixtures_anomaly::evaluate(&auto_scores, labels, auto_fit.detector.threshold().value())?;
-    let auto_choice = auto_params.fitter().last().map_or_else(String::new, |s| {
-        format!(
-            "k = {} {} by BIC, {} kept",
-            s.chosen_components(),
-            structure_label(s.chosen_structure()),
-            s.model.n_components()
-        )
-    });
+    let auto_choice = auto_fit
+        .report
+        .choice
+        .as_ref()
+        .map_or_else(String::new, |s| {
+            format!(
+                "k = {} {} by BIC, {} kept",
+                s.selection.best_cell().k,
+                s.selection.best_cell().structure,
+                auto_fit.detector.model().n_components()
+            )
+        });
     let _ = writeln!(
         out,
         "5. the default detector (Detector::auto, what `mixtures detect` fits without \
@@ -327,7 +323,7 @@ pub fn run(c: &DemoCmd, ui: &mut Ui) -> Result<(), CliError> {
         detector = detector_path.display(),
         auto = dir.join("auto.json").display(),
         k = best.k,
-        cov = structure_label(best.structure),
+        cov = best.structure,
     );
     let value = json!({
         "command": "demo",

@@ -3,11 +3,12 @@
 //! threshold, and write the detector file (the model file with a threshold).
 
 use mixtures_anomaly::{
-    AnyDetector, BestF, Detector, DetectorFit, DetectorParams, Fixed, Mode, ModelFitter,
+    AnyDetector, BestF, DensityModel, Detector, DetectorFit, DetectorParams, Fixed, Mode,
+    ModelFitter,
 };
 use mixtures_core::Scalar;
 use mixtures_dist::AnyMixture;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::evaluate::{describe_evaluation, describe_threshold};
 use super::fit::{load_init, load_training};
@@ -15,8 +16,8 @@ use super::{by_precision, note_written, plot_scatter, plot_scores, scatter_axes}
 use crate::cli::DetectCmd;
 use crate::error::CliError;
 use crate::fitting::{
-    AutoStep, EmSettings, FitPlan, Plan, Progress, check_flags, describe_auto, describe_choice,
-    describe_model, plan, selected_to_any, structure_label, uses_default_detector, with_names,
+    Plan, Progress, auto_fitter, check_flags, describe_auto, describe_choice, describe_model, plan,
+    uses_default_detector,
 };
 use crate::input::Table;
 use crate::plot;
@@ -48,93 +49,53 @@ fn typed<T: Scalar>(c: &DetectCmd, ui: &mut Ui) -> Result<(), CliError> {
     let init = load_init::<T>(c.fit.init.as_deref())?;
     check_flags(&c.fit, init.as_ref())?;
     if uses_default_detector(&c.fit) {
-        // Flags are checked before the data are read.
-        let params = configure(c, AutoStep::<T>::from_args(&c.fit)?);
+        let params = configure(c, auto_fitter::<T>(&c.fit)?);
         params.check()?;
         let table = load_training::<T>(ui, &c.data, &c.input, None, c.best_f1)?;
         let axes = scatter_axes(&table, c.plot_features.as_deref())?;
         ui.note("fitting the default detector (Detector::auto: a grid over k by BIC)");
         let fit = fit_detector(c, ui, &params, &table)?;
-        let choice = params.fitter().last().map(|s| {
-            let best = s.selection.best_cell();
-            let value = json!({
-                "rule": "Detector::auto",
-                "criterion": s.selection.criterion.as_str(),
-                "value": num(best.criterion(s.selection.criterion).unwrap_or(f64::NAN)),
-                "candidates": s.selection.cells.len(),
-                "k": best.k,
-                "structure": structure_label(best.structure),
-                "dropped_weights": s.dropped_weights,
-            });
-            (describe_auto(&s), value)
-        });
-        return finish(c, ui, &table, axes, params.mode(), fit, choice);
+        return finish(c, ui, &table, axes, params.mode(), fit, "Detector::auto");
     }
 
+    // A fixed model, or a grid that chooses one (and chooses again in every
+    // round of an outlier-mode fit).
+    let progress = Progress::new(ui.quiet, c.fit.n_init);
     let table = load_training::<T>(ui, &c.data, &c.input, init.as_ref(), c.best_f1)?;
     let axes = scatter_axes(&table, c.plot_features.as_deref())?;
-    let data = &table.data;
-    let em = EmSettings::from_args(&c.fit);
-    // The rule's parameters are checked before any fit (a grid takes time).
-    let placeholder = FitPlan::<T> {
-        k: 1,
-        structure: mixtures_select::Structure::Gaussian(mixtures_em::Covariance::Full),
-        em,
-        init: None,
-        progress: None,
-    };
-    configure(c, placeholder).check()?;
-
-    let progress = Progress::new(ui.quiet, c.fit.n_init);
-    let (fitter, selection) = match plan(&c.fit, init, data.n_samples(), progress.clone())? {
-        Plan::Fixed(p) => (*p, None),
+    let (fit, mode, rule) = match plan(&c.fit, init, table.data.n_samples(), progress.clone())? {
+        Plan::Fixed(p) => {
+            p.check()?;
+            let params = configure(c, *p);
+            params.check()?;
+            (
+                fit_detector(c, ui, &params, &table)?,
+                params.mode(),
+                "fixed",
+            )
+        }
         Plan::Auto(grid) => {
-            // --covariance (or --family laplace) without --components: k by
-            // BIC within the structures asked for.
+            let params = configure(c, grid);
+            params.check()?;
             ui.note(&format!(
                 "choosing the model: {} candidate fits (k x structure) by BIC",
-                grid.cells().len()
+                params.fitter().cells().len()
             ));
-            let sel = ui.time("select", || grid.fit(data))?;
-            let best = sel.best_cell();
-            // The detector's fit starts from the chosen model.
-            let fitter = FitPlan {
-                k: best.k,
-                structure: best.structure,
-                em,
-                init: Some(selected_to_any(sel.model.clone())?),
-                progress,
-            };
-            (fitter, Some(sel))
+            (fit_detector(c, ui, &params, &table)?, params.mode(), "grid")
         }
     };
-    let params = configure(c, fitter);
-    let fit = fit_detector(c, ui, &params, &table)?;
-    if let Some(p) = params.fitter().progress.as_ref() {
+    if let Some(p) = &progress {
         p.finish();
     }
-    let choice = selection.map(|sel| {
-        let best = sel.best_cell();
-        let value = json!({
-            "rule": "grid",
-            "criterion": sel.criterion.as_str(),
-            "value": num(best.criterion(sel.criterion).unwrap_or(f64::NAN)),
-            "candidates": sel.cells.len(),
-            "k": best.k,
-            "structure": structure_label(best.structure),
-        });
-        (describe_choice(&sel), value)
-    });
-    finish(c, ui, &table, axes, params.mode(), fit, choice)
+    finish(c, ui, &table, axes, mode, fit, rule)
 }
 
-/// Fits the detector: on the labels of the training data for `--best-f1`.
-fn fit_detector<T: Scalar, F: ModelFitter<T, Model = AnyMixture<T>>>(
+fn fit_detector<T: Scalar, F: ModelFitter<T>>(
     c: &DetectCmd,
     ui: &mut Ui,
     params: &DetectorParams<T, F>,
     table: &Table<T>,
-) -> Result<DetectorFit<T, AnyMixture<T>>, CliError> {
+) -> Result<DetectorFit<T, F::Model>, CliError> {
     let data = &table.data;
     Ok(ui.time("fit", || match (c.best_f1, &table.labels) {
         (true, Some(labels)) => params.fit_validated(data, data, labels),
@@ -144,19 +105,41 @@ fn fit_detector<T: Scalar, F: ModelFitter<T, Model = AnyMixture<T>>>(
 
 /// Writes the detector file, and prints and plots what was fitted. `choice`
 /// is the automatic choice of the model, as text and JSON, when there was one.
-fn finish<T: Scalar>(
+fn finish<T: Scalar, M: DensityModel<T> + Into<AnyMixture<T>>>(
     c: &DetectCmd,
     ui: &mut Ui,
     table: &Table<T>,
     axes: Option<(usize, usize)>,
     mode: Mode,
-    fit: DetectorFit<T, AnyMixture<T>>,
-    choice: Option<(String, Value)>,
+    fit: DetectorFit<T, M>,
+    rule: &str,
 ) -> Result<(), CliError> {
     let data = &table.data;
     let report = fit.report;
     let (model, threshold, reference) = fit.detector.into_parts();
-    let model = with_names(model, &table.features).map_err(|e| CliError::Fit(e.into()))?;
+    let model = model
+        .into()
+        .with_feature_names(table.features.clone())
+        .map_err(|e| CliError::Fit(e.into()))?;
+    let choice = report.choice.as_ref().map(|choice| {
+        let sel = &choice.selection;
+        let best = sel.best_cell();
+        let mut value = json!({
+            "rule": rule,
+            "criterion": sel.criterion.as_str(),
+            "value": num(best.criterion(sel.criterion).unwrap_or(f64::NAN)),
+            "candidates": sel.cells.len(),
+            "k": best.k,
+            "structure": best.structure.to_string(),
+        });
+        let text = if rule == "Detector::auto" {
+            value["dropped_weights"] = json!(choice.dropped_weights);
+            describe_auto(choice, model.n_components())
+        } else {
+            describe_choice(sel)
+        };
+        (text, value)
+    });
     let mut detector: AnyDetector<T> = Detector::from_parts(model, threshold);
     if let Some(r) = reference {
         detector = detector.with_reference(r);
@@ -165,7 +148,8 @@ fn finish<T: Scalar>(
         .save(&c.output)
         .map_err(|e| CliError::save(&c.output, e))?;
 
-    let scores = ui.time("score", || detector.score(data))?;
+    // The training rows' scores under the final model, as the fit computed them.
+    let scores = report.training_scores.clone();
     let flags = detector.threshold().predict(&scores);
     let flagged = flags.iter().filter(|&&f| f == 1).count();
     let t = detector.threshold();

@@ -12,10 +12,7 @@ use serde_json::json;
 use super::{by_precision, note_written, plot_scatter, read_data, scatter_axes};
 use crate::cli::{FitArgs, FitCmd};
 use crate::error::CliError;
-use crate::fitting::{
-    Plan, Progress, check_flags, describe_choice, describe_model, plan, selected_to_any,
-    structure_label, with_names,
-};
+use crate::fitting::{Plan, Progress, check_flags, describe_choice, describe_model, plan};
 use crate::input::Table;
 use crate::ui::{Ui, num};
 use crate::{model_io, plot};
@@ -80,23 +77,28 @@ pub fn fit_model<T: Scalar>(
     ui: &mut Ui,
 ) -> Result<Outcome<T>, CliError> {
     let progress = Progress::new(ui.quiet, args.n_init);
-    let (model, report, selection) = match plan(args, init, table.data.n_samples(), progress)? {
-        Plan::Fixed(p) => {
-            let f = ui.time("fit", || p.fit(&table.data))?;
-            (f.model, f.report, None)
-        }
-        Plan::Auto(grid) => {
-            ui.note(&format!(
-                "choosing the model: {} candidate fits (k x structure) by BIC",
-                grid.cells().len()
-            ));
-            let sel = ui.time("fit", || grid.fit(&table.data))?;
-            let model = selected_to_any(sel.model.clone())?;
-            let report = sel.report.clone();
-            (model, report, Some(sel))
-        }
-    };
-    let model = with_names(model, &table.features).map_err(|e| CliError::Fit(e.into()))?;
+    let (model, report, selection) =
+        match plan(args, init, table.data.n_samples(), progress.clone())? {
+            Plan::Fixed(p) => {
+                let f = ui.time("fit", || mixtures_em::Fit::fit(&*p, &table.data))?;
+                (f.model, f.report, None)
+            }
+            Plan::Auto(grid) => {
+                ui.note(&format!(
+                    "choosing the model: {} candidate fits (k x structure) by BIC",
+                    grid.cells().len()
+                ));
+                let sel = ui.time("fit", || grid.fit(&table.data))?;
+                let (model, report) = (sel.model.clone(), sel.report.clone());
+                (model, report, Some(sel))
+            }
+        };
+    if let Some(p) = &progress {
+        p.finish();
+    }
+    let model = model
+        .with_feature_names(table.features.clone())
+        .map_err(|e| CliError::Fit(e.into()))?;
     Ok(Outcome {
         model,
         report,
@@ -126,7 +128,7 @@ pub fn describe_fit<T: Scalar>(
             "value": num(best.criterion(sel.criterion).unwrap_or(f64::NAN)),
             "candidates": sel.cells.len(),
             "k": best.k,
-            "structure": structure_label(best.structure),
+            "structure": best.structure.to_string(),
         })
     });
     text.push_str(&format!(

@@ -3,15 +3,14 @@
 //! chosen model.
 
 use mixtures_core::Scalar;
-use mixtures_select::{CellOutcome, Criterion, Grid, Structure};
+use mixtures_dist::{Family, ModelSpec};
+use mixtures_select::{CellOutcome, Criterion, Grid};
 use serde_json::json;
 
 use super::{by_precision, note_written, read_data};
-use crate::cli::{CriterionArg, Family, SelectCmd};
+use crate::cli::{CriterionArg, SelectCmd};
 use crate::error::CliError;
-use crate::fitting::{
-    describe_choice, selected_to_any, structure_label, structure_named, with_names,
-};
+use crate::fitting::{describe_choice, spec_named};
 use crate::plot::{self, CriterionLine};
 use crate::ui::{Ui, num};
 
@@ -28,15 +27,15 @@ pub fn run(c: &SelectCmd, ui: &mut Ui) -> Result<(), CliError> {
 ///
 /// # Errors
 /// [`CliError::Usage`] for a name the family does not have.
-fn structures(family: Family, spec: &str) -> Result<Vec<Structure>, CliError> {
+fn structures(family: Family, spec: &str) -> Result<Vec<ModelSpec>, CliError> {
     match (family, spec) {
-        (Family::Gaussian, "sklearn") => Ok(Structure::SKLEARN.to_vec()),
-        (Family::Gaussian, "all" | "mclust") => Ok(Structure::MCLUST.to_vec()),
-        (Family::Laplace, "sklearn" | "all") => Ok(Structure::LAPLACE.to_vec()),
+        (Family::Gaussian, "sklearn") => Ok(ModelSpec::SKLEARN.to_vec()),
+        (Family::Gaussian, "all" | "mclust") => Ok(ModelSpec::MCLUST.to_vec()),
+        (Family::Laplace, "sklearn" | "all") => Ok(ModelSpec::LAPLACE.to_vec()),
         _ => {
             let mut out = Vec::new();
             for name in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                let s = structure_named(family, name)?;
+                let s = spec_named(family, name)?;
                 if !out.contains(&s) {
                     out.push(s);
                 }
@@ -69,11 +68,14 @@ fn typed<T: Scalar>(c: &SelectCmd, ui: &mut Ui) -> Result<(), CliError> {
     let grid = Grid::<T>::new(c.components.0.iter().copied())
         .structures(structures.iter().copied())
         .criterion(criterion)
-        .n_init(c.n_init)
-        .max_iter(c.max_iter)
-        .tol(c.tol)
-        .reg_covar(c.reg_covar)
-        .seed(c.seed);
+        .control(mixtures_em::EmControl {
+            n_init: c.n_init,
+            max_iter: c.max_iter,
+            tol: c.tol,
+            reg_covar: c.reg_covar,
+            seed: c.seed,
+            ..Default::default()
+        });
     ui.note(&format!(
         "fitting {} candidates (k x structure)",
         grid.cells().len()
@@ -86,8 +88,8 @@ fn typed<T: Scalar>(c: &SelectCmd, ui: &mut Ui) -> Result<(), CliError> {
         .map(|cell| {
             let mut v = json!({
                 "k": cell.k,
-                "family": cell.structure.family(),
-                "structure": structure_label(cell.structure),
+                "family": cell.structure.family().as_str(),
+                "structure": cell.structure.to_string(),
                 "seed": cell.seed,
             });
             match &cell.outcome {
@@ -116,14 +118,17 @@ fn typed<T: Scalar>(c: &SelectCmd, ui: &mut Ui) -> Result<(), CliError> {
         "criterion": criterion.as_str(),
         "best": {
             "k": best.k,
-            "family": best.structure.family(),
-            "structure": structure_label(best.structure),
+            "family": best.structure.family().as_str(),
+            "structure": best.structure.to_string(),
             "value": num(best.criterion(criterion).unwrap_or(f64::NAN)),
         },
         "cells": cells,
     });
     if let Some(path) = &c.output {
-        let model = with_names(selected_to_any(sel.model.clone())?, &table.features)
+        let model = sel
+            .model
+            .clone()
+            .with_feature_names(table.features.clone())
             .map_err(|e| CliError::Fit(e.into()))?;
         model.save(path).map_err(|e| CliError::save(path, e))?;
         value["model_file"] = json!(path.display().to_string());
@@ -137,7 +142,7 @@ fn typed<T: Scalar>(c: &SelectCmd, ui: &mut Ui) -> Result<(), CliError> {
         let lines: Vec<CriterionLine> = structures
             .iter()
             .map(|&s| CriterionLine {
-                label: s.to_string(),
+                label: s.describe(),
                 points: sel
                     .cells
                     .iter()

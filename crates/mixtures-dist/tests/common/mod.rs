@@ -12,7 +12,7 @@
 use faer::Mat;
 use mixtures_core::{Dataset, Scalar};
 use mixtures_dist::{
-    CovarianceType, Covariances, Gaussian, GaussianMixtureModel, Laplace, LaplaceMixtureModel,
+    Covariance, Covariances, Gaussian, GaussianMixtureModel, Laplace, LaplaceMixtureModel,
     LaplaceScales, Mixture,
 };
 use rand::rngs::StdRng;
@@ -37,7 +37,7 @@ pub fn close(a: f64, b: f64, tol: f64, what: &str) {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Family {
     /// Gaussian with the given covariance type.
-    Gauss(CovarianceType),
+    Gauss(Covariance),
     /// Laplace with a scale per dimension.
     LaplaceDiag,
     /// Laplace with one scale per component.
@@ -45,10 +45,10 @@ pub enum Family {
 }
 
 pub const FAMILIES: [Family; 6] = [
-    Family::Gauss(CovarianceType::Full),
-    Family::Gauss(CovarianceType::Diag),
-    Family::Gauss(CovarianceType::Spherical),
-    Family::Gauss(CovarianceType::Tied),
+    Family::Gauss(Covariance::Full),
+    Family::Gauss(Covariance::Diag),
+    Family::Gauss(Covariance::Spherical),
+    Family::Gauss(Covariance::Tied),
     Family::LaplaceDiag,
     Family::LaplaceSpherical,
 ];
@@ -146,15 +146,15 @@ pub fn random_model<T: Scalar>(family: Family, k: usize, d: usize, seed: u64) ->
     match family {
         Family::Gauss(ct) => {
             let covs = match ct {
-                CovarianceType::Full => Covariances::Full(
+                Covariance::Full => Covariances::Full(
                     (0..k)
                         .map(|_| to_mat(&random_spd(&mut rng, d, 0.3)))
                         .collect(),
                 ),
-                CovarianceType::Diag => {
+                Covariance::Diag => {
                     Covariances::Diag(Mat::from_fn(k, d, |_, _| T::c(rng.random_range(0.3..3.0))))
                 }
-                CovarianceType::Spherical => Covariances::Spherical(
+                Covariance::Spherical => Covariances::Spherical(
                     (0..k).map(|_| T::c(rng.random_range(0.3..3.0))).collect(),
                 ),
                 _ => Covariances::Tied(to_mat(&random_spd(&mut rng, d, 0.3))),

@@ -4,7 +4,7 @@
 
 use faer::Mat;
 use mixtures_core::Dataset;
-use mixtures_dist::{CovarianceType, Covariances, Gaussian, Mixture};
+use mixtures_dist::{Covariance, Covariances, Gaussian, Mixture};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
@@ -20,7 +20,7 @@ use rand_distr::{Distribution, StandardNormal};
 pub fn truth(
     k: usize,
     d: usize,
-    structure: CovarianceType,
+    structure: Covariance,
     separation: f64,
     rng: &mut StdRng,
 ) -> Mixture<f64, Gaussian<f64>> {
@@ -58,15 +58,15 @@ pub fn truth(
         Mat::from_fn(d, d, |a, b| (0..d).map(|t| q[t][a] * s[t] * q[t][b]).sum())
     };
     let covariances = match structure {
-        CovarianceType::Spherical => Covariances::Spherical(
+        Covariance::Spherical => Covariances::Spherical(
             (0..k)
                 .map(|c| 0.5 * 4f64.powf(c as f64 / k.max(2) as f64))
                 .collect(),
         ),
-        CovarianceType::Diag => Covariances::Diag(Mat::from_fn(k, d, |_, _| {
+        Covariance::Diag => Covariances::Diag(Mat::from_fn(k, d, |_, _| {
             0.3 * 9f64.powf(rng.random::<f64>())
         })),
-        CovarianceType::Tied => Covariances::Tied(rotated(rng)),
+        Covariance::Tied => Covariances::Tied(rotated(rng)),
         _ => Covariances::Full((0..k).map(|_| rotated(rng)).collect()),
     };
     // The largest variance above is 2.7 (diagonal); distances are measured in
@@ -104,10 +104,10 @@ pub fn sample(model: &Mixture<f64, Gaussian<f64>>, n: usize, rng: &mut StdRng) -
 
 /// One trial's setting, drawn from the seed: `k` in 2..=6, `d` in 2..=10, the
 /// structure cycling through scikit-learn's four types.
-pub fn setting(seed: u64) -> (usize, usize, CovarianceType, StdRng) {
+pub fn setting(seed: u64) -> (usize, usize, Covariance, StdRng) {
     let mut rng = StdRng::seed_from_u64(seed);
     let k = rng.random_range(2..=6);
     let d = rng.random_range(2..=10);
-    let structure = CovarianceType::ALL[(seed % 4) as usize];
+    let structure = Covariance::SKLEARN[(seed % 4) as usize];
     (k, d, structure, rng)
 }
