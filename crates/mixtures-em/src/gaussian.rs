@@ -10,16 +10,14 @@ use rand::rngs::StdRng;
 use crate::Covariance;
 use crate::EmControl;
 use crate::FitError;
-use crate::common::{
-    Summary, check_data, check_scale, degeneracy_action, random_row, remove_weight,
-    reweight_reseeded, summarize,
-};
+use crate::common::{Summary, check_data, check_scale, summarize};
 use crate::constraint::{CovarianceConstraint, MStepStats, PriorTerms, Scatter};
 use crate::driver::{Engine, run};
 use crate::init::initial_responsibilities;
 use crate::pass::{Source, Stats, gaussian_pass};
 use crate::regularize::{ConjugatePrior, RegContext, Regularizer, Ridge};
-use crate::report::{DegeneracyAction, DegeneracyEvent, DegeneracyReason, Fitted};
+use crate::repair::{BuildError, Components as RepairParts, Site, repair};
+use crate::report::{DegeneracyEvent, Fitted};
 
 /// Entry point for fitting Gaussian mixtures:
 /// `GaussianMixture::params(k).covariance(Covariance::Full).fit(&data)`.
@@ -273,11 +271,6 @@ impl<'a, T: Scalar> GaussianEngine<'a, T> {
         T::c(if v > 0.0 { v } else { 1.0 })
     }
 
-    fn row(&self, i: usize) -> Vec<T> {
-        let x = self.data.view();
-        (0..x.ncols()).map(|j| x[(i, j)]).collect()
-    }
-
     #[allow(clippy::too_many_arguments)]
     fn m_step(
         &self,
@@ -350,128 +343,24 @@ impl<'a, T: Scalar> GaussianEngine<'a, T> {
         }
         let total: T = nk.iter().copied().sum();
         let weights: Vec<T> = nk.iter().map(|&v| v / total).collect();
-        let collapsed: Vec<usize> = (0..k)
+        let collapsed: Vec<(usize, f64)> = (0..k)
             .filter(|&c| st.nk[c].as_f64() < COLLAPSE_REL * self.data.total_weight())
+            .map(|c| (c, st.nk[c].as_f64()))
             .collect();
-        self.build(
-            stats.means,
+        let parts = GaussianParts {
+            means: stats.means,
             cov,
-            weights,
-            &st.nk,
-            collapsed,
-            st.worst.1,
+            engine: self,
+        };
+        let site = Site {
+            data: self.data,
+            policy: self.p.control.policy,
             rng,
             log,
             restart,
             iteration,
-        )
-    }
-
-    /// Builds the model, re-seeding or dropping degenerate components by the
-    /// policy until every component is valid.
-    #[allow(clippy::too_many_arguments)]
-    fn build(
-        &self,
-        mut means: Mat<T>,
-        mut cov: Covariances<T>,
-        mut weights: Vec<T>,
-        nk: &[T],
-        collapsed: Vec<usize>,
-        worst: usize,
-        rng: &mut StdRng,
-        log: &mut Vec<DegeneracyEvent>,
-        restart: usize,
-        iteration: usize,
-    ) -> Result<GaussianMixtureModel<T>, FitError> {
-        let mut pending: Vec<(usize, DegeneracyReason)> = collapsed
-            .into_iter()
-            .map(|c| {
-                (
-                    c,
-                    DegeneracyReason::Collapsed {
-                        weight: nk[c].as_f64(),
-                    },
-                )
-            })
-            .collect();
-        // Original indices of the components still present (for the log).
-        let mut alive: Vec<usize> = (0..weights.len()).collect();
-        let mut first_reseed = true;
-        for _ in 0..=2 * self.k + 2 {
-            if let Some((c, reason)) = pending.pop() {
-                let action = degeneracy_action(
-                    self.p.control.policy,
-                    log,
-                    restart,
-                    iteration,
-                    alive[c],
-                    reason,
-                );
-                if action == DegeneracyAction::Dropped {
-                    if weights.len() == 1 {
-                        return Err(FitError::Degenerate {
-                            reason: "the last component degenerated".into(),
-                        });
-                    }
-                    (means, cov) = remove_component(&means, cov, c);
-                    weights = remove_weight(&weights, c);
-                    alive.remove(c);
-                    for p in &mut pending {
-                        if p.0 > c {
-                            p.0 -= 1;
-                        }
-                    }
-                } else {
-                    let i = if first_reseed && worst < self.data.n_samples() {
-                        worst
-                    } else {
-                        random_row(self.data, rng)
-                    };
-                    first_reseed = false;
-                    let r = self.row(i);
-                    for (j, v) in r.iter().enumerate() {
-                        means[(c, j)] = *v;
-                    }
-                    self.reset_covariance(&mut cov, c);
-                    reweight_reseeded(&mut weights, c);
-                }
-                continue;
-            }
-            match Gaussian::new(means.clone(), cov.clone()) {
-                Ok(g) => return Ok(Mixture::new(weights, self.keep_structure(g))?),
-                Err(e) => {
-                    let comp = match &e {
-                        ModelError::NotPositiveDefinite {
-                            component: Some(c), ..
-                        }
-                        | ModelError::NotSymmetric {
-                            component: Some(c), ..
-                        } => Some(*c),
-                        ModelError::InvalidVariance { component, .. } => Some(*component),
-                        ModelError::NonFiniteParameter { component, .. } => Some(*component),
-                        _ => None,
-                    };
-                    match comp {
-                        Some(c) if !matches!(cov, Covariances::Tied(_)) && c < weights.len() => {
-                            pending.push((
-                                c,
-                                DegeneracyReason::Singular {
-                                    message: e.to_string(),
-                                },
-                            ));
-                        }
-                        _ => {
-                            return Err(FitError::Degenerate {
-                                reason: e.to_string(),
-                            });
-                        }
-                    }
-                }
-            }
-        }
-        Err(FitError::Degenerate {
-            reason: "components kept degenerating after re-seeding".into(),
-        })
+        };
+        repair(parts, weights, &collapsed, st.worst.1, site)
     }
 
     /// The components with the constraint's exact structure when it is a
@@ -514,27 +403,67 @@ impl<'a, T: Scalar> GaussianEngine<'a, T> {
     }
 }
 
-fn remove_component<T: Scalar>(
-    means: &Mat<T>,
+/// A Gaussian M-step's components, for the degeneracy repair.
+struct GaussianParts<'e, 'a, T: Scalar> {
+    means: Mat<T>,
     cov: Covariances<T>,
-    c: usize,
-) -> (Mat<T>, Covariances<T>) {
-    let (k, d) = (means.nrows(), means.ncols());
-    let keep: Vec<usize> = (0..k).filter(|&i| i != c).collect();
-    let m = Mat::from_fn(k - 1, d, |i, j| means[(keep[i], j)]);
-    let cov = match cov {
-        Covariances::Full(mut v) => {
-            v.remove(c);
-            Covariances::Full(v)
+    engine: &'e GaussianEngine<'a, T>,
+}
+
+impl<T: Scalar> RepairParts<T> for GaussianParts<'_, '_, T> {
+    type Model = GaussianMixtureModel<T>;
+
+    fn remove(&mut self, c: usize) {
+        let (k, d) = (self.means.nrows(), self.means.ncols());
+        let keep: Vec<usize> = (0..k).filter(|&i| i != c).collect();
+        self.means = Mat::from_fn(k - 1, d, |i, j| self.means[(keep[i], j)]);
+        match &mut self.cov {
+            Covariances::Full(v) => {
+                v.remove(c);
+            }
+            Covariances::Diag(v) => *v = Mat::from_fn(k - 1, d, |i, j| v[(keep[i], j)]),
+            Covariances::Spherical(v) => {
+                v.remove(c);
+            }
+            Covariances::Tied(_) => {}
         }
-        Covariances::Diag(v) => Covariances::Diag(Mat::from_fn(k - 1, d, |i, j| v[(keep[i], j)])),
-        Covariances::Spherical(mut v) => {
-            v.remove(c);
-            Covariances::Spherical(v)
+    }
+
+    fn reseed(&mut self, c: usize, row: &[T]) {
+        for (j, v) in row.iter().enumerate() {
+            self.means[(c, j)] = *v;
         }
-        Covariances::Tied(t) => Covariances::Tied(t),
-    };
-    (m, cov)
+        self.engine.reset_covariance(&mut self.cov, c);
+    }
+
+    fn build(&self, weights: Vec<T>) -> Result<Self::Model, BuildError> {
+        match Gaussian::new(self.means.clone(), self.cov.clone()) {
+            Ok(g) => Mixture::new(weights, self.engine.keep_structure(g))
+                .map_err(|e| BuildError::Fatal(e.into())),
+            Err(e) => {
+                let comp = match &e {
+                    ModelError::NotPositiveDefinite {
+                        component: Some(c), ..
+                    }
+                    | ModelError::NotSymmetric {
+                        component: Some(c), ..
+                    } => Some(*c),
+                    ModelError::InvalidVariance { component, .. }
+                    | ModelError::NonFiniteParameter { component, .. } => Some(*component),
+                    _ => None,
+                };
+                match comp {
+                    // A shared covariance belongs to no single component.
+                    Some(c) if !matches!(self.cov, Covariances::Tied(_)) => {
+                        Err(BuildError::Component(c, e.to_string()))
+                    }
+                    _ => Err(BuildError::Fatal(FitError::Degenerate {
+                        reason: e.to_string(),
+                    })),
+                }
+            }
+        }
+    }
 }
 
 impl<T: Scalar> Engine for GaussianEngine<'_, T> {

@@ -13,13 +13,11 @@ use rand::rngs::StdRng;
 use rayon::prelude::*;
 
 use crate::EmControl;
-use crate::common::{
-    Summary, check_data, check_scale, degeneracy_action, random_row, remove_weight,
-    reweight_reseeded, summarize,
-};
+use crate::common::{Summary, check_data, check_scale, summarize};
 use crate::driver::{Engine, run};
 use crate::init::initial_responsibilities;
-use crate::report::{DegeneracyAction, DegeneracyEvent, DegeneracyReason, Fitted};
+use crate::repair::{BuildError, Components as RepairParts, Site, repair};
+use crate::report::{DegeneracyEvent, Fitted};
 use crate::{Covariance, Family, FitError, ModelSpec};
 
 /// Entry point for fitting Laplace mixtures: `LaplaceMixture::params(k).fit(&data)`.
@@ -217,8 +215,8 @@ impl<'a, T: Scalar> LaplaceEngine<'a, T> {
             .collect();
         let guard = T::c(10.0) * T::epsilon();
         let floor = T::c(self.p.scale_floor);
-        let mut loc = Mat::from_fn(k, d, |c, j| cells[c * d + j].0);
-        let mut scales = match self.p.structure {
+        let loc = Mat::from_fn(k, d, |c, j| cells[c * d + j].0);
+        let scales = match self.p.structure {
             Covariance::Diag => LaplaceScales::PerDimension(Mat::from_fn(k, d, |c, j| {
                 Float::max(cells[c * d + j].1 / (nk[c] + guard), floor)
             })),
@@ -232,107 +230,38 @@ impl<'a, T: Scalar> LaplaceEngine<'a, T> {
             ),
         };
         let total: T = nk.iter().map(|&v| v + guard).sum();
-        let mut weights: Vec<T> = nk.iter().map(|&v| (v + guard) / total).collect();
-        let mut pending: Vec<(usize, DegeneracyReason)> = (0..k)
+        let weights: Vec<T> = nk.iter().map(|&v| (v + guard) / total).collect();
+        let collapsed: Vec<(usize, f64)> = (0..k)
             .filter(|&c| nk[c].as_f64() < COLLAPSE_REL * self.data.total_weight())
-            .map(|c| {
-                (
-                    c,
-                    DegeneracyReason::Collapsed {
-                        weight: nk[c].as_f64(),
-                    },
-                )
-            })
+            .map(|c| (c, nk[c].as_f64()))
             .collect();
-        let mut alive: Vec<usize> = (0..k).collect();
-        let mut first = true;
-        for _ in 0..=2 * k + 2 {
-            if let Some((c, reason)) = pending.pop() {
-                let action = degeneracy_action(
-                    self.p.control.policy,
-                    log,
-                    restart,
-                    iteration,
-                    alive[c],
-                    reason,
-                );
-                if action == DegeneracyAction::Dropped {
-                    if weights.len() == 1 {
-                        return Err(FitError::Degenerate {
-                            reason: "the last component degenerated".into(),
-                        });
-                    }
-                    let keep: Vec<usize> = (0..weights.len()).filter(|&i| i != c).collect();
-                    loc = Mat::from_fn(keep.len(), d, |i, j| loc[(keep[i], j)]);
-                    scales = match scales {
-                        LaplaceScales::PerDimension(b) => {
-                            LaplaceScales::PerDimension(Mat::from_fn(keep.len(), d, |i, j| {
-                                b[(keep[i], j)]
-                            }))
-                        }
-                        LaplaceScales::Spherical(mut b) => {
-                            b.remove(c);
-                            LaplaceScales::Spherical(b)
-                        }
-                    };
-                    weights = remove_weight(&weights, c);
-                    alive.remove(c);
-                    for p in &mut pending {
-                        if p.0 > c {
-                            p.0 -= 1;
-                        }
-                    }
-                } else {
-                    let i = if first && worst < self.data.n_samples() {
-                        worst
-                    } else {
-                        random_row(self.data, rng)
-                    };
-                    first = false;
-                    let x = self.data.view();
-                    // A broad Laplace: variance 2b² equal to the data variance
-                    // shrunk by K^(2/D).
-                    let fac = (1.0 / self.k as f64).powf(2.0 / d as f64);
-                    let b = |j: usize| {
-                        T::c(
-                            (self.summary.var[j].as_f64() * fac / 2.0)
-                                .sqrt()
-                                .max(self.p.scale_floor.max(1e-300)),
-                        )
-                    };
-                    for j in 0..d {
-                        loc[(c, j)] = x[(i, j)];
-                    }
-                    match &mut scales {
-                        LaplaceScales::PerDimension(s) => {
-                            for j in 0..d {
-                                s[(c, j)] = b(j);
-                            }
-                        }
-                        LaplaceScales::Spherical(s) => {
-                            s[c] = (0..d).map(b).sum::<T>() / T::from_usize(d);
-                        }
-                    }
-                    reweight_reseeded(&mut weights, c);
-                }
-                continue;
-            }
-            match Laplace::new(loc.clone(), scales.clone()) {
-                Ok(l) => return Ok(Mixture::new(weights, l)?),
-                Err(ModelError::InvalidScale { component, .. }) if component < weights.len() => {
-                    pending.push((
-                        component,
-                        DegeneracyReason::Singular {
-                            message: "scale is zero".into(),
-                        },
-                    ));
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(FitError::Degenerate {
-            reason: "components kept degenerating after re-seeding".into(),
-        })
+        let parts = LaplaceParts {
+            loc,
+            scales,
+            engine: self,
+        };
+        let site = Site {
+            data: self.data,
+            policy: self.p.control.policy,
+            rng,
+            log,
+            restart,
+            iteration,
+        };
+        repair(parts, weights, &collapsed, worst, site)
+    }
+
+    /// The scale of a re-seeded component along feature `j`: a broad
+    /// Laplace, of variance `2b²` equal to the data variance shrunk by
+    /// `K^(2/D)`.
+    fn fallback_scale(&self, j: usize) -> T {
+        let d = self.data.n_features() as f64;
+        let fac = (1.0 / self.k as f64).powf(2.0 / d);
+        T::c(
+            (self.summary.var[j].as_f64() * fac / 2.0)
+                .sqrt()
+                .max(self.p.scale_floor.max(1e-300)),
+        )
     }
 
     fn weighted(&self, mut r: Mat<T>) -> Mat<T> {
@@ -344,6 +273,58 @@ impl<'a, T: Scalar> LaplaceEngine<'a, T> {
             }
         }
         r
+    }
+}
+
+/// A Laplace M-step's components, for the degeneracy repair.
+struct LaplaceParts<'e, 'a, T: Scalar> {
+    loc: Mat<T>,
+    scales: LaplaceScales<T>,
+    engine: &'e LaplaceEngine<'a, T>,
+}
+
+impl<T: Scalar> RepairParts<T> for LaplaceParts<'_, '_, T> {
+    type Model = LaplaceMixtureModel<T>;
+
+    fn remove(&mut self, c: usize) {
+        let (k, d) = (self.loc.nrows(), self.loc.ncols());
+        let keep: Vec<usize> = (0..k).filter(|&i| i != c).collect();
+        self.loc = Mat::from_fn(k - 1, d, |i, j| self.loc[(keep[i], j)]);
+        match &mut self.scales {
+            LaplaceScales::PerDimension(b) => {
+                *b = Mat::from_fn(k - 1, d, |i, j| b[(keep[i], j)]);
+            }
+            LaplaceScales::Spherical(b) => {
+                b.remove(c);
+            }
+        }
+    }
+
+    fn reseed(&mut self, c: usize, row: &[T]) {
+        let d = row.len();
+        for (j, v) in row.iter().enumerate() {
+            self.loc[(c, j)] = *v;
+        }
+        match &mut self.scales {
+            LaplaceScales::PerDimension(s) => {
+                for j in 0..d {
+                    s[(c, j)] = self.engine.fallback_scale(j);
+                }
+            }
+            LaplaceScales::Spherical(s) => {
+                s[c] = (0..d).map(|j| self.engine.fallback_scale(j)).sum::<T>() / T::from_usize(d);
+            }
+        }
+    }
+
+    fn build(&self, weights: Vec<T>) -> Result<Self::Model, BuildError> {
+        match Laplace::new(self.loc.clone(), self.scales.clone()) {
+            Ok(l) => Mixture::new(weights, l).map_err(|e| BuildError::Fatal(e.into())),
+            Err(ModelError::InvalidScale { component, .. }) => {
+                Err(BuildError::Component(component, "scale is zero".into()))
+            }
+            Err(e) => Err(BuildError::Fatal(e.into())),
+        }
     }
 }
 

@@ -34,6 +34,7 @@ mod init;
 mod laplace;
 mod pass;
 mod regularize;
+mod repair;
 mod report;
 
 /// Building blocks shared with the sibling crates of the workspace
