@@ -138,7 +138,11 @@ fn fit_code(e: &FitError) -> u8 {
         | FitError::InvalidParameter { .. }
         | FitError::TooFewDistinctPoints { .. }
         | FitError::DataScale { .. }
-        | FitError::WarmStartDimension { .. } => EXIT_USAGE,
+        | FitError::WarmStartDimension { .. }
+        | FitError::InvalidPrior { .. }
+        | FitError::CovariancePriorNotPositiveDefinite { .. }
+        | FitError::ResponsibilitiesShape { .. }
+        | FitError::InvalidResponsibility { .. } => EXIT_USAGE,
         _ => EXIT_FAILURE,
     }
 }
@@ -146,7 +150,7 @@ fn fit_code(e: &FitError) -> u8 {
 fn select_code(e: &SelectError) -> u8 {
     match e {
         SelectError::Fit(f) => fit_code(f),
-        SelectError::AllCellsFailed { .. } | SelectError::Degenerate { .. } => EXIT_FAILURE,
+        SelectError::AllCellsFailed { .. } => EXIT_FAILURE,
         _ => EXIT_USAGE,
     }
 }

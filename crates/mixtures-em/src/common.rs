@@ -234,3 +234,22 @@ pub(crate) fn random_row<T: Scalar>(data: &Dataset<T>, rng: &mut rand::rngs::Std
         }
     }
 }
+
+/// The final mean log-likelihood of an EM fit, refused when it is not
+/// finite. The last line of defence: whatever slipped past the range and
+/// conditioning checks (a variance rebuilt below the precision's smallest
+/// normal number by a floor, an extreme weight with a ridge of 5e-324, ...),
+/// a model that gives the data it was fitted on a log-likelihood of ±∞ or NaN
+/// is not returned as a fit.
+pub(crate) fn final_log_likelihood(ll: f64) -> Result<f64, FitError> {
+    if ll.is_finite() {
+        Ok(ll)
+    } else {
+        Err(FitError::Degenerate {
+            reason: format!(
+                "the fitted model gives the data a mean log-likelihood of {ll} \
+                 (a variance or scale collapsed or overflowed in this precision)"
+            ),
+        })
+    }
+}

@@ -1,6 +1,6 @@
 //! Errors of fitting.
 
-use mixtures_core::{DataError, ParamValue};
+use mixtures_core::{DataError, LinalgError, ParamValue};
 use mixtures_dist::ModelError;
 use thiserror::Error;
 
@@ -24,6 +24,45 @@ pub enum FitError {
         value: ParamValue,
         /// The rule it breaks.
         reason: &'static str,
+    },
+    /// A prior parameter of a variational fit out of its range or of the wrong
+    /// shape.
+    #[error("invalid prior {name} = {value}: {reason}")]
+    InvalidPrior {
+        /// The prior parameter (`weight_concentration`, `mean_precision`,
+        /// `mean`, `degrees_of_freedom`, `covariance`).
+        name: &'static str,
+        /// Its value, as given.
+        value: ParamValue,
+        /// The rule it breaks.
+        reason: String,
+    },
+    /// A prior covariance matrix that is not symmetric positive definite.
+    #[error("covariance prior is not symmetric positive definite: {source}")]
+    CovariancePriorNotPositiveDefinite {
+        /// What the factorization said.
+        #[source]
+        source: LinalgError,
+    },
+    /// Starting responsibilities of the wrong shape.
+    #[error("responsibilities are {found:?} (rows x components) but {expected:?} were expected")]
+    ResponsibilitiesShape {
+        /// `(n, k)`.
+        expected: (usize, usize),
+        /// What was given.
+        found: (usize, usize),
+    },
+    /// A starting responsibility that is negative or not finite.
+    #[error(
+        "responsibility at row {row}, component {component} is {value}; it must be finite and >= 0"
+    )]
+    InvalidResponsibility {
+        /// Row.
+        row: usize,
+        /// Component.
+        component: usize,
+        /// The value.
+        value: f64,
     },
     /// Fewer distinct points (with positive weight) than components.
     #[error(

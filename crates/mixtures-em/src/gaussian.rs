@@ -10,14 +10,14 @@ use rand::rngs::StdRng;
 use crate::Covariance;
 use crate::EmControl;
 use crate::FitError;
-use crate::common::{Summary, check_data, check_scale, summarize};
+use crate::common::{Summary, check_data, check_scale, final_log_likelihood, summarize};
 use crate::constraint::{CovarianceConstraint, MStepStats, PriorTerms, Scatter};
-use crate::driver::{Engine, run};
+use crate::engine::{Engine, Restart, run};
 use crate::init::initial_responsibilities;
 use crate::pass::{Source, Stats, gaussian_pass};
 use crate::regularize::{ConjugatePrior, RegContext, Regularizer, Ridge};
 use crate::repair::{BuildError, Components as RepairParts, Site, repair};
-use crate::report::{DegeneracyEvent, Fitted};
+use crate::report::Fitted;
 
 /// Entry point for fitting Gaussian mixtures:
 /// `GaussianMixture::params(k).covariance(Covariance::Full).fit(&data)`.
@@ -176,8 +176,13 @@ impl<T: Scalar> GaussianParams<T> {
         }
         self.check(data.n_features())?;
         let engine = GaussianEngine::new(self, data, model.n_components());
-        let mut rng = <StdRng as rand::SeedableRng>::seed_from_u64(self.control.seed);
-        engine.step(model, &mut rng, &mut Vec::new(), 0, 1)
+        let mut cx = Restart {
+            rng: <StdRng as rand::SeedableRng>::seed_from_u64(self.control.seed),
+            restart: 0,
+            iteration: 1,
+            degeneracies: Vec::new(),
+        };
+        engine.step(model, &mut cx)
     }
 }
 
@@ -276,10 +281,7 @@ impl<'a, T: Scalar> GaussianEngine<'a, T> {
         &self,
         st: &Stats<T>,
         shifts: &Mat<T>,
-        rng: &mut StdRng,
-        log: &mut Vec<DegeneracyEvent>,
-        restart: usize,
-        iteration: usize,
+        cx: &mut Restart,
     ) -> Result<GaussianMixtureModel<T>, FitError> {
         let (k, d) = (st.nk.len(), shifts.ncols());
         let guard = T::c(10.0) * T::epsilon();
@@ -355,10 +357,7 @@ impl<'a, T: Scalar> GaussianEngine<'a, T> {
         let site = Site {
             data: self.data,
             policy: self.p.control.policy,
-            rng,
-            log,
-            restart,
-            iteration,
+            cx,
         };
         repair(parts, weights, &collapsed, st.worst.1, site)
     }
@@ -467,15 +466,10 @@ impl<T: Scalar> RepairParts<T> for GaussianParts<'_, '_, T> {
 }
 
 impl<T: Scalar> Engine for GaussianEngine<'_, T> {
-    type Model = GaussianMixtureModel<T>;
+    type State = GaussianMixtureModel<T>;
 
-    fn init(
-        &self,
-        rng: &mut StdRng,
-        log: &mut Vec<DegeneracyEvent>,
-        restart: usize,
-    ) -> Result<Self::Model, FitError> {
-        let resp = initial_responsibilities(self.p.control.init, self.data, self.k, rng);
+    fn init(&self, cx: &mut Restart) -> Result<Self::State, FitError> {
+        let resp = initial_responsibilities(self.p.control.init, self.data, self.k, &mut cx.rng);
         let d = self.data.n_features();
         let shifts = Mat::from_fn(self.k, d, |_, j| self.summary().mean[j]);
         let st = gaussian_pass(
@@ -485,17 +479,10 @@ impl<T: Scalar> Engine for GaussianEngine<'_, T> {
             &shifts,
             self.full,
         );
-        self.m_step(&st, &shifts, rng, log, restart, 0)
+        self.m_step(&st, &shifts, cx)
     }
 
-    fn step(
-        &self,
-        model: &Self::Model,
-        rng: &mut StdRng,
-        log: &mut Vec<DegeneracyEvent>,
-        restart: usize,
-        iteration: usize,
-    ) -> Result<(f64, Self::Model), FitError> {
+    fn step(&self, model: &Self::State, cx: &mut Restart) -> Result<(f64, Self::State), FitError> {
         let shifts = model.components().means().to_owned();
         let st = gaussian_pass(
             self.data.view(),
@@ -505,15 +492,15 @@ impl<T: Scalar> Engine for GaussianEngine<'_, T> {
             self.full,
         );
         let ll = st.ll / self.data.total_weight();
-        let next = self.m_step(&st, &shifts, rng, log, restart, iteration)?;
+        let next = self.m_step(&st, &shifts, cx)?;
         Ok((ll, next))
     }
 
-    fn score(&self, model: &Self::Model) -> f64 {
-        model.score(self.data).unwrap_or(f64::NEG_INFINITY)
+    fn objective(&self, model: &Self::State) -> Result<f64, FitError> {
+        final_log_likelihood(model.score(self.data).unwrap_or(f64::NEG_INFINITY))
     }
 
-    fn n_parameters(&self, model: &Self::Model) -> usize {
+    fn n_parameters(&self, model: &Self::State) -> usize {
         let (k, d) = (model.n_components(), model.dim());
         self.p.constraint.n_free_parameters(k, d) + k * d + k - 1
     }

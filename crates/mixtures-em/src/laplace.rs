@@ -9,15 +9,14 @@ use faer::Mat;
 use mixtures_core::{Dataset, Scalar};
 use mixtures_dist::{Laplace, LaplaceMixtureModel, LaplaceScales, Mixture, ModelError};
 use num_traits::Float;
-use rand::rngs::StdRng;
 use rayon::prelude::*;
 
 use crate::EmControl;
-use crate::common::{Summary, check_data, check_scale, summarize};
-use crate::driver::{Engine, run};
+use crate::common::{Summary, check_data, check_scale, final_log_likelihood, summarize};
+use crate::engine::{Engine, Restart, run};
 use crate::init::initial_responsibilities;
 use crate::repair::{BuildError, Components as RepairParts, Site, repair};
-use crate::report::{DegeneracyEvent, Fitted};
+use crate::report::Fitted;
 use crate::{Covariance, Family, FitError, ModelSpec};
 
 /// Entry point for fitting Laplace mixtures: `LaplaceMixture::params(k).fit(&data)`.
@@ -180,10 +179,7 @@ impl<'a, T: Scalar> LaplaceEngine<'a, T> {
         &self,
         r: &Mat<T>,
         worst: usize,
-        rng: &mut StdRng,
-        log: &mut Vec<DegeneracyEvent>,
-        restart: usize,
-        iteration: usize,
+        cx: &mut Restart,
     ) -> Result<LaplaceMixtureModel<T>, FitError> {
         let (k, d) = (r.ncols(), self.data.n_features());
         let nk: Vec<T> = (0..k)
@@ -243,10 +239,7 @@ impl<'a, T: Scalar> LaplaceEngine<'a, T> {
         let site = Site {
             data: self.data,
             policy: self.p.control.policy,
-            rng,
-            log,
-            restart,
-            iteration,
+            cx,
         };
         repair(parts, weights, &collapsed, worst, site)
     }
@@ -329,31 +322,19 @@ impl<T: Scalar> RepairParts<T> for LaplaceParts<'_, '_, T> {
 }
 
 impl<T: Scalar> Engine for LaplaceEngine<'_, T> {
-    type Model = LaplaceMixtureModel<T>;
+    type State = LaplaceMixtureModel<T>;
 
-    fn init(
-        &self,
-        rng: &mut StdRng,
-        log: &mut Vec<DegeneracyEvent>,
-        restart: usize,
-    ) -> Result<Self::Model, FitError> {
+    fn init(&self, cx: &mut Restart) -> Result<Self::State, FitError> {
         let r = self.weighted(initial_responsibilities(
             self.p.control.init,
             self.data,
             self.k,
-            rng,
+            &mut cx.rng,
         ));
-        self.m_step(&r, usize::MAX, rng, log, restart, 0)
+        self.m_step(&r, usize::MAX, cx)
     }
 
-    fn step(
-        &self,
-        model: &Self::Model,
-        rng: &mut StdRng,
-        log: &mut Vec<DegeneracyEvent>,
-        restart: usize,
-        iteration: usize,
-    ) -> Result<(f64, Self::Model), FitError> {
+    fn step(&self, model: &Self::State, cx: &mut Restart) -> Result<(f64, Self::State), FitError> {
         let (lp, r) = model.log_prob_and_responsibilities(self.data)?;
         let w = |i: usize| self.data.weights().map_or(1.0, |w| w[i].as_f64());
         let mut ll = 0.0;
@@ -367,15 +348,15 @@ impl<T: Scalar> Engine for LaplaceEngine<'_, T> {
             }
         }
         let r = self.weighted(r);
-        let next = self.m_step(&r, worst.1, rng, log, restart, iteration)?;
+        let next = self.m_step(&r, worst.1, cx)?;
         Ok((ll / self.data.total_weight(), next))
     }
 
-    fn score(&self, model: &Self::Model) -> f64 {
-        model.score(self.data).unwrap_or(f64::NEG_INFINITY)
+    fn objective(&self, model: &Self::State) -> Result<f64, FitError> {
+        final_log_likelihood(model.score(self.data).unwrap_or(f64::NEG_INFINITY))
     }
 
-    fn n_parameters(&self, model: &Self::Model) -> usize {
+    fn n_parameters(&self, model: &Self::State) -> usize {
         let (k, d) = (model.n_components(), model.dim());
         k * d + self.p.structure.n_free_parameters(k, d) + k - 1
     }

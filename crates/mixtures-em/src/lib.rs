@@ -26,7 +26,7 @@
 mod common;
 mod constraint;
 mod control;
-mod driver;
+pub mod engine;
 mod error;
 mod fit;
 mod gaussian;
@@ -36,17 +36,9 @@ mod pass;
 mod regularize;
 mod repair;
 mod report;
+pub mod variational;
 
-/// Building blocks shared with the sibling crates of the workspace
-/// (`mixtures-select` runs its variational E-step through the same fused pass
-/// and initializes from the same responsibilities). Not a stable API.
-#[doc(hidden)]
-pub mod shared {
-    pub use crate::common::{Summary, check_data, check_scale, summarize};
-    pub use crate::init::initial_responsibilities;
-    pub use crate::pass::{Source, Stats, gaussian_pass};
-}
-
+pub use common::{check_data, check_scale};
 pub use constraint::{CovarianceConstraint, MStepStats, PriorTerms, Scatter};
 pub use control::{
     DEFAULT_MAX_ITER, DEFAULT_N_INIT, DEFAULT_REG_COVAR, DEFAULT_SEED, DEFAULT_TOL, EmControl,

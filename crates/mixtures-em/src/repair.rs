@@ -5,11 +5,11 @@
 //! valid. A family says only how to drop, re-seed and build its components.
 
 use mixtures_core::{Dataset, Scalar};
-use rand::rngs::StdRng;
 
 use crate::FitError;
 use crate::common::{degeneracy_action, random_row, remove_weight, reweight_reseeded};
-use crate::report::{DegeneracyAction, DegeneracyEvent, DegeneracyPolicy, DegeneracyReason};
+use crate::engine::Restart;
+use crate::report::{DegeneracyAction, DegeneracyPolicy, DegeneracyReason};
 
 /// Why a family's parameters did not build into a model.
 pub(crate) enum BuildError {
@@ -36,10 +36,7 @@ pub(crate) trait Components<T: Scalar> {
 pub(crate) struct Site<'a, T: Scalar> {
     pub data: &'a Dataset<T>,
     pub policy: DegeneracyPolicy,
-    pub rng: &'a mut StdRng,
-    pub log: &'a mut Vec<DegeneracyEvent>,
-    pub restart: usize,
-    pub iteration: usize,
+    pub cx: &'a mut Restart,
 }
 
 /// Builds the model from `parts` and `weights`, repairing the components
@@ -68,9 +65,9 @@ pub(crate) fn repair<T: Scalar, C: Components<T>>(
         if let Some((c, reason)) = pending.pop() {
             let action = degeneracy_action(
                 site.policy,
-                site.log,
-                site.restart,
-                site.iteration,
+                &mut site.cx.degeneracies,
+                site.cx.restart,
+                site.cx.iteration,
                 alive[c],
                 reason,
             );
@@ -92,7 +89,7 @@ pub(crate) fn repair<T: Scalar, C: Components<T>>(
                 let i = if first_reseed && worst < site.data.n_samples() {
                     worst
                 } else {
-                    random_row(site.data, site.rng)
+                    random_row(site.data, &mut site.cx.rng)
                 };
                 first_reseed = false;
                 let x = site.data.view();

@@ -1,11 +1,11 @@
-//! Errors of model selection and variational fits.
+//! Errors of model selection.
 
-use mixtures_core::{DataError, LinalgError, ParamValue};
+use mixtures_core::{DataError, ParamValue};
 use mixtures_dist::ModelError;
 use mixtures_em::FitError;
 use thiserror::Error;
 
-/// Why a selection or a variational fit could not start or produced nothing.
+/// Why a selection could not start or produced nothing.
 ///
 /// Every check that can fail on the parameters or the shape of the data runs
 /// before any fitting work. Non-convergence is not an error (it is reported), and
@@ -39,25 +39,6 @@ pub enum SelectError {
         /// The rule it breaks.
         reason: &'static str,
     },
-    /// A prior parameter of a variational fit out of its range or of the wrong
-    /// shape.
-    #[error("invalid prior {name} = {value}: {reason}")]
-    InvalidPrior {
-        /// The prior parameter (`weight_concentration`, `mean_precision`,
-        /// `mean`, `degrees_of_freedom`, `covariance`).
-        name: &'static str,
-        /// Its value, as given.
-        value: ParamValue,
-        /// The rule it breaks.
-        reason: String,
-    },
-    /// A prior covariance matrix that is not symmetric positive definite.
-    #[error("covariance prior is not symmetric positive definite: {source}")]
-    CovariancePriorNotPositiveDefinite {
-        /// What the factorization said.
-        #[source]
-        source: LinalgError,
-    },
     /// More components than distinct points (with positive weight).
     #[error(
         "k = {k} components but only {distinct} distinct points (with positive weight); use k <= {distinct}"
@@ -67,26 +48,6 @@ pub enum SelectError {
         distinct: usize,
         /// The number of components asked for (the largest of a grid).
         k: usize,
-    },
-    /// Starting responsibilities of the wrong shape.
-    #[error("responsibilities are {found:?} (rows x components) but {expected:?} were expected")]
-    ResponsibilitiesShape {
-        /// `(n, k)`.
-        expected: (usize, usize),
-        /// What was given.
-        found: (usize, usize),
-    },
-    /// A starting responsibility that is negative or not finite.
-    #[error(
-        "responsibility at row {row}, component {component} is {value}; it must be finite and >= 0"
-    )]
-    InvalidResponsibility {
-        /// Row.
-        row: usize,
-        /// Component.
-        component: usize,
-        /// The value.
-        value: f64,
     },
     /// Every cell of a grid failed; the reason of the first is given.
     #[error(
@@ -101,15 +62,6 @@ pub enum SelectError {
         structure: String,
         /// Why the first cell failed.
         reason: FitError,
-    },
-    /// A variational posterior that gives no valid Gaussian (a covariance that
-    /// is singular even with the prior and `reg_covar`).
-    #[error(
-        "variational fit degenerated: {reason}. Give a positive reg_covar, a covariance prior, or scale the data"
-    )]
-    Degenerate {
-        /// What happened.
-        reason: String,
     },
 }
 

@@ -6,8 +6,7 @@ use core::marker::PhantomData;
 
 use mixtures_core::{Dataset, Scalar};
 use mixtures_dist::{AnyMixture, Family, ModelSpec};
-use mixtures_em::shared::{check_data, check_scale};
-use mixtures_em::{Control, EmControl, FitError, FitReport, Iteration};
+use mixtures_em::{Control, EmControl, FitError, FitReport, Iteration, check_data, check_scale};
 use rayon::prelude::*;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -50,12 +50,13 @@
 pub mod criteria;
 mod error;
 mod grid;
-pub mod variational;
 
 pub use criteria::{Criterion, Scores};
 pub use error::SelectError;
 pub use grid::{Cell, CellOutcome, Grid, Selection};
-pub use variational::{
+/// The variational fit lives next to EM, in `mixtures_em::variational`; its
+/// names stay importable from here.
+pub use mixtures_em::variational::{
     CovariancePrior, Posterior, Prior, VariationalFit, VariationalGaussianMixture,
     VariationalParams, VariationalState, WeightConcentration, WeightPrior,
 };

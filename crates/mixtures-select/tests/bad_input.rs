@@ -5,6 +5,7 @@ use faer::{Mat, mat};
 use mixtures_core::Dataset;
 use mixtures_dist::{Covariance, ModelSpec};
 
+use mixtures_em::FitError;
 use mixtures_select::{CovariancePrior, Grid, SelectError, VariationalGaussianMixture};
 
 fn data() -> Dataset<f64> {
@@ -27,9 +28,17 @@ fn invalid_param(e: SelectError) -> &'static str {
     }
 }
 
-fn invalid_prior(e: SelectError) -> &'static str {
+/// The variational fit lives next to EM and reports `FitError`s.
+fn vb_invalid_param(e: FitError) -> &'static str {
     match e {
-        SelectError::InvalidPrior { name, .. } => name,
+        FitError::InvalidParameter { name, .. } => name,
+        other => panic!("expected InvalidParameter, got {other}"),
+    }
+}
+
+fn invalid_prior(e: FitError) -> &'static str {
+    match e {
+        FitError::InvalidPrior { name, .. } => name,
         other => panic!("expected InvalidPrior, got {other}"),
     }
 }
@@ -106,9 +115,9 @@ fn variational_k_above_distinct_points() {
     let e = VariationalGaussianMixture::params::<f64>(5)
         .fit(&four_points())
         .unwrap_err();
-    assert_eq!(e, SelectError::TooFewDistinctPoints { distinct: 4, k: 5 });
+    assert_eq!(e, FitError::TooFewDistinctPoints { distinct: 4, k: 5 });
     assert_eq!(
-        invalid_param(
+        vb_invalid_param(
             VariationalGaussianMixture::params::<f64>(0)
                 .fit(&data())
                 .unwrap_err()
@@ -200,7 +209,7 @@ fn variational_bad_covariance_prior() {
         .fit(&x)
         .unwrap_err();
     assert!(
-        matches!(e, SelectError::CovariancePriorNotPositiveDefinite { .. }),
+        matches!(e, FitError::CovariancePriorNotPositiveDefinite { .. }),
         "{e}"
     );
     // Diagonal: a non-positive variance, a wrong length; spherical: zero.
@@ -235,17 +244,20 @@ fn variational_bad_settings() {
     let x = data();
     let p = || VariationalGaussianMixture::params::<f64>(3);
     assert_eq!(
-        invalid_param(p().reg_covar(-1e-3).fit(&x).unwrap_err()),
+        vb_invalid_param(p().reg_covar(-1e-3).fit(&x).unwrap_err()),
         "reg_covar"
     );
-    assert_eq!(invalid_param(p().tol(-1.0).fit(&x).unwrap_err()), "tol");
+    assert_eq!(vb_invalid_param(p().tol(-1.0).fit(&x).unwrap_err()), "tol");
     assert_eq!(
-        invalid_param(p().max_iter(0).fit(&x).unwrap_err()),
+        vb_invalid_param(p().max_iter(0).fit(&x).unwrap_err()),
         "max_iter"
     );
-    assert_eq!(invalid_param(p().n_init(0).fit(&x).unwrap_err()), "n_init");
     assert_eq!(
-        invalid_param(p().weight_threshold(1.0).fit(&x).unwrap_err()),
+        vb_invalid_param(p().n_init(0).fit(&x).unwrap_err()),
+        "n_init"
+    );
+    assert_eq!(
+        vb_invalid_param(p().weight_threshold(1.0).fit(&x).unwrap_err()),
         "weight_threshold"
     );
 }
@@ -259,7 +271,7 @@ fn variational_bad_responsibilities() {
         .unwrap_err();
     assert_eq!(
         e,
-        SelectError::ResponsibilitiesShape {
+        FitError::ResponsibilitiesShape {
             expected: (50, 3),
             found: (50, 2)
         }
@@ -268,7 +280,7 @@ fn variational_bad_responsibilities() {
         let mut r = Mat::from_fn(50, 3, |_, _| 1.0 / 3.0);
         r[(7, 2)] = bad;
         match p.fit_from_responsibilities(&x, r.as_ref()).unwrap_err() {
-            SelectError::InvalidResponsibility { row, component, .. } => {
+            FitError::InvalidResponsibility { row, component, .. } => {
                 assert_eq!((row, component), (7, 2));
             }
             other => panic!("unexpected {other}"),
@@ -283,12 +295,9 @@ fn variational_step_checks_the_data() {
     let r = Mat::from_fn(50, 2, |i, c| if i % 2 == c { 1.0 } else { 0.0 });
     let s = p.init_from_responsibilities(&x, r.as_ref()).unwrap();
     let other = Dataset::from_rows(&[[1.0, 2.0, 3.0], [0.0, 1.0, 0.0]]).unwrap();
-    assert!(matches!(
-        p.step(&s, &other).unwrap_err(),
-        SelectError::Data(_)
-    ));
+    assert!(matches!(p.step(&s, &other).unwrap_err(), FitError::Data(_)));
     let e = VariationalGaussianMixture::params::<f64>(3)
         .step(&s, &x)
         .unwrap_err();
-    assert_eq!(invalid_param(e), "n_components");
+    assert_eq!(vb_invalid_param(e), "n_components");
 }
