@@ -101,7 +101,7 @@ pub enum AnomalyError {
     },
     /// The scores do not allow the rule to choose a threshold (all equal, say).
     #[error("{rule} cannot choose a threshold: {reason}")]
-    Degenerate {
+    NoThreshold {
         /// The rule.
         rule: String,
         /// What is wrong with the scores.

@@ -89,6 +89,9 @@ macro_rules! em_fitters {
     ($($params:ident),*) => {$(
         impl<T: Scalar> ModelFitter<T> for $params<T> {
             type Model = <$params<T> as Fit<T>>::Model;
+            fn check(&self) -> Result<(), AnomalyError> {
+                Ok($params::check(self)?)
+            }
             fn fit_model(
                 &self,
                 data: &Dataset<T>,
@@ -118,6 +121,9 @@ em_fitters!(GaussianParams, LaplaceParams, ModelParams);
 /// left-out rows may differ).
 impl<T: Scalar> ModelFitter<T> for Grid<T> {
     type Model = AnyMixture<T>;
+    fn check(&self) -> Result<(), AnomalyError> {
+        Ok(Grid::check(self)?)
+    }
     fn fit_model(&self, data: &Dataset<T>) -> Result<ModelFit<T, AnyMixture<T>>, AnomalyError> {
         let selection = self.fit(data)?;
         Ok(ModelFit {

@@ -89,7 +89,7 @@ impl PeaksOverThreshold {
     ///
     /// # Errors
     /// [`AnomalyError::InvalidParameter`], [`AnomalyError::NonFiniteScore`],
-    /// and [`AnomalyError::Degenerate`] when fewer than [`MIN_EXCEEDANCES`]
+    /// and [`AnomalyError::NoThreshold`] when fewer than [`MIN_EXCEEDANCES`]
     /// scores exceed the level.
     pub fn fit_tail<T: Scalar>(&self, data: &ScoreSet<'_, T>) -> Result<GpdFit, AnomalyError> {
         ThresholdRule::<T>::check(self)?;
@@ -98,7 +98,7 @@ impl PeaksOverThreshold {
         let u = quantile_sorted(&sorted, self.level);
         let y: Vec<f64> = sorted.iter().filter(|&&s| s > u).map(|s| s - u).collect();
         if y.len() < MIN_EXCEEDANCES {
-            return Err(AnomalyError::Degenerate {
+            return Err(AnomalyError::NoThreshold {
                 rule: RULE.into(),
                 reason: format!(
                     "only {} of {n} scores exceed the {} quantile; the tail fit needs at least {MIN_EXCEEDANCES} (lower `level` or give more scores)",

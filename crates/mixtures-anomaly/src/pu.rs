@@ -88,7 +88,7 @@ impl PositiveUnlabeled {
     /// # Errors
     /// [`AnomalyError::LabelsRequired`], [`AnomalyError::NoAnomalies`] (nothing
     /// labelled), [`AnomalyError::NoNormals`] (nothing unlabelled),
-    /// [`AnomalyError::NonFiniteScore`], and [`AnomalyError::Degenerate`] when
+    /// [`AnomalyError::NonFiniteScore`], and [`AnomalyError::NoThreshold`] when
     /// all scores are equal or the labelled anomalies do not score higher than
     /// the unlabelled points (slope `<= 0`).
     pub fn estimate<T: Scalar>(&self, data: &ScoreSet<'_, T>) -> Result<PuEstimate, AnomalyError> {
@@ -110,7 +110,7 @@ impl PositiveUnlabeled {
         let mean = s.iter().sum::<f64>() / n;
         let sd = (s.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n).sqrt();
         if !(sd > 0.0) || !sd.is_finite() {
-            return Err(AnomalyError::Degenerate {
+            return Err(AnomalyError::NoThreshold {
                 rule: RULE.into(),
                 reason: "all scores are equal".into(),
             });
@@ -165,7 +165,7 @@ impl PositiveUnlabeled {
             }
         }
         if !(beta > 0.0) {
-            return Err(AnomalyError::Degenerate {
+            return Err(AnomalyError::NoThreshold {
                 rule: RULE.into(),
                 reason: format!(
                     "the labelled anomalies do not score higher than the unlabelled points (fitted slope {beta:e} on standardized scores)"

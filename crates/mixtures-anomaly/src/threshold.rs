@@ -462,7 +462,7 @@ impl<T: Scalar> ThresholdRule<T> for TargetRecall {
 /// deviation `median(|s − median(s)|)` (not rescaled: for normally distributed
 /// scores MAD ≈ 0.674 σ, so `k = 3 / 0.674 ≈ 4.45` is "three standard
 /// deviations"). Robust to the anomalies among the scores and needs no labels.
-/// `k` must be finite and `>= 0`. Refused (as [`AnomalyError::Degenerate`])
+/// `k` must be finite and `>= 0`. Refused (as [`AnomalyError::NoThreshold`])
 /// when more than half the scores are equal, which makes the MAD zero.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Mad(pub f64);
@@ -492,7 +492,7 @@ impl<T: Scalar> ThresholdRule<T> for Mad {
         dev.sort_unstable_by(f64::total_cmp);
         let mad = quantile_sorted(&dev, 0.5);
         if !(mad > 0.0) {
-            return Err(AnomalyError::Degenerate {
+            return Err(AnomalyError::NoThreshold {
                 rule: "mad".into(),
                 reason: format!(
                     "the median absolute deviation is 0 (at least half of the {} scores equal the median {median})",

@@ -330,7 +330,7 @@ fn positive_unlabeled_handles_separation_and_refuses_reversed_scores() {
     // Labelled anomalies scoring lowest: no sensible threshold.
     let rev: Vec<f64> = s.iter().map(|v| -v).collect();
     let e = fit_labelled(&PositiveUnlabeled, &rev, &y).unwrap_err();
-    assert!(matches!(e, AnomalyError::Degenerate { .. }), "{e:?}");
+    assert!(matches!(e, AnomalyError::NoThreshold { .. }), "{e:?}");
     // Everything labelled, or all scores equal.
     assert!(matches!(
         fit_labelled(&PositiveUnlabeled, &[1.0, 2.0], &[1, 1]),
@@ -338,7 +338,7 @@ fn positive_unlabeled_handles_separation_and_refuses_reversed_scores() {
     ));
     assert!(matches!(
         fit_labelled(&PositiveUnlabeled, &[1.0, 1.0, 1.0], &[1, 0, 0]),
-        Err(AnomalyError::Degenerate { .. })
+        Err(AnomalyError::NoThreshold { .. })
     ));
 }
 
@@ -353,7 +353,7 @@ fn mad_is_median_plus_k_raw_mads() {
     assert_eq!(fit(&Mad(2.0), &[1.0, 2.0, 3.0, 4.0]).unwrap(), 4.5);
     assert!(matches!(
         fit(&Mad(3.0), &[1.0, 1.0, 1.0, 9.0]),
-        Err(AnomalyError::Degenerate { .. })
+        Err(AnomalyError::NoThreshold { .. })
     ));
     assert!(matches!(
         fit(&Mad(-1.0), &s),
@@ -408,7 +408,7 @@ fn peaks_over_threshold_extrapolates_the_tail() {
     ));
     assert!(matches!(
         fit(&pot, &s[..100]),
-        Err(AnomalyError::Degenerate { .. })
+        Err(AnomalyError::NoThreshold { .. })
     ));
 }
 

@@ -253,3 +253,9 @@ pub(crate) fn final_log_likelihood(ll: f64) -> Result<f64, FitError> {
         })
     }
 }
+
+/// The matrix without row `c` (a dropped component's parameters).
+pub(crate) fn without_row<T: Scalar>(m: &Mat<T>, c: usize) -> Mat<T> {
+    let keep: Vec<usize> = (0..m.nrows()).filter(|&i| i != c).collect();
+    Mat::from_fn(keep.len(), m.ncols(), |i, j| m[(keep[i], j)])
+}

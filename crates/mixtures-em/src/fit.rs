@@ -136,33 +136,26 @@ pub trait Fit<T: Scalar>: Send + Sync {
     }
 }
 
-impl<T: Scalar> Fit<T> for crate::GaussianParams<T> {
-    type Model = mixtures_dist::GaussianMixtureModel<T>;
-    fn fit(&self, data: &Dataset<T>) -> Result<Fitted<Self::Model>, FitError> {
-        crate::GaussianParams::fit(self, data)
-    }
-    fn refit(
-        &self,
-        data: &Dataset<T>,
-        prev: &Self::Model,
-    ) -> Result<Fitted<Self::Model>, FitError> {
-        self.fit_from(prev, data)
-    }
+/// A family's params as a [`Fit`]: its `fit`, and its `fit_from` as the
+/// warm-started refit.
+macro_rules! family_fit {
+    ($($params:ident => $model:ident),*) => {$(
+        impl<T: Scalar> Fit<T> for crate::$params<T> {
+            type Model = mixtures_dist::$model<T>;
+            fn fit(&self, data: &Dataset<T>) -> Result<Fitted<Self::Model>, FitError> {
+                crate::$params::fit(self, data)
+            }
+            fn refit(
+                &self,
+                data: &Dataset<T>,
+                prev: &Self::Model,
+            ) -> Result<Fitted<Self::Model>, FitError> {
+                self.fit_from(prev, data)
+            }
+        }
+    )*};
 }
-
-impl<T: Scalar> Fit<T> for crate::LaplaceParams<T> {
-    type Model = mixtures_dist::LaplaceMixtureModel<T>;
-    fn fit(&self, data: &Dataset<T>) -> Result<Fitted<Self::Model>, FitError> {
-        crate::LaplaceParams::fit(self, data)
-    }
-    fn refit(
-        &self,
-        data: &Dataset<T>,
-        prev: &Self::Model,
-    ) -> Result<Fitted<Self::Model>, FitError> {
-        self.fit_from(prev, data)
-    }
-}
+family_fit!(GaussianParams => GaussianMixtureModel, LaplaceParams => LaplaceMixtureModel);
 
 /// `k` components of a [`ModelSpec`] under an [`EmControl`], from scratch or
 /// from a starting model: [`fit`] and [`fit_from`] as a [`Fit`], for code that

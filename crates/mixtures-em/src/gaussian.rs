@@ -10,7 +10,9 @@ use rand::rngs::StdRng;
 use crate::Covariance;
 use crate::EmControl;
 use crate::FitError;
-use crate::common::{Summary, check_data, check_scale, final_log_likelihood, summarize};
+use crate::common::{
+    Summary, check_data, check_scale, final_log_likelihood, summarize, without_row,
+};
 use crate::constraint::{CovarianceConstraint, MStepStats, PriorTerms, Scatter};
 use crate::engine::{Engine, Restart, run};
 use crate::init::initial_responsibilities;
@@ -100,13 +102,21 @@ impl<T: Scalar> GaussianParams<T> {
         self.regularizer(p)
     }
 
-    fn check(&self, d: usize) -> Result<(), FitError> {
+    /// Checks every parameter that needs no data: the EM settings and the
+    /// regularizers' own settings (a prior's mean is checked against the
+    /// data's dimension when fitting).
+    ///
+    /// # Errors
+    /// [`FitError::InvalidParameter`] naming the first parameter out of range.
+    pub fn check(&self) -> Result<(), FitError> {
         self.control.check()?;
-        for r in &self.regularizers {
-            r.check()?;
-            if let Some(p) = r.prior() {
-                p.check(d)?;
-            }
+        self.regularizers.iter().try_for_each(|r| r.check())
+    }
+
+    fn check_for(&self, d: usize) -> Result<(), FitError> {
+        self.check()?;
+        for p in self.regularizers.iter().filter_map(|r| r.prior()) {
+            p.check(d)?;
         }
         Ok(())
     }
@@ -118,7 +128,7 @@ impl<T: Scalar> GaussianParams<T> {
     /// [`FitError::DataScale`] before any work; [`FitError::Degenerate`] if
     /// nothing can be fitted.
     pub fn fit(&self, data: &Dataset<T>) -> Result<Fitted<GaussianMixtureModel<T>>, FitError> {
-        self.check(data.n_features())?;
+        self.check_for(data.n_features())?;
         check_data(data, self.k)?;
         check_scale(data, true)?;
         let engine = GaussianEngine::new(self, data, self.k);
@@ -148,7 +158,7 @@ impl<T: Scalar> GaussianParams<T> {
                 data: data.n_features(),
             });
         }
-        self.check(data.n_features())?;
+        self.check_for(data.n_features())?;
         check_data(data, model.n_components())?;
         check_scale(data, true)?;
         let engine = GaussianEngine::new(self, data, model.n_components());
@@ -174,7 +184,7 @@ impl<T: Scalar> GaussianParams<T> {
                 data: data.n_features(),
             });
         }
-        self.check(data.n_features())?;
+        self.check_for(data.n_features())?;
         let engine = GaussianEngine::new(self, data, model.n_components());
         let mut cx = Restart {
             rng: <StdRng as rand::SeedableRng>::seed_from_u64(self.control.seed),
@@ -413,14 +423,12 @@ impl<T: Scalar> RepairParts<T> for GaussianParts<'_, '_, T> {
     type Model = GaussianMixtureModel<T>;
 
     fn remove(&mut self, c: usize) {
-        let (k, d) = (self.means.nrows(), self.means.ncols());
-        let keep: Vec<usize> = (0..k).filter(|&i| i != c).collect();
-        self.means = Mat::from_fn(k - 1, d, |i, j| self.means[(keep[i], j)]);
+        self.means = without_row(&self.means, c);
         match &mut self.cov {
             Covariances::Full(v) => {
                 v.remove(c);
             }
-            Covariances::Diag(v) => *v = Mat::from_fn(k - 1, d, |i, j| v[(keep[i], j)]),
+            Covariances::Diag(v) => *v = without_row(v, c),
             Covariances::Spherical(v) => {
                 v.remove(c);
             }

@@ -12,7 +12,9 @@ use num_traits::Float;
 use rayon::prelude::*;
 
 use crate::EmControl;
-use crate::common::{Summary, check_data, check_scale, final_log_likelihood, summarize};
+use crate::common::{
+    Summary, check_data, check_scale, final_log_likelihood, summarize, without_row,
+};
 use crate::engine::{Engine, Restart, run};
 use crate::init::initial_responsibilities;
 use crate::repair::{BuildError, Components as RepairParts, Site, repair};
@@ -71,7 +73,13 @@ impl<T: Scalar> LaplaceParams<T> {
         self
     }
 
-    fn check(&self) -> Result<(), FitError> {
+    /// Checks every parameter: the EM settings, the structure (diag or
+    /// spherical) and the scale floor.
+    ///
+    /// # Errors
+    /// [`FitError::InvalidParameter`] or [`FitError::Model`] naming the first
+    /// parameter out of range.
+    pub fn check(&self) -> Result<(), FitError> {
         self.control.check()?;
         ModelSpec::new(Family::Laplace, self.structure)?;
         // The log-density takes ln(2b) in T: a floor whose double overflows T
@@ -280,13 +288,9 @@ impl<T: Scalar> RepairParts<T> for LaplaceParts<'_, '_, T> {
     type Model = LaplaceMixtureModel<T>;
 
     fn remove(&mut self, c: usize) {
-        let (k, d) = (self.loc.nrows(), self.loc.ncols());
-        let keep: Vec<usize> = (0..k).filter(|&i| i != c).collect();
-        self.loc = Mat::from_fn(k - 1, d, |i, j| self.loc[(keep[i], j)]);
+        self.loc = without_row(&self.loc, c);
         match &mut self.scales {
-            LaplaceScales::PerDimension(b) => {
-                *b = Mat::from_fn(k - 1, d, |i, j| b[(keep[i], j)]);
-            }
+            LaplaceScales::PerDimension(b) => *b = without_row(b, c),
             LaplaceScales::Spherical(b) => {
                 b.remove(c);
             }

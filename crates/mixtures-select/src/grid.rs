@@ -229,10 +229,16 @@ impl<T: Scalar> Grid<T> {
             .collect()
     }
 
-    fn check(&self, data: &Dataset<T>) -> Result<(), SelectError> {
-        let Some(&k_max) = self.ks.last() else {
+    /// Checks every parameter that needs no data: the numbers of components,
+    /// the structures and the EM settings.
+    ///
+    /// # Errors
+    /// [`SelectError::EmptyKRange`], [`SelectError::NoStructures`],
+    /// [`SelectError::InvalidParameter`].
+    pub fn check(&self) -> Result<(), SelectError> {
+        if self.ks.is_empty() {
             return Err(SelectError::EmptyKRange);
-        };
+        }
         if self.ks[0] == 0 {
             return Err(SelectError::InvalidParameter {
                 name: "k",
@@ -243,7 +249,14 @@ impl<T: Scalar> Grid<T> {
         if self.structures.is_empty() {
             return Err(SelectError::NoStructures);
         }
-        check_control(&self.control)?;
+        check_control(&self.control)
+    }
+
+    /// [`Grid::check`], then the data against the grid: enough distinct rows
+    /// for the largest `k`, a range the fits' sums can hold.
+    fn check_with(&self, data: &Dataset<T>) -> Result<(), SelectError> {
+        self.check()?;
+        let k_max = self.ks.last().copied().unwrap_or(1);
         distinct_check(data, k_max)?;
         // The EM crate's range check, once for the grid rather than once per
         // cell (squares in T when any structure is Gaussian).
@@ -268,7 +281,7 @@ impl<T: Scalar> Grid<T> {
     /// [`SelectError::AllCellsFailed`] when no cell could be fitted (cells that
     /// fail are otherwise skipped and reported in the table).
     pub fn fit(&self, data: &Dataset<T>) -> Result<Selection<T>, SelectError> {
-        self.check(data)?;
+        self.check_with(data)?;
         let cells = self.cells();
         let stop = Arc::new(AtomicBool::new(false));
         let results: Vec<CellResult<T>> = cells

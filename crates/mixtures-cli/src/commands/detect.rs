@@ -65,7 +65,6 @@ fn typed<T: Scalar>(c: &DetectCmd, ui: &mut Ui) -> Result<(), CliError> {
     let axes = scatter_axes(&table, c.plot_features.as_deref())?;
     let (fit, mode, rule) = match plan(&c.fit, init, table.data.n_samples(), progress.clone())? {
         Plan::Fixed(p) => {
-            p.check()?;
             let params = configure(c, *p);
             params.check()?;
             (

@@ -288,8 +288,12 @@ impl<T: Scalar> VariationalParams<T> {
         matches!(self.covariance, Covariance::Full | Covariance::Tied)
     }
 
-    /// Checks that need no data.
-    pub(super) fn check_settings(&self) -> Result<(), FitError> {
+    /// Checks every parameter that needs no data (the priors are checked
+    /// against the data's dimension when fitting).
+    ///
+    /// # Errors
+    /// [`FitError::InvalidParameter`] naming the first parameter out of range.
+    pub fn check(&self) -> Result<(), FitError> {
         if self.k == 0 {
             return Err(invalid("n_components", 0, "must be at least 1"));
         }

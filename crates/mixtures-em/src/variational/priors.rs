@@ -205,7 +205,7 @@ impl<T: Scalar> VariationalParams<T> {
     /// [`FitError::TooFewDistinctPoints`] (more components than distinct
     /// points), all before any fitting work.
     pub fn resolve_prior(&self, data: &Dataset<T>) -> Result<Prior<T>, FitError> {
-        self.check_settings()?;
+        self.check()?;
         let d = data.n_features();
         let user_cov = self.check_priors(d)?;
         check_data(data, self.k)?;
