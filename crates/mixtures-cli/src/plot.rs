@@ -156,6 +156,29 @@ pub struct CriterionLine {
     pub points: Vec<(f64, f64)>,
 }
 
+impl CriterionLine {
+    /// One line per spec: the criterion of every fitted cell of `sel` with
+    /// that spec, against its `k`.
+    pub fn per_spec<T: mixtures_core::Scalar>(
+        sel: &mixtures_select::Selection<T>,
+        specs: &[mixtures_dist::ModelSpec],
+        criterion: mixtures_select::Criterion,
+    ) -> Vec<Self> {
+        specs
+            .iter()
+            .map(|&s| Self {
+                label: s.describe(),
+                points: sel
+                    .cells
+                    .iter()
+                    .filter(|cell| cell.structure == s)
+                    .filter_map(|cell| cell.criterion(criterion).map(|v| (cell.k as f64, v)))
+                    .collect(),
+            })
+            .collect()
+    }
+}
+
 /// A criterion against the number of components, one line per structure; the
 /// chosen cell is circled.
 ///

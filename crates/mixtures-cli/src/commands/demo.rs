@@ -181,18 +181,7 @@ pub fn run(c: &DemoCmd, ui: &mut Ui) -> Result<(), CliError> {
         "2. model selection over k = 1..6 x (full, tied, diag, spherical):\n   {}",
         describe_choice(sel)
     );
-    let lines: Vec<CriterionLine> = ModelSpec::SKLEARN
-        .iter()
-        .map(|&s| CriterionLine {
-            label: s.describe(),
-            points: sel
-                .cells
-                .iter()
-                .filter(|cell| cell.structure == s)
-                .filter_map(|cell| cell.criterion(Criterion::Bic).map(|v| (cell.k as f64, v)))
-                .collect(),
-        })
-        .collect();
+    let lines = CriterionLine::per_spec(sel, &ModelSpec::SKLEARN, Criterion::Bic);
     let best = sel.best_cell();
     files.extend(plot::criterion(
         dir,

@@ -139,18 +139,7 @@ fn typed<T: Scalar>(c: &SelectCmd, ui: &mut Ui) -> Result<(), CliError> {
     }
     if let Some(dir) = &c.plot {
         plot::ensure_dir(dir)?;
-        let lines: Vec<CriterionLine> = structures
-            .iter()
-            .map(|&s| CriterionLine {
-                label: s.describe(),
-                points: sel
-                    .cells
-                    .iter()
-                    .filter(|cell| cell.structure == s)
-                    .filter_map(|cell| cell.criterion(criterion).map(|v| (cell.k as f64, v)))
-                    .collect(),
-            })
-            .collect();
+        let lines = CriterionLine::per_spec(&sel, &structures, criterion);
         let best_point = (best.k as f64, best.criterion(criterion).unwrap_or(f64::NAN));
         let files = plot::criterion(dir, criterion.as_str(), &lines, best_point)?;
         note_written(ui, &files);
