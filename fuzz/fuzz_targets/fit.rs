@@ -238,14 +238,25 @@ fn check_model<T: Scalar>(
         (s - 1.0).abs() <= sum_tolerance::<T>(w.len()),
         "weights sum to {s}"
     );
+    // A Student-t's scale is a Gaussian family: the same checks, and finite,
+    // positive degrees of freedom.
+    let gaussian = match model {
+        AnyMixture::StudentT(m) => {
+            let dof = m.components().dof();
+            assert!(dof.iter().all(|v| v.is_finite() && *v > T::zero()), "{dof:?}");
+            Some(m.components().scale())
+        }
+        AnyMixture::Gaussian(m) => Some(m.components()),
+        AnyMixture::Laplace(_) => None,
+    };
     match model {
-        AnyMixture::Gaussian(m) => {
-            let c = m.components();
+        AnyMixture::Gaussian(_) | AnyMixture::StudentT(_) => {
+            let Some(c) = gaussian else { return };
             let means = c.means();
             assert!(all_finite(
                 means.col_iter().flat_map(|col| col.iter().copied())
             ));
-            for k in 0..m.n_components() {
+            for k in 0..model.n_components() {
                 let cov = c.covariance_matrix(k);
                 assert!(
                     all_finite(cov.col_iter().flat_map(|col| col.iter().copied())),

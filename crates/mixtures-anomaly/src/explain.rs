@@ -115,8 +115,8 @@ impl<T: Scalar> Explanations<T> {
     }
 }
 
-/// Models whose scores can be explained per feature: Gaussian and Laplace
-/// mixtures, and [`mixtures_dist::AnyMixture`].
+/// Models whose scores can be explained per feature: Gaussian, Laplace and
+/// Student-t mixtures, and [`mixtures_dist::AnyMixture`].
 pub trait Explain<T: Scalar>: DensityModel<T> {
     /// Per-feature contributions to the score of every row.
     ///
@@ -324,12 +324,24 @@ impl<T: Scalar> Explain<T> for Mixture<T, Laplace<T>> {
     }
 }
 
-#[cfg(feature = "serde")]
+/// A Student-t component's score grows with the same squared distance
+/// `δ² = (x − μ)ᵀ Σ⁻¹ (x − μ)` as a Gaussian's with covariance `Σ` (through
+/// `((ν + D)/2) ln(1 + δ²/ν)`, increasing in `δ²`): the contributions are the
+/// scale matrix's Gaussian ones, which split `½ δ²`, and rank the features
+/// the same way the t's score does.
+impl<T: Scalar> Explain<T> for Mixture<T, mixtures_dist::StudentT<T>> {
+    fn explain(&self, data: &Dataset<T>) -> Result<Explanations<T>, AnomalyError> {
+        data.check_dim(self.dim())?;
+        explain_with(self, &Explainer::gaussian(self.components().scale())?, data)
+    }
+}
+
 impl<T: Scalar> Explain<T> for mixtures_dist::AnyMixture<T> {
     fn explain(&self, data: &Dataset<T>) -> Result<Explanations<T>, AnomalyError> {
         match self {
             Self::Gaussian(m) => m.explain(data),
             Self::Laplace(m) => m.explain(data),
+            Self::StudentT(m) => m.explain(data),
         }
     }
 }

@@ -7,9 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use mixtures_core::Scalar;
-use mixtures_dist::{
-    AnyMixture, GaussianMixtureModel, LaplaceMixtureModel, Mixture, ModelError, ModelFile, Persist,
-};
+use mixtures_dist::{AnyMixture, Mixture, ModelError, ModelFile, Persist};
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -88,21 +86,9 @@ pub trait IntoAnyMixture<T: Scalar> {
     fn into_any(self) -> AnyMixture<T>;
 }
 
-impl<T: Scalar> IntoAnyMixture<T> for GaussianMixtureModel<T> {
+impl<T: Scalar, M: Into<AnyMixture<T>>> IntoAnyMixture<T> for M {
     fn into_any(self) -> AnyMixture<T> {
-        AnyMixture::Gaussian(self)
-    }
-}
-
-impl<T: Scalar> IntoAnyMixture<T> for LaplaceMixtureModel<T> {
-    fn into_any(self) -> AnyMixture<T> {
-        AnyMixture::Laplace(self)
-    }
-}
-
-impl<T: Scalar> IntoAnyMixture<T> for AnyMixture<T> {
-    fn into_any(self) -> AnyMixture<T> {
-        self
+        self.into()
     }
 }
 

@@ -3,7 +3,7 @@
 
 use mixtures_core::{Dataset, Scalar};
 use mixtures_dist::{AnyMixture, DensityModel};
-use mixtures_em::{Fit, Fitted, GaussianParams, LaplaceParams, ModelParams};
+use mixtures_em::{Fit, Fitted, GaussianParams, LaplaceParams, ModelParams, StudentTParams};
 use mixtures_select::{Grid, Selection};
 
 use crate::AnomalyError;
@@ -114,7 +114,7 @@ macro_rules! em_fitters {
         }
     )*};
 }
-em_fitters!(GaussianParams, LaplaceParams, ModelParams);
+em_fitters!(GaussianParams, LaplaceParams, StudentTParams, ModelParams);
 
 /// A selection grid as a model step: every round chooses again on the rows
 /// it is given (the number of components that suits the data without the

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 use mixtures_anomaly::{AutoFitter, DEFAULT_COMPONENTS, ModelChoice};
 use mixtures_core::Scalar;
-use mixtures_dist::{AnyMixture, Family, ModelSpec};
+use mixtures_dist::{AnyMixture, Covariance, Family, ModelSpec};
 use mixtures_em::{Control, EmControl, FitReport, Iteration, ModelParams, Observer};
 use mixtures_select::{Criterion, Grid, Selection};
 
@@ -125,6 +125,7 @@ pub fn plan<T: Scalar>(
         (Some(s), _) => vec![s],
         (None, Family::Gaussian) => ModelSpec::SKLEARN.to_vec(),
         (None, Family::Laplace) => ModelSpec::LAPLACE.to_vec(),
+        (None, Family::StudentT) => Covariance::SKLEARN.map(ModelSpec::student_t).to_vec(),
     };
     // More components than rows cannot be fitted; the grid's own check then
     // counts distinct rows.
@@ -138,13 +139,14 @@ pub fn plan<T: Scalar>(
 }
 
 /// Whether `detect` fits the library's default detector: no flag fixes the
-/// model (no `--components`, `--covariance` or `--init`) and the family is
-/// Gaussian (the default detector has Gaussian components only).
+/// model (no `--components`, `--covariance` or `--init`) and no family other
+/// than Gaussian is asked for (the default detector has Gaussian components
+/// only).
 pub fn uses_default_detector(args: &FitArgs) -> bool {
     args.components.is_none()
         && args.covariance.is_none()
         && args.init.is_none()
-        && args.family != Some(Family::Laplace)
+        && args.family.is_none_or(|f| f == Family::Gaussian)
 }
 
 /// The default detector's model step with the flags it takes (`--seed`,
@@ -310,9 +312,13 @@ impl Observer for ProgressObserver {
     }
 }
 
-/// A short description of a fitted model: `gaussian full, 3 components`.
+/// A short description of a fitted model: `gaussian full, 3 components`,
+/// `student-t tied, 2 components`.
 pub fn describe_model<T: Scalar>(model: &AnyMixture<T>, report: Option<&FitReport>) -> String {
     let structure = report.map_or_else(|| model.spec().to_string(), |r| r.structure.clone());
+    // Report names of other families carry the family (`laplace-diag`).
+    let prefix = format!("{}-", model.family());
+    let structure = structure.strip_prefix(&prefix).unwrap_or(&structure);
     format!(
         "{} {structure}, {} component{}",
         model.family(),

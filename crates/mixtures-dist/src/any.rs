@@ -7,7 +7,10 @@ use faer::Mat;
 use mixtures_core::{DataError, Dataset, Scalar};
 use rand::Rng;
 
-use crate::{Components, GaussianMixtureModel, LaplaceMixtureModel, ModelError, ModelSpec};
+use crate::{
+    Components, GaussianMixtureModel, LaplaceMixtureModel, ModelError, ModelSpec,
+    StudentTMixtureModel,
+};
 
 /// A mixture of any family, with its exact structure ([`AnyMixture::spec`])
 /// and feature names.
@@ -36,6 +39,8 @@ pub enum AnyMixture<T: Scalar> {
     Gaussian(GaussianMixtureModel<T>),
     /// Laplace components.
     Laplace(LaplaceMixtureModel<T>),
+    /// Student-t components.
+    StudentT(StudentTMixtureModel<T>),
 }
 
 /// Runs `$e` with `$m` bound to the mixture inside any variant.
@@ -44,6 +49,7 @@ macro_rules! dispatch {
         match $self {
             $crate::AnyMixture::Gaussian($m) => $e,
             $crate::AnyMixture::Laplace($m) => $e,
+            $crate::AnyMixture::StudentT($m) => $e,
         }
     };
 }
@@ -60,7 +66,11 @@ macro_rules! any_from {
         }
     )*};
 }
-any_from!(Gaussian: GaussianMixtureModel, Laplace: LaplaceMixtureModel);
+any_from!(
+    Gaussian: GaussianMixtureModel,
+    Laplace: LaplaceMixtureModel,
+    StudentT: StudentTMixtureModel
+);
 
 impl<T: Scalar> AnyMixture<T> {
     /// The family and the exact structure.
@@ -110,7 +120,7 @@ impl<T: Scalar> AnyMixture<T> {
     pub fn as_gaussian(&self) -> Option<&GaussianMixtureModel<T>> {
         match self {
             Self::Gaussian(m) => Some(m),
-            Self::Laplace(_) => None,
+            _ => None,
         }
     }
 
@@ -118,7 +128,15 @@ impl<T: Scalar> AnyMixture<T> {
     pub fn as_laplace(&self) -> Option<&LaplaceMixtureModel<T>> {
         match self {
             Self::Laplace(m) => Some(m),
-            Self::Gaussian(_) => None,
+            _ => None,
+        }
+    }
+
+    /// The Student-t mixture, if the family is Student-t.
+    pub fn as_student_t(&self) -> Option<&StudentTMixtureModel<T>> {
+        match self {
+            Self::StudentT(m) => Some(m),
+            _ => None,
         }
     }
 

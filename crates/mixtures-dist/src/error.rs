@@ -149,8 +149,8 @@ pub enum ModelError {
         /// Version this library reads.
         supported: u32,
     },
-    /// A `family` other than "gaussian" or "laplace".
-    #[error("unknown family {0:?} (expected \"gaussian\" or \"laplace\")")]
+    /// A `family` this library does not know.
+    #[error("unknown family {0:?} (expected \"gaussian\", \"laplace\" or \"student-t\")")]
     UnknownFamily(String),
     /// A `covariance_type` the family does not have.
     #[error("unknown covariance_type {found:?} for family {family} (expected one of {expected})")]

@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::{
     AnyMixture, Components, Covariance, Covariances, Family, Gaussian, Laplace, LaplaceScales,
-    Mixture, ModelError,
+    Mixture, ModelError, StudentT,
 };
 
 /// The model-file format version this library writes and reads.
@@ -51,6 +51,9 @@ pub struct ModelFile {
     /// Laplace scales, `[K][D]` or `[K]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scales: Option<Value>,
+    /// Student-t degrees of freedom, `[K]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub degrees_of_freedom: Option<Vec<f64>>,
     /// Names of the `D` features, in order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feature_names: Option<Vec<String>>,
@@ -306,6 +309,33 @@ impl<T: Scalar> Persist<T> for Laplace<T> {
     }
 }
 
+impl<T: Scalar> Persist<T> for StudentT<T> {
+    const FAMILY: &'static str = "student-t";
+
+    /// The locations and scale matrices in the Gaussian fields (`means`,
+    /// `covariance_type`, `covariances`), and `degrees_of_freedom`.
+    fn write_fields(&self, file: &mut ModelFile) {
+        self.scale().write_fields(file);
+        file.degrees_of_freedom = Some(self.dof().iter().map(|v| v.as_f64()).collect());
+    }
+
+    fn read_fields(file: &ModelFile, k: usize) -> Result<Self, ModelError> {
+        let scale = Gaussian::read_fields(file, k)?;
+        let dof = file
+            .degrees_of_freedom
+            .as_ref()
+            .ok_or_else(|| invalid("degrees_of_freedom", "missing"))?;
+        if dof.len() != k {
+            return Err(invalid(
+                "degrees_of_freedom",
+                format!("expected {k} values, found {}", dof.len()),
+            ));
+        }
+        StudentT::from_scale(scale, dof.iter().map(|&v| T::c(v)).collect())
+            .map_err(|e| invalid("degrees_of_freedom", e.to_string()))
+    }
+}
+
 fn json_error(e: &serde_json::Error) -> ModelError {
     ModelError::Json {
         line: e.line(),
@@ -339,6 +369,7 @@ impl<T: Scalar, C: Persist<T>> Mixture<T, C> {
             covariances: None,
             locations: None,
             scales: None,
+            degrees_of_freedom: None,
             feature_names: self.feature_names().map(<[String]>::to_vec),
             dtype: Some(T::NAME.to_owned()),
         };
@@ -383,9 +414,7 @@ impl<T: Scalar, C: Persist<T>> Mixture<T, C> {
     /// text; otherwise as [`Mixture::from_model_file`].
     pub fn from_json(text: &str) -> Result<Self, ModelError> {
         let file: ModelFile = serde_json::from_str(text).map_err(|e| json_error(&e))?;
-        if file.family != "gaussian" && file.family != "laplace" {
-            return Err(ModelError::UnknownFamily(file.family));
-        }
+        file.family.parse::<Family>()?;
         Self::from_model_file(&file)
     }
 
@@ -442,6 +471,7 @@ impl<T: Scalar> AnyMixture<T> {
         match file.family.parse::<Family>()? {
             Family::Gaussian => Mixture::from_model_file(file).map(Self::Gaussian),
             Family::Laplace => Mixture::from_model_file(file).map(Self::Laplace),
+            Family::StudentT => Mixture::from_model_file(file).map(Self::StudentT),
         }
     }
 

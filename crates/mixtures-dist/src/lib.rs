@@ -42,6 +42,7 @@ mod gaussian;
 mod laplace;
 mod mixture;
 mod spec;
+mod student;
 mod traits;
 
 pub use any::AnyMixture;
@@ -50,6 +51,9 @@ pub use error::ModelError;
 pub use format::{FORMAT_VERSION, ModelFile, Persist};
 pub use gaussian::{Covariances, Gaussian, GaussianScratch};
 pub use laplace::{Laplace, LaplaceScales};
-pub use mixture::{GaussianMixtureModel, LaplaceMixtureModel, Mixture, WEIGHT_SUM_TOLERANCE};
+pub use mixture::{
+    GaussianMixtureModel, LaplaceMixtureModel, Mixture, StudentTMixtureModel, WEIGHT_SUM_TOLERANCE,
+};
 pub use spec::{Covariance, Family, ModelSpec};
+pub use student::{StudentT, StudentTScratch};
 pub use traits::{Components, DensityModel, FreeParameters, LogDensity, Sample};

@@ -14,6 +14,8 @@ use crate::{Components, FreeParameters, Gaussian, Laplace, LogDensity, ModelErro
 pub type GaussianMixtureModel<T> = Mixture<T, Gaussian<T>>;
 /// A mixture of Laplace components.
 pub type LaplaceMixtureModel<T> = Mixture<T, Laplace<T>>;
+/// A mixture of Student-t components.
+pub type StudentTMixtureModel<T> = Mixture<T, crate::StudentT<T>>;
 
 /// A finite mixture: `K` non-negative weights summing to one and a component
 /// family `C` with `K` components.

@@ -16,24 +16,28 @@ pub enum Family {
     Gaussian,
     /// Products of univariate Laplace distributions.
     Laplace,
+    /// Multivariate Student-t components (heavy tails; a location, a scale
+    /// matrix and degrees of freedom each).
+    StudentT,
 }
 
 impl Family {
     /// Every family.
-    pub const ALL: [Self; 2] = [Self::Gaussian, Self::Laplace];
+    pub const ALL: [Self; 3] = [Self::Gaussian, Self::Laplace, Self::StudentT];
 
     /// The name used in model files and on the command line.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Gaussian => "gaussian",
             Self::Laplace => "laplace",
+            Self::StudentT => "student-t",
         }
     }
 
     /// The structures the family can be fitted with, the default first.
     pub fn structures(self) -> &'static [Covariance] {
         match self {
-            Self::Gaussian => &Covariance::ALL,
+            Self::Gaussian | Self::StudentT => &Covariance::ALL,
             Self::Laplace => &[Covariance::Diag, Covariance::Spherical],
         }
     }
@@ -275,6 +279,15 @@ impl ModelSpec {
         }
     }
 
+    /// Student-t components with a scale structure (every structure is a
+    /// Student-t one).
+    pub const fn student_t(covariance: Covariance) -> Self {
+        Self {
+            family: Family::StudentT,
+            covariance,
+        }
+    }
+
     /// A family with one of its structures.
     ///
     /// # Errors
@@ -292,7 +305,7 @@ impl ModelSpec {
                         "Laplace mixtures have diag (a scale per feature) or spherical \
                          (one scale per component) scales"
                     }
-                    Family::Gaussian => "not a structure of this family",
+                    Family::Gaussian | Family::StudentT => "not a structure of this family",
                 },
             ))
         }
@@ -319,8 +332,9 @@ impl ModelSpec {
     /// A description for tables: `gaussian full (VVV)`, `laplace spherical`.
     pub fn describe(self) -> String {
         match self.family {
-            Family::Gaussian => format!(
-                "gaussian {} ({})",
+            Family::Gaussian | Family::StudentT => format!(
+                "{} {} ({})",
+                self.family,
                 self.covariance.as_str(),
                 self.covariance.mclust_name()
             ),
@@ -344,6 +358,8 @@ impl ModelSpec {
             Family::Gaussian => 1 + structure,
             // Diag, Spherical: 17, 18.
             Family::Laplace => 17 + u64::from(self.covariance == Covariance::Spherical),
+            // Full, Tied, Diag, Spherical, TiedDiag, TiedSpherical: 33, ... 38.
+            Family::StudentT => 33 + structure,
         }
     }
 }

@@ -11,6 +11,7 @@ fn every_spec() -> Vec<ModelSpec> {
         .map(ModelSpec::gaussian)
         .collect();
     specs.extend(ModelSpec::LAPLACE);
+    specs.extend(Covariance::ALL.map(ModelSpec::student_t));
     specs
 }
 
@@ -69,7 +70,22 @@ fn families_refuse_structures_they_do_not_have() {
         ));
         assert!(format!("laplace-{c}").parse::<ModelSpec>().is_err());
     }
-    for bad in ["", "banana", "laplace-", "student-full", "FULL"] {
+    assert_eq!(
+        "student-t-tied-diag".parse::<ModelSpec>().unwrap(),
+        ModelSpec::student_t(Covariance::TiedDiag)
+    );
+    assert_eq!(
+        "student-t".parse::<ModelSpec>().unwrap(),
+        ModelSpec::student_t(Covariance::Full)
+    );
+    for bad in [
+        "",
+        "banana",
+        "laplace-",
+        "student-full",
+        "student-t-",
+        "FULL",
+    ] {
         assert!(bad.parse::<ModelSpec>().is_err(), "{bad}");
     }
 }
@@ -79,7 +95,7 @@ fn seed_codes_never_change() {
     // Grid cells derive their seeds from these: changing one would change
     // every grid's fits.
     let codes: Vec<u64> = every_spec().iter().map(|s| s.seed_code()).collect();
-    assert_eq!(codes, [1, 2, 3, 4, 5, 6, 17, 18]);
+    assert_eq!(codes, [1, 2, 3, 4, 5, 6, 17, 18, 33, 34, 35, 36, 37, 38]);
 }
 
 #[test]

@@ -91,6 +91,15 @@ fn run<T: Scalar>(
                 None => p.fit(data)?.into_any(),
             }
         }
+        (Family::StudentT, start) => {
+            let p = crate::StudentTMixture::params(k)
+                .covariance(spec.covariance())
+                .control(control.clone());
+            match start.and_then(AnyMixture::as_student_t) {
+                Some(m) => p.fit_from(m, data)?.into_any(),
+                None => p.fit(data)?.into_any(),
+            }
+        }
     })
 }
 
@@ -155,7 +164,11 @@ macro_rules! family_fit {
         }
     )*};
 }
-family_fit!(GaussianParams => GaussianMixtureModel, LaplaceParams => LaplaceMixtureModel);
+family_fit!(
+    GaussianParams => GaussianMixtureModel,
+    LaplaceParams => LaplaceMixtureModel,
+    StudentTParams => StudentTMixtureModel
+);
 
 /// `k` components of a [`ModelSpec`] under an [`EmControl`], from scratch or
 /// from a starting model: [`fit`] and [`fit_from`] as a [`Fit`], for code that

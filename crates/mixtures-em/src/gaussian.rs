@@ -279,7 +279,7 @@ impl<'a, T: Scalar> GaussianEngine<'a, T> {
 
     /// Broad covariance for a re-seeded component: the data's variances shrunk
     /// by `K^(2/D)` (mclust's prior scale) plus the ridge.
-    fn fallback_variance(&self, j: usize) -> T {
+    pub(crate) fn fallback_variance(&self, j: usize) -> T {
         let d = self.data.n_features() as f64;
         let fac = (1.0 / self.k as f64).powf(2.0 / d);
         let v = self.summary().var[j].as_f64() * fac + self.p.control.reg_covar;
@@ -294,26 +294,7 @@ impl<'a, T: Scalar> GaussianEngine<'a, T> {
         cx: &mut Restart,
     ) -> Result<GaussianMixtureModel<T>, FitError> {
         let (k, d) = (st.nk.len(), shifts.ncols());
-        let guard = T::c(10.0) * T::epsilon();
-        let nk: Vec<T> = st.nk.iter().map(|&v| v + guard).collect();
-        let ml_means = Mat::from_fn(k, d, |c, j| shifts[(c, j)] + st.s[(c, j)] / nk[c]);
-        let mut scatter = if self.full {
-            Scatter::Full(
-                (0..k)
-                    .map(|c| {
-                        Mat::from_fn(d, d, |i, j| {
-                            let (a, b) = if i >= j { (i, j) } else { (j, i) };
-                            st.full[c][(a, b)] - st.s[(c, a)] * st.s[(c, b)] / nk[c]
-                        })
-                    })
-                    .collect(),
-            )
-        } else {
-            Scatter::Diagonal(Mat::from_fn(k, d, |c, j| {
-                let v = st.diag[(c, j)] - st.s[(c, j)] * st.s[(c, j)] / nk[c];
-                if v > T::zero() { v } else { T::zero() }
-            }))
-        };
+        let (nk, ml_means, mut scatter) = st.moments(shifts, self.full);
         let means = match &self.prior {
             None => ml_means,
             Some(p) => {
@@ -359,10 +340,11 @@ impl<'a, T: Scalar> GaussianEngine<'a, T> {
             .filter(|&c| st.nk[c].as_f64() < COLLAPSE_REL * self.data.total_weight())
             .map(|c| (c, st.nk[c].as_f64()))
             .collect();
-        let parts = GaussianParts {
+        let parts = ScaleParts {
             means: stats.means,
             cov,
-            engine: self,
+            fallback: &|j| self.fallback_variance(j),
+            structure: self.p.constraint.structure(),
         };
         let site = Site {
             data: self.data,
@@ -371,58 +353,22 @@ impl<'a, T: Scalar> GaussianEngine<'a, T> {
         };
         repair(parts, weights, &collapsed, st.worst.1, site)
     }
-
-    /// The components with the constraint's exact structure when it is a
-    /// built-in one and the covariances still have it (a re-seeded component
-    /// of a tied diagonal model has a covariance of its own: the model is
-    /// then diagonal).
-    fn keep_structure(&self, g: Gaussian<T>) -> Gaussian<T> {
-        match self.p.constraint.structure() {
-            Some(s) if s != g.covariance_type() => {
-                let fallback = g.clone();
-                g.with_structure(s).unwrap_or(fallback)
-            }
-            _ => g,
-        }
-    }
-
-    fn reset_covariance(&self, cov: &mut Covariances<T>, c: usize) {
-        let d = self.data.n_features();
-        match cov {
-            Covariances::Full(m) => {
-                m[c] = Mat::from_fn(d, d, |i, j| {
-                    if i == j {
-                        self.fallback_variance(i)
-                    } else {
-                        T::zero()
-                    }
-                });
-            }
-            Covariances::Diag(v) => {
-                for j in 0..d {
-                    v[(c, j)] = self.fallback_variance(j);
-                }
-            }
-            Covariances::Spherical(v) => {
-                v[c] = (0..d).map(|j| self.fallback_variance(j)).sum::<T>() / T::from_usize(d);
-            }
-            // A shared covariance belongs to no single component.
-            Covariances::Tied(_) => {}
-        }
-    }
 }
 
-/// A Gaussian M-step's components, for the degeneracy repair.
-struct GaussianParts<'e, 'a, T: Scalar> {
-    means: Mat<T>,
-    cov: Covariances<T>,
-    engine: &'e GaussianEngine<'a, T>,
+/// Means and covariances after an M-step, as the degeneracy repair sees
+/// them (of a Gaussian family, or of the scale of a Student-t one).
+pub(crate) struct ScaleParts<'e, T: Scalar> {
+    pub means: Mat<T>,
+    pub cov: Covariances<T>,
+    /// The variance of a re-seeded component along a feature (computed only
+    /// when a component is re-seeded: it needs the data's variances).
+    pub fallback: &'e dyn Fn(usize) -> T,
+    /// The built-in structure the constraint imposes, if any.
+    pub structure: Option<Covariance>,
 }
 
-impl<T: Scalar> RepairParts<T> for GaussianParts<'_, '_, T> {
-    type Model = GaussianMixtureModel<T>;
-
-    fn remove(&mut self, c: usize) {
+impl<T: Scalar> ScaleParts<'_, T> {
+    pub(crate) fn remove(&mut self, c: usize) {
         self.means = without_row(&self.means, c);
         match &mut self.cov {
             Covariances::Full(v) => {
@@ -436,17 +382,40 @@ impl<T: Scalar> RepairParts<T> for GaussianParts<'_, '_, T> {
         }
     }
 
-    fn reseed(&mut self, c: usize, row: &[T]) {
+    /// Moves component `c` to `row` with a broad covariance: the data's
+    /// variances shrunk by `K^(2/D)` (mclust's prior scale) plus the ridge.
+    pub(crate) fn reseed(&mut self, c: usize, row: &[T]) {
         for (j, v) in row.iter().enumerate() {
             self.means[(c, j)] = *v;
         }
-        self.engine.reset_covariance(&mut self.cov, c);
+        let (d, f) = (row.len(), self.fallback);
+        match &mut self.cov {
+            Covariances::Full(m) => {
+                m[c] = Mat::from_fn(d, d, |i, j| if i == j { f(i) } else { T::zero() });
+            }
+            Covariances::Diag(v) => {
+                for j in 0..d {
+                    v[(c, j)] = f(j);
+                }
+            }
+            Covariances::Spherical(v) => v[c] = (0..d).map(f).sum::<T>() / T::from_usize(d),
+            // A shared covariance belongs to no single component.
+            Covariances::Tied(_) => {}
+        }
     }
 
-    fn build(&self, weights: Vec<T>) -> Result<Self::Model, BuildError> {
+    /// The Gaussian family, with the constraint's exact structure when the
+    /// covariances still have it (a re-seeded component of a tied diagonal
+    /// model has a covariance of its own: the model is then diagonal).
+    pub(crate) fn gaussian(&self) -> Result<Gaussian<T>, BuildError> {
         match Gaussian::new(self.means.clone(), self.cov.clone()) {
-            Ok(g) => Mixture::new(weights, self.engine.keep_structure(g))
-                .map_err(|e| BuildError::Fatal(e.into())),
+            Ok(g) => Ok(match self.structure {
+                Some(s) if s != g.covariance_type() => {
+                    let fallback = g.clone();
+                    g.with_structure(s).unwrap_or(fallback)
+                }
+                _ => g,
+            }),
             Err(e) => {
                 let comp = match &e {
                     ModelError::NotPositiveDefinite {
@@ -470,6 +439,22 @@ impl<T: Scalar> RepairParts<T> for GaussianParts<'_, '_, T> {
                 }
             }
         }
+    }
+}
+
+impl<T: Scalar> RepairParts<T> for ScaleParts<'_, T> {
+    type Model = GaussianMixtureModel<T>;
+
+    fn remove(&mut self, c: usize) {
+        ScaleParts::remove(self, c);
+    }
+
+    fn reseed(&mut self, c: usize, row: &[T]) {
+        ScaleParts::reseed(self, c, row);
+    }
+
+    fn build(&self, weights: Vec<T>) -> Result<Self::Model, BuildError> {
+        Mixture::new(weights, self.gaussian()?).map_err(|e| BuildError::Fatal(e.into()))
     }
 }
 

@@ -36,6 +36,7 @@ mod pass;
 mod regularize;
 mod repair;
 mod report;
+mod student;
 pub mod variational;
 
 pub use common::{check_data, check_scale};
@@ -55,4 +56,7 @@ pub use regularize::{
 pub use report::{
     Control, DegeneracyAction, DegeneracyEvent, DegeneracyPolicy, DegeneracyReason, FitReport,
     Fitted, Iteration, MAX_RESEEDS, Observer, RestartSummary, Termination,
+};
+pub use student::{
+    DEFAULT_INITIAL_DOF, DOF_RANGE, DegreesOfFreedom, StudentTMixture, StudentTParams,
 };

@@ -17,8 +17,12 @@ use mixtures_core::kernels::{
 };
 use mixtures_core::par::{leaves, tree_reduce};
 use mixtures_core::{CHUNK_ROWS, Scalar};
-use mixtures_dist::{GaussianMixtureModel, GaussianScratch, LogDensity};
+use mixtures_dist::{
+    GaussianMixtureModel, GaussianScratch, LogDensity, StudentT, StudentTMixtureModel,
+};
 use num_traits::Float;
+
+use crate::Scatter;
 
 /// Where the responsibilities of a pass come from.
 #[derive(Clone, Copy)]
@@ -27,6 +31,10 @@ pub enum Source<'a, T: Scalar> {
     Model(&'a GaussianMixtureModel<T>),
     /// Given responsibilities (`n x K`), for the M-step that follows initialization.
     Resp(MatRef<'a, T>),
+    /// An E-step under a Student-t mixture: the statistics are weighted by
+    /// `rᵢₖ uᵢₖ` (the latent precision weights), and [`Stats::mass`] and
+    /// [`Stats::u_term`] are accumulated too.
+    StudentT(&'a StudentTMixtureModel<T>),
 }
 
 /// Weighted sufficient statistics of a block of rows (or of all of them).
@@ -47,6 +55,11 @@ pub struct Stats<T: Scalar> {
     /// The least likely row and its log-density (for re-seeding degenerate
     /// components); under given responsibilities, the row farthest from the shift.
     pub worst: (f64, usize),
+    /// Student-t E-step only: `Σ wᵢ rᵢₖ` (`nk` is then `Σ wᵢ rᵢₖ uᵢₖ`).
+    pub mass: Vec<T>,
+    /// Student-t E-step only: `Σ wᵢ rᵢₖ (ln uᵢₖ − uᵢₖ)`, for the update of
+    /// the degrees of freedom.
+    pub u_term: Vec<f64>,
 }
 
 impl<T: Scalar> Stats<T> {
@@ -66,6 +79,8 @@ impl<T: Scalar> Stats<T> {
             },
             ll: 0.0,
             worst: (f64::INFINITY, usize::MAX),
+            mass: vec![T::zero(); k],
+            u_term: vec![0.0; k],
         }
     }
 
@@ -83,6 +98,34 @@ impl<T: Scalar> Stats<T> {
         self
     }
 
+    /// The counts (with `10 ε` added, so that an empty component never divides
+    /// by zero, as in scikit-learn), the weighted means and the scatter about
+    /// them (full or diagonal), from statistics accumulated about `shifts`.
+    pub fn moments(&self, shifts: &Mat<T>, full: bool) -> (Vec<T>, Mat<T>, Scatter<T>) {
+        let (k, d) = (self.nk.len(), shifts.ncols());
+        let guard = T::c(10.0) * T::epsilon();
+        let nk: Vec<T> = self.nk.iter().map(|&v| v + guard).collect();
+        let means = Mat::from_fn(k, d, |c, j| shifts[(c, j)] + self.s[(c, j)] / nk[c]);
+        let scatter = if full {
+            Scatter::Full(
+                (0..k)
+                    .map(|c| {
+                        Mat::from_fn(d, d, |i, j| {
+                            let (a, b) = if i >= j { (i, j) } else { (j, i) };
+                            self.full[c][(a, b)] - self.s[(c, a)] * self.s[(c, b)] / nk[c]
+                        })
+                    })
+                    .collect(),
+            )
+        } else {
+            Scatter::Diagonal(Mat::from_fn(k, d, |c, j| {
+                let v = self.diag[(c, j)] - self.s[(c, j)] * self.s[(c, j)] / nk[c];
+                if v > T::zero() { v } else { T::zero() }
+            }))
+        };
+        (nk, means, scatter)
+    }
+
     fn merge(&mut self, o: Self) {
         for (a, b) in self.nk.iter_mut().zip(&o.nk) {
             *a += *b;
@@ -93,6 +136,12 @@ impl<T: Scalar> Stats<T> {
         }
         self.diag += &o.diag;
         self.ll += o.ll;
+        for (a, b) in self.mass.iter_mut().zip(&o.mass) {
+            *a += *b;
+        }
+        for (a, b) in self.u_term.iter_mut().zip(&o.u_term) {
+            *a += *b;
+        }
         // Lowest value wins; ties go to the earlier row.
         if o.worst.0 < self.worst.0 || (o.worst.0 == self.worst.0 && o.worst.1 < self.worst.1) {
             self.worst = o.worst;
@@ -112,6 +161,8 @@ struct Buffers<T: Scalar> {
     sum: Vec<T>,
     rows: Vec<usize>,
     scratch: Option<GaussianScratch<T>>,
+    /// A Student-t E-step's scratch; its matrix holds the block's `uᵢₖ`.
+    t_scratch: Option<<StudentT<T> as LogDensity<T>>::Scratch>,
 }
 
 /// Runs the fused pass over all rows; `shifts` is `K x D`. The result does not
@@ -146,7 +197,11 @@ pub fn gaussian_pass<T: Scalar>(
                 rows: Vec::with_capacity(CHUNK_ROWS),
                 scratch: match src {
                     Source::Model(m) => Some(m.components().scratch(CHUNK_ROWS)),
-                    Source::Resp(_) => None,
+                    Source::Resp(_) | Source::StudentT(_) => None,
+                },
+                t_scratch: match src {
+                    Source::StudentT(m) => Some(m.components().scratch(CHUNK_ROWS)),
+                    Source::Model(_) | Source::Resp(_) => None,
                 },
             };
             let mut start = lo;
@@ -218,13 +273,25 @@ fn block<T: Scalar>(
     let w = weights.map(|w| &w[start..start + m]);
     let mut r = buf.resp.as_mut().subrows_mut(0, m);
     match src {
-        Source::Model(model) => {
-            if let Some(scratch) = buf.scratch.as_mut() {
-                model.weighted_log_prob_block(xb, r.rb_mut(), scratch);
-            }
+        Source::Model(_) | Source::StudentT(_) => {
+            let weights = match src {
+                Source::Model(model) => {
+                    if let Some(scratch) = buf.scratch.as_mut() {
+                        model.weighted_log_prob_block(xb, r.rb_mut(), scratch);
+                    }
+                    model.weights()
+                }
+                Source::StudentT(model) => {
+                    if let Some(scratch) = buf.t_scratch.as_mut() {
+                        model.weighted_log_prob_block(xb, r.rb_mut(), scratch);
+                    }
+                    model.weights()
+                }
+                Source::Resp(_) => &[],
+            };
             let (lse, mx, sum) = (&mut buf.lse[..m], &mut buf.mx[..m], &mut buf.sum[..m]);
             // Responsibilities and ln p(xᵢ) with one exponential per entry.
-            softmax_rows(r.rb_mut(), lse, mx, sum, model.weights());
+            softmax_rows(r.rb_mut(), lse, mx, sum, weights);
             for (i, &l) in lse.iter().enumerate() {
                 let wi = w.map_or(1.0, |w| w[i].as_f64());
                 if wi > 0.0 {
@@ -253,6 +320,22 @@ fn block<T: Scalar>(
             for (o, &wi) in r.rb_mut().col_mut(c).iter_mut().zip(w) {
                 *o *= wi;
             }
+        }
+    }
+    if let Some((_, u)) = buf.t_scratch.as_ref() {
+        // The t's M-step: the mass Σ w r and Σ w r (ln u − u) for the degrees
+        // of freedom, then every statistic weighted by w r u.
+        for c in 0..k {
+            let (mut mass, mut term) = (T::zero(), 0.0);
+            for (o, &uc) in r.rb_mut().col_mut(c).iter_mut().zip(u.col(c).iter()) {
+                mass += *o;
+                if *o > T::zero() {
+                    term += o.as_f64() * (uc.as_f64().ln() - uc.as_f64());
+                }
+                *o *= uc;
+            }
+            st.mass[c] += mass;
+            st.u_term[c] += term;
         }
     }
     let r = buf.resp.as_ref().subrows(0, m);

@@ -8,7 +8,8 @@ mod common;
 use mixtures_core::{Dataset, Scalar};
 use mixtures_dist::{AnyMixture, Covariance, Family, ModelError, ModelSpec};
 use mixtures_em::{
-    EmControl, Fit, FitError, GaussianMixture, LaplaceMixture, ModelParams, fit, fit_from,
+    EmControl, Fit, FitError, GaussianMixture, LaplaceMixture, ModelParams, StudentTMixture, fit,
+    fit_from,
 };
 
 fn data<T: Scalar>() -> Dataset<T> {
@@ -32,6 +33,7 @@ fn every_spec() -> Vec<ModelSpec> {
         .map(ModelSpec::gaussian)
         .collect();
     specs.extend(ModelSpec::LAPLACE);
+    specs.extend(Covariance::ALL.map(ModelSpec::student_t));
     specs
 }
 
@@ -56,6 +58,15 @@ fn same_as_family_fit<T: Scalar>() {
             Family::Laplace => {
                 let f = LaplaceMixture::params(3)
                     .structure(spec.covariance())
+                    .control(control.clone())
+                    .fit(&x)
+                    .unwrap();
+                assert_eq!(f.report, any.report, "{spec}");
+                f.model.into()
+            }
+            Family::StudentT => {
+                let f = StudentTMixture::params(3)
+                    .covariance(spec.covariance())
                     .control(control.clone())
                     .fit(&x)
                     .unwrap();

@@ -110,8 +110,9 @@ pub type Outline = Vec<(f64, f64)>;
 
 /// The 95 % region of every component in features `(a, b)` as a closed
 /// outline: an ellipse for a Gaussian component (squared Mahalanobis radius
-/// 5.991, the χ² quantile with two degrees of freedom), a diamond for a Laplace
-/// one (the sum of two unit exponentials below 4.744). Also the centres.
+/// 5.991, the χ² quantile with two degrees of freedom) and for a Student-t
+/// one (the bivariate t's quantile), a diamond for a Laplace one (the sum of
+/// two unit exponentials below 4.744). Also the centres.
 pub fn outlines<T: Scalar>(
     model: &AnyMixture<T>,
     a: usize,
@@ -123,26 +124,21 @@ pub fn outlines<T: Scalar>(
         AnyMixture::Gaussian(m) => {
             let g = m.components();
             for k in 0..m.n_components() {
-                let mu = g.mean(k);
-                let (ma, mb) = (mu[a].as_f64(), mu[b].as_f64());
-                let s = g.covariance_matrix(k);
-                let (saa, sbb, sab) = (s[(a, a)].as_f64(), s[(b, b)].as_f64(), s[(a, b)].as_f64());
-                // Eigen-decomposition of the symmetric 2 x 2 block.
-                let mean = 0.5 * (saa + sbb);
-                let dev = (0.25 * (saa - sbb) * (saa - sbb) + sab * sab).sqrt();
-                let (l1, l2) = ((mean + dev).max(0.0), (mean - dev).max(0.0));
-                let theta = 0.5 * (2.0 * sab).atan2(saa - sbb);
-                let r = 5.991_f64.sqrt();
-                let (c, si) = (theta.cos(), theta.sin());
-                let shape = (0..=96)
-                    .map(|i| {
-                        let t = i as f64 / 96.0 * std::f64::consts::TAU;
-                        let (u, v) = (r * l1.sqrt() * t.cos(), r * l2.sqrt() * t.sin());
-                        (ma + c * u - si * v, mb + si * u + c * v)
-                    })
-                    .collect();
+                let (shape, centre) = ellipse(g, k, a, b, 5.991);
                 shapes.push(shape);
-                centres.push((ma, mb));
+                centres.push(centre);
+            }
+        }
+        AnyMixture::StudentT(m) => {
+            let t = m.components();
+            for k in 0..m.n_components() {
+                // A t's two-feature marginal is a bivariate t: 95 % of it
+                // lies within δ² = ν (0.05^(−2/ν) − 1).
+                let nu = t.dof()[k].as_f64();
+                let r2 = nu * (0.05_f64.powf(-2.0 / nu) - 1.0);
+                let (shape, centre) = ellipse(t.scale(), k, a, b, r2);
+                shapes.push(shape);
+                centres.push(centre);
             }
         }
         AnyMixture::Laplace(m) => {
@@ -164,6 +160,36 @@ pub fn outlines<T: Scalar>(
         }
     }
     (shapes, centres)
+}
+
+/// The outline `δ² = r2` of component `k` of `g` in features `(a, b)`, and
+/// its centre.
+fn ellipse<T: Scalar>(
+    g: &mixtures_dist::Gaussian<T>,
+    k: usize,
+    a: usize,
+    b: usize,
+    r2: f64,
+) -> (Outline, (f64, f64)) {
+    let mu = g.mean(k);
+    let (ma, mb) = (mu[a].as_f64(), mu[b].as_f64());
+    let s = g.covariance_matrix(k);
+    let (saa, sbb, sab) = (s[(a, a)].as_f64(), s[(b, b)].as_f64(), s[(a, b)].as_f64());
+    // Eigen-decomposition of the symmetric 2 x 2 block.
+    let mean = 0.5 * (saa + sbb);
+    let dev = (0.25 * (saa - sbb) * (saa - sbb) + sab * sab).sqrt();
+    let (l1, l2) = ((mean + dev).max(0.0), (mean - dev).max(0.0));
+    let theta = 0.5 * (2.0 * sab).atan2(saa - sbb);
+    let r = r2.sqrt();
+    let (c, si) = (theta.cos(), theta.sin());
+    let shape = (0..=96)
+        .map(|i| {
+            let t = i as f64 / 96.0 * std::f64::consts::TAU;
+            let (u, v) = (r * l1.sqrt() * t.cos(), r * l2.sqrt() * t.sin());
+            (ma + c * u - si * v, mb + si * u + c * v)
+        })
+        .collect();
+    (shape, (ma, mb))
 }
 
 /// The two features a scatter plot shows: those `--plot-features` names (by

@@ -3,7 +3,7 @@
 //! chosen model.
 
 use mixtures_core::Scalar;
-use mixtures_dist::{Family, ModelSpec};
+use mixtures_dist::{Covariance, Family, ModelSpec};
 use mixtures_select::{CellOutcome, Criterion, Grid};
 use serde_json::json;
 
@@ -32,6 +32,10 @@ fn structures(family: Family, spec: &str) -> Result<Vec<ModelSpec>, CliError> {
         (Family::Gaussian, "sklearn") => Ok(ModelSpec::SKLEARN.to_vec()),
         (Family::Gaussian, "all" | "mclust") => Ok(ModelSpec::MCLUST.to_vec()),
         (Family::Laplace, "sklearn" | "all") => Ok(ModelSpec::LAPLACE.to_vec()),
+        (Family::StudentT, "sklearn") => Ok(Covariance::SKLEARN.map(ModelSpec::student_t).to_vec()),
+        (Family::StudentT, "all" | "mclust") => {
+            Ok(Covariance::ALL.map(ModelSpec::student_t).to_vec())
+        }
         _ => {
             let mut out = Vec::new();
             for name in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {

@@ -1,0 +1,416 @@
+//! Student-t mixtures by ECM (Liu & Rubin 1995; McLachlan & Peel 2000, §7.5).
+//!
+//! The E-step gives the responsibilities `rᵢₖ` and the latent precision
+//! weights `uᵢₖ = (νₖ + D) / (νₖ + δ²ᵢₖ)` in the same fused pass as a Gaussian
+//! E-step (the distances are the Gaussian kernels'), accumulating the
+//! statistics weighted by `rᵢₖ uᵢₖ`. The first conditional maximization is
+//! the weighted Gaussian update: weights `Σ r / n`, locations
+//! `Σ r u x / Σ r u`, scale matrices `Σ r u (x − μ)(x − μ)ᵀ / Σ r` under the
+//! covariance structure, plus the ridge. The second solves for each `νₖ`
+//!
+//! `ln(ν/2) − ψ(ν/2) + 1 + Σᵢ rᵢₖ (ln uᵢₖ − uᵢₖ) / Σᵢ rᵢₖ
+//!  + ψ((νₖ + D)/2) − ln((νₖ + D)/2) = 0`
+//!
+//! (with the current `νₖ` inside `uᵢₖ` and the last two terms), whose left
+//! side falls from `+∞` to a limit: bisection on `ln ν` to full precision
+//! within [`DOF_RANGE`], the upper end when the limit is not negative (the
+//! data are as light-tailed as a Gaussian's). Each step maximizes the
+//! expected complete-data log-likelihood over its parameters, so the
+//! likelihood never decreases.
+
+use core::marker::PhantomData;
+
+use mixtures_core::special::digamma;
+use mixtures_core::{Dataset, Scalar};
+use mixtures_dist::{Mixture, StudentT, StudentTMixtureModel};
+
+use crate::common::{Summary, check_data, check_scale, final_log_likelihood, summarize};
+use crate::constraint::{CovarianceConstraint, MStepStats};
+use crate::engine::{Engine, Restart, run};
+use crate::gaussian::ScaleParts;
+use crate::init::initial_responsibilities;
+use crate::pass::{Source, Stats, gaussian_pass};
+use crate::regularize::Ridge;
+use crate::repair::{BuildError, Components as RepairParts, Site, repair};
+use crate::{Covariance, EmControl, Family, FitError, Fitted, ModelSpec};
+
+/// The degrees of freedom searched: very heavy tails (below 1, no mean) to
+/// practically Gaussian.
+pub const DOF_RANGE: (f64, f64) = (1e-2, 1e6);
+
+/// The degrees of freedom every fit starts from unless told otherwise: tails
+/// a little heavier than a Gaussian's; the first iterations move them.
+pub const DEFAULT_INITIAL_DOF: f64 = 30.0;
+
+/// How the degrees of freedom are fitted.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[non_exhaustive]
+pub enum DegreesOfFreedom {
+    /// One `νₖ` per component, estimated (default).
+    #[default]
+    PerComponent,
+    /// One `ν` shared by all components, estimated.
+    Shared,
+    /// Fixed at this value for every component (finite, positive).
+    Fixed(f64),
+}
+
+/// Entry point for fitting Student-t mixtures:
+/// `StudentTMixture::params(k).covariance(Covariance::Full).fit(&data)`.
+#[derive(Debug, Clone, Copy)]
+pub struct StudentTMixture;
+
+impl StudentTMixture {
+    /// Parameters for `k` components: full scale matrices, degrees of freedom
+    /// per component starting at [`DEFAULT_INITIAL_DOF`], and the EM defaults
+    /// of [`EmControl`] (its `reg_covar` is the ridge on the scale matrices).
+    pub fn params<T: Scalar>(k: usize) -> StudentTParams<T> {
+        StudentTParams {
+            k,
+            covariance: Covariance::Full,
+            dof: DegreesOfFreedom::default(),
+            initial_dof: DEFAULT_INITIAL_DOF,
+            control: EmControl::default(),
+            _t: PhantomData,
+        }
+    }
+}
+
+/// Parameters of a Student-t mixture fit; checked when fitting, before any
+/// work.
+///
+/// The degrees of freedom converge more slowly than the other parameters
+/// under ECM, while they change the mean log-likelihood little: with the
+/// default `tol` (1e-3) a fit stops with the locations and scales settled but
+/// `ν` possibly a quarter off. Give `tol(1e-8)` or smaller, and room in
+/// `max_iter`, when `ν` itself matters.
+#[derive(Debug, Clone)]
+pub struct StudentTParams<T: Scalar> {
+    k: usize,
+    covariance: Covariance,
+    dof: DegreesOfFreedom,
+    initial_dof: f64,
+    control: EmControl,
+    _t: PhantomData<T>,
+}
+
+/// Effective number of points below which a component counts as collapsed,
+/// relative to the total weight.
+const COLLAPSE_REL: f64 = 1e-8;
+
+impl<T: Scalar> StudentTParams<T> {
+    crate::em_control_builder!();
+
+    /// Number of components.
+    #[must_use]
+    pub fn n_components(mut self, k: usize) -> Self {
+        self.k = k;
+        self
+    }
+
+    /// The structure of the scale matrices (default full); every built-in
+    /// structure.
+    #[must_use]
+    pub fn covariance(mut self, c: Covariance) -> Self {
+        self.covariance = c;
+        self
+    }
+
+    /// How the degrees of freedom are fitted (default: one per component).
+    #[must_use]
+    pub fn degrees_of_freedom(mut self, d: DegreesOfFreedom) -> Self {
+        self.dof = d;
+        self
+    }
+
+    /// The degrees of freedom of a fit's first model (default
+    /// [`DEFAULT_INITIAL_DOF`]; ignored when they are fixed).
+    #[must_use]
+    pub fn initial_dof(mut self, nu: f64) -> Self {
+        self.initial_dof = nu;
+        self
+    }
+
+    /// Checks every parameter.
+    ///
+    /// # Errors
+    /// [`FitError::InvalidParameter`] or [`FitError::Model`] naming the first
+    /// parameter out of range.
+    pub fn check(&self) -> Result<(), FitError> {
+        self.control.check()?;
+        ModelSpec::new(Family::StudentT, self.covariance)?;
+        let (lo, hi) = DOF_RANGE;
+        if let DegreesOfFreedom::Fixed(nu) = self.dof
+            && !(nu > 0.0 && nu.is_finite())
+        {
+            return Err(FitError::invalid(
+                "degrees_of_freedom",
+                nu,
+                "must be positive and finite",
+            ));
+        }
+        if !(self.initial_dof >= lo && self.initial_dof <= hi) {
+            return Err(FitError::invalid(
+                "initial_dof",
+                self.initial_dof,
+                "must lie in DOF_RANGE (0.01 to 1e6)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Fits a mixture of `k` Student-t components to the data.
+    ///
+    /// # Errors
+    /// As [`crate::GaussianParams::fit`].
+    pub fn fit(&self, data: &Dataset<T>) -> Result<Fitted<StudentTMixtureModel<T>>, FitError> {
+        self.check()?;
+        check_data(data, self.k)?;
+        check_scale(data, true)?;
+        run(&StudentEngine::new(self, data, self.k), &self.control, None)
+    }
+
+    /// Fits starting from `model` (a warm start; its number of components).
+    ///
+    /// # Errors
+    /// [`FitError::WarmStartDimension`], or as [`StudentTParams::fit`].
+    pub fn fit_from(
+        &self,
+        model: &StudentTMixtureModel<T>,
+        data: &Dataset<T>,
+    ) -> Result<Fitted<StudentTMixtureModel<T>>, FitError> {
+        if model.dim() != data.n_features() {
+            return Err(FitError::WarmStartDimension {
+                model: model.dim(),
+                data: data.n_features(),
+            });
+        }
+        self.check()?;
+        check_data(data, model.n_components())?;
+        check_scale(data, true)?;
+        let engine = StudentEngine::new(self, data, model.n_components());
+        run(&engine, &self.control, Some(model))
+    }
+}
+
+struct StudentEngine<'a, T: Scalar> {
+    p: &'a StudentTParams<T>,
+    data: &'a Dataset<T>,
+    k: usize,
+    full: bool,
+    summary: Summary<T>,
+}
+
+impl<'a, T: Scalar> StudentEngine<'a, T> {
+    fn new(p: &'a StudentTParams<T>, data: &'a Dataset<T>, k: usize) -> Self {
+        Self {
+            p,
+            data,
+            k,
+            full: p.covariance.is_full(),
+            summary: summarize(data, false),
+        }
+    }
+
+    /// The scale of a re-seeded component along feature `j`: the data's
+    /// variance shrunk by `K^(2/D)`, plus the ridge.
+    fn fallback_variance(&self, j: usize) -> T {
+        let d = self.data.n_features() as f64;
+        let fac = (1.0 / self.k as f64).powf(2.0 / d);
+        let v = self.summary.var[j].as_f64() * fac + self.p.control.reg_covar;
+        T::c(if v > 0.0 { v } else { 1.0 })
+    }
+
+    /// The M-step from statistics weighted by `r u` (`st.nk = Σ r u`), the
+    /// masses `Σ r` and the new degrees of freedom.
+    fn m_step(
+        &self,
+        st: &Stats<T>,
+        mass: &[T],
+        shifts: &faer::Mat<T>,
+        dof: Vec<T>,
+        cx: &mut Restart,
+    ) -> Result<StudentTMixtureModel<T>, FitError> {
+        let (_, means, scatter) = st.moments(shifts, self.full);
+        let guard = T::c(10.0) * T::epsilon();
+        let nk: Vec<T> = mass.iter().map(|&v| v + guard).collect();
+        let stats = MStepStats {
+            nk: nk.clone(),
+            means,
+            scatter,
+            prior: None,
+        };
+        let mut cov = CovarianceConstraint::<T>::estimate(&self.p.covariance, &stats)?;
+        Ridge(self.p.control.reg_covar).apply(&mut cov);
+        let total: T = nk.iter().copied().sum();
+        let weights: Vec<T> = nk.iter().map(|&v| v / total).collect();
+        let collapsed: Vec<(usize, f64)> = (0..nk.len())
+            .filter(|&c| mass[c].as_f64() < COLLAPSE_REL * self.data.total_weight())
+            .map(|c| (c, mass[c].as_f64()))
+            .collect();
+        let parts = StudentParts {
+            scale: ScaleParts {
+                means: stats.means,
+                cov,
+                fallback: &|j| self.fallback_variance(j),
+                structure: Some(self.p.covariance),
+            },
+            dof,
+        };
+        let site = Site {
+            data: self.data,
+            policy: self.p.control.policy,
+            cx,
+        };
+        repair(parts, weights, &collapsed, st.worst.1, site)
+    }
+
+    /// The degrees of freedom after an E-step under `model`.
+    fn update_dof(&self, model: &StudentTMixtureModel<T>, st: &Stats<T>) -> Vec<T> {
+        let old = model.components().dof();
+        let d = self.data.n_features() as f64;
+        // ψ((ν + D)/2) − ln((ν + D)/2) of the E-step's ν.
+        let tail = |nu: f64| digamma(0.5 * (nu + d)) - (0.5 * (nu + d)).ln();
+        match self.p.dof {
+            DegreesOfFreedom::Fixed(nu) => vec![T::c(nu); old.len()],
+            DegreesOfFreedom::PerComponent => (0..old.len())
+                .map(|c| {
+                    let mass = st.mass[c].as_f64();
+                    if !(mass > 0.0) {
+                        return old[c];
+                    }
+                    T::c(solve_dof(1.0 + st.u_term[c] / mass + tail(old[c].as_f64())))
+                })
+                .collect(),
+            DegreesOfFreedom::Shared => {
+                let mass: f64 = st.mass.iter().map(|m| m.as_f64()).sum();
+                let term: f64 = st.u_term.iter().sum();
+                let nu = solve_dof(1.0 + term / mass + tail(old[0].as_f64()));
+                vec![T::c(nu); old.len()]
+            }
+        }
+    }
+
+    fn initial_dof(&self) -> Vec<T> {
+        let nu = match self.p.dof {
+            DegreesOfFreedom::Fixed(nu) => nu,
+            _ => self.p.initial_dof,
+        };
+        vec![T::c(nu); self.k]
+    }
+}
+
+/// The root in `ν` of `ln(ν/2) − ψ(ν/2) + c = 0` within [`DOF_RANGE`]: the
+/// left side decreases in `ν`, so bisection on `ln ν` brackets it; the upper
+/// end when it stays positive (`c >= 0`: Gaussian tails), the lower end when
+/// it is negative already there.
+fn solve_dof(c: f64) -> f64 {
+    let f = |ln_nu: f64| {
+        let half = 0.5 * ln_nu.exp();
+        half.ln() - digamma(half) + c
+    };
+    let (mut lo, mut hi) = (DOF_RANGE.0.ln(), DOF_RANGE.1.ln());
+    if !(c < 0.0) || f(hi) >= 0.0 {
+        return DOF_RANGE.1;
+    }
+    if f(lo) <= 0.0 {
+        return DOF_RANGE.0;
+    }
+    // 100 halvings of a bracket 18.4 wide reach the spacing of f64.
+    for _ in 0..100 {
+        let mid = 0.5 * (lo + hi);
+        if mid <= lo || mid >= hi {
+            break;
+        }
+        if f(mid) > 0.0 {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    (0.5 * (lo + hi)).exp()
+}
+
+/// A Student-t M-step's components, for the degeneracy repair: the scale
+/// part as a Gaussian's, and the degrees of freedom.
+struct StudentParts<'e, T: Scalar> {
+    scale: ScaleParts<'e, T>,
+    dof: Vec<T>,
+}
+
+impl<T: Scalar> RepairParts<T> for StudentParts<'_, T> {
+    type Model = StudentTMixtureModel<T>;
+
+    fn remove(&mut self, c: usize) {
+        self.scale.remove(c);
+        self.dof.remove(c);
+    }
+
+    fn reseed(&mut self, c: usize, row: &[T]) {
+        self.scale.reseed(c, row);
+    }
+
+    fn build(&self, weights: Vec<T>) -> Result<Self::Model, BuildError> {
+        let t = StudentT::from_scale(self.scale.gaussian()?, self.dof.clone())
+            .map_err(|e| BuildError::Fatal(e.into()))?;
+        Mixture::new(weights, t).map_err(|e| BuildError::Fatal(e.into()))
+    }
+}
+
+impl<T: Scalar> Engine for StudentEngine<'_, T> {
+    type State = StudentTMixtureModel<T>;
+
+    /// The weighted Gaussian update from the initialization's
+    /// responsibilities (every `u = 1`), with the initial degrees of freedom.
+    fn init(&self, cx: &mut Restart) -> Result<Self::State, FitError> {
+        let resp = initial_responsibilities(self.p.control.init, self.data, self.k, &mut cx.rng);
+        let d = self.data.n_features();
+        let shifts = faer::Mat::from_fn(self.k, d, |_, j| self.summary.mean[j]);
+        let st = gaussian_pass(
+            self.data.view(),
+            self.data.weights(),
+            Source::Resp(resp.as_ref()),
+            &shifts,
+            self.full,
+        );
+        let mass = st.nk.clone();
+        self.m_step(&st, &mass, &shifts, self.initial_dof(), cx)
+    }
+
+    fn step(&self, model: &Self::State, cx: &mut Restart) -> Result<(f64, Self::State), FitError> {
+        let shifts = model.components().means().to_owned();
+        let st = gaussian_pass(
+            self.data.view(),
+            self.data.weights(),
+            Source::StudentT(model),
+            &shifts,
+            self.full,
+        );
+        let ll = st.ll / self.data.total_weight();
+        let dof = self.update_dof(model, &st);
+        let next = self.m_step(&st, &st.mass, &shifts, dof, cx)?;
+        Ok((ll, next))
+    }
+
+    fn objective(&self, model: &Self::State) -> Result<f64, FitError> {
+        final_log_likelihood(model.score(self.data).unwrap_or(f64::NEG_INFINITY))
+    }
+
+    fn n_parameters(&self, model: &Self::State) -> usize {
+        let (k, d) = (model.n_components(), model.dim());
+        let dof = match self.p.dof {
+            DegreesOfFreedom::PerComponent => k,
+            DegreesOfFreedom::Shared => 1,
+            DegreesOfFreedom::Fixed(_) => 0,
+        };
+        CovarianceConstraint::<T>::n_free_parameters(&self.p.covariance, k, d) + k * d + k - 1 + dof
+    }
+
+    fn structure(&self) -> String {
+        ModelSpec::student_t(self.p.covariance).to_string()
+    }
+
+    fn total_weight(&self) -> f64 {
+        self.data.total_weight()
+    }
+}
