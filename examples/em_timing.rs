@@ -1,14 +1,16 @@
 //! Times EM iterations at (n, d, k) = (100 000, 16, 8) for every covariance
-//! structure in f64 and f32: `cargo run --release --example em_timing`.
+//! structure in f64 and f32, Gaussian and Student-t (ECM, ν per component)
+//! from the same model: `cargo run --release --example em_timing`.
 //! Arguments narrow it down (for profiling one kernel):
 //! `em_timing [N D K] [full|tied|diag|spherical] [f64|f32]`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::Instant;
 
+use mixtures::StudentT;
 use mixtures::faer::Mat;
 use mixtures::prelude::*;
-use mixtures_em::{Covariance, GaussianMixture};
+use mixtures_em::{Covariance, GaussianMixture, StudentTMixture};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -60,6 +62,27 @@ fn run<T: Scalar>(n: usize, d: usize, k: usize, only: Option<Covariance>) {
             per * 1e3,
             cpu * 1e3,
             lp * 1e3
+        );
+        // The same model as Student-t components with ν = 5, and ECM from it.
+        let (w, g) = model.clone().into_parts();
+        let t_model =
+            Mixture::new(w, StudentT::from_scale(g, vec![T::c(5.0); k]).unwrap()).unwrap();
+        let t_params = StudentTMixture::params::<T>(k).covariance(cov).tol(0.0);
+        let t_time = |iters: usize| {
+            let p = t_params.clone().max_iter(iters);
+            let (t, c) = (Instant::now(), cpu_seconds());
+            std::hint::black_box(p.fit_from(&t_model, &data).unwrap());
+            (t.elapsed().as_secs_f64(), cpu_seconds() - c)
+        };
+        let ((tw21, tc21), (tw1, tc1)) = (t_time(21), t_time(1));
+        let (t_per, t_cpu) = ((tw21 - tw1) / 20.0, (tc21 - tc1) / 20.0);
+        println!(
+            "{} n={n} d={d} k={k} {:9}: Student-t iteration {:7.2} ms (CPU {:7.2} ms), {:.2}x the Gaussian's",
+            T::NAME,
+            cov.as_str(),
+            t_per * 1e3,
+            t_cpu * 1e3,
+            t_per / per
         );
     }
 }

@@ -148,15 +148,17 @@ impl<T: Scalar> StudentT<T> {
         &self.dof
     }
 
-    /// Writes the t log-densities of a block of rows into `out` (`m x K`)
-    /// and the E-step's latent weights `uᵢₖ = (νₖ + D) / (νₖ + δ²ᵢₖ)` into
-    /// `u` (`m x K`): the expected precision scaling of row `i` were it drawn
-    /// from component `k`.
+    /// Writes the t log-densities of a block of rows into `out` (`m x K`),
+    /// the E-step's latent weights `uᵢₖ = (νₖ + D) / (νₖ + δ²ᵢₖ)` into `u`
+    /// (`m x K`: the expected precision scaling of row `i` were it drawn from
+    /// component `k`) and `ln uᵢₖ` into `ln_u`, from the logarithm the density
+    /// takes anyway (`ln u = ln((ν + D)/ν) − ln(1 + δ²/ν)`).
     pub fn log_density_and_weights_block(
         &self,
         x: MatRef<'_, T>,
         mut out: MatMut<'_, T>,
         mut u: MatMut<'_, T>,
+        mut ln_u: MatMut<'_, T>,
         scratch: &mut GaussianScratch<T>,
     ) {
         self.scale.log_density_block(x, out.as_mut(), scratch);
@@ -165,11 +167,14 @@ impl<T: Scalar> StudentT<T> {
         for c in 0..self.dof.len() {
             let (nu, norm, gn) = (self.dof[c], self.norm[c], self.gauss_norm[c]);
             let e = half * (nu + dd);
+            let ln_u0 = Float::ln_1p(dd / nu);
             for i in 0..out.nrows() {
                 // Rounding can make a distance near the centre slightly negative.
                 let d2 = Float::max(two * (gn - out[(i, c)]), T::zero());
-                out[(i, c)] = norm - e * Float::ln_1p(d2 / nu);
+                let l = Float::ln_1p(d2 / nu);
+                out[(i, c)] = norm - e * l;
                 u[(i, c)] = (nu + dd) / (nu + d2);
+                ln_u[(i, c)] = ln_u0 - l;
             }
         }
     }
@@ -207,19 +212,25 @@ impl<T: Scalar> Components<T> for StudentT<T> {
 }
 
 impl<T: Scalar> LogDensity<T> for StudentT<T> {
-    type Scratch = (GaussianScratch<T>, Mat<T>);
+    /// The Gaussian kernels' scratch, and the block's `u` and `ln u`.
+    type Scratch = (GaussianScratch<T>, Mat<T>, Mat<T>);
 
     fn scratch(&self, max_rows: usize) -> Self::Scratch {
         (
             self.scale.scratch(max_rows),
             Mat::zeros(max_rows, self.n_components()),
+            Mat::zeros(max_rows, self.n_components()),
         )
     }
 
     fn log_density_block(&self, x: MatRef<'_, T>, out: MatMut<'_, T>, s: &mut Self::Scratch) {
-        let (g, u) = s;
+        let (g, u, ln_u) = s;
         let m = x.nrows();
-        self.log_density_and_weights_block(x, out, u.as_mut().subrows_mut(0, m), g);
+        let (u, ln_u) = (
+            u.as_mut().subrows_mut(0, m),
+            ln_u.as_mut().subrows_mut(0, m),
+        );
+        self.log_density_and_weights_block(x, out, u, ln_u, g);
     }
 }
 

@@ -322,17 +322,24 @@ fn block<T: Scalar>(
             }
         }
     }
-    if let Some((_, u)) = buf.t_scratch.as_ref() {
+    if let Some((_, u, ln_u)) = buf.t_scratch.as_ref() {
         // The t's M-step: the mass Σ w r and Σ w r (ln u − u) for the degrees
         // of freedom, then every statistic weighted by w r u.
         for c in 0..k {
             let (mut mass, mut term) = (T::zero(), 0.0);
-            for (o, &uc) in r.rb_mut().col_mut(c).iter_mut().zip(u.col(c).iter()) {
+            let (uc, lc) = (u.col(c), ln_u.col(c));
+            for ((o, &ui), &li) in r
+                .rb_mut()
+                .col_mut(c)
+                .iter_mut()
+                .zip(uc.iter())
+                .zip(lc.iter())
+            {
                 mass += *o;
                 if *o > T::zero() {
-                    term += o.as_f64() * (uc.as_f64().ln() - uc.as_f64());
+                    term += o.as_f64() * (li - ui).as_f64();
                 }
-                *o *= uc;
+                *o *= ui;
             }
             st.mass[c] += mass;
             st.u_term[c] += term;
