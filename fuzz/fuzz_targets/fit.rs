@@ -171,6 +171,17 @@ fn run<T: Scalar>(case: &Case) {
     } else {
         DegeneracyPolicy::Reseed
     };
+    // The settings every family takes, once.
+    let control = EmControl {
+        init: case.init,
+        n_init: case.n_init,
+        max_iter: case.max_iter,
+        tol: case.tol,
+        reg_covar: case.reg_covar,
+        seed: case.seed,
+        policy,
+        observer: None,
+    };
     let fitted: Result<(AnyMixture<T>, FitReport), FitError> = if case.laplace {
         let structure = if case.laplace_spherical {
             Covariance::Spherical
@@ -180,12 +191,7 @@ fn run<T: Scalar>(case: &Case) {
         LaplaceMixture::params::<T>(case.k)
             .structure(structure)
             .scale_floor(case.scale_floor)
-            .init(case.init)
-            .n_init(case.n_init)
-            .max_iter(case.max_iter)
-            .tol(case.tol)
-            .seed(case.seed)
-            .on_degenerate(policy)
+            .control(control.clone())
             .fit(&data)
             .map(|f| (AnyMixture::Laplace(f.model), f.report))
     } else {
@@ -199,25 +205,13 @@ fn run<T: Scalar>(case: &Case) {
             StudentTMixture::params::<T>(case.k)
                 .covariance(covariance)
                 .degrees_of_freedom(dof)
-                .reg_covar(case.reg_covar)
-                .init(case.init)
-                .n_init(case.n_init)
-                .max_iter(case.max_iter)
-                .tol(case.tol)
-                .seed(case.seed)
-                .on_degenerate(policy)
+                .control(control.clone())
                 .fit(&data)
                 .map(|f| (AnyMixture::StudentT(f.model), f.report))
         } else {
             let mut params = GaussianMixture::params::<T>(case.k)
                 .covariance(covariance)
-                .reg_covar(case.reg_covar)
-                .init(case.init)
-                .n_init(case.n_init)
-                .max_iter(case.max_iter)
-                .tol(case.tol)
-                .seed(case.seed)
-                .on_degenerate(policy);
+                .control(control.clone());
             if let Some(p) = &case.prior {
                 params = params.prior(p.clone());
             }

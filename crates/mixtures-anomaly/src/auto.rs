@@ -255,7 +255,9 @@ impl<T: Scalar> AutoFitter<T> {
         if !(self.min_weight >= 0.0 && self.min_weight < 1.0) {
             return invalid("min_weight", self.min_weight, "must lie in [0, 1)");
         }
-        AnomalyError::check_control(&self.control)
+        self.control
+            .check()
+            .map_err(|e| e.into_own(AnomalyError::invalid))
     }
 
     /// Runs the rule on the data: standardize, fit the grid, choose, drop

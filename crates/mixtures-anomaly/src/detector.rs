@@ -166,18 +166,18 @@ impl<T: Scalar, F: ModelFitter<T>> DetectorParams<T, F> {
         } = self.mode
         {
             if !(contamination > 0.0 && contamination <= 0.5) {
-                return Err(AnomalyError::InvalidParameter {
-                    name: "contamination",
-                    value: contamination.into(),
-                    reason: "must lie in (0, 0.5]: the expected fraction of anomalies",
-                });
+                return Err(AnomalyError::invalid(
+                    "contamination",
+                    contamination,
+                    "must lie in (0, 0.5]: the expected fraction of anomalies",
+                ));
             }
             if max_rounds == 0 {
-                return Err(AnomalyError::InvalidParameter {
-                    name: "max_rounds",
-                    value: 0usize.into(),
-                    reason: "must be at least 1",
-                });
+                return Err(AnomalyError::invalid(
+                    "max_rounds",
+                    0usize,
+                    "must be at least 1",
+                ));
             }
         }
         self.fitter.check()?;

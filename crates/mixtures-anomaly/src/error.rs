@@ -132,22 +132,4 @@ impl AnomalyError {
             reason,
         }
     }
-
-    /// The EM settings' check in this crate's error type: an invalid setting
-    /// is [`AnomalyError::InvalidParameter`], as for the crate's own
-    /// parameters.
-    pub(crate) fn check_control(c: &mixtures_em::EmControl) -> Result<(), Self> {
-        c.check().map_err(|e| match e {
-            FitError::InvalidParameter {
-                name,
-                value,
-                reason,
-            } => Self::InvalidParameter {
-                name,
-                value,
-                reason,
-            },
-            other => Self::Fit(other),
-        })
-    }
 }

@@ -226,9 +226,11 @@ impl<T: Scalar, M: DensityModel<T> + StoredModel<T>> Detector<T, M> {
     /// [`ModelError::Io`].
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), ModelError> {
         let path = path.as_ref();
-        std::fs::write(path, self.to_json()).map_err(|e| ModelError::Io {
-            path: path.display().to_string(),
-            message: e.to_string(),
+        mixtures_core::io::write_bytes_atomic(path, self.to_json().as_bytes()).map_err(|e| {
+            ModelError::Io {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            }
         })
     }
 

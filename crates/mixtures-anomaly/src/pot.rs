@@ -187,18 +187,18 @@ impl<T: Scalar> ThresholdRule<T> for PeaksOverThreshold {
     }
     fn check(&self) -> Result<(), AnomalyError> {
         if !(self.level > 0.0 && self.level < 1.0) {
-            return Err(AnomalyError::InvalidParameter {
-                name: "level",
-                value: self.level.into(),
-                reason: "must lie in (0, 1): the quantile above which the tail is modelled",
-            });
+            return Err(AnomalyError::invalid(
+                "level",
+                self.level,
+                "must lie in (0, 1): the quantile above which the tail is modelled",
+            ));
         }
         if !(self.rate > 0.0 && self.rate < 1.0 - self.level) {
-            return Err(AnomalyError::InvalidParameter {
-                name: "rate",
-                value: self.rate.into(),
-                reason: "must lie in (0, 1 - level): rates the quantiles resolve need no tail model",
-            });
+            return Err(AnomalyError::invalid(
+                "rate",
+                self.rate,
+                "must lie in (0, 1 - level): rates the quantiles resolve need no tail model",
+            ));
         }
         Ok(())
     }

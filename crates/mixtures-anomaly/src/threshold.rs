@@ -270,10 +270,6 @@ impl<T: Scalar> Threshold<T> {
     }
 }
 
-fn invalid(name: &'static str, value: f64, reason: &'static str) -> AnomalyError {
-    AnomalyError::invalid(name, value, reason)
-}
-
 /// The `(1 − q)` quantile of the scores (linear interpolation, as NumPy's
 /// `percentile` and PyOD's `contamination`): about a fraction `q` of points
 /// like these score at or above it. `q` must lie in `(0, 0.5]`.
@@ -289,7 +285,7 @@ impl<T: Scalar> ThresholdRule<T> for Contamination {
     }
     fn check(&self) -> Result<(), AnomalyError> {
         if !(self.0 > 0.0 && self.0 <= 0.5) {
-            return Err(invalid(
+            return Err(AnomalyError::invalid(
                 "contamination",
                 self.0,
                 "must lie in (0, 0.5]: the expected fraction of anomalies",
@@ -317,7 +313,11 @@ impl<T: Scalar> ThresholdRule<T> for Fixed {
     }
     fn check(&self) -> Result<(), AnomalyError> {
         if !self.0.is_finite() {
-            return Err(invalid("fixed threshold", self.0, "must be finite"));
+            return Err(AnomalyError::invalid(
+                "fixed threshold",
+                self.0,
+                "must be finite",
+            ));
         }
         Ok(())
     }
@@ -368,7 +368,11 @@ impl<T: Scalar> ThresholdRule<T> for BestF {
     }
     fn check(&self) -> Result<(), AnomalyError> {
         if !(self.beta > 0.0 && self.beta.is_finite()) {
-            return Err(invalid("beta", self.beta, "must be finite and > 0"));
+            return Err(AnomalyError::invalid(
+                "beta",
+                self.beta,
+                "must be finite and > 0",
+            ));
         }
         Ok(())
     }
@@ -383,7 +387,7 @@ impl<T: Scalar> ThresholdRule<T> for BestF {
 
 fn check_unit(name: &'static str, v: f64) -> Result<(), AnomalyError> {
     if !(v > 0.0 && v <= 1.0) {
-        return Err(invalid(name, v, "must lie in (0, 1]"));
+        return Err(AnomalyError::invalid(name, v, "must lie in (0, 1]"));
     }
     Ok(())
 }
@@ -476,7 +480,7 @@ impl<T: Scalar> ThresholdRule<T> for Mad {
     }
     fn check(&self) -> Result<(), AnomalyError> {
         if !(self.0 >= 0.0 && self.0.is_finite()) {
-            return Err(invalid(
+            return Err(AnomalyError::invalid(
                 "MAD multiplier k",
                 self.0,
                 "must be finite and >= 0",

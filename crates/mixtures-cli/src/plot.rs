@@ -34,8 +34,8 @@ fn register_font() -> Result<(), CliError> {
 
 /// Writes `rgb` (a `size` image, 3 bytes per pixel) as a PNG file.
 fn write_png(path: &Path, rgb: &[u8], size: (u32, u32)) -> Result<(), Box<dyn Error>> {
-    let file = std::io::BufWriter::new(std::fs::File::create(path)?);
-    let mut encoder = png::Encoder::new(file, size.0, size.1);
+    let mut bytes = Vec::new();
+    let mut encoder = png::Encoder::new(&mut bytes, size.0, size.1);
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
     // Plots are flat colour and straight lines: choosing the row filter per
@@ -46,6 +46,7 @@ fn write_png(path: &Path, rgb: &[u8], size: (u32, u32)) -> Result<(), Box<dyn Er
     let mut writer = encoder.write_header()?;
     writer.write_image_data(rgb)?;
     writer.finish()?;
+    mixtures_core::io::write_bytes_atomic(path, &bytes)?;
     Ok(())
 }
 
@@ -59,11 +60,20 @@ macro_rules! draw_both {
         register_font()?;
         let svg = $dir.join(format!("{}.svg", $stem));
         let png_path = $dir.join(format!("{}.png", $stem));
+        // Drawn into memory and written in one atomic step, as the PNG.
+        let mut svg_text = String::new();
         let drawn: PlotResult = (|| {
-            let $root = SVGBackend::new(&svg, size).into_drawing_area();
+            let $root = SVGBackend::with_string(&mut svg_text, size).into_drawing_area();
             $body
         })();
-        drawn.map_err(|e| CliError::output(&svg, e))?;
+        drawn
+            .and_then(|()| {
+                Ok(mixtures_core::io::write_bytes_atomic(
+                    &svg,
+                    svg_text.as_bytes(),
+                )?)
+            })
+            .map_err(|e| CliError::output(&svg, e))?;
         let mut rgb = vec![0u8; size.0 as usize * size.1 as usize * 3];
         let drawn: PlotResult = (|| {
             let $root = BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area();

@@ -22,6 +22,7 @@
 
 mod dataset;
 mod error;
+pub mod io;
 pub mod kernels;
 pub mod par;
 mod scalar;

@@ -436,7 +436,7 @@ impl<T: Scalar, C: Persist<T>> Mixture<T, C> {
 }
 
 fn write_file(path: &Path, text: &str) -> Result<(), ModelError> {
-    std::fs::write(path, text).map_err(|e| ModelError::Io {
+    mixtures_core::io::write_bytes_atomic(path, text.as_bytes()).map_err(|e| ModelError::Io {
         path: path.display().to_string(),
         message: e.to_string(),
     })

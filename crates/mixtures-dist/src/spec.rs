@@ -311,6 +311,17 @@ impl ModelSpec {
         }
     }
 
+    /// Every spec: each family with each of its structures, in the order of
+    /// [`Family::ALL`] and [`Family::structures`].
+    pub fn all() -> impl Iterator<Item = Self> {
+        Family::ALL.into_iter().flat_map(|family| {
+            family
+                .structures()
+                .iter()
+                .map(move |&covariance| Self { family, covariance })
+        })
+    }
+
     /// The family's default structure (Gaussian: full; Laplace: diag).
     pub fn default_for(family: Family) -> Self {
         Self {

@@ -6,13 +6,7 @@ use faer::mat;
 use mixtures_dist::{AnyMixture, Covariance, Family, Gaussian, Mixture, ModelError, ModelSpec};
 
 fn every_spec() -> Vec<ModelSpec> {
-    let mut specs: Vec<ModelSpec> = Covariance::ALL
-        .into_iter()
-        .map(ModelSpec::gaussian)
-        .collect();
-    specs.extend(ModelSpec::LAPLACE);
-    specs.extend(Covariance::ALL.map(ModelSpec::student_t));
-    specs
+    ModelSpec::all().collect()
 }
 
 #[test]

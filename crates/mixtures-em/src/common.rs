@@ -259,3 +259,18 @@ pub(crate) fn without_row<T: Scalar>(m: &Mat<T>, c: usize) -> Mat<T> {
     let keep: Vec<usize> = (0..m.nrows()).filter(|&i| i != c).collect();
     Mat::from_fn(keep.len(), m.ncols(), |i, j| m[(keep[i], j)])
 }
+
+/// The variance along feature `j` of a re-seeded component: the data's
+/// variance shrunk by `K^(2/D)` (mclust's prior scale) plus the ridge; 1 when
+/// that is not positive (a constant feature without a ridge).
+pub(crate) fn fallback_variance<T: Scalar>(
+    summary: &Summary<T>,
+    k: usize,
+    ridge: f64,
+    j: usize,
+) -> T {
+    let d = summary.var.len() as f64;
+    let fac = (1.0 / k as f64).powf(2.0 / d);
+    let v = summary.var[j].as_f64() * fac + ridge;
+    T::c(if v > 0.0 { v } else { 1.0 })
+}

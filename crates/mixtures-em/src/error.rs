@@ -113,6 +113,24 @@ pub enum FitError {
 }
 
 impl FitError {
+    /// This error in another crate's error type: an invalid parameter as
+    /// that type's own `InvalidParameter` (built by `invalid`), anything else
+    /// wrapped. How a params type that holds an [`crate::EmControl`] reports its
+    /// settings in its own error type.
+    pub fn into_own<E: From<FitError>>(
+        self,
+        invalid: impl FnOnce(&'static str, ParamValue, &'static str) -> E,
+    ) -> E {
+        match self {
+            Self::InvalidParameter {
+                name,
+                value,
+                reason,
+            } => invalid(name, value, reason),
+            other => other.into(),
+        }
+    }
+
     /// [`FitError::InvalidParameter`] for `name = value`, breaking `reason`.
     pub fn invalid(name: &'static str, value: impl Into<ParamValue>, reason: &'static str) -> Self {
         Self::InvalidParameter {

@@ -11,7 +11,8 @@ use crate::Covariance;
 use crate::EmControl;
 use crate::FitError;
 use crate::common::{
-    Summary, check_data, check_scale, final_log_likelihood, summarize, without_row,
+    Summary, check_data, check_scale, fallback_variance, final_log_likelihood, summarize,
+    without_row,
 };
 use crate::constraint::{CovarianceConstraint, MStepStats, PriorTerms, Scatter};
 use crate::engine::{Engine, Restart, run};
@@ -277,15 +278,6 @@ impl<'a, T: Scalar> GaussianEngine<'a, T> {
         })
     }
 
-    /// Broad covariance for a re-seeded component: the data's variances shrunk
-    /// by `K^(2/D)` (mclust's prior scale) plus the ridge.
-    pub(crate) fn fallback_variance(&self, j: usize) -> T {
-        let d = self.data.n_features() as f64;
-        let fac = (1.0 / self.k as f64).powf(2.0 / d);
-        let v = self.summary().var[j].as_f64() * fac + self.p.control.reg_covar;
-        T::c(if v > 0.0 { v } else { 1.0 })
-    }
-
     #[allow(clippy::too_many_arguments)]
     fn m_step(
         &self,
@@ -343,7 +335,7 @@ impl<'a, T: Scalar> GaussianEngine<'a, T> {
         let parts = ScaleParts {
             means: stats.means,
             cov,
-            fallback: &|j| self.fallback_variance(j),
+            fallback: &|j| fallback_variance(self.summary(), self.k, self.p.control.reg_covar, j),
             structure: self.p.constraint.structure(),
         };
         let site = Site {

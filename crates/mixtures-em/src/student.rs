@@ -24,7 +24,9 @@ use mixtures_core::special::digamma;
 use mixtures_core::{Dataset, Scalar};
 use mixtures_dist::{Mixture, StudentT, StudentTMixtureModel};
 
-use crate::common::{Summary, check_data, check_scale, final_log_likelihood, summarize};
+use crate::common::{
+    Summary, check_data, check_scale, fallback_variance, final_log_likelihood, summarize,
+};
 use crate::constraint::{CovarianceConstraint, MStepStats};
 use crate::engine::{Engine, Restart, run};
 use crate::gaussian::ScaleParts;
@@ -212,15 +214,6 @@ impl<'a, T: Scalar> StudentEngine<'a, T> {
         }
     }
 
-    /// The scale of a re-seeded component along feature `j`: the data's
-    /// variance shrunk by `K^(2/D)`, plus the ridge.
-    fn fallback_variance(&self, j: usize) -> T {
-        let d = self.data.n_features() as f64;
-        let fac = (1.0 / self.k as f64).powf(2.0 / d);
-        let v = self.summary.var[j].as_f64() * fac + self.p.control.reg_covar;
-        T::c(if v > 0.0 { v } else { 1.0 })
-    }
-
     /// The M-step from statistics weighted by `r u` (`st.nk = Σ r u`), the
     /// masses `Σ r` and the new degrees of freedom.
     fn m_step(
@@ -252,7 +245,9 @@ impl<'a, T: Scalar> StudentEngine<'a, T> {
             scale: ScaleParts {
                 means: stats.means,
                 cov,
-                fallback: &|j| self.fallback_variance(j),
+                fallback: &|j| {
+                    fallback_variance(&self.summary, self.k, self.p.control.reg_covar, j)
+                },
                 structure: Some(self.p.covariance),
             },
             dof,

@@ -65,19 +65,13 @@ pub enum SelectError {
     },
 }
 
-/// The EM settings' check in this crate's error type: an invalid setting is
-/// [`SelectError::InvalidParameter`], as for the crate's own parameters.
-pub(crate) fn check_control(c: &mixtures_em::EmControl) -> Result<(), SelectError> {
-    c.check().map_err(|e| match e {
-        FitError::InvalidParameter {
+impl SelectError {
+    /// [`SelectError::InvalidParameter`] for `name = value`, breaking `reason`.
+    pub fn invalid(name: &'static str, value: impl Into<ParamValue>, reason: &'static str) -> Self {
+        Self::InvalidParameter {
             name,
-            value,
+            value: value.into(),
             reason,
-        } => SelectError::InvalidParameter {
-            name,
-            value,
-            reason,
-        },
-        other => SelectError::Fit(other),
-    })
+        }
+    }
 }

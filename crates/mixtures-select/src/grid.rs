@@ -11,7 +11,6 @@ use rayon::prelude::*;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::error::check_control;
 use crate::{Criterion, Scores, SelectError};
 use mixtures_core::seed::derive_seed;
 
@@ -249,7 +248,9 @@ impl<T: Scalar> Grid<T> {
         if self.structures.is_empty() {
             return Err(SelectError::NoStructures);
         }
-        check_control(&self.control)
+        self.control
+            .check()
+            .map_err(|e| e.into_own(SelectError::invalid))
     }
 
     /// [`Grid::check`], then the data against the grid: enough distinct rows

@@ -97,7 +97,7 @@ fn write_csv(path: &Path, x: &Mat<f64>, labels: &[u8]) -> Result<(), CliError> {
     for (i, l) in labels.iter().enumerate() {
         let _ = writeln!(s, "{},{},{l}", x[(i, 0)], x[(i, 1)]);
     }
-    std::fs::write(path, s).map_err(|e| CliError::output(path, e))
+    mixtures_core::io::write_bytes_atomic(path, s.as_bytes()).map_err(|e| CliError::output(path, e))
 }
 
 fn table(x: &Mat<f64>, labels: Vec<u8>) -> Result<Table<f64>, CliError> {

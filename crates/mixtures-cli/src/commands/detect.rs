@@ -148,8 +148,8 @@ fn finish<T: Scalar, M: DensityModel<T> + Into<AnyMixture<T>>>(
         .map_err(|e| CliError::save(&c.output, e))?;
 
     // The training rows' scores under the final model, as the fit computed them.
-    let scores = report.training_scores.clone();
-    let flags = detector.threshold().predict(&scores);
+    let scores = &report.training_scores;
+    let flags = detector.threshold().predict(scores);
     let flagged = flags.iter().filter(|&&f| f == 1).count();
     let t = detector.threshold();
     let mode = match mode {
@@ -210,7 +210,7 @@ fn finish<T: Scalar, M: DensityModel<T> + Into<AnyMixture<T>>>(
         .as_ref()
         .filter(|l| l.contains(&0) && l.contains(&1))
     {
-        let eval = mixtures_anomaly::evaluate(&scores, labels, t.value())?;
+        let eval = mixtures_anomaly::evaluate(scores, labels, t.value())?;
         let (etext, evalue) =
             describe_evaluation(&eval, t.value().as_f64(), &describe_threshold(t));
         text.push_str("on the training labels:\n");
@@ -221,7 +221,7 @@ fn finish<T: Scalar, M: DensityModel<T> + Into<AnyMixture<T>>>(
     ui.note(&format!("wrote {}", c.output.display()));
     if let Some(dir) = &c.plot {
         plot::ensure_dir(dir)?;
-        let mut files = plot_scores(dir, &scores, table.labels.as_deref(), Some(t.value()))?;
+        let mut files = plot_scores(dir, scores, table.labels.as_deref(), Some(t.value()))?;
         files.extend(plot_scatter(
             dir,
             detector.model(),

@@ -30,7 +30,7 @@ struct Scored<T> {
     flags: Option<Vec<u8>>,
 }
 
-fn write_rows<T: Scalar>(out: &mut impl Write, s: &Scored<T>) -> std::io::Result<()> {
+fn write_rows<T: Scalar>(out: &mut (impl Write + ?Sized), s: &Scored<T>) -> std::io::Result<()> {
     let header = if s.flags.is_some() {
         "log_likelihood,anomaly_score,component,is_anomaly"
     } else {
@@ -85,8 +85,7 @@ fn typed<T: Scalar>(c: &ScoreCmd, text: &ModelText, ui: &mut Ui) -> Result<(), C
         .map(|f| f.iter().filter(|&&v| v == 1).count());
     match &c.output {
         Some(path) => {
-            let file = std::fs::File::create(path).map_err(|e| CliError::output(path, e))?;
-            write_rows(&mut BufWriter::new(file), &scored)
+            mixtures_core::io::write_atomic(path, |w| write_rows(w, &scored))
                 .map_err(|e| CliError::output(path, e))?;
             let summary = match flagged {
                 Some(f) => format!("scored {rows} rows, {f} flagged as anomalies\n"),

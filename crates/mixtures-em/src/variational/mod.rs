@@ -196,18 +196,6 @@ impl<T: Scalar> VariationalFit<T> {
     }
 }
 
-fn invalid(
-    name: &'static str,
-    value: impl Into<mixtures_core::ParamValue>,
-    reason: &'static str,
-) -> FitError {
-    FitError::InvalidParameter {
-        name,
-        value: value.into(),
-        reason,
-    }
-}
-
 impl<T: Scalar> VariationalParams<T> {
     /// Maximum number of components `K` (default as given to `params`).
     #[must_use]
@@ -295,20 +283,20 @@ impl<T: Scalar> VariationalParams<T> {
     /// [`FitError::InvalidParameter`] naming the first parameter out of range.
     pub fn check(&self) -> Result<(), FitError> {
         if self.k == 0 {
-            return Err(invalid("n_components", 0, "must be at least 1"));
+            return Err(FitError::invalid("n_components", 0, "must be at least 1"));
         }
         positive("weight_concentration", self.weight_concentration)?;
         positive("mean_precision", self.mean_precision)?;
         self.control.check()?;
         if !Covariance::SKLEARN.contains(&self.covariance) {
-            return Err(invalid(
+            return Err(FitError::invalid(
                 "covariance",
                 self.covariance.as_str(),
                 "a variational fit has full, tied, diag or spherical covariances",
             ));
         }
         if !(self.weight_threshold >= 0.0 && self.weight_threshold < 1.0) {
-            return Err(invalid(
+            return Err(FitError::invalid(
                 "weight_threshold",
                 self.weight_threshold,
                 "must be in [0, 1)",

@@ -123,7 +123,7 @@ impl<T: Scalar> VariationalParams<T> {
     ) -> Result<VariationalState<T>, FitError> {
         data.check_dim(state.prior.mean.len())?;
         if state.posterior.means.nrows() != self.k {
-            return Err(invalid(
+            return Err(FitError::invalid(
                 "n_components",
                 self.k,
                 "differs from the number of components of the state",
