@@ -53,6 +53,7 @@ fn selection(mode: u8, text: &[u8], delimiter: u8) -> Selection {
             columns: names(&["y"]),
             label_column: Some("label".to_owned()),
             labels_required: true,
+            ..Selection::default()
         },
         4 => Selection {
             labels_required: true,
@@ -88,7 +89,9 @@ fn check<T: Scalar>(text: &[u8], delimiter: u8, sel: &Selection, piece: usize) {
     assert!(n >= 1 && d >= 1);
     assert_eq!(table.features.len(), d);
     if let Some(columns) = &sel.columns {
-        assert_eq!(&table.features, columns);
+        // Names are matched trimmed, as the header is.
+        let trimmed: Vec<&str> = columns.iter().map(|c| c.trim()).collect();
+        assert_eq!(table.features, trimmed);
     }
     assert!(data.to_row_major().iter().all(|v| v.is_finite()));
     match (&table.labels, &sel.label_column) {

@@ -77,6 +77,10 @@ pub struct DataArgs {
     /// Field delimiter of the CSV file (one ASCII character; `\t` for tab).
     #[arg(long, default_value = ",", value_parser = parse_delimiter)]
     pub delimiter: u8,
+    /// The file has no header row: the first row is data, and the columns
+    /// are named f0, f1, ... (for --columns, and in the model file).
+    #[arg(long)]
+    pub no_header: bool,
 }
 
 /// Options of a model fit (shared by fit and detect).
@@ -100,9 +104,10 @@ pub struct FitArgs {
     /// Seed of every random choice; the same seed gives the same model.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Restarts from different initializations; the best is kept.
-    #[arg(long, default_value_t = 1)]
-    pub n_init: usize,
+    /// Restarts from different initializations; the best is kept
+    /// [default: 1]. Not taken with --init (a warm start is one start).
+    #[arg(long)]
+    pub n_init: Option<usize>,
     /// Most EM iterations per restart [default: 100]. Not taken by the
     /// default detector.
     #[arg(long)]
@@ -170,6 +175,13 @@ pub struct ScoreCmd {
     /// Field delimiter of the input CSV file.
     #[arg(long, default_value = ",", value_parser = parse_delimiter)]
     pub delimiter: u8,
+    /// The data file has no header row (its columns are f0, f1, ...).
+    #[arg(long)]
+    pub no_header: bool,
+    /// Input columns copied, as text, to the front of every output row (an
+    /// id, the labels, anything), comma separated.
+    #[arg(long, value_name = "A,B", value_delimiter = ',')]
+    pub keep_columns: Vec<String>,
     /// Precision of the computation (default: the model file's dtype).
     #[arg(long, value_enum)]
     pub precision: Option<Precision>,
@@ -231,6 +243,9 @@ pub struct EvaluateCmd {
     /// Field delimiter of the CSV file.
     #[arg(long, default_value = ",", value_parser = parse_delimiter)]
     pub delimiter: u8,
+    /// The data file has no header row (its columns are f0, f1, ...).
+    #[arg(long)]
+    pub no_header: bool,
     /// Precision of the computation (default: the model file's dtype).
     #[arg(long, value_enum)]
     pub precision: Option<Precision>,
@@ -262,7 +277,7 @@ pub struct SelectCmd {
     #[arg(long, value_enum, default_value_t = CriterionArg::Bic)]
     pub criterion: CriterionArg,
     /// Restarts per cell.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = mixtures_em::DEFAULT_N_INIT)]
     pub n_init: usize,
     /// Most EM iterations per restart.
     #[arg(long, default_value_t = mixtures_em::DEFAULT_MAX_ITER)]
@@ -270,9 +285,9 @@ pub struct SelectCmd {
     /// Convergence threshold.
     #[arg(long, default_value_t = mixtures_em::DEFAULT_TOL, allow_negative_numbers = true)]
     pub tol: f64,
-    /// Added to every variance (Gaussian).
-    #[arg(long, default_value_t = mixtures_em::DEFAULT_REG_COVAR, allow_negative_numbers = true)]
-    pub reg_covar: f64,
+    /// Added to every variance (Gaussian and Student-t) [default: 1e-6].
+    #[arg(long, allow_negative_numbers = true)]
+    pub reg_covar: Option<f64>,
     /// Seed of the grid; each cell's seed is derived from it.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -315,9 +330,40 @@ pub struct DemoCmd {
     pub samples: usize,
 }
 
-/// Numbers of components, ascending, without duplicates.
+/// Numbers of components: a range (kept as its ends, so that an absurd one
+/// costs nothing before the data are read) or a list, ascending, without
+/// duplicates.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ComponentRange(pub Vec<usize>);
+pub enum ComponentRange {
+    /// Every number from the first to the second, inclusive.
+    Range(usize, usize),
+    /// These numbers.
+    List(Vec<usize>),
+}
+
+impl ComponentRange {
+    /// The numbers, refused when the largest exceeds `rows` (a mixture has at
+    /// most one component per row).
+    ///
+    /// # Errors
+    /// A sentence for `-k`, naming the number of rows.
+    pub fn values(&self, rows: usize) -> Result<Vec<usize>, String> {
+        let largest = match self {
+            Self::Range(_, b) => *b,
+            Self::List(ks) => ks.last().copied().unwrap_or(0),
+        };
+        if largest > rows {
+            return Err(format!(
+                "--components asks for up to {largest} components, but the data have {rows} \
+                 rows (at most one component per row)"
+            ));
+        }
+        Ok(match self {
+            Self::Range(a, b) => (*a..=*b).collect(),
+            Self::List(ks) => ks.clone(),
+        })
+    }
+}
 
 fn parse_components(s: &str) -> Result<ComponentRange, String> {
     let num = |t: &str| {
@@ -325,21 +371,25 @@ fn parse_components(s: &str) -> Result<ComponentRange, String> {
             .parse::<usize>()
             .map_err(|_| format!("{t:?} is not a number of components"))
     };
-    let mut ks: Vec<usize> = if let Some((a, b)) = s.split_once("..") {
+    let range = if let Some((a, b)) = s.split_once("..") {
         let (a, b) = (num(a)?, num(b.trim_start_matches('='))?);
         if a > b {
             return Err(format!("empty range {s:?}: {a} > {b}"));
         }
-        (a..=b).collect()
+        if a == 0 {
+            return Err("a mixture needs at least 1 component".to_owned());
+        }
+        ComponentRange::Range(a, b)
     } else {
-        s.split(',').map(num).collect::<Result<_, _>>()?
+        let mut ks = s.split(',').map(num).collect::<Result<Vec<_>, _>>()?;
+        if ks.contains(&0) {
+            return Err("a mixture needs at least 1 component".to_owned());
+        }
+        ks.sort_unstable();
+        ks.dedup();
+        ComponentRange::List(ks)
     };
-    if ks.contains(&0) {
-        return Err("a mixture needs at least 1 component".to_owned());
-    }
-    ks.sort_unstable();
-    ks.dedup();
-    Ok(ComponentRange(ks))
+    Ok(range)
 }
 
 fn parse_delimiter(s: &str) -> Result<u8, String> {
@@ -373,9 +423,13 @@ mod tests {
 
     #[test]
     fn component_ranges() {
-        assert_eq!(parse_components("1..4").unwrap().0, [1, 2, 3, 4]);
-        assert_eq!(parse_components("2..=3").unwrap().0, [2, 3]);
-        assert_eq!(parse_components("4,1,4").unwrap().0, [1, 4]);
+        let values = |s: &str| parse_components(s).unwrap().values(100).unwrap();
+        assert_eq!(values("1..4"), [1, 2, 3, 4]);
+        assert_eq!(values("2..=3"), [2, 3]);
+        assert_eq!(values("4,1,4"), [1, 4]);
+        // An absurd range is kept as its ends, and refused against the rows.
+        let huge = parse_components("1..18446744073709551615").unwrap();
+        assert!(huge.values(1000).unwrap_err().contains("1000 rows"));
         assert!(parse_components("0..3").is_err());
         assert!(parse_components("5..2").is_err());
         assert!(parse_components("x").is_err());

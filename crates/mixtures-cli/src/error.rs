@@ -89,10 +89,10 @@ impl CliError {
         }
     }
 
-    /// An input error about `path`.
+    /// An input error about `path` (`-` is called standard input).
     pub fn input(path: &std::path::Path, message: impl Into<String>) -> Self {
         Self::Input {
-            path: path.display().to_string(),
+            path: source_name(path),
             message: message.into(),
         }
     }
@@ -126,6 +126,15 @@ impl CliError {
                 source,
             },
         }
+    }
+}
+
+/// What messages call an input: its path, or "standard input" for `-`.
+pub fn source_name(path: &std::path::Path) -> String {
+    if crate::input::is_stdin(path) {
+        "standard input".to_owned()
+    } else {
+        path.display().to_string()
     }
 }
 

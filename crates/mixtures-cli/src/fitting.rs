@@ -33,7 +33,7 @@ pub fn spec_named(family: Family, name: &str) -> Result<ModelSpec, CliError> {
 pub fn em_control(a: &FitArgs) -> EmControl {
     let d = EmControl::default();
     EmControl {
-        n_init: a.n_init,
+        n_init: a.n_init.unwrap_or(d.n_init),
         max_iter: a.max_iter.unwrap_or(d.max_iter),
         tol: a.tol.unwrap_or(d.tol),
         reg_covar: a.reg_covar.unwrap_or(d.reg_covar),
@@ -77,6 +77,25 @@ pub fn check_flags<T: Scalar>(
         .as_deref()
         .map(|c| spec_named(family, c))
         .transpose()?;
+    // A flag that would change nothing is refused rather than ignored.
+    let unused = [
+        (
+            args.n_init.is_some() && init.is_some(),
+            "--n-init does nothing with --init: a warm start is one start",
+        ),
+        (
+            args.max_components.is_some() && (args.components.is_some() || init.is_some()),
+            "--max-components bounds the automatic choice of k; it does nothing when \
+             --components or --init fixes the model",
+        ),
+        (
+            args.reg_covar.is_some() && family == Family::Laplace,
+            "--reg-covar does nothing for Laplace components (they have no covariance)",
+        ),
+    ];
+    if let Some((_, why)) = unused.iter().find(|(given, _)| *given) {
+        return Err(CliError::Usage((*why).to_owned()));
+    }
     if let (Some(model), Some(asked)) = (init, args.components)
         && asked != model.n_components()
     {
@@ -168,7 +187,10 @@ pub fn auto_fitter<T: Scalar>(args: &FitArgs) -> Result<AutoFitter<T>, CliError>
             )));
         }
     }
-    let mut fitter = AutoFitter::new().seed(args.seed).n_init(args.n_init);
+    let mut fitter = AutoFitter::new().seed(args.seed);
+    if let Some(n) = args.n_init {
+        fitter = fitter.n_init(n);
+    }
     if let Some(m) = args.max_components {
         if m == 0 {
             return Err(CliError::Usage(

@@ -1,5 +1,5 @@
-//! The library half of the `mixtures` command line: the CSV reader and the
-//! command line's error type.
+//! The library half of the `mixtures` command line: the CSV reader, the
+//! checks of output paths, and the command line's error type.
 //!
 //! The binary (`src/main.rs`) holds the commands; only the input code lives
 //! here, so that it can be tested and fuzzed on its own
@@ -7,4 +7,5 @@
 //! surface is kept to what a caller of the reader needs.
 
 pub mod error;
+pub mod files;
 pub mod input;

@@ -23,7 +23,7 @@ mod ui;
 // The CSV reader and the error type live in the library target (so that the
 // fuzz targets reach them); imported here so `crate::input` and
 // `crate::error` name them throughout the binary.
-use mixtures_cli::{error, input};
+use mixtures_cli::{error, files, input};
 
 use std::process::ExitCode;
 

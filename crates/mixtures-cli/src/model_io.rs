@@ -37,8 +37,36 @@ pub struct ModelText {
 /// [`CliError::Input`] when the file cannot be read. A malformed file is
 /// reported by [`ModelText::model`], which says where.
 pub fn read(path: &Path) -> Result<ModelText, CliError> {
-    let text = std::fs::read_to_string(path)
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut crate::input::open(path)?, &mut text)
         .map_err(|e| CliError::input(path, format!("cannot read: {e}")))?;
+    // A byte-order mark (some Windows editors write one) is not JSON.
+    if let Some(rest) = text.strip_prefix('\u{feff}') {
+        text = rest.to_owned();
+    }
+    match text.trim_start().chars().next() {
+        Some('{') => {}
+        Some('[') => {
+            return Err(CliError::input(
+                path,
+                "the file holds a JSON array; a model or detector file is one JSON object \
+                 (docs/model-format.md)",
+            ));
+        }
+        None => {
+            return Err(CliError::input(
+                path,
+                "the file is empty; expected a model file",
+            ));
+        }
+        Some(_) => {
+            return Err(CliError::input(
+                path,
+                "not a model file: a model or detector file is one JSON object \
+                 (docs/model-format.md)",
+            ));
+        }
+    }
     // A file that is not JSON is reported, with line and column, by the
     // library's reader below; the look here only needs what parses.
     let peek = serde_json::from_str::<Peek>(&text).ok();
@@ -73,6 +101,25 @@ impl ModelText {
     /// # Errors
     /// [`CliError::Model`] naming the file and what is wrong in it.
     pub fn model<T: Scalar>(&self, path: &Path) -> Result<Loaded<T>, CliError> {
+        let loaded = self.build::<T>(path)?;
+        if let Some(names) = loaded.model.feature_names()
+            && let Some((i, name)) = names
+                .iter()
+                .enumerate()
+                .find(|(i, n)| names[..*i].contains(n))
+        {
+            return Err(CliError::input(
+                path,
+                format!(
+                    "feature_names names {name:?} twice (entry {}); each feature needs its own name",
+                    i + 1
+                ),
+            ));
+        }
+        Ok(loaded)
+    }
+
+    fn build<T: Scalar>(&self, path: &Path) -> Result<Loaded<T>, CliError> {
         if self.is_detector {
             let detector =
                 AnyDetector::<T>::from_json(&self.text).map_err(|e| CliError::model(path, e))?;

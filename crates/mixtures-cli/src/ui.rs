@@ -56,11 +56,16 @@ impl Ui {
         out.flush().map_err(|e| stdout_error(&e))
     }
 
-    /// Runs `f` and records its duration as phase `name` for `--timings`.
+    /// Runs `f` and adds its duration to phase `name` for `--timings` (a
+    /// phase timed in several parts, as chunks of a stream are, is one sum).
     pub fn time<R>(&mut self, name: &'static str, f: impl FnOnce() -> R) -> R {
         let t = Instant::now();
         let r = f();
-        self.phases.push((name, t.elapsed()));
+        let spent = t.elapsed();
+        match self.phases.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, d)) => *d += spent,
+            None => self.phases.push((name, spent)),
+        }
         r
     }
 
@@ -76,6 +81,24 @@ impl Ui {
             .map(|(n, d)| format!("{n} {:.3} s", d.as_secs_f64()))
             .collect();
         let _ = writeln!(std::io::stderr().lock(), "timings: {}", parts.join(", "));
+    }
+}
+
+/// A number as text in the shortest form that reads back to the same value
+/// of its type: plain decimals between 1e-5 and 1e16 in magnitude, the
+/// exponent form (`1e-300`) outside, `inf`, `-inf` and `NaN` for the
+/// non-finite values (what Rust, Python and pandas read back).
+pub fn shortest<T: mixtures_core::Scalar>(v: T) -> String {
+    let x = v.as_f64();
+    let a = x.abs();
+    if !x.is_finite() || a == 0.0 || (1e-5..1e16).contains(&a) {
+        // Display is the shortest round-trip form of the value's own type.
+        format!("{v}")
+    } else if T::NAME == "f32" {
+        // Exact: an f32 widened to f64 and narrowed back is itself.
+        format!("{:e}", x as f32)
+    } else {
+        format!("{x:e}")
     }
 }
 

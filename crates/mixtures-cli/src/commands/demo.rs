@@ -105,6 +105,7 @@ fn table(x: &Mat<f64>, labels: Vec<u8>) -> Result<Table<f64>, CliError> {
         features: vec!["x".to_owned(), "y".to_owned()],
         data: Dataset::from_mat(x.as_ref()).map_err(|e| CliError::Fit(e.into()))?,
         labels: Some(labels),
+        left_out: None,
     })
 }
 
@@ -253,7 +254,7 @@ pub fn run(c: &DemoCmd, ui: &mut Ui) -> Result<(), CliError> {
         covariance: None,
         family: None,
         seed: c.seed,
-        n_init: 1,
+        n_init: None,
         max_iter: None,
         tol: None,
         reg_covar: None,

@@ -15,13 +15,14 @@ use super::fit::{load_init, load_training};
 use super::{by_precision, note_written, plot_scatter, plot_scores, scatter_axes};
 use crate::cli::DetectCmd;
 use crate::error::CliError;
+use crate::files::check_files;
 use crate::fitting::{
-    Plan, Progress, auto_fitter, check_flags, describe_auto, describe_choice, describe_model, plan,
-    uses_default_detector,
+    Plan, Progress, auto_fitter, check_flags, describe_auto, describe_choice, describe_model,
+    em_control, plan, uses_default_detector,
 };
 use crate::input::Table;
 use crate::plot;
-use crate::ui::{Ui, num};
+use crate::ui::{Ui, num, shortest};
 
 /// Runs `detect`.
 ///
@@ -46,7 +47,13 @@ fn configure<T: Scalar, F: ModelFitter<T>>(c: &DetectCmd, fitter: F) -> Detector
 }
 
 fn typed<T: Scalar>(c: &DetectCmd, ui: &mut Ui) -> Result<(), CliError> {
-    let init = load_init::<T>(c.fit.init.as_deref())?;
+    let mut inputs = vec![c.data.as_path()];
+    inputs.extend(c.fit.init.as_deref());
+    check_files(&inputs, &[c.output.as_path()], c.plot.as_deref().as_slice())?;
+    let init = match c.fit.init.as_deref() {
+        Some(path) => ui.time("read model", || load_init::<T>(Some(path)))?,
+        None => None,
+    };
     check_flags(&c.fit, init.as_ref())?;
     if uses_default_detector(&c.fit) {
         let params = configure(c, auto_fitter::<T>(&c.fit)?);
@@ -60,7 +67,7 @@ fn typed<T: Scalar>(c: &DetectCmd, ui: &mut Ui) -> Result<(), CliError> {
 
     // A fixed model, or a grid that chooses one (and chooses again in every
     // round of an outlier-mode fit).
-    let progress = Progress::new(ui.quiet, c.fit.n_init);
+    let progress = Progress::new(ui.quiet, em_control(&c.fit).n_init);
     let table = load_training::<T>(ui, &c.data, &c.input, init.as_ref(), c.best_f1)?;
     let axes = scatter_axes(&table, c.plot_features.as_deref())?;
     let (fit, mode, rule) = match plan(&c.fit, init, table.data.n_samples(), progress.clone())? {
@@ -143,8 +150,7 @@ fn finish<T: Scalar, M: DensityModel<T> + Into<AnyMixture<T>>>(
     if let Some(r) = reference {
         detector = detector.with_reference(r);
     }
-    detector
-        .save(&c.output)
+    ui.time("write", || detector.save(&c.output))
         .map_err(|e| CliError::save(&c.output, e))?;
 
     // The training rows' scores under the final model, as the fit computed them.
@@ -154,7 +160,8 @@ fn finish<T: Scalar, M: DensityModel<T> + Into<AnyMixture<T>>>(
     let t = detector.threshold();
     let mode = match mode {
         Mode::Outlier { contamination, .. } => format!(
-            "outlier (contamination {contamination}: a robust fit that left out {} rows, {} fits{})",
+            "outlier (contamination {}: a robust fit that left out {} rows, {} fits{})",
+            shortest(contamination),
             report.excluded.len(),
             report.rounds,
             if report.converged {
@@ -182,7 +189,7 @@ fn finish<T: Scalar, M: DensityModel<T> + Into<AnyMixture<T>>>(
         describe_model(detector.model(), Some(&report.fit)),
         T::NAME,
         report.fit,
-        t.value(),
+        shortest(t.value()),
         describe_threshold(t),
         data.n_samples()
     ));

@@ -8,16 +8,22 @@ use serde_json::json;
 use super::{by_precision, labelled_threshold, note_written, plot_scores};
 use crate::cli::{DataArgs, EvaluateCmd, Precision};
 use crate::error::CliError;
+use crate::files::check_files;
 use crate::model_io::{self, ModelText};
 use crate::plot;
-use crate::ui::{Ui, num};
+use crate::ui::{Ui, num, shortest};
 
 /// Runs `evaluate`.
 ///
 /// # Errors
 /// Bad files or labels (exit 2), failed writes (exit 1).
 pub fn run(c: &EvaluateCmd, ui: &mut Ui) -> Result<(), CliError> {
-    let text = ui.time("load", || model_io::read(&c.model))?;
+    check_files(
+        &[c.model.as_path(), c.data.as_path()],
+        &[],
+        c.plot.as_deref().as_slice(),
+    )?;
+    let text = ui.time("read model", || model_io::read(&c.model))?;
     let precision = c.precision.or(text.dtype).unwrap_or(Precision::F64);
     by_precision!(precision, typed(c, &text, ui))
 }
@@ -27,7 +33,7 @@ pub fn describe_threshold<T: Scalar>(t: &Threshold<T>) -> String {
     let params: Vec<String> = t
         .parameters()
         .iter()
-        .map(|(k, v)| format!("{k} = {v}"))
+        .map(|(k, v)| format!("{k} = {}", shortest(*v)))
         .collect();
     if params.is_empty() {
         t.rule().to_owned()
@@ -45,7 +51,7 @@ pub fn describe_evaluation(
     let cm = &e.confusion;
     let text = format!(
         "rows: {} ({} anomalies, {} normal)\n\
-         threshold: {threshold} ({source})\n\
+         threshold: {} ({source})\n\
          precision {:.4}  recall {:.4}  F1 {:.4}\n\
          ROC AUC {:.4}  average precision {:.4}\n\
          confusion matrix:      flagged  not flagged\n\
@@ -54,6 +60,7 @@ pub fn describe_evaluation(
         cm.positives() + cm.negatives(),
         cm.positives(),
         cm.negatives(),
+        shortest(threshold),
         cm.precision(),
         cm.recall(),
         cm.f1(),
@@ -91,10 +98,9 @@ fn typed<T: Scalar>(c: &EvaluateCmd, text: &ModelText, ui: &mut Ui) -> Result<()
         columns: None,
         label_column: Some(c.label_column.clone()),
         delimiter: c.delimiter,
+        no_header: c.no_header,
     };
-    let table = ui.time("load", || {
-        super::read_data::<T>(&c.data, &args, model.feature_names(), true)
-    })?;
+    let table = super::read_data::<T>(ui, &c.data, &args, model.feature_names(), true)?;
     let labels = table.require_labels("evaluate")?;
     let data_error = |source| CliError::Data {
         path: c.data.display().to_string(),

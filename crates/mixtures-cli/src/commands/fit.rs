@@ -12,7 +12,10 @@ use serde_json::json;
 use super::{by_precision, note_written, plot_scatter, read_data, scatter_axes};
 use crate::cli::{FitArgs, FitCmd};
 use crate::error::CliError;
-use crate::fitting::{Plan, Progress, check_flags, describe_choice, describe_model, plan};
+use crate::files::check_files;
+use crate::fitting::{
+    Plan, Progress, check_flags, describe_choice, describe_model, em_control, plan,
+};
 use crate::input::Table;
 use crate::ui::{Ui, num};
 use crate::{model_io, plot};
@@ -48,12 +51,10 @@ pub fn load_training<T: Scalar>(
     labels_required: bool,
 ) -> Result<Table<T>, CliError> {
     let names = match (&args.columns, init.and_then(AnyMixture::feature_names)) {
-        (None, Some(names)) => Some(names.to_vec()),
-        _ => super::default_features(ui, data, args),
+        (None, Some(names)) => Some(names),
+        _ => None,
     };
-    ui.time("load", || {
-        read_data::<T>(data, args, names.as_deref(), labels_required)
-    })
+    read_data::<T>(ui, data, args, names, labels_required)
 }
 
 /// A fitted model with its report, and the grid's table when it was chosen.
@@ -76,7 +77,7 @@ pub fn fit_model<T: Scalar>(
     table: &Table<T>,
     ui: &mut Ui,
 ) -> Result<Outcome<T>, CliError> {
-    let progress = Progress::new(ui.quiet, args.n_init);
+    let progress = Progress::new(ui.quiet, em_control(args).n_init);
     let (model, report, selection) =
         match plan(args, init, table.data.n_samples(), progress.clone())? {
             Plan::Fixed(p) => {
@@ -155,14 +156,18 @@ pub fn describe_fit<T: Scalar>(
 }
 
 fn typed<T: Scalar>(c: &FitCmd, ui: &mut Ui) -> Result<(), CliError> {
-    let init = load_init::<T>(c.fit.init.as_deref())?;
+    let mut inputs = vec![c.data.as_path()];
+    inputs.extend(c.fit.init.as_deref());
+    check_files(&inputs, &[c.output.as_path()], c.plot.as_deref().as_slice())?;
+    let init = match c.fit.init.as_deref() {
+        Some(path) => ui.time("read model", || load_init::<T>(Some(path)))?,
+        None => None,
+    };
     check_flags(&c.fit, init.as_ref())?;
     let table = load_training::<T>(ui, &c.data, &c.input, init.as_ref(), false)?;
     let axes = scatter_axes(&table, c.plot_features.as_deref())?;
     let outcome = fit_model(&c.fit, init, &table, ui)?;
-    outcome
-        .model
-        .save(&c.output)
+    ui.time("write", || outcome.model.save(&c.output))
         .map_err(|e| CliError::save(&c.output, e))?;
     let (text, mut value) = describe_fit(&c.data, &table, &outcome);
     value["command"] = json!("fit");

@@ -46,63 +46,43 @@ macro_rules! by_precision {
 }
 pub(crate) use by_precision;
 
-/// Reads the data file of a command with its CSV options; `features` (a
-/// model's feature names) overrides `--columns`.
+/// Reads the data file of a command with its CSV options. `model_names` (a
+/// model's feature names) pick the features instead of `--columns`; without
+/// them, a column named `label` is left out of the features with a note
+/// (unless `--columns` or `--label-column` say otherwise).
 ///
 /// # Errors
 /// As [`read_csv`].
 pub fn read_data<T: Scalar>(
+    ui: &mut Ui,
     path: &Path,
     args: &DataArgs,
-    features: Option<&[String]>,
+    model_names: Option<&[String]>,
     labels_required: bool,
 ) -> Result<Table<T>, CliError> {
     let sel = Selection {
-        columns: features
+        columns: model_names
             .map(<[String]>::to_vec)
             .or_else(|| args.columns.clone()),
+        columns_from: if model_names.is_some() {
+            "the model's feature_names"
+        } else {
+            "--columns"
+        },
         label_column: args.label_column.clone(),
         labels_required,
+        label_by_name: model_names.is_none(),
+        keep: Vec::new(),
+        no_header: args.no_header,
     };
-    read_csv(path, args.delimiter, &sel)
-}
-
-/// The name of a column that is taken for labels, not a feature, when no
-/// `--columns` or `--label-column` says otherwise (the demo's files, and most
-/// labelled data sets, have one).
-pub const LABEL_NAME: &str = "label";
-
-/// The features of a training file when neither `--columns` nor
-/// `--label-column` is given and the header has a column named `label` (any
-/// case): every other column, with a note saying so. `None` otherwise (also
-/// when the header cannot be read: reading the file reports that).
-pub fn default_features(ui: &Ui, path: &Path, args: &DataArgs) -> Option<Vec<String>> {
-    if args.columns.is_some() || args.label_column.is_some() {
-        return None;
+    let table = ui.time("read data", || read_csv(path, args.delimiter, &sel))?;
+    if let Some(label) = &table.left_out {
+        ui.note(&format!(
+            "note: column {label:?} is left out of the features (pass --label-column {label} to \
+             read it as labels, or --columns to choose the features)"
+        ));
     }
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(args.delimiter)
-        .from_path(path)
-        .ok()?;
-    let header: Vec<String> = reader
-        .headers()
-        .ok()?
-        .iter()
-        .map(|h| h.trim().to_owned())
-        .collect();
-    let label = header
-        .iter()
-        .find(|h| h.eq_ignore_ascii_case(LABEL_NAME))?
-        .clone();
-    let features: Vec<String> = header.into_iter().filter(|h| *h != label).collect();
-    if features.is_empty() {
-        return None;
-    }
-    ui.note(&format!(
-        "note: column {label:?} is left out of the features (pass --label-column {label} to \
-         read it as labels, or --columns to choose the features)"
-    ));
-    Some(features)
+    Ok(table)
 }
 
 /// A closed outline in two features.

@@ -1,127 +1,302 @@
 //! `mixtures score MODEL.json DATA.csv [-o SCORES.csv]`: one output row per
-//! input row, in order: `log_likelihood,anomaly_score,component`, and
-//! `is_anomaly` when the model file is a detector.
+//! input row, in order: the columns of `--keep-columns`, then
+//! `log_likelihood,anomaly_score,component`, and `is_anomaly` when the model
+//! file is a detector.
+//!
+//! Rows are read, scored and written in chunks of [`CHUNK_ROWS`], so memory
+//! does not grow with the file: a scored chunk is written before the next is
+//! read. With `-o` the output is a temporary file renamed into place only
+//! when every row is scored; on standard output, the rows before a bad one
+//! have been printed when the error is reported.
 
 use std::io::{BufWriter, Write};
 
-use mixtures_core::Scalar;
+use mixtures_anomaly::AnyDetector;
+use mixtures_core::{Dataset, Scalar};
+use mixtures_dist::AnyMixture;
 use serde_json::json;
 
 use super::by_precision;
-use crate::cli::{DataArgs, Precision, ScoreCmd};
-use crate::error::{CliError, stdout_error};
+use crate::cli::{Precision, ScoreCmd};
+use crate::error::{CliError, source_name, stdout_error};
+use crate::files::check_files;
+use crate::input::{Chunk, CsvReader, Selection, is_stdin, open};
 use crate::model_io::{self, ModelText};
-use crate::ui::Ui;
+use crate::ui::{Ui, num, shortest};
+
+/// Rows per chunk: large enough that the parallel scoring of a chunk
+/// amortizes its start, small enough that a chunk of 100 features in f64
+/// stays near 50 MB.
+pub const CHUNK_ROWS: usize = 65_536;
+
+/// The output's own columns (a kept column must not take one of the names).
+const COLUMNS: [&str; 4] = ["log_likelihood", "anomaly_score", "component", "is_anomaly"];
 
 /// Runs `score`.
 ///
 /// # Errors
 /// Bad files (exit 2), failed writes (exit 1).
 pub fn run(c: &ScoreCmd, ui: &mut Ui) -> Result<(), CliError> {
-    let text = ui.time("load", || model_io::read(&c.model))?;
+    if is_stdin(&c.model) && is_stdin(&c.data) {
+        return Err(CliError::Usage(
+            "the model and the data cannot both come from standard input (-)".to_owned(),
+        ));
+    }
+    check_files(
+        &[c.model.as_path(), c.data.as_path()],
+        c.output.as_deref().as_slice(),
+        &[],
+    )?;
+    let text = ui.time("read model", || model_io::read(&c.model))?;
     let precision = c.precision.or(text.dtype).unwrap_or(Precision::F64);
     by_precision!(precision, typed(c, &text, ui))
 }
 
-/// The scores of every row.
-struct Scored<T> {
-    log_likelihood: Vec<T>,
-    component: Vec<usize>,
-    flags: Option<Vec<u8>>,
+/// Output format.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Csv,
+    Json,
 }
 
-fn write_rows<T: Scalar>(out: &mut (impl Write + ?Sized), s: &Scored<T>) -> std::io::Result<()> {
-    let header = if s.flags.is_some() {
-        "log_likelihood,anomaly_score,component,is_anomaly"
+/// What was written.
+#[derive(Default)]
+struct Counts {
+    rows: usize,
+    flagged: usize,
+}
+
+/// Writes one CSV field, quoted when it holds a separator, a quote or a
+/// line break.
+fn csv_field(out: &mut dyn Write, text: &str) -> std::io::Result<()> {
+    if text.contains([',', '"', '\n', '\r']) {
+        write!(out, "\"{}\"", text.replace('"', "\"\""))
     } else {
-        "log_likelihood,anomaly_score,component"
-    };
-    writeln!(out, "{header}")?;
-    for (i, (&ll, &k)) in s.log_likelihood.iter().zip(&s.component).enumerate() {
-        write!(out, "{ll},{},{k}", -ll)?;
-        if let Some(f) = &s.flags {
-            write!(out, ",{}", f[i])?;
-        }
-        writeln!(out)?;
+        out.write_all(text.as_bytes())
     }
-    out.flush()
+}
+
+/// Scores the source chunk by chunk and writes every row to `out`.
+struct Scorer<'a, T: Scalar, R: std::io::Read> {
+    model: &'a AnyMixture<T>,
+    detector: Option<&'a AnyDetector<T>>,
+    reader: CsvReader<R>,
+    format: Format,
+}
+
+impl<T: Scalar, R: std::io::Read> Scorer<'_, T, R> {
+    fn header(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let ours = if self.detector.is_some() { 4 } else { 3 };
+        match self.format {
+            Format::Csv => {
+                for k in &self.reader.kept {
+                    csv_field(out, k)?;
+                    out.write_all(b",")?;
+                }
+                writeln!(out, "{}", COLUMNS[..ours].join(","))
+            }
+            Format::Json => write!(out, "{{\"command\": \"score\", \"rows\": ["),
+        }
+    }
+
+    fn rows(
+        &self,
+        out: &mut dyn Write,
+        chunk: &Chunk<T>,
+        ll: &[T],
+        component: &[usize],
+        flags: Option<&[u8]>,
+        first: bool,
+    ) -> std::io::Result<()> {
+        let keep = self.reader.kept.len();
+        for i in 0..chunk.rows {
+            let kept = &chunk.kept[i * keep..(i + 1) * keep];
+            match self.format {
+                Format::Csv => {
+                    for k in kept {
+                        csv_field(out, k)?;
+                        out.write_all(b",")?;
+                    }
+                    write!(
+                        out,
+                        "{},{},{}",
+                        shortest(ll[i]),
+                        shortest(-ll[i]),
+                        component[i]
+                    )?;
+                    if let Some(f) = flags {
+                        write!(out, ",{}", f[i])?;
+                    }
+                    writeln!(out)?;
+                }
+                Format::Json => {
+                    let mut row = serde_json::Map::new();
+                    for (name, text) in self.reader.kept.iter().zip(kept) {
+                        row.insert(name.clone(), json!(text));
+                    }
+                    row.insert("log_likelihood".into(), num(ll[i].as_f64()));
+                    row.insert("anomaly_score".into(), num(-ll[i].as_f64()));
+                    row.insert("component".into(), json!(component[i]));
+                    if let Some(f) = flags {
+                        row.insert("is_anomaly".into(), json!(f[i]));
+                    }
+                    let sep = if first && i == 0 { "\n" } else { ",\n" };
+                    write!(out, "{sep}{}", serde_json::Value::Object(row))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads, scores and writes every row; the error that stopped it, if
+    /// any, is kept in `failure` (the writer only carries I/O errors).
+    fn run(
+        &mut self,
+        ui: &mut Ui,
+        out: &mut dyn Write,
+        failure: &mut Option<CliError>,
+    ) -> std::io::Result<Counts> {
+        let fail = |e: CliError, failure: &mut Option<CliError>| {
+            *failure = Some(e);
+            std::io::Error::other("stopped")
+        };
+        self.header(out)?;
+        let mut chunk = Chunk::default();
+        let mut counts = Counts::default();
+        loop {
+            let more = ui.time("read data", || {
+                self.reader.next_chunk(CHUNK_ROWS, &mut chunk)
+            });
+            match more {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => return Err(fail(e, failure)),
+            }
+            let scored = ui.time("score", || self.score(&chunk));
+            let (ll, component, flags) = scored.map_err(|e| fail(e, failure))?;
+            self.rows(
+                out,
+                &chunk,
+                &ll,
+                &component,
+                flags.as_deref(),
+                counts.rows == 0,
+            )?;
+            counts.rows += chunk.rows;
+            counts.flagged += flags.map_or(0, |f| f.iter().filter(|&&v| v == 1).count());
+        }
+        if counts.rows == 0 {
+            return Err(fail(
+                CliError::input(self.reader.path(), "no data rows after the header"),
+                failure,
+            ));
+        }
+        if self.format == Format::Json {
+            let flagged = self.detector.map(|_| counts.flagged);
+            writeln!(
+                out,
+                "\n], \"rows_scored\": {}, \"flagged\": {}}}",
+                counts.rows,
+                json!(flagged)
+            )?;
+        }
+        out.flush()?;
+        Ok(counts)
+    }
+
+    /// Log-likelihoods, components and flags of one chunk.
+    #[allow(clippy::type_complexity)]
+    fn score(&self, chunk: &Chunk<T>) -> Result<(Vec<T>, Vec<usize>, Option<Vec<u8>>), CliError> {
+        let d = self.reader.features.len();
+        let data_error = |source| CliError::Data {
+            path: source_name(self.reader.path()),
+            source,
+        };
+        let data = Dataset::from_row_major(&chunk.values, chunk.rows, d).map_err(data_error)?;
+        data.check_dim(self.model.dim()).map_err(data_error)?;
+        let ll = self.model.log_prob(&data).map_err(data_error)?;
+        let component = self.model.predict(&data).map_err(data_error)?;
+        let flags = self.detector.map(|det| {
+            let scores: Vec<T> = ll.iter().map(|&l| -l).collect();
+            det.threshold().predict(&scores)
+        });
+        Ok((ll, component, flags))
+    }
 }
 
 fn typed<T: Scalar>(c: &ScoreCmd, text: &ModelText, ui: &mut Ui) -> Result<(), CliError> {
     let loaded = text.model::<T>(&c.model)?;
-    let model = &loaded.model;
     // The model's feature names pick the columns; other columns (ids, labels)
-    // are ignored. A model without names reads every column.
-    let args = DataArgs {
-        columns: None,
-        label_column: None,
-        delimiter: c.delimiter,
+    // are ignored. A model without names reads every column but one named
+    // `label`.
+    let names = loaded.model.feature_names();
+    let sel = Selection {
+        columns: names.map(<[String]>::to_vec),
+        columns_from: "the model's feature_names",
+        label_by_name: names.is_none(),
+        keep: c.keep_columns.clone(),
+        no_header: c.no_header,
+        ..Selection::default()
     };
-    let table = ui.time("load", || {
-        super::read_data::<T>(&c.data, &args, model.feature_names(), false)
-    })?;
-    let data_error = |source| CliError::Data {
-        path: c.data.display().to_string(),
-        source,
+    let reader = CsvReader::new(open(&c.data)?, &c.data, c.delimiter, &sel)?;
+    if let Some(k) = reader.kept.iter().find(|k| COLUMNS.contains(&k.as_str())) {
+        return Err(CliError::Usage(format!(
+            "--keep-columns {k}: the output has a column of that name already"
+        )));
+    }
+    if let Some(label) = &reader.left_out {
+        ui.note(&format!(
+            "note: column {label:?} is left out of the features"
+        ));
+    }
+    let format = if c.output.is_none() && ui.json {
+        Format::Json
+    } else {
+        Format::Csv
     };
-    table.data.check_dim(model.dim()).map_err(data_error)?;
-    let scored = ui.time("score", || -> Result<Scored<T>, CliError> {
-        let log_likelihood = model.log_prob(&table.data).map_err(data_error)?;
-        let component = model.predict(&table.data).map_err(data_error)?;
-        let flags = loaded.detector.as_ref().map(|d| {
-            let scores: Vec<T> = log_likelihood.iter().map(|&l| -l).collect();
-            d.threshold().predict(&scores)
-        });
-        Ok(Scored {
-            log_likelihood,
-            component,
-            flags,
-        })
-    })?;
-    let rows = scored.log_likelihood.len();
-    let flagged = scored
-        .flags
-        .as_ref()
-        .map(|f| f.iter().filter(|&&v| v == 1).count());
-    match &c.output {
+    let mut scorer = Scorer {
+        model: &loaded.model,
+        detector: loaded.detector.as_ref(),
+        reader,
+        format,
+    };
+    let mut failure = None;
+    let counts = match &c.output {
         Some(path) => {
-            mixtures_core::io::write_atomic(path, |w| write_rows(w, &scored))
-                .map_err(|e| CliError::output(path, e))?;
-            let summary = match flagged {
-                Some(f) => format!("scored {rows} rows, {f} flagged as anomalies\n"),
-                None => format!("scored {rows} rows\n"),
-            };
-            let value = json!({
-                "command": "score",
-                "rows": rows,
-                "flagged": flagged,
-                "output": path.display().to_string(),
+            let mut counts = Counts::default();
+            let written = mixtures_core::io::write_atomic(path, |w| {
+                counts = scorer.run(ui, w, &mut failure)?;
+                Ok(())
             });
-            ui.result(&summary, &value)?;
-            ui.note(&format!("wrote {}", path.display()));
-        }
-        None if ui.json => {
-            let list: Vec<serde_json::Value> = (0..rows)
-                .map(|i| {
-                    let ll = scored.log_likelihood[i].as_f64();
-                    let mut row = json!({
-                        "log_likelihood": crate::ui::num(ll),
-                        "anomaly_score": crate::ui::num(-ll),
-                        "component": scored.component[i],
-                    });
-                    if let Some(f) = &scored.flags {
-                        row["is_anomaly"] = json!(f[i]);
-                    }
-                    row
-                })
-                .collect();
-            let value = json!({"command": "score", "rows": list, "flagged": flagged});
-            ui.result("", &value)?;
+            if let Some(e) = failure {
+                return Err(e);
+            }
+            written.map_err(|e| CliError::output(path, e))?;
+            counts
         }
         None => {
             let mut out = BufWriter::new(std::io::stdout().lock());
-            write_rows(&mut out, &scored).map_err(|e| stdout_error(&e))?;
+            let result = scorer.run(ui, &mut out, &mut failure);
+            if let Some(e) = failure {
+                return Err(e);
+            }
+            result.map_err(|e| stdout_error(&e))?
         }
+    };
+    if let Some(path) = &c.output {
+        let flagged = loaded.detector.as_ref().map(|_| counts.flagged);
+        let summary = match flagged {
+            Some(f) => format!("scored {} rows, {f} flagged as anomalies\n", counts.rows),
+            None => format!("scored {} rows\n", counts.rows),
+        };
+        let value = json!({
+            "command": "score",
+            "rows": counts.rows,
+            "flagged": flagged,
+            "output": path.display().to_string(),
+        });
+        ui.result(&summary, &value)?;
+        ui.note(&format!("wrote {}", path.display()));
     }
     ui.print_timings();
     Ok(())

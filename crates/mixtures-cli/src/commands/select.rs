@@ -10,6 +10,7 @@ use serde_json::json;
 use super::{by_precision, note_written, read_data};
 use crate::cli::{CriterionArg, SelectCmd};
 use crate::error::CliError;
+use crate::files::check_files;
 use crate::fitting::{describe_choice, spec_named};
 use crate::plot::{self, CriterionLine};
 use crate::ui::{Ui, num};
@@ -64,19 +65,32 @@ fn criterion(c: CriterionArg) -> Criterion {
 
 fn typed<T: Scalar>(c: &SelectCmd, ui: &mut Ui) -> Result<(), CliError> {
     let structures = structures(c.family, &c.covariance)?;
-    let names = super::default_features(ui, &c.data, &c.input);
-    let table = ui.time("load", || {
-        read_data::<T>(&c.data, &c.input, names.as_deref(), false)
-    })?;
+    if c.family == Family::Laplace && c.reg_covar.is_some() {
+        return Err(CliError::Usage(
+            "--reg-covar applies to Gaussian and Student-t components; a Laplace mixture \
+             has no covariance to regularize"
+                .to_owned(),
+        ));
+    }
+    check_files(
+        &[c.data.as_path()],
+        c.output.as_deref().as_slice(),
+        c.plot.as_deref().as_slice(),
+    )?;
+    let table = read_data::<T>(ui, &c.data, &c.input, None, false)?;
+    let ks = c
+        .components
+        .values(table.data.n_samples())
+        .map_err(CliError::Usage)?;
     let criterion = criterion(c.criterion);
-    let grid = Grid::<T>::new(c.components.0.iter().copied())
+    let grid = Grid::<T>::new(ks)
         .structures(structures.iter().copied())
         .criterion(criterion)
         .control(mixtures_em::EmControl {
             n_init: c.n_init,
             max_iter: c.max_iter,
             tol: c.tol,
-            reg_covar: c.reg_covar,
+            reg_covar: c.reg_covar.unwrap_or(mixtures_em::DEFAULT_REG_COVAR),
             seed: c.seed,
             ..Default::default()
         });
@@ -134,7 +148,8 @@ fn typed<T: Scalar>(c: &SelectCmd, ui: &mut Ui) -> Result<(), CliError> {
             .clone()
             .with_feature_names(table.features.clone())
             .map_err(|e| CliError::Fit(e.into()))?;
-        model.save(path).map_err(|e| CliError::save(path, e))?;
+        ui.time("write", || model.save(path))
+            .map_err(|e| CliError::save(path, e))?;
         value["model_file"] = json!(path.display().to_string());
     }
     ui.result(&text, &value)?;
