@@ -3,6 +3,7 @@
 //! grid, the default detector's flags, and the progress bar. The fitting is
 //! the library's; this module only reads the flags.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -174,7 +175,10 @@ pub fn uses_default_detector(args: &FitArgs) -> bool {
 /// # Errors
 /// [`CliError::Usage`] for an EM flag the default detector does not take
 /// (it would be silently ignored otherwise) and for `--max-components 0`.
-pub fn auto_fitter<T: Scalar>(args: &FitArgs) -> Result<AutoFitter<T>, CliError> {
+pub fn auto_fitter<T: Scalar>(
+    args: &FitArgs,
+    progress: Option<Arc<Progress>>,
+) -> Result<AutoFitter<T>, CliError> {
     for (flag, given) in [
         ("--max-iter", args.max_iter.is_some()),
         ("--tol", args.tol.is_some()),
@@ -188,6 +192,10 @@ pub fn auto_fitter<T: Scalar>(args: &FitArgs) -> Result<AutoFitter<T>, CliError>
         }
     }
     let mut fitter = AutoFitter::new().seed(args.seed);
+    if let Some(p) = progress {
+        p.candidates(None);
+        fitter = fitter.observer(ProgressObserver(p));
+    }
     if let Some(n) = args.n_init {
         fitter = fitter.n_init(n);
     }
@@ -267,12 +275,16 @@ pub fn describe_choice<T: Scalar>(sel: &Selection<T>) -> String {
 
 /// A progress bar over EM iterations, on standard error, shown only when
 /// standard error is a terminal and the fit has run for a second: short fits
-/// and pipelines stay quiet.
+/// and pipelines stay quiet. For an automatic choice it counts the candidate
+/// fits as they start (cells run in parallel, so started, not finished).
 #[derive(Debug)]
 pub struct Progress {
     start: Instant,
     delay: Duration,
     n_init: usize,
+    /// Candidate fits of one grid (0: a single fit; `usize::MAX`: unknown).
+    cells: AtomicUsize,
+    started: AtomicUsize,
     bar: OnceLock<ProgressBar>,
 }
 
@@ -288,11 +300,24 @@ impl Progress {
             start: Instant::now(),
             delay: Duration::from_secs(1),
             n_init,
+            cells: AtomicUsize::new(0),
+            started: AtomicUsize::new(0),
             bar: OnceLock::new(),
         }))
     }
 
+    /// Shows the fit as one of `cells` candidates of a grid (`None`: a
+    /// grid of unknown size, such as the default detector's).
+    pub fn candidates(&self, cells: Option<usize>) {
+        self.cells
+            .store(cells.unwrap_or(usize::MAX), Ordering::Relaxed);
+    }
+
     fn update(&self, it: &Iteration) {
+        // Every EM run has one first iteration of its first restart.
+        if it.restart == 0 && it.iteration == 1 {
+            self.started.fetch_add(1, Ordering::Relaxed);
+        }
         if self.start.elapsed() < self.delay {
             return;
         }
@@ -306,13 +331,24 @@ impl Progress {
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
         });
-        bar.set_message(format!(
-            "restart {}/{}, iteration {}, lower bound {:.6}",
+        bar.set_message(self.message(it));
+    }
+
+    /// The line shown for iteration `it`.
+    fn message(&self, it: &Iteration) -> String {
+        let started = self.started.load(Ordering::Relaxed);
+        let cell = match self.cells.load(Ordering::Relaxed) {
+            0 => String::new(),
+            usize::MAX => format!("candidate fits started: {started}, "),
+            n => format!("candidate {}/{n}, ", started.min(n)),
+        };
+        format!(
+            "{cell}restart {}/{}, iteration {}, lower bound {:.6}",
             it.restart + 1,
             self.n_init,
             it.iteration,
             it.lower_bound
-        ));
+        )
     }
 
     /// Removes the bar, if it was shown.
@@ -347,4 +383,52 @@ pub fn describe_model<T: Scalar>(model: &AnyMixture<T>, report: Option<&FitRepor
         model.n_components(),
         if model.n_components() == 1 { "" } else { "s" }
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn progress(n_init: usize) -> Progress {
+        Progress {
+            start: Instant::now(),
+            delay: Duration::from_secs(3600),
+            n_init,
+            cells: AtomicUsize::new(0),
+            started: AtomicUsize::new(0),
+            bar: OnceLock::new(),
+        }
+    }
+
+    fn it(restart: usize, iteration: usize) -> Iteration {
+        Iteration {
+            restart,
+            iteration,
+            lower_bound: -1.5,
+            change: 0.1,
+        }
+    }
+
+    #[test]
+    fn progress_counts_the_candidates_of_a_grid() {
+        let p = progress(2);
+        p.update(&it(0, 1));
+        assert_eq!(
+            p.message(&it(1, 4)),
+            "restart 2/2, iteration 4, lower bound -1.500000"
+        );
+        p.candidates(Some(6));
+        // A second cell starts; restarts after the first do not count.
+        p.update(&it(0, 1));
+        p.update(&it(1, 1));
+        assert!(
+            p.message(&it(0, 2))
+                .starts_with("candidate 2/6, restart 1/2")
+        );
+        p.candidates(None);
+        assert!(
+            p.message(&it(0, 2))
+                .starts_with("candidate fits started: 2, ")
+        );
+    }
 }

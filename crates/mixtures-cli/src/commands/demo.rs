@@ -249,19 +249,22 @@ pub fn run(c: &DemoCmd, ui: &mut Ui) -> Result<(), CliError> {
         Some(&flags),
     )?);
     // 5. The default detector on the same data, for comparison.
-    let auto = auto_fitter::<f64>(&FitArgs {
-        components: None,
-        covariance: None,
-        family: None,
-        seed: c.seed,
-        n_init: None,
-        max_iter: None,
-        tol: None,
-        reg_covar: None,
-        init: None,
-        max_components: None,
-        precision: Precision::F64,
-    })?;
+    let auto = auto_fitter::<f64>(
+        &FitArgs {
+            components: None,
+            covariance: None,
+            family: None,
+            seed: c.seed,
+            n_init: None,
+            max_iter: None,
+            tol: None,
+            reg_covar: None,
+            init: None,
+            max_components: None,
+            precision: Precision::F64,
+        },
+        None,
+    )?;
     let auto_params = DetectorParams::new(auto).threshold(Contamination(FALSE_ALARM_RATE));
     let auto_fit = ui.time("fit (default detector)", || auto_params.fit(&train.data))?;
     let auto_scores = ui.time("score (default detector)", || {

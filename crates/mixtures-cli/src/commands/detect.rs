@@ -55,19 +55,22 @@ fn typed<T: Scalar>(c: &DetectCmd, ui: &mut Ui) -> Result<(), CliError> {
         None => None,
     };
     check_flags(&c.fit, init.as_ref())?;
+    let progress = Progress::new(ui.quiet, em_control(&c.fit).n_init);
     if uses_default_detector(&c.fit) {
-        let params = configure(c, auto_fitter::<T>(&c.fit)?);
+        let params = configure(c, auto_fitter::<T>(&c.fit, progress.clone())?);
         params.check()?;
         let table = load_training::<T>(ui, &c.data, &c.input, None, c.best_f1)?;
         let axes = scatter_axes(&table, c.plot_features.as_deref())?;
         ui.note("fitting the default detector (Detector::auto: a grid over k by BIC)");
         let fit = fit_detector(c, ui, &params, &table)?;
+        if let Some(p) = &progress {
+            p.finish();
+        }
         return finish(c, ui, &table, axes, params.mode(), fit, "Detector::auto");
     }
 
     // A fixed model, or a grid that chooses one (and chooses again in every
     // round of an outlier-mode fit).
-    let progress = Progress::new(ui.quiet, em_control(&c.fit).n_init);
     let table = load_training::<T>(ui, &c.data, &c.input, init.as_ref(), c.best_f1)?;
     let axes = scatter_axes(&table, c.plot_features.as_deref())?;
     let (fit, mode, rule) = match plan(&c.fit, init, table.data.n_samples(), progress.clone())? {
@@ -83,6 +86,9 @@ fn typed<T: Scalar>(c: &DetectCmd, ui: &mut Ui) -> Result<(), CliError> {
         Plan::Auto(grid) => {
             let params = configure(c, grid);
             params.check()?;
+            if let Some(p) = &progress {
+                p.candidates(Some(params.fitter().cells().len()));
+            }
             ui.note(&format!(
                 "choosing the model: {} candidate fits (k x structure) by BIC",
                 params.fitter().cells().len()

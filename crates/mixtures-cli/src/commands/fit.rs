@@ -85,6 +85,9 @@ pub fn fit_model<T: Scalar>(
                 (f.model, f.report, None)
             }
             Plan::Auto(grid) => {
+                if let Some(p) = &progress {
+                    p.candidates(Some(grid.cells().len()));
+                }
                 ui.note(&format!(
                     "choosing the model: {} candidate fits (k x structure) by BIC",
                     grid.cells().len()

@@ -2,6 +2,8 @@
 //! [--criterion bic|aic|icl] [-o MODEL.json]`: the table of the grid and the
 //! chosen model.
 
+use std::sync::Arc;
+
 use mixtures_core::Scalar;
 use mixtures_dist::{Covariance, Family, ModelSpec};
 use mixtures_select::{CellOutcome, Criterion, Grid};
@@ -11,7 +13,7 @@ use super::{by_precision, note_written, read_data};
 use crate::cli::{CriterionArg, SelectCmd};
 use crate::error::CliError;
 use crate::files::check_files;
-use crate::fitting::{describe_choice, spec_named};
+use crate::fitting::{Progress, ProgressObserver, describe_choice, spec_named};
 use crate::plot::{self, CriterionLine};
 use crate::ui::{Ui, num};
 
@@ -83,22 +85,34 @@ fn typed<T: Scalar>(c: &SelectCmd, ui: &mut Ui) -> Result<(), CliError> {
         .values(table.data.n_samples())
         .map_err(CliError::Usage)?;
     let criterion = criterion(c.criterion);
+    let progress = Progress::new(ui.quiet, c.n_init);
+    let mut control = mixtures_em::EmControl {
+        n_init: c.n_init,
+        max_iter: c.max_iter,
+        tol: c.tol,
+        reg_covar: c.reg_covar.unwrap_or(mixtures_em::DEFAULT_REG_COVAR),
+        seed: c.seed,
+        ..Default::default()
+    };
+    if let Some(p) = &progress {
+        control = control.observer(ProgressObserver(Arc::clone(p)));
+    }
     let grid = Grid::<T>::new(ks)
         .structures(structures.iter().copied())
         .criterion(criterion)
-        .control(mixtures_em::EmControl {
-            n_init: c.n_init,
-            max_iter: c.max_iter,
-            tol: c.tol,
-            reg_covar: c.reg_covar.unwrap_or(mixtures_em::DEFAULT_REG_COVAR),
-            seed: c.seed,
-            ..Default::default()
-        });
+        .control(control);
+    if let Some(p) = &progress {
+        p.candidates(Some(grid.cells().len()));
+    }
     ui.note(&format!(
         "fitting {} candidates (k x structure)",
         grid.cells().len()
     ));
-    let sel = ui.time("fit", || grid.fit(&table.data))?;
+    let sel = ui.time("fit", || grid.fit(&table.data));
+    if let Some(p) = &progress {
+        p.finish();
+    }
+    let sel = sel?;
     let text = format!("{sel}{}\n", describe_choice(&sel));
     let cells: Vec<serde_json::Value> = sel
         .cells
