@@ -20,6 +20,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod chi2;
 mod dataset;
 mod error;
 pub mod io;
