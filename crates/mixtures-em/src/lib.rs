@@ -32,6 +32,7 @@ mod fit;
 mod gaussian;
 mod init;
 mod laplace;
+pub mod mcd;
 mod pass;
 mod regularize;
 mod repair;
@@ -49,6 +50,7 @@ pub use fit::{Fit, ModelParams, fit, fit_from};
 pub use gaussian::{GaussianMixture, GaussianParams};
 pub use init::Init;
 pub use laplace::{LaplaceMixture, LaplaceParams};
+pub use mcd::{Mcd, McdFit};
 pub use mixtures_dist::{Covariance, Family, ModelSpec};
 pub use regularize::{
     ConjugatePrior, RegContext, Regularizer, Ridge, ShrinkTarget, Shrinkage, VarianceFloor,
