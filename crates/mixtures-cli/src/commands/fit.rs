@@ -22,6 +22,9 @@ use crate::{model_io, plot};
 /// # Errors
 /// Bad flags or files (exit 2), failed fits or writes (exit 1).
 pub fn run(c: &FitCmd, ui: &mut Ui) -> Result<(), CliError> {
+    if c.variational.variational {
+        return super::variational::run(c, ui);
+    }
     by_precision!(c.fit.precision, typed(c, ui))
 }
 
