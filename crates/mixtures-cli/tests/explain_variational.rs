@@ -400,6 +400,10 @@ fn variational_fit_refuses_flags_that_do_not_apply() {
         ])),
         &["dirichlet-process"],
     );
+    bad(
+        &strs(&fit(&["--variational", "-k", "4611686018427387904"])),
+        &["more components than the 60 rows"],
+    );
     let init = dir.join("init.json");
     ok(&["fit", d, "-o", s(&init), "-k", "2", "-q"]);
     bad(

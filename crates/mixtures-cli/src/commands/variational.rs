@@ -150,6 +150,14 @@ fn typed<T: Scalar>(c: &FitCmd, ui: &mut Ui) -> Result<(), CliError> {
             table.features.join(", ")
         )));
     }
+    // Checked here, before the fit allocates K components' worth of
+    // statistics: an absurd -k must not end in an allocation failure.
+    let n = table.data.n_samples();
+    if k > n {
+        return Err(CliError::Usage(format!(
+            "-k {k}: more components than the {n} rows of the data; use at most {n}"
+        )));
+    }
     let fit = ui.time("fit", || params.fit(&table.data))?;
     if let Some(p) = &progress {
         p.finish();
