@@ -61,16 +61,21 @@ pub fn score_histogram(
             .unwrap_or(1)
             .max(1) as f64;
         root.fill(&WHITE)?;
+        // The label area is sized for the labels `tick` writes.
+        let counts = 0.0..top * 1.1;
+        let x_range = lo..hi + width;
         let mut chart = ChartBuilder::on(&root)
             .caption("Anomaly scores -ln p(x)", CAPTION)
             .margin(15)
             .x_label_area_size(X_LABEL_AREA)
-            .y_label_area_size(super::y_label_area(&(0.0..top * 1.1)))
-            .build_cartesian_2d(lo..hi + width, 0.0..top * 1.1)?;
+            .y_label_area_size(super::y_label_area(&counts))
+            .build_cartesian_2d(x_range.clone(), counts.clone())?;
         chart
             .configure_mesh()
             .axis_desc_style(AXIS_DESC)
             .label_style(TICK_LABEL)
+            .x_label_formatter(&|v| super::tick(*v, &x_range))
+            .y_label_formatter(&|v| super::tick(*v, &counts))
             .x_desc("anomaly score (last bin: this score and above)")
             .y_desc("rows")
             .draw()?;

@@ -280,3 +280,22 @@ fn counts_are_grouped_and_numbers_are_short() {
     assert_eq!(number(43.587_61), "43.5876");
     assert_eq!(number(1e-300), "1.000e-300");
 }
+
+#[test]
+fn histogram_ticks_of_few_rows_are_distinct() {
+    // One row per bin at most: the count axis spans 0..1.1, and its ticks
+    // need a decimal to be told apart.
+    let dir = temp_dir("histogram");
+    score_histogram(&dir, &[10.0, 15.0, 20.0], None, Some(18.0)).unwrap();
+    let t = texts(&svg(&dir, "scores"));
+    let counts: Vec<&String> = t
+        .iter()
+        .filter(|x| x.parse::<f64>().is_ok_and(|v| (0.0..=1.1).contains(&v)))
+        .collect();
+    assert!(counts.len() >= 3, "{t:?}");
+    let mut unique = counts.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), counts.len(), "{t:?}");
+    assert!(t.contains(&"threshold 18.000".to_owned()), "{t:?}");
+}
