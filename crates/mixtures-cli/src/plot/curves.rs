@@ -76,7 +76,10 @@ pub fn score_histogram(
             .label_style(TICK_LABEL)
             .x_label_formatter(&|v| super::tick(*v, &x_range))
             .y_label_formatter(&|v| super::tick(*v, &counts))
-            .x_desc("anomaly score (last bin: this score and above)")
+            .x_desc(super::axis_name(
+                "anomaly score (last bin: this score and above)",
+                &x_range,
+            ))
             .y_desc("rows")
             .draw()?;
         let normal_style = RGBColor(70, 110, 200).mix(0.8).filled();

@@ -182,7 +182,7 @@ pub fn trace(
             .x_label_formatter(&|v| integer_tick(*v, 1, last))
             .y_label_formatter(&|v| tick(*v, &y))
             .x_desc("iteration")
-            .y_desc(y_desc)
+            .y_desc(axis_name(y_desc, &y))
             .draw()?;
         let pts: Vec<(i32, f64)> = trace
             .iter()
@@ -268,7 +268,7 @@ pub fn criterion(
             .x_label_formatter(&|v| integer_tick(*v, k0, k1))
             .y_label_formatter(&|v| tick(*v, &y))
             .x_desc("components k")
-            .y_desc(name.to_uppercase())
+            .y_desc(axis_name(&name.to_uppercase(), &y))
             .draw()?;
         let int = |p: &(f64, f64)| (as_int(p.0), p.1);
         for (i, line) in lines.iter().enumerate() {
@@ -338,18 +338,57 @@ fn as_int(v: f64) -> i32 {
     }
 }
 
+/// The offset the ticks of `range` are written from, and its decimals, when
+/// the range is too narrow for its magnitude (a log-likelihood that changes
+/// in its ninth digit): absolute labels would need a dozen digits to be told
+/// apart, so they are written as differences from this round number, which
+/// the axis name states ([`axis_name`]).
+fn offset(range: &std::ops::Range<f64>) -> Option<(f64, usize)> {
+    let span = (range.end - range.start).abs();
+    let big = range.start.abs().max(range.end.abs());
+    if !(span > 0.0 && span.is_finite() && span < 1e-4 * big) {
+        return None;
+    }
+    let exponent = span.log10().floor();
+    let step = 10f64.powf(exponent);
+    let decimals = (-exponent).clamp(0.0, 17.0) as usize;
+    Some((
+        (0.5 * (range.start + range.end) / step).round() * step,
+        decimals,
+    ))
+}
+
+/// An axis name, with the offset its ticks are written from when they are
+/// ([`offset`]).
+fn axis_name(name: &str, range: &std::ops::Range<f64>) -> String {
+    match offset(range) {
+        Some((o, decimals)) => format!("{name} (ticks: offset from {o:.decimals$})"),
+        None => name.to_owned(),
+    }
+}
+
 /// A tick label on a continuous axis: enough decimals to tell ticks about a
-/// tenth of the range apart, and scientific notation for magnitudes that
-/// would otherwise need many digits (so a label never runs wider than
-/// about ten characters).
+/// tenth of the range apart, scientific notation for magnitudes that would
+/// otherwise need many digits, and differences from an offset for ranges
+/// too narrow for their magnitude, so that a label never runs wider than
+/// about ten characters and neighbouring ticks never read the same.
 fn tick(v: f64, range: &std::ops::Range<f64>) -> String {
+    if let Some((o, _)) = offset(range) {
+        let d = v - o;
+        return if d == 0.0 {
+            "0".to_owned()
+        } else {
+            format!("{d:+.2e}")
+        };
+    }
     let span = (range.end - range.start).abs();
     let big = range.start.abs().max(range.end.abs());
     if v == 0.0 {
         return "0".to_owned();
     }
-    if !(1e-3..1e6).contains(&big) || span < 1e-4 * big {
-        // The span decides the significant digits a tick needs.
+    if !(1e-3..1e6).contains(&big) {
+        // The span decides the significant digits a tick needs (at most 5:
+        // narrower ranges take the offset above).
         let digits =
             ((10.0 * big / span.max(f64::MIN_POSITIVE)).log10().ceil() as usize).clamp(2, 9);
         return format!("{v:.digits$e}", digits = digits.saturating_sub(1));

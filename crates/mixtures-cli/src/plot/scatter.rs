@@ -8,8 +8,8 @@ use plotters::prelude::*;
 
 use super::sample::{MAX_MARKED, MAX_POINTS, choose};
 use super::{
-    AXIS_DESC, PlotResult, TICK_LABEL, X_LABEL_AREA, bounds, fit_text, padded, register_font, tick,
-    write_png,
+    AXIS_DESC, PlotResult, TICK_LABEL, X_LABEL_AREA, axis_name, bounds, fit_text, padded,
+    register_font, tick, write_png,
 };
 use crate::error::CliError;
 
@@ -110,8 +110,12 @@ pub(super) fn scatter_bounded(
         let (plot_area, note_area) = root.split_vertically(SIZE.1 - note_height);
         let y_area = super::y_label_area(&y);
         // The axis names get the length of their axis, less a margin.
-        let x_name = fit_text(s.axes.0, AXIS_DESC, SIZE.0 - y_area - 60);
-        let y_name = fit_text(s.axes.1, AXIS_DESC, SIZE.1 - note_height - 140);
+        let x_name = fit_text(&axis_name(s.axes.0, &x), AXIS_DESC, SIZE.0 - y_area - 60);
+        let y_name = fit_text(
+            &axis_name(s.axes.1, &y),
+            AXIS_DESC,
+            SIZE.1 - note_height - 140,
+        );
         let title = fit_text(
             &format!(
                 "{} and {}: components (95 % regions) and flagged points",

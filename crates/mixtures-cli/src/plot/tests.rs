@@ -299,3 +299,25 @@ fn histogram_ticks_of_few_rows_are_distinct() {
     assert_eq!(unique.len(), counts.len(), "{t:?}");
     assert!(t.contains(&"threshold 18.000".to_owned()), "{t:?}");
 }
+
+#[test]
+fn a_range_narrow_for_its_magnitude_is_labelled_from_an_offset() {
+    // A log-likelihood that changes in its ninth digit.
+    let dir = temp_dir("offset");
+    lower_bound(&dir, &[-3.604_900_910_0, -3.604_900_909_9]).unwrap();
+    let t = texts(&svg(&dir, "lower_bound"));
+    let name = t
+        .iter()
+        .find(|x| x.starts_with("mean log-likelihood"))
+        .unwrap();
+    assert!(name.contains("(ticks: offset from -3.604900910"), "{name}");
+    let ticks: Vec<&String> = t.iter().filter(|x| x.contains("e-")).collect();
+    assert!(ticks.len() >= 3, "{t:?}");
+    let mut unique = ticks.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), ticks.len(), "{t:?}");
+    assert!(ticks.iter().all(|x| x.len() <= 10), "{ticks:?}");
+    // An ordinary range has no offset.
+    assert_eq!(axis_name("x", &(0.0..5.0)), "x");
+}
