@@ -53,6 +53,9 @@ pub enum Command {
     Select(SelectCmd),
     /// Run the whole path on built-in synthetic data and write plots.
     Demo(DemoCmd),
+    /// Per-feature contributions to the anomaly score of chosen rows: which
+    /// features make a row anomalous.
+    Explain(ExplainCmd),
 }
 
 /// Floating-point precision of the computation.
@@ -158,6 +161,120 @@ pub struct FitCmd {
     /// two features).
     #[arg(long, value_name = "A,B", value_delimiter = ',', requires = "plot")]
     pub plot_features: Option<Vec<String>>,
+    /// The variational (Bayesian) fit and its priors.
+    #[command(flatten)]
+    pub variational: VariationalArgs,
+}
+
+/// `fit --variational`: a variational Bayesian Gaussian mixture
+/// (scikit-learn's `BayesianGaussianMixture`; the prior flags carry its
+/// parameter names).
+#[derive(Debug, Clone, Args)]
+pub struct VariationalArgs {
+    /// Fit a variational Bayesian Gaussian mixture with at most
+    /// --components components [default 8]; those the data do not need end
+    /// with almost no weight and are dropped from the model file (see
+    /// --keep-all-components).
+    #[arg(long)]
+    pub variational: bool,
+    /// The prior on the weights: a Dirichlet process (stick-breaking, the
+    /// default) or a Dirichlet distribution.
+    #[arg(long, value_enum, requires = "variational", value_name = "TYPE")]
+    pub weight_concentration_prior_type: Option<WeightPriorArg>,
+    /// The weight concentration (α₀ or γ) [default: 1/K]; smaller values
+    /// favour fewer components. Positive.
+    #[arg(
+        long,
+        requires = "variational",
+        value_name = "C",
+        allow_negative_numbers = true
+    )]
+    pub weight_concentration_prior: Option<f64>,
+    /// The precision β₀ of the prior on the means [default: 1]. Positive.
+    #[arg(
+        long,
+        requires = "variational",
+        value_name = "B",
+        allow_negative_numbers = true
+    )]
+    pub mean_precision_prior: Option<f64>,
+    /// The prior on the means, one value per feature [default: the data
+    /// mean].
+    #[arg(
+        long,
+        requires = "variational",
+        value_delimiter = ',',
+        value_name = "M1,M2,...",
+        allow_negative_numbers = true
+    )]
+    pub mean_prior: Option<Vec<f64>>,
+    /// The degrees of freedom ν₀ of the Wishart prior [default: the number
+    /// of features]; must exceed the number of features minus one.
+    #[arg(
+        long,
+        requires = "variational",
+        value_name = "NU",
+        allow_negative_numbers = true
+    )]
+    pub degrees_of_freedom_prior: Option<f64>,
+    /// Expected weight below which a component counts as empty [default:
+    /// 0.01]; in [0, 1).
+    #[arg(
+        long,
+        requires = "variational",
+        value_name = "W",
+        allow_negative_numbers = true
+    )]
+    pub weight_threshold: Option<f64>,
+    /// Write every component to the model file, the empty ones too (by
+    /// default those below --weight-threshold are dropped and the weights of
+    /// the others rescaled to sum to one).
+    #[arg(long, requires = "variational")]
+    pub keep_all_components: bool,
+}
+
+/// The prior on the weights of a variational fit (scikit-learn's
+/// `weight_concentration_prior_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WeightPriorArg {
+    /// A truncated Dirichlet process (stick-breaking).
+    #[value(alias = "dirichlet_process")]
+    DirichletProcess,
+    /// A symmetric Dirichlet distribution.
+    #[value(alias = "dirichlet_distribution")]
+    DirichletDistribution,
+}
+
+/// `mixtures explain`.
+#[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("which").required(true).multiple(true).args(["rows", "top"])))]
+pub struct ExplainCmd {
+    /// A model or detector file.
+    #[arg(value_name = "MODEL.json")]
+    pub model: PathBuf,
+    /// The data; the model's feature columns are read by name.
+    #[arg(value_name = "DATA.csv")]
+    pub data: PathBuf,
+    /// Rows to explain, by index: 0 is the first row after the header (the
+    /// order of `score`'s output).
+    #[arg(long, value_delimiter = ',', value_name = "I,J,...")]
+    pub rows: Option<Vec<usize>>,
+    /// Explain the N rows with the highest anomaly scores (with --rows: those
+    /// rows, then these).
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+    /// Features listed per row, largest contribution first [default: all].
+    #[arg(long, value_name = "N")]
+    pub top_features: Option<usize>,
+    /// Field delimiter of the input CSV file.
+    #[arg(long, default_value = ",", value_parser = parse_delimiter)]
+    pub delimiter: u8,
+    /// The data file has no header row (its columns are f0, f1, ...).
+    #[arg(long)]
+    pub no_header: bool,
+    /// Precision of the computation (default: the model file's dtype).
+    #[arg(long, value_enum)]
+    pub precision: Option<Precision>,
 }
 
 /// `mixtures score`.

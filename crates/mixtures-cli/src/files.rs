@@ -83,10 +83,16 @@ fn probe_dir(dir: &Path) -> Result<(), String> {
 /// `dirs` (output directories, which may not exist yet) against `inputs`.
 ///
 /// # Errors
-/// [`CliError::Usage`] when an output is an input, an output is an existing
+/// [`CliError::Usage`] when more than one input is standard input (`-`), an
+/// output is an input, an output is an existing
 /// directory, or a directory is missing (for a file's directory), not a
 /// directory, or not writable.
 pub fn check_files(inputs: &[&Path], outputs: &[&Path], dirs: &[&Path]) -> Result<(), CliError> {
+    if inputs.iter().filter(|p| is_stdin(p)).count() > 1 {
+        return Err(CliError::Usage(
+            "only one input can come from standard input (-)".to_owned(),
+        ));
+    }
     let inputs: Vec<&Path> = inputs.iter().copied().filter(|p| !is_stdin(p)).collect();
     for dir in dirs {
         if let Some(input) = inputs.iter().find(|i| same_file(i, dir)) {

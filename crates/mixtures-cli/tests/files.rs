@@ -216,7 +216,10 @@ fn standard_input_pipes_and_fifos_are_read_once() {
     let o = run_with_stdin(&["score", s(&model), "-"], text.as_bytes());
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stdout(&o).lines().count(), 10_001);
-    bad(&["score", "-", "-"], &["both come from standard input"]);
+    bad(
+        &["score", "-", "-"],
+        &["only one input can come from standard input"],
+    );
     // Messages call it standard input.
     let o = run_with_stdin(&["fit", "-", "-o", s(&model), "-k", "1"], b"a,b\n1,x\n");
     assert_eq!(o.status.code(), Some(2));

@@ -25,6 +25,12 @@ use crate::{model_io, plot};
 /// # Errors
 /// Bad flags or files (exit 2), failed fits or writes (exit 1).
 pub fn run(c: &FitCmd, ui: &mut Ui) -> Result<(), CliError> {
+    let mut inputs = vec![c.data.as_path()];
+    inputs.extend(c.fit.init.as_deref());
+    check_files(&inputs, &[c.output.as_path()], c.plot.as_deref().as_slice())?;
+    if c.variational.variational {
+        return super::variational::run(c, ui);
+    }
     by_precision!(c.fit.precision, typed(c, ui))
 }
 
@@ -159,9 +165,6 @@ pub fn describe_fit<T: Scalar>(
 }
 
 fn typed<T: Scalar>(c: &FitCmd, ui: &mut Ui) -> Result<(), CliError> {
-    let mut inputs = vec![c.data.as_path()];
-    inputs.extend(c.fit.init.as_deref());
-    check_files(&inputs, &[c.output.as_path()], c.plot.as_deref().as_slice())?;
     let init = match c.fit.init.as_deref() {
         Some(path) => ui.time("read model", || load_init::<T>(Some(path)))?,
         None => None,

@@ -4,9 +4,11 @@
 mod demo;
 mod detect;
 mod evaluate;
+mod explain;
 mod fit;
 mod score;
 mod select;
+mod variational;
 
 use std::path::Path;
 
@@ -32,6 +34,7 @@ pub fn run(command: Command, ui: &mut Ui) -> Result<(), CliError> {
         Command::Evaluate(c) => evaluate::run(&c, ui),
         Command::Select(c) => select::run(&c, ui),
         Command::Demo(c) => demo::run(&c, ui),
+        Command::Explain(c) => explain::run(&c, ui),
     }
 }
 
@@ -240,6 +243,7 @@ pub fn plot_scatter<T: Scalar>(
         labels: table.labels.as_deref(),
         outlines,
         centres,
+        n_features: table.features.len(),
     };
     plot::scatter(dir, &scatter)
 }
@@ -260,6 +264,38 @@ pub fn plot_scores<T: Scalar>(
     if let Some(labels) = labels {
         let points = OperatingPoints::new(scores, labels)?;
         if points.positives() > 0 && points.negatives() > 0 {
+            // Where the threshold sits on both curves, from the same
+            // confusion matrix `evaluate` reports (score >= threshold
+            // flagged).
+            let at = threshold
+                .map(|t| mixtures_anomaly::evaluate(scores, labels, t).map(|e| (t, e.confusion)))
+                .transpose()?;
+            let rate = |a: usize, b: usize| {
+                if a + b == 0 {
+                    0.0
+                } else {
+                    a as f64 / (a + b) as f64
+                }
+            };
+            let roc_at = at.map(|(t, c)| plot::OperatingPoint {
+                threshold: t.as_f64(),
+                at: (
+                    rate(c.false_positives, c.true_negatives),
+                    rate(c.true_positives, c.false_negatives),
+                ),
+            });
+            // With nothing flagged, precision is 1 by the curve's convention.
+            let pr_at = at.map(|(t, c)| plot::OperatingPoint {
+                threshold: t.as_f64(),
+                at: (
+                    rate(c.true_positives, c.false_negatives),
+                    if c.true_positives + c.false_positives == 0 {
+                        1.0
+                    } else {
+                        rate(c.true_positives, c.false_positives)
+                    },
+                ),
+            });
             let roc = points.roc_curve()?;
             let auc = points.roc_auc()?;
             let xy: Vec<(f64, f64)> = roc
@@ -275,6 +311,7 @@ pub fn plot_scores<T: Scalar>(
                 ("false positive rate", "true positive rate (recall)"),
                 &xy,
                 true,
+                roc_at,
             )?);
             let pr = points.precision_recall_curve()?;
             let ap = points.average_precision()?;
@@ -291,6 +328,7 @@ pub fn plot_scores<T: Scalar>(
                 ("recall", "precision"),
                 &xy,
                 false,
+                pr_at,
             )?);
         }
     }

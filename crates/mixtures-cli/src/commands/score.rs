@@ -20,7 +20,7 @@ use super::by_precision;
 use crate::cli::{Precision, ScoreCmd};
 use crate::error::{CliError, source_name, stdout_error};
 use crate::files::check_files;
-use crate::input::{Chunk, CsvReader, Selection, is_stdin, open};
+use crate::input::{Chunk, CsvReader, Selection, open};
 use crate::model_io::{self, ModelText};
 use crate::ui::{Ui, num, shortest};
 
@@ -37,11 +37,6 @@ const COLUMNS: [&str; 4] = ["log_likelihood", "anomaly_score", "component", "is_
 /// # Errors
 /// Bad files (exit 2), failed writes (exit 1).
 pub fn run(c: &ScoreCmd, ui: &mut Ui) -> Result<(), CliError> {
-    if is_stdin(&c.model) && is_stdin(&c.data) {
-        return Err(CliError::Usage(
-            "the model and the data cannot both come from standard input (-)".to_owned(),
-        ));
-    }
     check_files(
         &[c.model.as_path(), c.data.as_path()],
         c.output.as_deref().as_slice(),

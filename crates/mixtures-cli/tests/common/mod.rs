@@ -129,3 +129,29 @@ pub fn label_last_csv(dir: &Path) -> PathBuf {
     text.push_str("30,30,30,1\n");
     write(dir, "label_last.csv", &text)
 }
+
+/// Three well-separated clusters in (a, b, c), `per` rows each, with a label
+/// column; the last rows are far out in `c` only (label 1).
+pub fn clusters_csv(dir: &Path, per: usize, far: usize) -> PathBuf {
+    let mut text = String::from("a,b,c,label\n");
+    let centres = [(0.0, 0.0, 0.0), (8.0, 0.0, 4.0), (0.0, 9.0, -4.0)];
+    for i in 0..3 * per {
+        let (ca, cb, cc) = centres[i % 3];
+        let t = i as f64 * 0.7;
+        let (u, v, w) = (t.sin(), (1.3 * t).cos(), (0.9 * t + 1.0).sin());
+        text.push_str(&format!("{},{},{},0\n", ca + u, cb + v, cc + 0.5 * w));
+    }
+    for i in 0..far {
+        // Ordinary in a and b, 20 units off in c.
+        let t = i as f64;
+        text.push_str(&format!(
+            "{},{},{},1\n",
+            0.3 * t.sin(),
+            0.3 * t.cos(),
+            20.0 + t
+        ));
+    }
+    let path = dir.join("clusters.csv");
+    std::fs::write(&path, text).unwrap();
+    path
+}
