@@ -87,6 +87,7 @@ pub mod metrics;
 mod model;
 mod pot;
 mod pu;
+mod robust;
 mod threshold;
 
 pub use auto::{
@@ -112,6 +113,7 @@ pub use mixtures_dist::DensityModel;
 pub use model::{ModelChoice, ModelFit, ModelFitter, ScoreReference, anomaly_scores};
 pub use pot::{GpdFit, MIN_EXCEEDANCES, PeaksOverThreshold};
 pub use pu::{PositiveUnlabeled, PuEstimate};
+pub use robust::McdFitter;
 pub use threshold::{
     BestF, Contamination, Fixed, Mad, ScoreSet, TargetPrecision, TargetRecall, Threshold,
     ThresholdRule,

@@ -120,6 +120,9 @@ pub struct McdFit<T: Scalar> {
     pub distances: Vec<T>,
     /// The size of the subset, `h`.
     pub h: usize,
+    /// C-steps of the final iterations on all rows, for the winning
+    /// candidate (the last one confirms convergence).
+    pub c_steps: usize,
 }
 
 /// A location and scatter in `f64`, with the factor of the scatter.
@@ -128,6 +131,8 @@ struct Estimate {
     mean: Vec<f64>,
     factor: Cholesky<f64>,
     support: Vec<usize>,
+    /// C-steps of the final iterations that led to it.
+    steps: usize,
 }
 
 impl Estimate {
@@ -361,6 +366,7 @@ impl Mcd {
             consistency,
             distances: to_t(&final_dist),
             h,
+            c_steps: raw.steps,
         })
     }
 }
@@ -424,6 +430,7 @@ fn with_covariance(mean: Vec<f64>, cov: &Mat<f64>) -> Option<Estimate> {
         mean,
         factor,
         support: Vec::new(),
+        steps: 0,
     })
 }
 
@@ -498,10 +505,12 @@ fn c_step<T: Scalar>(x: MatRef<'_, T>, e: &Estimate, h: usize) -> Option<Estimat
 /// C-steps from `e` until the determinant stops decreasing.
 fn converge<T: Scalar>(x: MatRef<'_, T>, e: &Estimate, h: usize) -> Option<Estimate> {
     let mut current = c_step(x, e, h)?;
+    let mut steps = 1;
     for _ in 0..MAX_C_STEPS {
         let Some(next) = c_step(x, &current, h) else {
             break;
         };
+        steps += 1;
         let done = next.support == current.support || !(next.log_det() < current.log_det());
         if next.log_det() < current.log_det() {
             current = next;
@@ -510,6 +519,7 @@ fn converge<T: Scalar>(x: MatRef<'_, T>, e: &Estimate, h: usize) -> Option<Estim
             break;
         }
     }
+    current.steps = steps;
     Some(current)
 }
 
@@ -551,6 +561,7 @@ fn scatter<T: Scalar>(x: MatRef<'_, T>, idx: &[usize]) -> Option<Estimate> {
         mean,
         factor,
         support: idx.to_vec(),
+        steps: 0,
     })
 }
 
