@@ -324,6 +324,22 @@ pub struct DetectCmd {
     /// The threshold with the best F1 on the labels of --label-column.
     #[arg(long, group = "rule", requires = "label_column")]
     pub best_f1: bool,
+    /// The model: a mixture fitted by EM (the default), or `mcd`, one
+    /// Gaussian with the robust location and covariance of the minimum
+    /// covariance determinant (scikit-learn's EllipticEnvelope), which takes
+    /// --seed and --support-fraction.
+    #[arg(long, value_enum, default_value_t = Method::Mixture)]
+    pub method: Method,
+    /// With --method mcd: the fraction of rows in the subset whose
+    /// covariance has the smallest determinant, in (0.5, 1] [default:
+    /// (n + d + 1) / 2n].
+    #[arg(
+        long,
+        value_name = "F",
+        requires = "method",
+        allow_negative_numbers = true
+    )]
+    pub support_fraction: Option<f64>,
     /// Fit options.
     #[command(flatten)]
     pub fit: FitArgs,
@@ -339,6 +355,15 @@ pub struct DetectCmd {
     /// two features).
     #[arg(long, value_name = "A,B", value_delimiter = ',', requires = "plot")]
     pub plot_features: Option<Vec<String>>,
+}
+
+/// The model of `detect`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Method {
+    /// A mixture fitted by EM (or the default detector).
+    Mixture,
+    /// The minimum covariance determinant: one robust Gaussian.
+    Mcd,
 }
 
 /// `mixtures evaluate`.

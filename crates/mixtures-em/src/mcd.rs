@@ -417,7 +417,9 @@ fn consistency_factor(d: usize, alpha: f64) -> f64 {
 fn exact_fit() -> FitError {
     FitError::Degenerate {
         reason: "the minimum covariance determinant is zero: at least h rows lie on a \
-                 hyperplane (an exact fit), which no Gaussian describes"
+                 hyperplane (an exact fit, as when a feature takes one value on most rows), \
+                 which no Gaussian describes; a larger support fraction (1 gives the classical \
+                 estimate) or leaving out such features avoids it"
             .to_owned(),
     }
 }

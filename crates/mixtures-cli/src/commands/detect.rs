@@ -3,17 +3,18 @@
 //! threshold, and write the detector file (the model file with a threshold).
 
 use mixtures_anomaly::{
-    AnyDetector, BestF, DensityModel, Detector, DetectorFit, DetectorParams, Fixed, Mode,
-    ModelFitter,
+    AnyDetector, BestF, Contamination, DensityModel, Detector, DetectorFit, DetectorParams, Fixed,
+    McdFitter, Mode, ModelFitter,
 };
 use mixtures_core::Scalar;
 use mixtures_dist::AnyMixture;
+use mixtures_em::Mcd;
 use serde_json::json;
 
 use super::evaluate::{describe_evaluation, describe_threshold};
 use super::fit::{load_init, load_training};
 use super::{by_precision, note_written, plot_scatter, plot_scores, scatter_axes};
-use crate::cli::DetectCmd;
+use crate::cli::{DetectCmd, Method};
 use crate::error::CliError;
 use crate::files::check_files;
 use crate::fitting::{
@@ -50,6 +51,14 @@ fn typed<T: Scalar>(c: &DetectCmd, ui: &mut Ui) -> Result<(), CliError> {
     let mut inputs = vec![c.data.as_path()];
     inputs.extend(c.fit.init.as_deref());
     check_files(&inputs, &[c.output.as_path()], c.plot.as_deref().as_slice())?;
+    if c.method == Method::Mcd {
+        return mcd::<T>(c, ui);
+    }
+    if c.support_fraction.is_some() {
+        return Err(CliError::Usage(
+            "--support-fraction is a setting of --method mcd".to_owned(),
+        ));
+    }
     let init = match c.fit.init.as_deref() {
         Some(path) => ui.time("read model", || load_init::<T>(Some(path)))?,
         None => None,
@@ -100,6 +109,47 @@ fn typed<T: Scalar>(c: &DetectCmd, ui: &mut Ui) -> Result<(), CliError> {
         p.finish();
     }
     finish(c, ui, &table, axes, mode, fit, rule)
+}
+
+/// `--method mcd`: the robust single Gaussian, with a novelty threshold
+/// (the estimator is robust itself; the outlier mode's refits add nothing).
+fn mcd<T: Scalar>(c: &DetectCmd, ui: &mut Ui) -> Result<(), CliError> {
+    let a = &c.fit;
+    for (flag, given) in [
+        ("--components", a.components.is_some()),
+        ("--covariance", a.covariance.is_some()),
+        ("--family", a.family.is_some()),
+        ("--n-init", a.n_init.is_some()),
+        ("--max-iter", a.max_iter.is_some()),
+        ("--tol", a.tol.is_some()),
+        ("--reg-covar", a.reg_covar.is_some()),
+        ("--init", a.init.is_some()),
+        ("--max-components", a.max_components.is_some()),
+    ] {
+        if given {
+            return Err(CliError::Usage(format!(
+                "{flag} is a setting of the EM fit; --method mcd takes --seed and \
+                 --support-fraction"
+            )));
+        }
+    }
+    let mut estimator = Mcd::new().seed(a.seed);
+    if let Some(f) = c.support_fraction {
+        estimator = estimator.support_fraction(f);
+    }
+    let params = DetectorParams::new(McdFitter::with(estimator));
+    let params = match (c.contamination, c.threshold, c.best_f1) {
+        (Some(q), _, _) => params.threshold(Contamination(q)),
+        (_, Some(t), _) => params.threshold(Fixed(t)),
+        (_, _, true) => params.threshold(BestF::f1()),
+        _ => params,
+    };
+    params.check()?;
+    let table = load_training::<T>(ui, &c.data, &c.input, None, c.best_f1)?;
+    let axes = scatter_axes(&table, c.plot_features.as_deref())?;
+    ui.note("fitting the minimum covariance determinant (FastMCD)");
+    let fit = fit_detector(c, ui, &params, &table)?;
+    finish(c, ui, &table, axes, params.mode(), fit, "mcd")
 }
 
 fn fit_detector<T: Scalar, F: ModelFitter<T>>(
@@ -176,6 +226,9 @@ fn finish<T: Scalar, M: DensityModel<T> + Into<AnyMixture<T>>>(
                 ", stopped before the left-out rows settled"
             }
         ),
+        _ if rule == "mcd" => "robust (the minimum covariance determinant leaves out the \
+                               rows far from the bulk by itself)"
+            .to_owned(),
         _ => "novelty (training data taken as normal)".to_owned(),
     };
     let mut text = format!(
