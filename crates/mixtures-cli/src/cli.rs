@@ -77,6 +77,14 @@ pub struct DataArgs {
     /// A column of labels (0 normal, 1 anomaly), never used as a feature.
     #[arg(long, value_name = "NAME")]
     pub label_column: Option<String>,
+    /// The file's format.
+    #[command(flatten)]
+    pub csv: CsvFormat,
+}
+
+/// How a CSV file is laid out.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct CsvFormat {
     /// Field delimiter of the CSV file (one ASCII character; `\t` for tab).
     #[arg(long, default_value = ",", value_parser = parse_delimiter)]
     pub delimiter: u8,
@@ -266,12 +274,9 @@ pub struct ExplainCmd {
     /// Features listed per row, largest contribution first [default: all].
     #[arg(long, value_name = "N")]
     pub top_features: Option<usize>,
-    /// Field delimiter of the input CSV file.
-    #[arg(long, default_value = ",", value_parser = parse_delimiter)]
-    pub delimiter: u8,
-    /// The data file has no header row (its columns are f0, f1, ...).
-    #[arg(long)]
-    pub no_header: bool,
+    /// The data file's format.
+    #[command(flatten)]
+    pub csv: CsvFormat,
     /// Precision of the computation (default: the model file's dtype).
     #[arg(long, value_enum)]
     pub precision: Option<Precision>,
@@ -289,12 +294,9 @@ pub struct ScoreCmd {
     /// Where to write the scores (default: standard output).
     #[arg(short, long, value_name = "SCORES.csv")]
     pub output: Option<PathBuf>,
-    /// Field delimiter of the input CSV file.
-    #[arg(long, default_value = ",", value_parser = parse_delimiter)]
-    pub delimiter: u8,
-    /// The data file has no header row (its columns are f0, f1, ...).
-    #[arg(long)]
-    pub no_header: bool,
+    /// The data file's format.
+    #[command(flatten)]
+    pub csv: CsvFormat,
     /// Input columns copied, as text, to the front of every output row (an
     /// id, the labels, anything), comma separated.
     #[arg(long, value_name = "A,B", value_delimiter = ',')]
@@ -382,12 +384,9 @@ pub struct EvaluateCmd {
     /// the threshold with the best F1 on these labels).
     #[arg(long, value_name = "T", allow_negative_numbers = true)]
     pub threshold: Option<f64>,
-    /// Field delimiter of the CSV file.
-    #[arg(long, default_value = ",", value_parser = parse_delimiter)]
-    pub delimiter: u8,
-    /// The data file has no header row (its columns are f0, f1, ...).
-    #[arg(long)]
-    pub no_header: bool,
+    /// The data file's format.
+    #[command(flatten)]
+    pub csv: CsvFormat,
     /// Precision of the computation (default: the model file's dtype).
     #[arg(long, value_enum)]
     pub precision: Option<Precision>,

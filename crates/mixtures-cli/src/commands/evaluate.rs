@@ -97,8 +97,7 @@ fn typed<T: Scalar>(c: &EvaluateCmd, text: &ModelText, ui: &mut Ui) -> Result<()
     let args = DataArgs {
         columns: None,
         label_column: Some(c.label_column.clone()),
-        delimiter: c.delimiter,
-        no_header: c.no_header,
+        csv: c.csv,
     };
     let table = super::read_data::<T>(ui, &c.data, &args, model.feature_names(), true)?;
     let labels = table.require_labels("evaluate")?;

@@ -74,8 +74,7 @@ fn typed<T: Scalar>(c: &ExplainCmd, text: &ModelText, ui: &mut Ui) -> Result<(),
     let args = DataArgs {
         columns: None,
         label_column: None,
-        delimiter: c.delimiter,
-        no_header: c.no_header,
+        csv: c.csv,
     };
     let table = super::read_data::<T>(ui, &c.data, &args, model.feature_names(), false)?;
     let data_error = |source| CliError::Data {

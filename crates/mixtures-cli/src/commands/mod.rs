@@ -76,9 +76,9 @@ pub fn read_data<T: Scalar>(
         labels_required,
         label_by_name: model_names.is_none(),
         keep: Vec::new(),
-        no_header: args.no_header,
+        no_header: args.csv.no_header,
     };
-    let table = ui.time("read data", || read_csv(path, args.delimiter, &sel))?;
+    let table = ui.time("read data", || read_csv(path, args.csv.delimiter, &sel))?;
     if let Some(label) = &table.left_out {
         ui.note(&format!(
             "note: column {label:?} is left out of the features (pass --label-column {label} to \

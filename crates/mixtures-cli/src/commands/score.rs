@@ -230,10 +230,10 @@ fn typed<T: Scalar>(c: &ScoreCmd, text: &ModelText, ui: &mut Ui) -> Result<(), C
         columns_from: "the model's feature_names",
         label_by_name: names.is_none(),
         keep: c.keep_columns.clone(),
-        no_header: c.no_header,
+        no_header: c.csv.no_header,
         ..Selection::default()
     };
-    let reader = CsvReader::new(open(&c.data)?, &c.data, c.delimiter, &sel)?;
+    let reader = CsvReader::new(open(&c.data)?, &c.data, c.csv.delimiter, &sel)?;
     if let Some(k) = reader.kept.iter().find(|k| COLUMNS.contains(&k.as_str())) {
         return Err(CliError::Usage(format!(
             "--keep-columns {k}: the output has a column of that name already"
