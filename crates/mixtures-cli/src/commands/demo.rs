@@ -109,14 +109,24 @@ fn table(x: &Mat<f64>, labels: Vec<u8>) -> Result<Table<f64>, CliError> {
     })
 }
 
+/// Fewest training rows the demo's fits and plots make sense with.
+const MIN_SAMPLES: usize = 100;
+/// Most training rows: the demo's data, fits and plots stay within a few
+/// hundred megabytes and a minute.
+const MAX_SAMPLES: usize = 10_000_000;
+
 /// Runs `demo`.
 ///
 /// # Errors
-/// A directory or file that cannot be written (exit 1); `--samples` too small
+/// A directory or file that cannot be written (exit 1); `--samples` out of range
 /// (exit 2).
 pub fn run(c: &DemoCmd, ui: &mut Ui) -> Result<(), CliError> {
-    if c.samples < 100 {
-        return Err(CliError::Usage("--samples must be at least 100".to_owned()));
+    if !(MIN_SAMPLES..=MAX_SAMPLES).contains(&c.samples) {
+        return Err(CliError::Usage(format!(
+            "--samples must be from {MIN_SAMPLES} to {MAX_SAMPLES} (the demo holds its data, \
+             plots and fits in memory), not {}",
+            c.samples
+        )));
     }
     let dir = &c.output;
     plot::ensure_dir(dir)?;
