@@ -684,11 +684,9 @@ fn a_million_identical_rows_plus_one_outlier() {
 /// default detector separates its anomalies (AUCROC above 0.9).
 #[test]
 fn duplicated_rows_of_the_benchmark_data() {
-    let path = benchdata::data_dir().join("breastw.csv");
-    if !path.exists() {
-        println!("skipped: {} is absent", path.display());
+    let Some(path) = benchdata::required(benchdata::data_dir().join("breastw.csv")) else {
         return;
-    }
+    };
     let table = benchdata::read_csv(&path).unwrap();
     let idx: Vec<usize> = (0..table.n).collect();
     let m = table.rows(&idx);
