@@ -662,12 +662,51 @@ fn million_plus_one<T: Scalar>() {
             .unwrap();
         finite_model(&f.model, &what);
         assert!(f.report.log_likelihood.is_finite(), "{what}");
+        outlier_keeps_its_component(f.model.weights(), f.model.components().means(), n, &what);
     }
     let lap = LaplaceMixture::params::<T>(2).fit(&x).unwrap();
     assert!(lap.report.log_likelihood.is_finite());
+    let what = format!("{} Laplace", T::NAME);
+    outlier_keeps_its_component(
+        lap.model.weights(),
+        lap.model.components().locations(),
+        n,
+        &what,
+    );
     let s = auto_scores(&x).unwrap();
     finite_scores(&s, T::NAME);
     assert!(s[n].as_f64() > s[0].as_f64() + 10.0, "{}", T::NAME);
+}
+
+/// k = 2 survives: one component holds the outlier alone (weight 1/(n + 1),
+/// mean at the outlier), the other the million copies.
+fn outlier_keeps_its_component<T: Scalar>(
+    weights: &[T],
+    means: mixtures::faer::MatRef<'_, T>,
+    n: usize,
+    what: &str,
+) {
+    assert_eq!(weights.len(), 2, "{what}: k = 2 did not survive");
+    let small = usize::from(weights[1] < weights[0]);
+    let w = weights[small].as_f64();
+    let want = 1.0 / (n + 1) as f64;
+    // f32 sums a million responsibilities of 1 and one of 0 exactly (2^24 > n);
+    // the weight is that count over n + 1, rounded.
+    assert!(
+        (w - want).abs() <= 1e-3 * want,
+        "{what}: outlier weight {w}"
+    );
+    let near = |k: usize, want: [f64; 2]| {
+        (0..2).all(|j| (means[(k, j)].as_f64() - want[j]).abs() <= 1e-4 * want[j].abs())
+    };
+    assert!(
+        near(small, [100.0, -50.0]),
+        "{what}: outlier component {means:?}"
+    );
+    assert!(
+        near(1 - small, [1.0, 2.0]),
+        "{what}: bulk component {means:?}"
+    );
 }
 
 #[test]
@@ -684,11 +723,9 @@ fn a_million_identical_rows_plus_one_outlier() {
 /// default detector separates its anomalies (AUCROC above 0.9).
 #[test]
 fn duplicated_rows_of_the_benchmark_data() {
-    let path = benchdata::data_dir().join("breastw.csv");
-    if !path.exists() {
-        println!("skipped: {} is absent", path.display());
+    let Some(path) = benchdata::required(benchdata::data_dir().join("breastw.csv")) else {
         return;
-    }
+    };
     let table = benchdata::read_csv(&path).unwrap();
     let idx: Vec<usize> = (0..table.n).collect();
     let m = table.rows(&idx);

@@ -8,10 +8,11 @@
 #[path = "support/benchdata.rs"]
 mod benchdata;
 
-use benchdata::{NumpyRandomState, adbench_split, data_dir, read_csv};
+use benchdata::{NumpyRandomState, adbench_split, data_dir, read_csv, required};
 
 /// `(data set, seed, first 4 train rows, first 4 test rows, Σ train, Σ test,
-/// #train, #test)`, from the Python code of the protocol.
+/// #train, #test)`, from the Python code of the protocol, as
+/// `tests/reference/make_adbench_splits.py` prints them.
 type Fixture = (
     &'static str,
     u32,
@@ -131,11 +132,9 @@ fn mt19937_matches_numpy() {
 
 #[test]
 fn adbench_splits_match_python() {
-    let dir = data_dir();
-    if !dir.exists() {
-        eprintln!("skipped: {} is absent", dir.display());
+    let Some(dir) = required(data_dir()) else {
         return;
-    }
+    };
     for &(name, seed, tr4, te4, tr_sum, te_sum, n_tr, n_te) in FIXTURES {
         let table = read_csv(&dir.join(format!("{name}.csv"))).unwrap();
         let split = adbench_split(&table.labels, seed);

@@ -11,7 +11,7 @@
 #[path = "support/benchdata.rs"]
 mod benchdata;
 
-use benchdata::{cardio_f1, data_dir, read_csv};
+use benchdata::{cardio_f1, data_dir, read_csv, required};
 
 /// The notebook's test F1.
 const PUBLISHED_F1: f64 = 0.607;
@@ -19,11 +19,9 @@ const PUBLISHED_F1: f64 = 0.607;
 #[test]
 #[ignore = "heavy; CI runs ignored tests in release"]
 fn default_detector_beats_the_published_gmm_f1_on_cardio() {
-    let path = data_dir().join("cardio.csv");
-    if !path.exists() {
-        eprintln!("skipped: {} is absent", path.display());
+    let Some(path) = required(data_dir().join("cardio.csv")) else {
         return;
-    }
+    };
     let table = read_csv(&path).unwrap();
     let f1: Vec<f64> = (1..=3)
         .map(|seed| cardio_f1(&table, seed).unwrap())

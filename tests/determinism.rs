@@ -1,8 +1,11 @@
 //! The same seed gives bit-identical results whatever the number of threads:
 //! each procedure runs in rayon pools of 1, 2 and 7 threads, in `f32` and
 //! `f64`, on more rows than one block (1,100 rows: three blocks of 512), and
-//! every result must equal the one-thread result exactly (`PartialEq` on the
-//! models, reports and tables compares every bit).
+//! every result must equal the one-thread result exactly: equal under
+//! `PartialEq` and with the same `Debug` text. `PartialEq` alone compares
+//! numbers, not bits (−0.0 equals 0.0); `Debug` writes every float in its
+//! shortest round-trip form, sign included, so equal texts mean equal bits
+//! (NaN payloads aside).
 //!
 //! EM alone is covered by `crates/mixtures-em/tests/initialization.rs`
 //! (every initializer, restarts, weights) and evaluation by
@@ -50,6 +53,11 @@ where
     let results: Vec<R> = THREADS.iter().map(|&t| pool(t).install(&f)).collect();
     for (r, t) in results.iter().zip(THREADS).skip(1) {
         assert!(r == &results[0], "{what}: {t} threads differ from 1 thread");
+        assert_eq!(
+            format!("{r:?}"),
+            format!("{:?}", results[0]),
+            "{what}: {t} threads differ from 1 thread in the bits"
+        );
     }
 }
 

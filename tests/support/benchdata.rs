@@ -23,6 +23,24 @@ pub fn data_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data"))
 }
 
+/// `path` (a file or directory under [`data_dir`]) if it exists. If it does
+/// not, a test returns early: on a developer's machine that is a skip, but a
+/// skipped test passes, and libtest captures the printed reason, so under CI
+/// (`CI=true`) a missing data set panics instead of passing unseen.
+pub fn required(path: PathBuf) -> Option<PathBuf> {
+    if path.exists() {
+        return Some(path);
+    }
+    let under_ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    assert!(
+        !under_ci,
+        "{} is absent; CI needs ../shared/data beside the workspace",
+        path.display()
+    );
+    eprintln!("skipped: {} is absent", path.display());
+    None
+}
+
 /// A benchmark file: features (row-major) and 0/1 labels.
 #[derive(Debug, Clone)]
 pub struct Table {

@@ -17,18 +17,18 @@
 //!    variance. A shared covariance is estimated from all rows at once, so a
 //!    small group of points cannot shrink it onto themselves: no component can
 //!    become the tight, high-density home of a cluster of anomalies, as a
-//!    component with a covariance of its own can. (With per-component
+//!    component with a covariance of its own can (with per-component
 //!    covariances, scikit-learn's `GaussianMixture(5)` scores many of cardio's
-//!    anomalies as normal: AUCROC 0.73, against 0.90 with one component.) The
+//!    anomalies as normal; docs/benchmarks.md has the figures). The
 //!    ridge serves the same end and keeps the density smooth along directions
 //!    of tiny variance (discrete features, duplicated rows), where a
 //!    likelihood-maximizing fit would spike.
 //! 3. **Full covariance needs rows.** The shared full covariance is compared
 //!    only with at least [`FULL_COVARIANCE_ROWS_PER_FEATURE`] = 25 rows per
 //!    feature. It has `d (d + 1) / 2` parameters; with fewer rows it is mostly
-//!    ridge, and its cost, `n d²` per EM iteration, buys nothing (3000 rows ×
-//!    300 features: 10 s with it, 1.5 s without, on two busy cores). Arrhythmia
-//!    (452 rows, 274 features) is fitted with the diagonal one only.
+//!    ridge, and its cost, `n d²` per EM iteration against `n d` for the
+//!    diagonal one, buys nothing. Arrhythmia (452 rows, 274 features) is
+//!    fitted with the diagonal one only.
 //! 4. **BIC chooses** the number of components and the structure among the
 //!    cells that could be fitted ([`mixtures_select::Criterion::Bic`]; the table
 //!    is kept in [`AutoSelection::selection`]). On data of a few thousand rows
@@ -48,25 +48,16 @@
 //!
 //! # How it was chosen, and how well it does
 //!
-//! On the ODDS data sets under ADBench's unsupervised protocol
-//! (`cargo run --release --example adbench` at the workspace root prints the
-//! table), the rule reaches a mean AUCROC of 88.9 on cardio, thyroid, breastw,
-//! pima, mammography and satellite, against 86.6 for ADBench's IForest and
-//! 85.4 for scikit-learn's `GaussianMixture` with the better of 1 or 5
-//! components per data set, and it is at least as good as that better `k` on
-//! each of the six. Rules that compared richer candidates by likelihood (BIC
-//! or cross-validated likelihood over per-component full, diagonal and
-//! spherical covariances, with or without trimming the least likely rows)
-//! chose models that also fitted the anomalies and did worse than one
-//! Gaussian (mean AUCROC 80–84, measured with scikit-learn on the same
-//! splits). The constants were read off those
-//! measurements, so they are tuned to these data sets to that extent; the mean
-//! moves as follows when one of them changes: ridge 0.05 or 0.2: 88.2, 87.7;
-//! weight floor 0.05 or 0.15: 87.9, 85.5; up to 8 or 16 components: 87.4,
-//! 88.4; the shared full or the shared diagonal covariance alone: 88.9, 86.7.
+//! The constants were chosen on the ODDS data sets under ADBench's
+//! unsupervised protocol, against ADBench's IForest and scikit-learn's
+//! `GaussianMixture`, so they are tuned to those data sets to that extent.
+//! Rules that compared richer candidates by likelihood (per-component full,
+//! diagonal and spherical covariances) chose models that also fitted the
+//! anomalies. `cargo run --release --example adbench` at the workspace root
+//! prints the comparison; docs/benchmarks.md keeps its figures.
 //!
-//! The cost is that of 18 EM fits of a shared covariance, run in parallel: a
-//! fraction of a second for thousands of rows and tens of features.
+//! The cost is that of one EM fit per cell of the grid (up to 18: nine `k`,
+//! two structures), run in parallel.
 
 use core::marker::PhantomData;
 

@@ -295,8 +295,9 @@ fn positive_unlabeled_fits_the_logistic_model_by_maximum_likelihood() {
     assert!((g_t - c / 2.0).abs() < 1e-9);
     // Elkan and Noto's estimate of c is biased low when the classes overlap
     // (the logistic g cannot level off at c): scikit-learn's unpenalized
-    // LogisticRegression on 200 000 such points gives c = 0.250 and a
-    // threshold of 3.44 (the Bayes boundary is 2 + ln 9 / 4 = 2.55).
+    // LogisticRegression on 200 000 such points gives c ≈ 0.25 and a
+    // threshold ≈ 3.44 (the Bayes boundary is 2 + ln 9 / 4 = 2.55;
+    // tests/reference/make_pu_reference.py at the workspace root).
     assert!((est.c - 0.25).abs() < 0.03, "{est:?}");
     assert!((est.threshold - 3.44).abs() < 0.25, "{est:?}");
     assert_eq!(

@@ -4,7 +4,7 @@
 //! stealing, so floating-point sums would change with the pool size. Here the
 //! rows are cut into a number of leaves that depends only on `n`, and the leaf
 //! results are combined by a binary tree whose shape depends only on the number
-//! of leaves: the same bits come out with 1, 2 or 64 threads.
+//! of leaves: the same bits come out whatever the number of threads.
 
 use crate::CHUNK_ROWS;
 

@@ -274,16 +274,13 @@ fn no_nan<T: Scalar>() {
         let data = dataset::<T>(rows);
         for c in Covariance::ALL {
             for k in [1, 3] {
-                if let Ok(f) = GaussianMixture::params::<T>(k)
+                let f = GaussianMixture::params::<T>(k)
                     .covariance(c)
                     .seed(s as u64)
                     .fit(&data)
-                {
-                    assert_valid_gaussian(&f.model);
-                    assert!(f.report.log_likelihood.is_finite());
-                } else if T::NAME == "f64" {
-                    panic!("{} set {s} {c} k={k}: f64 fit failed", T::NAME);
-                }
+                    .unwrap_or_else(|e| panic!("{} set {s} {c} k={k}: {e}", T::NAME));
+                assert_valid_gaussian(&f.model);
+                assert!(f.report.log_likelihood.is_finite());
             }
         }
         let f = LaplaceMixture::params::<T>(3).fit(&data).unwrap();
@@ -299,4 +296,137 @@ fn no_nan_reaches_the_model_f64() {
 #[test]
 fn no_nan_reaches_the_model_f32() {
     no_nan::<f32>();
+}
+
+/// The re-seeding rule: the first collapsed component moves to the least
+/// likely row of positive weight under the model of the E-step, with weight
+/// `1/K` (the others scaled to keep the sum) and the fallback variance, the
+/// data's variance shrunk by `K^(2/D)` plus the ridge; later ones to random
+/// rows of positive weight.
+fn reseeding_rule<T: Scalar>() {
+    // Two clusters, one row of positive weight 12 units above them (the least
+    // likely one) and 200 rows of weight 0 even farther away, which must never
+    // be chosen.
+    let mut rows = two_clusters();
+    rows.push(vec![4.0, 12.0]);
+    let mut w = vec![1.0; rows.len()];
+    for i in 0..200 {
+        rows.push(vec![f64::from(i) * 0.25 - 25.0, 40.0]);
+        w.push(0.0);
+    }
+    let data = weighted::<T>(&rows, &w);
+    let positive: Vec<Vec<f64>> = seen::<T>(&rows)
+        .into_iter()
+        .zip(&w)
+        .filter(|&(_, &w)| w > 0.0)
+        .map(|(r, _)| r)
+        .collect();
+    let worst = seen::<T>(&rows)[80].clone();
+    // The fallback variance, from the rows of positive weight (the unbiased
+    // variance, with these unit weights).
+    let n = positive.len() as f64;
+    let var: Vec<f64> = (0..2)
+        .map(|j| {
+            let m = positive.iter().map(|r| r[j]).sum::<f64>() / n;
+            positive.iter().map(|r| (r[j] - m).powi(2)).sum::<f64>() / (n - 1.0)
+        })
+        .collect();
+
+    // One lost component, one iteration: the model after the repair.
+    let start = start_with_a_lost_component::<T>();
+    for c in [Covariance::Diag, Covariance::Full, Covariance::Spherical] {
+        let what = format!("{} {c}", T::NAME);
+        let f = GaussianMixture::params::<T>(3)
+            .covariance(c)
+            .max_iter(1)
+            .fit_from(&start, &data)
+            .unwrap();
+        assert_eq!(f.report.degeneracies.len(), 1, "{what}");
+        assert_eq!(f.report.degeneracies[0].action, DegeneracyAction::Reseeded);
+        assert_eq!(
+            means(&f.model)[2],
+            worst,
+            "{what}: re-seeded at the worst row"
+        );
+        let weights: Vec<f64> = f.model.weights().iter().map(|v| v.as_f64()).collect();
+        assert!(
+            (weights[2] - 1.0 / 3.0).abs() <= 4.0 * eps::<T>(),
+            "{what}: {weights:?}"
+        );
+        let total: f64 = weights.iter().sum();
+        assert!(
+            (total - 1.0).abs() <= 4.0 * eps::<T>(),
+            "{what}: {weights:?}"
+        );
+        // K^(2/D) = 3 in two dimensions; the default ridge is 1e-6.
+        let want: Vec<f64> = var.iter().map(|v| v / 3.0 + 1e-6).collect();
+        let cov = &cov_matrices(&f.model)[2];
+        let tol = 1e3 * eps::<T>();
+        if c == Covariance::Spherical {
+            let s = (want[0] + want[1]) / 2.0;
+            assert!(
+                (cov[(0, 0)] - s).abs() <= tol * s,
+                "{what}: {:?} vs {s}",
+                cov
+            );
+        } else {
+            for j in 0..2 {
+                let got = cov[(j, j)];
+                assert!(
+                    (got - want[j]).abs() <= tol * want[j],
+                    "{what}: {got} vs {}",
+                    want[j]
+                );
+            }
+            assert_eq!(cov[(0, 1)], 0.0, "{what}");
+        }
+    }
+
+    // Two lost components: the second goes to a random row of positive weight
+    // (200 of the 281 rows have weight 0), different for different seeds.
+    let start: mixtures_dist::GaussianMixtureModel<T> = gaussian_model(
+        &[0.4, 0.4, 0.1, 0.1],
+        &[
+            vec![0.5, 0.0],
+            vec![7.5, 0.0],
+            vec![1e3, 1e3],
+            vec![-1e3, 1e3],
+        ],
+        spherical(&[1.0; 4]),
+    );
+    let mut random_rows = Vec::new();
+    for seed in 0..20 {
+        let f = GaussianMixture::params::<T>(4)
+            .covariance(Covariance::Diag)
+            .max_iter(1)
+            .seed(seed)
+            .fit_from(&start, &data)
+            .unwrap();
+        let what = format!("{} seed {seed}", T::NAME);
+        assert_eq!(f.report.degeneracies.len(), 2, "{what}");
+        let m = means(&f.model);
+        let (first, second) = (
+            f.report.degeneracies[0].component,
+            f.report.degeneracies[1].component,
+        );
+        assert_eq!(m[first], worst, "{what}: first re-seed at the worst row");
+        assert!(
+            positive.contains(&m[second]),
+            "{what}: {:?} has weight 0",
+            m[second]
+        );
+        random_rows.push(m[second].clone());
+    }
+    random_rows.dedup();
+    assert!(random_rows.len() > 5, "{random_rows:?}");
+}
+
+#[test]
+fn reseeding_follows_the_rule_f64() {
+    reseeding_rule::<f64>();
+}
+
+#[test]
+fn reseeding_follows_the_rule_f32() {
+    reseeding_rule::<f32>();
 }

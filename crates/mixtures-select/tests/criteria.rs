@@ -36,7 +36,8 @@ fn reported(c: Covariance, k: usize, d: usize) -> usize {
 }
 
 /// scikit-learn 1.9.1, `GaussianMixture(n_components=k, covariance_type=t)._n_parameters()`
-/// with means of shape (k, d): `[full, tied, diag, spherical]` for each `(k, d)`.
+/// with means of shape (k, d): `[full, tied, diag, spherical]` for each `(k, d)`
+/// (printed by `tests/reference/make_criteria_values.py`).
 const SKLEARN_COUNTS: [((usize, usize), [usize; 4]); 4] = [
     ((1, 1), [2, 2, 2, 2]),
     ((3, 2), [17, 11, 14, 11]),
@@ -105,7 +106,7 @@ fn laplace_counts() {
 /// A fixed two-component model on eight points; the expected values are
 /// scikit-learn 1.9.1's `bic(X)`, `aic(X)` and `score(X) * n` for the same
 /// parameters (weights_, means_, covariances_ and precisions_cholesky_ set by
-/// hand).
+/// hand; `tests/reference/make_criteria_values.py` prints them).
 #[test]
 fn values_match_sklearn() {
     let x = Dataset::from_rows(&[
