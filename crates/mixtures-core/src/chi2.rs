@@ -5,7 +5,8 @@
 //!
 //! Evaluated in `f64`: `P` by its power series below `x = a + 1` and by the
 //! continued fraction of `Q = 1 − P` above (modified Lentz), each to a
-//! relative error of a few units in the last place; quantiles by Newton steps
+//! relative error near 1e-14 (about `a ε` more for large `a`, from the
+//! prefactor `x^a e^(−x) / Γ(a)`); quantiles by Newton steps
 //! on `P` kept inside a bracket that bisection shrinks when a step leaves it,
 //! to a relative error near 1e-14.
 //!
@@ -13,7 +14,7 @@
 //! use mixtures_core::chi2::{chi2_cdf, chi2_quantile};
 //! // The median of χ² with 2 degrees of freedom is 2 ln 2.
 //! assert!((chi2_quantile(0.5, 2.0) - 2.0 * 2f64.ln()).abs() < 1e-13);
-//! assert!((chi2_cdf(2.0 * 2f64.ln(), 2.0) - 0.5).abs() < 1e-15);
+//! assert!((chi2_cdf(2.0 * 2f64.ln(), 2.0) - 0.5).abs() < 1e-14);
 //! ```
 
 use crate::special::ln_gamma;
