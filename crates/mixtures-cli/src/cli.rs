@@ -330,7 +330,16 @@ fn parse_components(s: &str) -> Result<ComponentRange, String> {
         if a > b {
             return Err(format!("empty range {s:?}: {a} > {b}"));
         }
-        (a..=b).collect()
+        // Collected through the grid's bounded reader, so that a range such
+        // as 1..18446744073709551615 is refused instead of allocated.
+        let (ks, too_many) = mixtures_select::collect_ks(a..=b);
+        if too_many {
+            return Err(format!(
+                "range {s:?} has more than {} numbers of components",
+                mixtures_select::MAX_GRID_KS
+            ));
+        }
+        ks
     } else {
         s.split(',').map(num).collect::<Result<_, _>>()?
     };
