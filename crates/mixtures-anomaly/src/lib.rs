@@ -87,6 +87,7 @@ pub mod metrics;
 mod model;
 mod pot;
 mod pu;
+mod reference;
 mod threshold;
 
 pub use auto::{
@@ -101,7 +102,8 @@ pub use error::AnomalyError;
 pub use explain::{Attribution, Explain, Explanations};
 #[cfg(feature = "serde")]
 pub use io::{
-    AnyDetector, IntoAnyMixture, SCORE_NEGATIVE_LOG_DENSITY, StoredModel, ThresholdRecord,
+    AnyDetector, IntoAnyMixture, ReferenceRecord, SCORE_NEGATIVE_LOG_DENSITY, StoredModel,
+    ThresholdRecord,
 };
 pub use labels::Label;
 pub use metrics::{
@@ -109,9 +111,10 @@ pub use metrics::{
     average_precision, evaluate, precision_recall_curve, roc_auc, roc_curve,
 };
 pub use mixtures_dist::DensityModel;
-pub use model::{ModelChoice, ModelFit, ModelFitter, ScoreReference, anomaly_scores};
+pub use model::{ModelChoice, ModelFit, ModelFitter, anomaly_scores};
 pub use pot::{GpdFit, MIN_EXCEEDANCES, PeaksOverThreshold};
 pub use pu::{PositiveUnlabeled, PuEstimate};
+pub use reference::{REFERENCE_QUANTILES, ScoreReference};
 pub use threshold::{
     BestF, Contamination, Fixed, Mad, ScoreSet, TargetPrecision, TargetRecall, Threshold,
     ThresholdRule,
