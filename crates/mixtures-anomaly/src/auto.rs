@@ -119,6 +119,9 @@ pub const DEFAULT_COMPONENTS: [usize; 9] = [1, 2, 3, 4, 6, 8, 12, 16, 24];
 #[derive(Debug, Clone)]
 pub struct AutoFitter<T: Scalar> {
     ks: Vec<usize>,
+    /// `components` was given more than `MAX_GRID_KS` values (refused by
+    /// `check`).
+    too_many_ks: bool,
     structures: Vec<Covariance>,
     criterion: Criterion,
     min_weight: f64,
@@ -165,6 +168,7 @@ impl<T: Scalar> AutoFitter<T> {
     pub fn new() -> Self {
         Self {
             ks: DEFAULT_COMPONENTS.to_vec(),
+            too_many_ks: false,
             structures: vec![Covariance::Tied, Covariance::TiedDiag],
             criterion: Criterion::Bic,
             min_weight: DEFAULT_MIN_WEIGHT,
@@ -176,8 +180,13 @@ impl<T: Scalar> AutoFitter<T> {
     /// The numbers of components tried (replacing the default; each at least
     /// 1; those above the number of distinct rows are left out).
     #[must_use]
+    ///
+    /// At most [`mixtures_select::MAX_GRID_KS`] values are read; a longer
+    /// list (an unbounded range) is refused by [`AutoFitter::check`].
     pub fn components(mut self, ks: impl IntoIterator<Item = usize>) -> Self {
-        self.ks = ks.into_iter().collect();
+        let (ks, too_many) = mixtures_select::collect_ks(ks);
+        self.ks = ks;
+        self.too_many_ks = too_many;
         self
     }
 
@@ -223,6 +232,13 @@ impl<T: Scalar> AutoFitter<T> {
     /// [`AnomalyError::InvalidParameter`] naming the parameter.
     pub fn check(&self) -> Result<(), AnomalyError> {
         let invalid = |name, value: f64, reason| Err(AnomalyError::invalid(name, value, reason));
+        if self.too_many_ks {
+            return Err(AnomalyError::invalid(
+                "components",
+                format!("more than {} values", mixtures_select::MAX_GRID_KS),
+                "at most 65536 numbers of components (mixtures_select::MAX_GRID_KS), none above the number of rows",
+            ));
+        }
         if self.ks.is_empty() {
             return invalid("components", 0.0, "give at least one number of components");
         }

@@ -118,7 +118,7 @@ pub enum AnomalyError {
     },
     /// Normalized scores were asked of a detector that keeps no training scores.
     #[error(
-        "this detector keeps no training scores (it was built from parts or read from a file without `reference_scores`), so it has no normalized scores"
+        "this detector keeps no training scores (it was built from parts or read from a file without a `reference`), so it has no normalized scores"
     )]
     NoReference,
 }

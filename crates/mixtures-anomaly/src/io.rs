@@ -20,10 +20,25 @@ fn default_score() -> String {
     SCORE_NEGATIVE_LOG_DENSITY.to_owned()
 }
 
+/// The training scores of a detector file, summarized (`reference` in the
+/// `threshold` object).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReferenceRecord {
+    /// Number of training scores summarized.
+    pub n: u64,
+    /// Order statistics of the training scores at ranks
+    /// `⌊j (n − 1) / (m − 1)⌋`, `j = 0..m`, `m` at most
+    /// [`crate::REFERENCE_QUANTILES`] (every score when `m = n`); an infinite
+    /// score is the string `"inf"` (`mixtures_dist::json`).
+    #[serde(with = "mixtures_dist::json::floats")]
+    pub quantiles: Vec<f64>,
+}
+
 /// The `threshold` object of a detector file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThresholdRecord {
     /// The threshold: a point is an anomaly when its score is `>=` it.
+    #[serde(with = "mixtures_dist::json::float")]
     pub value: f64,
     /// What is compared with the value; `"negative_log_density"` (`−ln p(x)`,
     /// the default when absent) is the only kind so far.
@@ -35,8 +50,12 @@ pub struct ThresholdRecord {
     /// The rule's parameters (informative).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub parameters: BTreeMap<String, f64>,
-    /// The training scores in increasing order, for normalized scores
-    /// (optional).
+    /// The summary of the training scores, for normalized scores (optional;
+    /// what this library writes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<ReferenceRecord>,
+    /// Every training score in increasing order: files written before the
+    /// summary. Read (and summarized), never written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference_scores: Option<Vec<f64>>,
 }
@@ -103,13 +122,6 @@ fn invalid(field: &str, reason: impl Into<String>) -> ModelError {
     }
 }
 
-/// JSON has no infinity: an infinite training score (a point whose density
-/// underflowed) is written as the largest finite number, which leaves every
-/// tail probability of a finite score unchanged.
-fn finite_for_json(v: f64) -> f64 {
-    v.clamp(-f64::MAX, f64::MAX)
-}
-
 impl<T: Scalar> Threshold<T> {
     /// The `threshold` object of a detector file (without reference scores).
     pub fn to_record(&self) -> ThresholdRecord {
@@ -118,6 +130,7 @@ impl<T: Scalar> Threshold<T> {
             score: default_score(),
             rule: Some(self.rule().to_owned()),
             parameters: self.parameters().clone(),
+            reference: None,
             reference_scores: None,
         }
     }
@@ -160,11 +173,13 @@ impl<T: Scalar, M> Detector<T, M> {
 impl<T: Scalar, M: DensityModel<T> + StoredModel<T>> Detector<T, M> {
     fn to_file(&self) -> DetectorFile {
         let mut record = self.threshold.to_record();
-        record.reference_scores = self.reference.as_ref().map(|r| {
-            r.sorted_scores()
+        record.reference = self.reference.as_ref().map(|r| ReferenceRecord {
+            n: r.len() as u64,
+            quantiles: r
+                .sorted_scores()
                 .iter()
-                .map(|s| finite_for_json(s.as_f64()))
-                .collect()
+                .map(|&s| mixtures_dist::json::shortest(s))
+                .collect(),
         });
         DetectorFile {
             model: self.model.to_model_file(),
@@ -181,15 +196,24 @@ impl<T: Scalar, M: DensityModel<T> + StoredModel<T>> Detector<T, M> {
         })?;
         let model = M::from_model_file(&file.model)?;
         let threshold = Threshold::from_record(record)?;
-        let reference = match &record.reference_scores {
-            Some(s) => {
+        let reference = match (&record.reference, &record.reference_scores) {
+            (Some(r), _) => {
+                let kept: Vec<T> = r.quantiles.iter().map(|&v| T::c(v)).collect();
+                let n = usize::try_from(r.n).unwrap_or(usize::MAX);
+                Some(
+                    ScoreReference::from_quantiles(n, &kept)
+                        .map_err(|e| invalid("threshold.reference", e.to_string()))?,
+                )
+            }
+            // An older file with every score: summarized as a fit would.
+            (None, Some(s)) => {
                 let s: Vec<T> = s.iter().map(|&v| T::c(v)).collect();
                 Some(
                     ScoreReference::new(&s)
                         .map_err(|e| invalid("threshold.reference_scores", e.to_string()))?,
                 )
             }
-            None => None,
+            (None, None) => None,
         };
         Ok(Self {
             model,
@@ -198,10 +222,16 @@ impl<T: Scalar, M: DensityModel<T> + StoredModel<T>> Detector<T, M> {
         })
     }
 
-    /// The detector as pretty-printed JSON: the model file plus a `threshold`
+    /// The detector as compact JSON: the model file plus a `threshold`
     /// object (see `docs/model-format.md`).
     pub fn to_json(&self) -> String {
         // Numbers, strings and arrays always serialize.
+        serde_json::to_string(&self.to_file()).unwrap_or_default()
+    }
+
+    /// The detector as indented JSON, for people; the same values as
+    /// [`Detector::to_json`].
+    pub fn to_json_pretty(&self) -> String {
         serde_json::to_string_pretty(&self.to_file()).unwrap_or_default()
     }
 
@@ -220,18 +250,21 @@ impl<T: Scalar, M: DensityModel<T> + StoredModel<T>> Detector<T, M> {
         Self::from_file(&file)
     }
 
-    /// Writes the detector to a JSON file.
+    /// Writes the detector to a compact JSON file (atomically: a temporary
+    /// file renamed over `path`).
     ///
     /// # Errors
     /// [`ModelError::Io`].
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), ModelError> {
-        let path = path.as_ref();
-        mixtures_core::io::write_bytes_atomic(path, self.to_json().as_bytes()).map_err(|e| {
-            ModelError::Io {
-                path: path.display().to_string(),
-                message: e.to_string(),
-            }
-        })
+        write_text(path.as_ref(), &self.to_json())
+    }
+
+    /// [`Detector::save`] with indented JSON, for people.
+    ///
+    /// # Errors
+    /// [`ModelError::Io`].
+    pub fn save_pretty(&self, path: impl AsRef<Path>) -> Result<(), ModelError> {
+        write_text(path.as_ref(), &self.to_json_pretty())
     }
 
     /// Reads a detector from a JSON file.
@@ -246,6 +279,13 @@ impl<T: Scalar, M: DensityModel<T> + StoredModel<T>> Detector<T, M> {
         })?;
         Self::from_json(&text)
     }
+}
+
+fn write_text(path: &Path, text: &str) -> Result<(), ModelError> {
+    mixtures_core::io::write_bytes_atomic(path, text.as_bytes()).map_err(|e| ModelError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })
 }
 
 impl<T: Scalar, M: DensityModel<T> + StoredModel<T>> Serialize for Detector<T, M> {

@@ -87,6 +87,7 @@ pub mod metrics;
 mod model;
 mod pot;
 mod pu;
+mod reference;
 mod robust;
 mod threshold;
 
@@ -102,7 +103,8 @@ pub use error::AnomalyError;
 pub use explain::{Attribution, Explain, Explanations};
 #[cfg(feature = "serde")]
 pub use io::{
-    AnyDetector, IntoAnyMixture, SCORE_NEGATIVE_LOG_DENSITY, StoredModel, ThresholdRecord,
+    AnyDetector, IntoAnyMixture, ReferenceRecord, SCORE_NEGATIVE_LOG_DENSITY, StoredModel,
+    ThresholdRecord,
 };
 pub use labels::Label;
 pub use metrics::{
@@ -110,9 +112,10 @@ pub use metrics::{
     average_precision, evaluate, precision_recall_curve, roc_auc, roc_curve,
 };
 pub use mixtures_dist::DensityModel;
-pub use model::{ModelChoice, ModelFit, ModelFitter, ScoreReference, anomaly_scores};
+pub use model::{ModelChoice, ModelFit, ModelFitter, anomaly_scores};
 pub use pot::{GpdFit, MIN_EXCEEDANCES, PeaksOverThreshold};
 pub use pu::{PositiveUnlabeled, PuEstimate};
+pub use reference::{REFERENCE_QUANTILES, ScoreReference};
 pub use robust::McdFitter;
 pub use threshold::{
     BestF, Contamination, Fixed, Mad, ScoreSet, TargetPrecision, TargetRecall, Threshold,

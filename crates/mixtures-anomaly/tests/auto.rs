@@ -190,6 +190,29 @@ fn few_distinct_rows_limit_the_numbers_of_components() {
     assert!(scores.iter().all(|s| s.is_finite()));
 }
 
+/// An unbounded list of numbers of components is refused at once (it was
+/// collected into memory), and an absurd `k` among reasonable ones is left
+/// out like any `k` above the distinct rows.
+#[test]
+fn absurd_numbers_of_components_are_refused_or_left_out_quickly() {
+    let rows: Vec<Vec<f64>> = (0..60)
+        .map(|i| vec![(i as f64 * 0.37).sin(), (i as f64 * 0.11).cos()])
+        .collect();
+    let t = std::time::Instant::now();
+    let fitter = AutoFitter::<f64>::new().components(1..usize::MAX);
+    match fitter.check().unwrap_err() {
+        AnomalyError::InvalidParameter { name, .. } => assert_eq!(name, "components"),
+        other => panic!("expected InvalidParameter, got {other}"),
+    }
+    assert!(fitter.select(&dataset(&rows)).is_err());
+    let sel = AutoFitter::<f64>::new()
+        .components([1, 2, 4_611_686_018_427_387_904])
+        .select(&dataset(&rows))
+        .unwrap();
+    assert!(sel.selection.cells.iter().all(|c| c.k <= 2));
+    assert!(t.elapsed() < std::time::Duration::from_secs(10));
+}
+
 #[test]
 fn constant_features_are_only_centred() {
     let (rows, y) = tight_group(5, 12);

@@ -289,8 +289,12 @@ fn detector_files_round_trip_and_stay_model_files() {
         v["threshold"]["value"].as_f64().unwrap(),
         d.threshold().value()
     );
+    assert_eq!(v["threshold"]["reference"]["n"], 500);
     assert_eq!(
-        v["threshold"]["reference_scores"].as_array().unwrap().len(),
+        v["threshold"]["reference"]["quantiles"]
+            .as_array()
+            .unwrap()
+            .len(),
         500
     );
     // Exact round trip, through the typed model and through AnyMixture.

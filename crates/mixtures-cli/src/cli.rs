@@ -34,6 +34,10 @@ pub struct GlobalArgs {
     /// Print results as one JSON object instead of text.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Write model and detector files as indented JSON, for people (they are
+    /// compact by default).
+    #[arg(long, global = true)]
+    pub pretty: bool,
 }
 
 /// The commands.

@@ -137,3 +137,52 @@ impl ModelText {
         }
     }
 }
+
+/// A model or detector the CLI writes.
+pub trait Saved {
+    /// Writes compact JSON.
+    ///
+    /// # Errors
+    /// [`mixtures_dist::ModelError::Io`].
+    fn save_compact(&self, path: &Path) -> Result<(), mixtures_dist::ModelError>;
+    /// Writes indented JSON.
+    ///
+    /// # Errors
+    /// [`mixtures_dist::ModelError::Io`].
+    fn save_indented(&self, path: &Path) -> Result<(), mixtures_dist::ModelError>;
+}
+
+impl<T: Scalar> Saved for AnyMixture<T> {
+    fn save_compact(&self, path: &Path) -> Result<(), mixtures_dist::ModelError> {
+        self.save(path)
+    }
+    fn save_indented(&self, path: &Path) -> Result<(), mixtures_dist::ModelError> {
+        self.save_pretty(path)
+    }
+}
+
+impl<T: Scalar> Saved for AnyDetector<T> {
+    fn save_compact(&self, path: &Path) -> Result<(), mixtures_dist::ModelError> {
+        self.save(path)
+    }
+    fn save_indented(&self, path: &Path) -> Result<(), mixtures_dist::ModelError> {
+        self.save_pretty(path)
+    }
+}
+
+/// Writes a model or detector file, compact or (with `--pretty`) indented,
+/// timed as the `write` phase.
+///
+/// # Errors
+/// [`CliError::Output`].
+pub fn save(ui: &mut crate::ui::Ui, file: &impl Saved, path: &Path) -> Result<(), CliError> {
+    let pretty = ui.pretty;
+    ui.time("write", || {
+        if pretty {
+            file.save_indented(path)
+        } else {
+            file.save_compact(path)
+        }
+    })
+    .map_err(|e| CliError::save(path, e))
+}

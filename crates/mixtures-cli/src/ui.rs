@@ -15,6 +15,8 @@ pub struct Ui {
     pub quiet: bool,
     /// Results as JSON.
     pub json: bool,
+    /// Model and detector files indented for people.
+    pub pretty: bool,
     timings: bool,
     phases: Vec<(&'static str, Duration)>,
 }
@@ -25,6 +27,7 @@ impl Ui {
         Self {
             quiet: g.quiet,
             json: g.json,
+            pretty: g.pretty,
             timings: g.timings,
             phases: Vec::new(),
         }
@@ -102,7 +105,9 @@ pub fn shortest<T: mixtures_core::Scalar>(v: T) -> String {
     }
 }
 
-/// A number for JSON: non-finite values become `null` rather than an error.
+/// A number for JSON, in the workspace's one convention
+/// ([`mixtures_dist::json`]): finite values as the shortest JSON number that
+/// reads back to them, `inf`, `-inf` and `nan` as those strings.
 pub fn num(v: f64) -> serde_json::Value {
-    serde_json::Number::from_f64(v).map_or(serde_json::Value::Null, serde_json::Value::Number)
+    mixtures_dist::json::float_to_json(v)
 }

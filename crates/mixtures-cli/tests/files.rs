@@ -489,83 +489,83 @@ fn messages_for_common_mistakes() {
 }
 
 #[test]
-fn detect_with_the_minimum_covariance_determinant() {
-    let dir = temp_dir("mcd");
-    // A correlated cloud and a few rows off its axis.
-    let mut text = String::from("a,b\n");
-    for i in 0..400 {
-        let t = i as f64 * 0.618_033_988_749_895;
-        let (u, v) = ((t * 7.1).sin(), (t * 3.3).cos());
-        text.push_str(&format!("{},{}\n", u * 3.0, u * 3.0 + 0.3 * v));
-    }
-    for i in 0..8 {
-        let s = 1.0 + 0.1 * i as f64;
-        text.push_str(&format!("{s},{}\n", -s));
-    }
-    let data = write(&dir, "d.csv", &text);
-    let det = dir.join("det.json");
-    let out = ok(&[
-        "detect",
-        s(&data),
-        "-o",
-        s(&det),
-        "--method",
-        "mcd",
-        "--contamination",
-        "0.02",
-    ]);
-    assert!(out.contains("gaussian mcd, 1 component"), "{out}");
-    let scored = ok(&["score", s(&det), s(&data)]);
-    let flags: Vec<&str> = scored
-        .lines()
-        .skip(1)
-        .map(|l| l.rsplit(',').next().unwrap())
-        .collect();
-    assert!(
-        flags[400..].iter().all(|&f| f == "1"),
-        "{:?}",
-        &flags[400..]
-    );
-    // EM settings do not apply; the support fraction is checked.
-    bad(
-        &[
-            "detect",
+fn absurd_counts_are_refused_up_front() {
+    let dir = temp_dir("counts");
+    let data = write(&dir, "d.csv", &cloud(50));
+    let model = dir.join("m.json");
+    let m = s(&model);
+    for args in [
+        vec!["fit", s(&data), "-o", m, "-k", "4611686018427387904"],
+        vec!["detect", s(&data), "-o", m, "-k", "4611686018427387904"],
+        vec!["select", s(&data), "-k", "4611686018427387904"],
+        vec!["select", s(&data), "-k", "1..18446744073709551615"],
+        vec![
+            "fit",
             s(&data),
             "-o",
-            s(&det),
-            "--method",
-            "mcd",
+            m,
             "-k",
-            "2",
+            "1",
+            "--n-init",
+            "18446744073709551615",
         ],
-        &["--components", "--method mcd"],
-    );
-    bad(
-        &[
+        vec!["fit", s(&data), "-o", m, "-k", "1", "--n-init", "100000000"],
+        vec![
             "detect",
             s(&data),
             "-o",
-            s(&det),
-            "--method",
-            "mcd",
-            "--support-fraction",
-            "0.3",
+            m,
+            "--n-init",
+            "18446744073709551615",
         ],
-        &["support_fraction"],
-    );
-    bad(
-        &[
-            "detect",
+        vec![
+            "select",
             s(&data),
-            "-o",
-            s(&det),
-            "--support-fraction",
-            "0.8",
+            "-k",
+            "1",
+            "--n-init",
+            "18446744073709551615",
         ],
-        &["--method"],
+    ] {
+        let started = std::time::Instant::now();
+        let err = bad(&args, &[]);
+        assert!(!err.contains("internal error"), "{args:?}: {err}");
+        // Refused, not attempted (seconds would mean work was done).
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "{args:?} took {:?}",
+            started.elapsed()
+        );
+    }
+    let demo = dir.join("demo");
+    bad(
+        &["demo", "-o", s(&demo), "--samples", "18446744073709551615"],
+        &["--samples"],
     );
-    let mixture = ["--method", "mixture", "--support-fraction", "0.8"];
-    let mut args = vec!["detect", s(&data), "-o", s(&det)];
-    args.extend(mixture);
-    bad(&args, &["--method mcd"]);
+    assert!(!model.exists());
+}
+
+#[test]
+fn files_are_compact_unless_pretty_and_infinities_are_strings() {
+    let dir = temp_dir("pretty");
+    let data = write(&dir, "d.csv", &cloud(200));
+    let model = dir.join("m.json");
+    ok(&["fit", s(&data), "-o", s(&model), "-k", "2"]);
+    let compact = std::fs::read_to_string(&model).unwrap();
+    assert_eq!(compact.trim_end().lines().count(), 1, "{compact}");
+    ok(&["fit", s(&data), "-o", s(&model), "-k", "2", "--pretty"]);
+    let pretty = std::fs::read_to_string(&model).unwrap();
+    assert!(pretty.lines().count() > 10);
+    // The same model either way.
+    assert_eq!(json(&compact), json(&pretty));
+    // A row so far out that its density underflows: -inf, in one convention.
+    let far = write(&dir, "far.csv", "a,b\n0.5,0.5\n1e200,1e200\n");
+    let v = json(&ok(&["score", s(&model), s(&far), "--json"]));
+    assert_eq!(v["rows"][1]["log_likelihood"], "-inf");
+    assert_eq!(v["rows"][1]["anomaly_score"], "inf");
+    let csv = ok(&["score", s(&model), s(&far)]);
+    assert!(
+        csv.lines().nth(2).unwrap().starts_with("-inf,inf,"),
+        "{csv}"
+    );
 }

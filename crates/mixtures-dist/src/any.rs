@@ -187,4 +187,17 @@ impl<T: Scalar> AnyMixture<T> {
     pub fn sample<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> (Mat<T>, Vec<usize>) {
         dispatch!(self, m => m.sample(n, rng))
     }
+
+    /// See [`Mixture::try_sample`](crate::Mixture::try_sample).
+    ///
+    /// # Errors
+    /// [`crate::ModelError::InvalidParameter`] for an `n` whose samples
+    /// cannot be allocated.
+    pub fn try_sample<R: Rng + ?Sized>(
+        &self,
+        n: usize,
+        rng: &mut R,
+    ) -> Result<(Mat<T>, Vec<usize>), crate::ModelError> {
+        dispatch!(self, m => m.try_sample(n, rng))
+    }
 }

@@ -3,8 +3,10 @@
 //! A file is read in two steps: JSON syntax into [`ModelFile`] (errors carry the
 //! line and column), then every field's shape is checked and the model is built
 //! through the ordinary validating constructors (errors name the field or the
-//! component). Values are written as `f64` with the shortest representation that
-//! reads back to the same bits, so a round trip is exact for `f32` and `f64`.
+//! component). Values are written with the shortest representation that reads
+//! back to the same bits in the model's precision (`crate::json::shortest`), so
+//! a round trip is exact for `f32` and `f64`. Files are compact JSON; the
+//! `_pretty` functions indent them for people.
 
 use std::path::Path;
 
@@ -174,7 +176,7 @@ fn rows_value<T: Scalar>(m: faer::MatRef<'_, T>) -> Value {
         (0..m.nrows())
             .map(|i| {
                 (0..m.ncols())
-                    .map(|j| m[(i, j)].as_f64())
+                    .map(|j| crate::json::shortest(m[(i, j)]))
                     .collect::<Vec<f64>>()
                     .into()
             })
@@ -183,7 +185,10 @@ fn rows_value<T: Scalar>(m: faer::MatRef<'_, T>) -> Value {
 }
 
 fn vec_value<T: Scalar>(v: &[T]) -> Value {
-    v.iter().map(|x| x.as_f64()).collect::<Vec<f64>>().into()
+    v.iter()
+        .map(|&x| crate::json::shortest(x))
+        .collect::<Vec<f64>>()
+        .into()
 }
 
 impl<T: Scalar> Persist<T> for Gaussian<T> {
@@ -316,7 +321,12 @@ impl<T: Scalar> Persist<T> for StudentT<T> {
     /// `covariance_type`, `covariances`), and `degrees_of_freedom`.
     fn write_fields(&self, file: &mut ModelFile) {
         self.scale().write_fields(file);
-        file.degrees_of_freedom = Some(self.dof().iter().map(|v| v.as_f64()).collect());
+        file.degrees_of_freedom = Some(
+            self.dof()
+                .iter()
+                .map(|&v| crate::json::shortest(v))
+                .collect(),
+        );
     }
 
     fn read_fields(file: &ModelFile, k: usize) -> Result<Self, ModelError> {
@@ -364,7 +374,11 @@ impl<T: Scalar, C: Persist<T>> Mixture<T, C> {
             format_version: u64::from(FORMAT_VERSION),
             family: self.components().family().to_owned(),
             covariance_type: None,
-            weights: self.weights().iter().map(|w| w.as_f64()).collect(),
+            weights: self
+                .weights()
+                .iter()
+                .map(|&w| crate::json::shortest(w))
+                .collect(),
             means: None,
             covariances: None,
             locations: None,
@@ -401,9 +415,15 @@ impl<T: Scalar, C: Persist<T>> Mixture<T, C> {
         }
     }
 
-    /// The model as pretty-printed JSON.
+    /// The model as compact JSON (what [`Mixture::save`] writes).
     pub fn to_json(&self) -> String {
         // Serializing plain numbers, strings and arrays cannot fail.
+        serde_json::to_string(&self.to_model_file()).unwrap_or_default()
+    }
+
+    /// The model as indented JSON, for people (what [`Mixture::save_pretty`]
+    /// writes); the same values as [`Mixture::to_json`].
+    pub fn to_json_pretty(&self) -> String {
         serde_json::to_string_pretty(&self.to_model_file()).unwrap_or_default()
     }
 
@@ -418,12 +438,21 @@ impl<T: Scalar, C: Persist<T>> Mixture<T, C> {
         Self::from_model_file(&file)
     }
 
-    /// Writes the model to a JSON file.
+    /// Writes the model to a compact JSON file (atomically: a temporary file
+    /// renamed over `path`).
     ///
     /// # Errors
     /// [`ModelError::Io`].
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), ModelError> {
         write_file(path.as_ref(), &self.to_json())
+    }
+
+    /// [`Mixture::save`] with indented JSON, for people.
+    ///
+    /// # Errors
+    /// [`ModelError::Io`].
+    pub fn save_pretty(&self, path: impl AsRef<Path>) -> Result<(), ModelError> {
+        write_file(path.as_ref(), &self.to_json_pretty())
     }
 
     /// Reads a model from a JSON file.
@@ -497,17 +526,30 @@ impl<T: Scalar> AnyMixture<T> {
         crate::any::dispatch!(self, m => m.to_model_file())
     }
 
-    /// The model as pretty-printed JSON.
+    /// The model as compact JSON.
     pub fn to_json(&self) -> String {
         crate::any::dispatch!(self, m => m.to_json())
     }
 
-    /// Writes the model to a JSON file.
+    /// The model as indented JSON, for people.
+    pub fn to_json_pretty(&self) -> String {
+        crate::any::dispatch!(self, m => m.to_json_pretty())
+    }
+
+    /// Writes the model to a compact JSON file.
     ///
     /// # Errors
     /// [`ModelError::Io`].
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), ModelError> {
         crate::any::dispatch!(self, m => m.save(path))
+    }
+
+    /// Writes the model to an indented JSON file, for people.
+    ///
+    /// # Errors
+    /// [`ModelError::Io`].
+    pub fn save_pretty(&self, path: impl AsRef<Path>) -> Result<(), ModelError> {
+        crate::any::dispatch!(self, m => m.save_pretty(path))
     }
 }
 

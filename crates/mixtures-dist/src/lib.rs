@@ -39,6 +39,8 @@ mod error;
 #[cfg(feature = "serde")]
 mod format;
 mod gaussian;
+#[cfg(feature = "serde")]
+pub mod json;
 mod laplace;
 mod mixture;
 mod spec;

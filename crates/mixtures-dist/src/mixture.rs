@@ -335,8 +335,26 @@ impl<T: Scalar, C: LogDensity<T>> Mixture<T, C> {
 }
 
 impl<T: Scalar, C: Sample<T>> Mixture<T, C> {
+    /// [`Mixture::sample`] for a number of samples that comes from a user:
+    /// `n` is checked before anything is allocated.
+    ///
+    /// # Errors
+    /// [`ModelError::InvalidParameter`] (`n_samples`) when the `n x D` matrix
+    /// of samples cannot exist: its size in bytes overflows the address
+    /// space (`isize::MAX`), where [`Mixture::sample`] would panic.
+    pub fn try_sample<R: Rng + ?Sized>(
+        &self,
+        n: usize,
+        rng: &mut R,
+    ) -> Result<(Mat<T>, Vec<usize>), crate::ModelError> {
+        check_sample_count::<T>(n, self.dim())?;
+        Ok(self.sample(n, rng))
+    }
+
     /// Draws `n` samples: returns the `n x D` samples and the component each came
-    /// from. Deterministic for a given generator state.
+    /// from. Deterministic for a given generator state. Panics, as any
+    /// allocation does, when `n x D` values cannot be allocated; a number
+    /// from a user goes through [`Mixture::try_sample`].
     pub fn sample<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> (Mat<T>, Vec<usize>) {
         let d = self.dim();
         let cum: Vec<f64> = self
@@ -364,5 +382,23 @@ impl<T: Scalar, C: Sample<T>> Mixture<T, C> {
             labels.push(k);
         }
         (x, labels)
+    }
+}
+
+/// Refuses `n` samples of dimension `d` whose matrix (plus the labels) would
+/// not fit in the address space, before any allocation.
+pub(crate) fn check_sample_count<T: Scalar>(n: usize, d: usize) -> Result<(), crate::ModelError> {
+    let bytes = n
+        .checked_mul(d)
+        .and_then(|e| e.checked_mul(core::mem::size_of::<T>()))
+        .and_then(|b| b.checked_add(n.checked_mul(core::mem::size_of::<usize>())?));
+    if bytes.is_some_and(|b| b <= isize::MAX as usize) {
+        Ok(())
+    } else {
+        Err(crate::ModelError::invalid(
+            "n_samples",
+            n,
+            "the samples (n x D values) would not fit in memory's address space",
+        ))
     }
 }

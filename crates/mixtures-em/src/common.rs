@@ -21,6 +21,15 @@ pub fn check_data<T: Scalar>(data: &Dataset<T>, k: usize) -> Result<(), FitError
     }
     let x = data.view();
     let (n, d) = (x.nrows(), x.ncols());
+    // More components than rows can never be honoured: refused before the
+    // list below is allocated, whose size would otherwise follow the user's
+    // number (a `k` near `usize::MAX` overflowed the allocation).
+    if k > n {
+        return Err(FitError::TooFewDistinctPoints {
+            distinct: count_distinct(data, n),
+            k,
+        });
+    }
     let mut distinct: Vec<usize> = Vec::with_capacity(k);
     for i in 0..n {
         if data.weights().is_some_and(|w| w[i] == T::zero()) {
@@ -38,6 +47,31 @@ pub fn check_data<T: Scalar>(data: &Dataset<T>, k: usize) -> Result<(), FitError
         distinct: distinct.len(),
         k,
     })
+}
+
+/// The number of distinct rows of positive weight among the first `n`, by
+/// sorting row indices (`O(n log n)` comparisons, where the pairwise search
+/// of [`check_data`] would be quadratic for a `k` beyond the rows). Rows
+/// compare as `==` does, so `-0.0` and `0.0` are the same value.
+fn count_distinct<T: Scalar>(data: &Dataset<T>, n: usize) -> usize {
+    let x = data.view();
+    let d = x.ncols();
+    let mut rows: Vec<usize> = (0..n)
+        .filter(|&i| !data.weights().is_some_and(|w| w[i] == T::zero()))
+        .collect();
+    let cmp = |a: &usize, b: &usize| {
+        (0..d)
+            .map(|j| {
+                x[(*a, j)]
+                    .partial_cmp(&x[(*b, j)])
+                    .unwrap_or(core::cmp::Ordering::Equal)
+            })
+            .find(|o| o.is_ne())
+            .unwrap_or(core::cmp::Ordering::Equal)
+    };
+    rows.sort_unstable_by(cmp);
+    rows.dedup_by(|a, b| cmp(a, b).is_eq());
+    rows.len()
 }
 
 /// Refuses data whose spread would overflow the fit's arithmetic, before any

@@ -18,6 +18,11 @@ pub const DEFAULT_TOL: f64 = 1e-3;
 pub const DEFAULT_REG_COVAR: f64 = 1e-6;
 /// Default seed.
 pub const DEFAULT_SEED: u64 = 0;
+/// The most restarts a fit accepts. The report keeps a summary of every
+/// restart (24 bytes each: 24 MB at this limit), and restarts run one after
+/// another in batches, so a larger number could only be honoured by running
+/// for days; it is refused up front instead of growing memory without bound.
+pub const MAX_N_INIT: usize = 1_000_000;
 
 /// Settings of an iterative fit: restarts, iterations, convergence,
 /// regularization, initialization, seed, degeneracy policy and observer.
@@ -157,7 +162,7 @@ impl EmControl {
     ///
     /// # Errors
     /// [`FitError::InvalidParameter`] naming the first setting out of range:
-    /// `n_init` or `max_iter` of 0, a negative or non-finite `tol` or
+    /// `n_init` or `max_iter` of 0, `n_init` above [`MAX_N_INIT`], a negative or non-finite `tol` or
     /// `reg_covar`.
     pub fn check(&self) -> Result<(), FitError> {
         if !(self.tol >= 0.0 && self.tol.is_finite()) {
@@ -169,6 +174,13 @@ impl EmControl {
         }
         if self.n_init == 0 {
             return Err(FitError::invalid("n_init", 0, "must be at least 1"));
+        }
+        if self.n_init > MAX_N_INIT {
+            return Err(FitError::invalid(
+                "n_init",
+                self.n_init,
+                "must be at most 1000000 (mixtures_em::MAX_N_INIT)",
+            ));
         }
         if self.max_iter == 0 {
             return Err(FitError::invalid("max_iter", 0, "must be at least 1"));

@@ -193,6 +193,12 @@ fn run_one<E: Engine>(
     })
 }
 
+/// Restarts run in batches of this many (or the number of threads, if
+/// larger): the batch's results are folded into the best so far before the
+/// next batch starts, so memory holds one batch of states, not one state per
+/// restart (`n_init` is the user's number).
+const RESTART_BATCH: usize = 64;
+
 /// Runs `control.n_init` restarts in parallel (or one from `start`) and
 /// keeps the one with the highest final objective (ties: the lowest index).
 /// Each restart's random stream depends only on the seed and its index.
@@ -206,35 +212,43 @@ pub fn run<E: Engine>(
 ) -> Result<Fitted<E::State>, FitError> {
     let stop = AtomicBool::new(false);
     let n = if start.is_some() { 1 } else { control.n_init };
-    let results: Vec<Result<RestartResult<E::State>, FitError>> = (0..n)
-        .into_par_iter()
-        .map(|r| run_one(engine, control, r, start, &stop))
-        .collect();
+    let batch = RESTART_BATCH.max(rayon::current_num_threads());
     let mut best: Option<(usize, RestartResult<E::State>)> = None;
-    let mut summaries = Vec::with_capacity(n);
+    // One summary per restart is what the report promises; `n_init` is
+    // bounded by `EmControl::check` (`MAX_N_INIT`), so this stays small.
+    let mut summaries = Vec::new();
     let mut first_err = None;
-    for (i, res) in results.into_iter().enumerate() {
-        match res {
-            Ok(r) => {
-                summaries.push(RestartSummary {
-                    log_likelihood: r.log_likelihood,
-                    n_iter: r.trace.len(),
-                    converged: r.termination == Termination::Converged,
-                });
-                if best
-                    .as_ref()
-                    .is_none_or(|(_, b)| r.objective > b.objective || b.objective.is_nan())
-                {
-                    best = Some((i, r));
+    for lo in (0..n).step_by(batch) {
+        let hi = n.min(lo.saturating_add(batch));
+        let results: Vec<Result<RestartResult<E::State>, FitError>> = (lo..hi)
+            .into_par_iter()
+            .map(|r| run_one(engine, control, r, start, &stop))
+            .collect();
+        // In index order, so the choice (ties to the lowest index) is the
+        // one a single pass over all restarts would make.
+        for (i, res) in (lo..hi).zip(results) {
+            match res {
+                Ok(r) => {
+                    summaries.push(RestartSummary {
+                        log_likelihood: r.log_likelihood,
+                        n_iter: r.trace.len(),
+                        converged: r.termination == Termination::Converged,
+                    });
+                    if best
+                        .as_ref()
+                        .is_none_or(|(_, b)| r.objective > b.objective || b.objective.is_nan())
+                    {
+                        best = Some((i, r));
+                    }
                 }
-            }
-            Err(e) => {
-                summaries.push(RestartSummary {
-                    log_likelihood: f64::NEG_INFINITY,
-                    n_iter: 0,
-                    converged: false,
-                });
-                first_err.get_or_insert(e);
+                Err(e) => {
+                    summaries.push(RestartSummary {
+                        log_likelihood: f64::NEG_INFINITY,
+                        n_iter: 0,
+                        converged: false,
+                    });
+                    first_err.get_or_insert(e);
+                }
             }
         }
     }

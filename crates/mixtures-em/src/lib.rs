@@ -44,6 +44,7 @@ pub use common::{check_data, check_scale};
 pub use constraint::{CovarianceConstraint, MStepStats, PriorTerms, Scatter};
 pub use control::{
     DEFAULT_MAX_ITER, DEFAULT_N_INIT, DEFAULT_REG_COVAR, DEFAULT_SEED, DEFAULT_TOL, EmControl,
+    MAX_N_INIT,
 };
 pub use error::FitError;
 pub use fit::{Fit, ModelParams, fit, fit_from};

@@ -14,6 +14,36 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::{Criterion, Scores, SelectError};
 use mixtures_core::seed::derive_seed;
 
+/// The most numbers of components a grid (or the default detector's
+/// `components`) takes. Every value is a column of fits and must not exceed
+/// the data's rows, so no real grid comes near; the limit exists so that a
+/// range such as `1..usize::MAX` is refused (`Grid::check`) instead of being
+/// collected into memory.
+pub const MAX_GRID_KS: usize = 1 << 16;
+
+/// Collects at most [`MAX_GRID_KS`] numbers of components, ascending and
+/// without duplicates; the flag says that the iterator held more (counted
+/// before duplicates are removed), which [`Grid::check`] refuses. Only
+/// `MAX_GRID_KS + 1` values are ever read, so an unbounded range costs
+/// nothing.
+pub fn collect_ks(ks: impl IntoIterator<Item = usize>) -> (Vec<usize>, bool) {
+    let mut v: Vec<usize> = ks.into_iter().take(MAX_GRID_KS + 1).collect();
+    let too_many = v.len() > MAX_GRID_KS;
+    v.truncate(MAX_GRID_KS);
+    v.sort_unstable();
+    v.dedup();
+    (v, too_many)
+}
+
+/// The error of a list of numbers of components longer than [`MAX_GRID_KS`].
+pub(crate) fn too_many_ks() -> SelectError {
+    SelectError::invalid(
+        "k",
+        format!("more than {MAX_GRID_KS} values"),
+        "a grid takes at most 65536 numbers of components (mixtures_select::MAX_GRID_KS), and none above the number of rows",
+    )
+}
+
 /// How one cell of the grid went.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -171,6 +201,9 @@ impl<T: Scalar> fmt::Display for Selection<T> {
 #[derive(Debug, Clone)]
 pub struct Grid<T: Scalar> {
     ks: Vec<usize>,
+    /// The list given held more than [`MAX_GRID_KS`] values (refused by
+    /// [`Grid::check`]).
+    too_many_ks: bool,
     structures: Vec<ModelSpec>,
     criterion: Criterion,
     control: EmControl,
@@ -183,12 +216,14 @@ impl<T: Scalar> Grid<T> {
     /// scikit-learn's four Gaussian covariance types, BIC, one restart per cell
     /// and the EM defaults (`tol` 1e-3, `max_iter` 100, `reg_covar` 1e-6,
     /// k-means initialization, seed 0).
+    ///
+    /// At most [`MAX_GRID_KS`] values are read; a longer list (an unbounded
+    /// range, say) is refused by [`Grid::check`] and [`Grid::fit`].
     pub fn new(ks: impl IntoIterator<Item = usize>) -> Self {
-        let mut ks: Vec<usize> = ks.into_iter().collect();
-        ks.sort_unstable();
-        ks.dedup();
+        let (ks, too_many_ks) = collect_ks(ks);
         Self {
             ks,
+            too_many_ks,
             structures: ModelSpec::SKLEARN.to_vec(),
             criterion: Criterion::default(),
             control: EmControl::default(),
@@ -233,8 +268,12 @@ impl<T: Scalar> Grid<T> {
     ///
     /// # Errors
     /// [`SelectError::EmptyKRange`], [`SelectError::NoStructures`],
-    /// [`SelectError::InvalidParameter`].
+    /// [`SelectError::InvalidParameter`] (also for more than [`MAX_GRID_KS`]
+    /// numbers of components).
     pub fn check(&self) -> Result<(), SelectError> {
+        if self.too_many_ks {
+            return Err(too_many_ks());
+        }
         if self.ks.is_empty() {
             return Err(SelectError::EmptyKRange);
         }

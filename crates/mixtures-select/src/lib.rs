@@ -53,7 +53,7 @@ mod grid;
 
 pub use criteria::{Criterion, Scores};
 pub use error::SelectError;
-pub use grid::{Cell, CellOutcome, Grid, Selection};
+pub use grid::{Cell, CellOutcome, Grid, MAX_GRID_KS, Selection, collect_ks};
 /// The variational fit lives next to EM, in `mixtures_em::variational`; its
 /// names stay importable from here.
 pub use mixtures_em::variational::{

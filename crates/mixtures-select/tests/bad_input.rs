@@ -301,3 +301,34 @@ fn variational_step_checks_the_data() {
         .unwrap_err();
     assert_eq!(vb_invalid_param(e), "n_components");
 }
+
+/// A range of numbers of components is read only up to the grid's limit, so
+/// `1..usize::MAX` is a typed error at once (it was "capacity overflow"), and
+/// a `k` above the rows is `TooFewDistinctPoints` without a list of `k`
+/// entries being allocated.
+#[test]
+fn absurd_ranges_of_components_are_refused_before_any_work() {
+    let t = std::time::Instant::now();
+    for grid in [
+        Grid::<f64>::new(1..usize::MAX),
+        Grid::new(1..=mixtures_select::MAX_GRID_KS + 1),
+    ] {
+        let e = grid.check().unwrap_err();
+        assert_eq!(invalid_param(e), "k");
+        assert_eq!(invalid_param(grid.fit(&data()).unwrap_err()), "k");
+    }
+    assert!(
+        Grid::<f64>::new(1..=mixtures_select::MAX_GRID_KS)
+            .check()
+            .is_ok()
+    );
+    for k in [4_611_686_018_427_387_904, usize::MAX] {
+        match Grid::new([1, k]).fit(&data()).unwrap_err() {
+            SelectError::TooFewDistinctPoints { distinct, k: asked } => {
+                assert_eq!((distinct, asked), (50, k))
+            }
+            other => panic!("expected TooFewDistinctPoints, got {other}"),
+        }
+    }
+    assert!(t.elapsed() < std::time::Duration::from_secs(2));
+}

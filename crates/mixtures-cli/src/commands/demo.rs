@@ -215,9 +215,7 @@ pub fn run(c: &DemoCmd, ui: &mut Ui) -> Result<(), CliError> {
         detector = detector.with_reference(r);
     }
     let detector_path = dir.join("detector.json");
-    detector
-        .save(&detector_path)
-        .map_err(|e| CliError::save(&detector_path, e))?;
+    crate::model_io::save(ui, &detector, &detector_path)?;
     files.push(detector_path.clone());
     let _ = writeln!(
         out,

@@ -206,8 +206,7 @@ fn finish<T: Scalar, M: DensityModel<T> + Into<AnyMixture<T>>>(
     if let Some(r) = reference {
         detector = detector.with_reference(r);
     }
-    ui.time("write", || detector.save(&c.output))
-        .map_err(|e| CliError::save(&c.output, e))?;
+    crate::model_io::save(ui, &detector, &c.output)?;
 
     // The training rows' scores under the final model, as the fit computed them.
     let scores = &report.training_scores;

@@ -173,8 +173,7 @@ fn typed<T: Scalar>(c: &FitCmd, ui: &mut Ui) -> Result<(), CliError> {
     let table = load_training::<T>(ui, &c.data, &c.input, init.as_ref(), false)?;
     let axes = scatter_axes(&table, c.plot_features.as_deref())?;
     let outcome = fit_model(&c.fit, init, &table, ui)?;
-    ui.time("write", || outcome.model.save(&c.output))
-        .map_err(|e| CliError::save(&c.output, e))?;
+    model_io::save(ui, &outcome.model, &c.output)?;
     let (text, mut value) = describe_fit(&c.data, &table, &outcome);
     value["command"] = json!("fit");
     value["model_file"] = json!(c.output.display().to_string());

@@ -14,6 +14,7 @@ use std::io::{BufWriter, Write};
 use mixtures_anomaly::AnyDetector;
 use mixtures_core::{Dataset, Scalar};
 use mixtures_dist::AnyMixture;
+use mixtures_dist::json::shortest as json_shortest;
 use serde_json::json;
 
 use super::by_precision;
@@ -129,8 +130,8 @@ impl<T: Scalar, R: std::io::Read> Scorer<'_, T, R> {
                     for (name, text) in self.reader.kept.iter().zip(kept) {
                         row.insert(name.clone(), json!(text));
                     }
-                    row.insert("log_likelihood".into(), num(ll[i].as_f64()));
-                    row.insert("anomaly_score".into(), num(-ll[i].as_f64()));
+                    row.insert("log_likelihood".into(), num(json_shortest(ll[i])));
+                    row.insert("anomaly_score".into(), num(json_shortest(-ll[i])));
                     row.insert("component".into(), json!(component[i]));
                     if let Some(f) = flags {
                         row.insert("is_anomaly".into(), json!(f[i]));

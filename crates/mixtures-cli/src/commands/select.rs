@@ -162,8 +162,7 @@ fn typed<T: Scalar>(c: &SelectCmd, ui: &mut Ui) -> Result<(), CliError> {
             .clone()
             .with_feature_names(table.features.clone())
             .map_err(|e| CliError::Fit(e.into()))?;
-        ui.time("write", || model.save(path))
-            .map_err(|e| CliError::save(path, e))?;
+        crate::model_io::save(ui, &model, path)?;
         value["model_file"] = json!(path.display().to_string());
     }
     ui.result(&text, &value)?;

@@ -178,9 +178,7 @@ fn typed<T: Scalar>(c: &FitCmd, ui: &mut Ui) -> Result<(), CliError> {
     let model = AnyMixture::Gaussian(model)
         .with_feature_names(table.features.clone())
         .map_err(|e| CliError::Fit(e.into()))?;
-    model
-        .save(&c.output)
-        .map_err(|e| CliError::save(&c.output, e))?;
+    crate::model_io::save(ui, &model, &c.output)?;
 
     let fmt_weights = |ks: &[usize]| -> String {
         ks.iter()
