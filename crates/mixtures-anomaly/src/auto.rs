@@ -509,21 +509,5 @@ fn drop_small_components<T: Scalar>(
     if dropped.is_empty() {
         return Ok((model.clone(), dropped));
     }
-    let g = model.components();
-    let d = model.dim();
-    let means = Mat::from_fn(keep.len(), d, |i, j| g.means()[(keep[i], j)]);
-    let cov = match g.covariances() {
-        Covariances::Full(cs) => Covariances::Full(keep.iter().map(|&k| cs[k].clone()).collect()),
-        Covariances::Tied(c) => Covariances::Tied(c.clone()),
-        Covariances::Diag(v) => {
-            Covariances::Diag(Mat::from_fn(keep.len(), d, |i, j| v[(keep[i], j)]))
-        }
-        Covariances::Spherical(v) => Covariances::Spherical(keep.iter().map(|&k| v[k]).collect()),
-    };
-    let kept_total: f64 = keep.iter().map(|&k| w[k].as_f64()).sum();
-    let weights = keep
-        .iter()
-        .map(|&k| T::c(w[k].as_f64() / kept_total))
-        .collect();
-    Ok((Mixture::new(weights, Gaussian::new(means, cov)?)?, dropped))
+    Ok((model.keep_components(&keep)?, dropped))
 }

@@ -270,6 +270,37 @@ impl<T: Scalar> Gaussian<T> {
         })
     }
 
+    /// The components `keep` (indices, in that order), with the same
+    /// structure (a tied covariance stays tied).
+    ///
+    /// # Errors
+    /// [`ModelError::InvalidParameter`] for an empty `keep` or an index out
+    /// of range.
+    pub fn select(&self, keep: &[usize]) -> Result<Self, ModelError> {
+        let k = self.means.nrows();
+        if keep.is_empty() || keep.iter().any(|&i| i >= k) {
+            return Err(ModelError::invalid(
+                "keep",
+                keep.len(),
+                "must name at least one component, each below the number of components",
+            ));
+        }
+        let d = self.means.ncols();
+        let means = Mat::from_fn(keep.len(), d, |i, j| self.means[(keep[i], j)]);
+        let rows = |v: &Mat<T>| Mat::from_fn(keep.len(), d, |i, j| v[(keep[i], j)]);
+        let cov = match &self.covariances {
+            Covariances::Full(cs) => {
+                Covariances::Full(keep.iter().map(|&i| cs[i].clone()).collect())
+            }
+            Covariances::Tied(c) => Covariances::Tied(c.clone()),
+            Covariances::Diag(v) => Covariances::Diag(rows(v)),
+            Covariances::Spherical(v) => {
+                Covariances::Spherical(keep.iter().map(|&i| v[i]).collect())
+            }
+        };
+        Self::new(means, cov)?.with_structure(self.structure)
+    }
+
     /// The same components declared to have the structure `s`: a tied
     /// diagonal (`s = TiedDiag`) or tied spherical (`TiedSpherical`)
     /// structure is stored as diagonal or spherical covariances whose rows are

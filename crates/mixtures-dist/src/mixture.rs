@@ -159,6 +159,32 @@ impl<T: Scalar, C: FreeParameters + Components<T>> Mixture<T, C> {
     }
 }
 
+impl<T: Scalar> Mixture<T, crate::Gaussian<T>> {
+    /// The mixture of components `keep` only (indices, in that order), their
+    /// weights rescaled to sum to one and the covariance structure kept: how
+    /// components judged negligible are dropped.
+    ///
+    /// # Errors
+    /// [`ModelError::InvalidParameter`] for an empty `keep`, an index out of
+    /// range, or kept components of zero total weight.
+    pub fn keep_components(&self, keep: &[usize]) -> Result<Self, ModelError> {
+        let components = self.components.select(keep)?;
+        let total: f64 = keep.iter().map(|&i| self.weights[i].as_f64()).sum();
+        if !(total > 0.0) {
+            return Err(ModelError::invalid(
+                "keep",
+                keep.len(),
+                "the kept components have no weight",
+            ));
+        }
+        let weights = keep
+            .iter()
+            .map(|&i| T::c(self.weights[i].as_f64() / total))
+            .collect();
+        Self::new(weights, components)
+    }
+}
+
 impl<T: Scalar, C: LogDensity<T>> Mixture<T, C> {
     /// Writes `ln wₖ + ln pₖ(xᵢ)` for a block of rows into `out` (`m x K`).
     ///

@@ -6,11 +6,8 @@
 //! whose expected weight is below the weight threshold are dropped from it,
 //! and the weights of the others rescaled, unless --keep-all-components.
 
-use faer::Mat;
 use mixtures_core::Scalar;
-use mixtures_dist::{
-    AnyMixture, Covariance, Covariances, Family, Gaussian, GaussianMixtureModel, Mixture,
-};
+use mixtures_dist::{AnyMixture, Covariance, Family, GaussianMixtureModel};
 use mixtures_select::{VariationalGaussianMixture, WeightPrior};
 use serde_json::json;
 
@@ -80,22 +77,9 @@ fn without<T: Scalar>(
     model: &GaussianMixtureModel<T>,
     keep: &[usize],
 ) -> Result<GaussianMixtureModel<T>, CliError> {
-    let g = model.components();
-    let d = model.dim();
-    let means = Mat::from_fn(keep.len(), d, |i, j| g.means()[(keep[i], j)]);
-    let cov = match g.covariances() {
-        Covariances::Full(cs) => Covariances::Full(keep.iter().map(|&k| cs[k].clone()).collect()),
-        Covariances::Tied(c) => Covariances::Tied(c.clone()),
-        Covariances::Diag(v) => {
-            Covariances::Diag(Mat::from_fn(keep.len(), d, |i, j| v[(keep[i], j)]))
-        }
-        Covariances::Spherical(v) => Covariances::Spherical(keep.iter().map(|&k| v[k]).collect()),
-    };
-    let w = model.weights();
-    let total: f64 = keep.iter().map(|&k| w[k].as_f64()).sum();
-    let weights = keep.iter().map(|&k| T::c(w[k].as_f64() / total)).collect();
-    let build = || Mixture::new(weights, Gaussian::new(means, cov)?);
-    build().map_err(|e| CliError::Fit(e.into()))
+    model
+        .keep_components(keep)
+        .map_err(|e| CliError::Fit(e.into()))
 }
 
 fn typed<T: Scalar>(c: &FitCmd, ui: &mut Ui) -> Result<(), CliError> {
