@@ -147,6 +147,7 @@ fn fit_code(e: &FitError) -> u8 {
         | FitError::InvalidParameter { .. }
         | FitError::TooFewDistinctPoints { .. }
         | FitError::DataScale { .. }
+        | FitError::Precision { .. }
         | FitError::WarmStartDimension { .. }
         | FitError::InvalidPrior { .. }
         | FitError::CovariancePriorNotPositiveDefinite { .. }

@@ -308,3 +308,104 @@ pub(crate) fn fallback_variance<T: Scalar>(
     let v = summary.var[j].as_f64() * fac + ridge;
     T::c(if v > 0.0 { v } else { 1.0 })
 }
+
+/// The largest uncertainty, per row, that rounding may leave in a fitted
+/// Gaussian model's mean log-likelihood before [`check_precision`] refuses
+/// it: 1e-2, ten times the default convergence threshold. Small components
+/// of `f32` fits (a few points in a few dimensions, whose smallest variance
+/// is mostly the ridge) carry estimates of a few 1e-3 and are fitted, as the
+/// documented `f32` behaviour promises; cardio's single component in `f32`
+/// (3.7e-2) is refused.
+pub const PRECISION_TOLERANCE: f64 = 1e-2;
+
+/// Refuses a fitted Gaussian model whose full or tied covariances are too
+/// ill-conditioned for `T` (`FitError::Precision`).
+///
+/// The estimate: a covariance held in `T` carries a relative rounding error
+/// of about `ε` in each entry, and the residual variance of a feature
+/// regressed on the others, relative to its own, `r = 1 / (Aᵢᵢ (A⁻¹)ᵢᵢ)`, is
+/// what is left after the entries of size 1 (in correlation units) cancel
+/// down to `r`: it carries a relative error of about `ε / r`. The log-density
+/// of a row under that component has `½ ln r`-type terms, so it moves by
+/// about `ε / (2r)`, and the mean log-likelihood by the weighted sum
+/// `u = ε/2 Σₖ wₖ / rₖ` (the worst feature of each component). A model is
+/// refused when `u` exceeds `τ =` [`PRECISION_TOLERANCE`]. Components of
+/// fewer than `2 (d + 1)` points (by weight, of `total_weight`) are left out:
+/// their covariance is mostly the ridge in any precision. On cardio (21
+/// features, nearly collinear; one component, ridge 1e-6 on unit variances)
+/// `r = 1.6e-6` in `f32`, `u = 0.037`, and the `f32` evaluation of the `f64`
+/// fit's model is off by exactly that much (0.037), while the `f32` fit ended
+/// 0.019 above the `f64` fit's log-likelihood. The same rule holds in `f64`,
+/// where `ε` is `2²⁹` times smaller: a one-component model is refused only
+/// for `r` below `ε / (2τ) ≈ 1.1e-14`, which the default ridge keeps away
+/// on features of variance below about 9e7.
+///
+/// # Errors
+/// [`FitError::Precision`] naming the worst component and feature.
+pub fn check_precision<T: Scalar>(
+    model: &mixtures_dist::GaussianMixtureModel<T>,
+    total_weight: f64,
+) -> Result<(), FitError> {
+    use mixtures_dist::Covariances;
+    let weights = model.weights();
+    let d = model.dim() as f64;
+    let worst: Vec<(usize, f64, f64)> = match model.components().covariances() {
+        Covariances::Full(c) => c
+            .iter()
+            .zip(weights)
+            .map(|(a, w)| {
+                // A component of fewer than 2 (d + 1) points (by weight) has
+                // a covariance its data hardly determine: its smallest
+                // directions are the ridge in any precision, and the
+                // degeneracy policy, not this check, is what watches it.
+                if w.as_f64() * total_weight < 2.0 * (d + 1.0) {
+                    return (0, f64::INFINITY, 0.0);
+                }
+                let (f, r) = worst_residual(a);
+                (f, r, w.as_f64())
+            })
+            .collect(),
+        Covariances::Tied(a) => {
+            let (f, r) = worst_residual(a);
+            vec![(f, r, 1.0)]
+        }
+        // Variances alone carry no cancellation between features.
+        _ => return Ok(()),
+    };
+    let half_eps = 0.5 * T::epsilon().as_f64();
+    let uncertainty: f64 = worst.iter().map(|&(_, r, w)| half_eps * w / r).sum();
+    if uncertainty <= PRECISION_TOLERANCE {
+        return Ok(());
+    }
+    // The component that contributes most to the uncertainty.
+    let (component, &(feature, ratio, _)) = worst
+        .iter()
+        .enumerate()
+        .max_by(|a, b| (a.1.2 / a.1.1).total_cmp(&(b.1.2 / b.1.1)))
+        .unwrap_or((0, &(0, 0.0, 1.0)));
+    Err(FitError::Precision {
+        component,
+        feature,
+        ratio,
+        uncertainty,
+        precision: T::NAME,
+    })
+}
+
+/// The feature with the smallest residual variance relative to its own,
+/// `1 / (Aᵢᵢ (A⁻¹)ᵢᵢ)`, computed in `f64` from the matrix as stored (0 when
+/// even `f64` cannot factor it).
+fn worst_residual<T: Scalar>(a: &Mat<T>) -> (usize, f64) {
+    let d = a.nrows();
+    let wide = Mat::<f64>::from_fn(d, d, |i, j| a[(i, j)].as_f64());
+    let Ok(chol) = mixtures_core::Cholesky::<f64>::new(wide.as_ref()) else {
+        return (0, 0.0);
+    };
+    let l_inv = chol.l_inv();
+    (0..d)
+        .map(|i| {
+            let inv_ii: f64 = (i..d).map(|j| l_inv[(j, i)] * l_inv[(j, i)]).sum();
+            (i, 1.0 / (wide[(i, i)] * inv_ii))
+        })
+        .fold((0, f64::INFINITY), |w, c| if c.1 < w.1 { c } else { w })
+}

@@ -101,6 +101,27 @@ pub enum FitError {
         /// Further advice (", or fit in f64" for `f32` data).
         hint: &'static str,
     },
+    /// The fitted covariances are so ill-conditioned that rounding in the
+    /// data's precision leaves the mean log-likelihood uncertain by more than
+    /// [`crate::PRECISION_TOLERANCE`] per row ([`crate::check_precision`];
+    /// `docs/numerics.md`, "What `f32` guarantees").
+    #[error(
+        "rounding in {precision} leaves the fitted model's mean log-likelihood uncertain by about {uncertainty:.1e} per row, more than 1e-2: feature {feature} of component {component} keeps only {ratio:.1e} of its variance once regressed on the other features; fit in f64, raise reg_covar, or drop nearly collinear features"
+    )]
+    Precision {
+        /// The component with the worst conditioning (0 for a tied
+        /// covariance).
+        component: usize,
+        /// Its feature with the smallest residual variance.
+        feature: usize,
+        /// That residual variance relative to the feature's own variance.
+        ratio: f64,
+        /// The estimated uncertainty of the mean log-likelihood per row,
+        /// `ε/2 Σₖ wₖ / rₖ`.
+        uncertainty: f64,
+        /// The data's precision (`"f32"` or `"f64"`).
+        precision: &'static str,
+    },
     /// Nothing could be fitted: every component degenerated, or a shared
     /// covariance became singular even after regularization.
     #[error(

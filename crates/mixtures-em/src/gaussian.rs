@@ -11,8 +11,8 @@ use crate::Covariance;
 use crate::EmControl;
 use crate::FitError;
 use crate::common::{
-    Summary, check_data, check_scale, fallback_variance, final_log_likelihood, summarize,
-    without_row,
+    Summary, check_data, check_precision, check_scale, fallback_variance, final_log_likelihood,
+    summarize, without_row,
 };
 use crate::constraint::{CovarianceConstraint, MStepStats, PriorTerms, Scatter};
 use crate::engine::{Engine, Restart, run};
@@ -127,7 +127,8 @@ impl<T: Scalar> GaussianParams<T> {
     /// # Errors
     /// [`FitError::InvalidParameter`], [`FitError::TooFewDistinctPoints`],
     /// [`FitError::DataScale`] before any work; [`FitError::Degenerate`] if
-    /// nothing can be fitted.
+    /// nothing can be fitted; [`FitError::Precision`] when the fitted covariance
+    /// is too ill-conditioned for `T` ([`check_precision`](crate::check_precision)).
     pub fn fit(&self, data: &Dataset<T>) -> Result<Fitted<GaussianMixtureModel<T>>, FitError> {
         self.check_for(data.n_features())?;
         check_data(data, self.k)?;
@@ -139,7 +140,9 @@ impl<T: Scalar> GaussianParams<T> {
         // another restart, and that one would block on the same `OnceLock`,
         // a deadlock.
         let _ = engine.summary();
-        run(&engine, &self.control, None)
+        let fitted = run(&engine, &self.control, None)?;
+        check_precision(&fitted.model, data.total_weight())?;
+        Ok(fitted)
     }
 
     /// Fits starting from `model` (warm start, or continuing an earlier fit): no
@@ -163,7 +166,9 @@ impl<T: Scalar> GaussianParams<T> {
         check_data(data, model.n_components())?;
         check_scale(data, true)?;
         let engine = GaussianEngine::new(self, data, model.n_components());
-        run(&engine, &self.control, Some(model))
+        let fitted = run(&engine, &self.control, Some(model))?;
+        check_precision(&fitted.model, data.total_weight())?;
+        Ok(fitted)
     }
 }
 

@@ -40,7 +40,7 @@ mod report;
 mod student;
 pub mod variational;
 
-pub use common::{check_data, check_scale};
+pub use common::{PRECISION_TOLERANCE, check_data, check_precision, check_scale};
 pub use constraint::{CovarianceConstraint, MStepStats, PriorTerms, Scatter};
 pub use control::{
     DEFAULT_MAX_ITER, DEFAULT_N_INIT, DEFAULT_REG_COVAR, DEFAULT_SEED, DEFAULT_TOL, EmControl,
