@@ -20,6 +20,14 @@
 //! seed derived from the fit's seed and its position, and ties are broken by
 //! position: the result does not depend on the number of threads.
 //!
+//! **Exact fits.** When at least `h` rows lie on a hyperplane (a feature
+//! that takes one value on most rows, as in many real data sets), every
+//! subset the search ends on has a singular scatter, and the plain MCD has no
+//! Gaussian. The fit then is the regularized MCD (Boudt et al. 2020; see
+//! `regularize`): each scatter blended with the features' robust variances,
+//! with the smallest weight that keeps its condition number at 50 in robust
+//! units. [`McdFit::regularization`] reports the weight (0 for the plain MCD).
+//!
 //! **Consistency and reweighting** (as `MinCovDet`): the raw scatter, an
 //! average over the `h` most central rows, underestimates the covariance of a
 //! normal distribution by the factor `c = α / F_{χ²(d+2)}(χ²_d(α))` with
@@ -52,30 +60,24 @@
 
 use faer::{Mat, MatRef};
 use mixtures_core::chi2::{chi2_cdf, chi2_quantile};
-use mixtures_core::kernels::{maha_work_len, sq_mahalanobis_block};
-use mixtures_core::seed::derive_seed;
-use mixtures_core::{CHUNK_ROWS, Cholesky, Dataset, Scalar};
+use mixtures_core::{Dataset, Scalar};
 use mixtures_dist::{Gaussian, Mixture};
-use rand::SeedableRng;
-use rand::rngs::StdRng;
 use rayon::prelude::*;
 
 use crate::FitError;
+
+mod regularize;
+mod search;
+
+pub use regularize::MAX_CONDITION;
+
+use search::{Estimate, Reg, converge, covariance, scaled, scatter, sq_distances, with_covariance};
 
 /// Random starts by default (FastMCD's and scikit-learn's number).
 pub const DEFAULT_N_TRIALS: usize = 500;
 /// Most random starts accepted: each holds an estimate until the best are
 /// kept, so the number is bounded.
 pub const MAX_N_TRIALS: usize = 100_000;
-/// Rows of each subset of the nested starts.
-const SUBSET_ROWS: usize = 300;
-/// Most subsets of the nested starts.
-const MAX_SUBSETS: usize = 5;
-/// Candidates kept from each stage.
-const KEEP: usize = 10;
-/// C-steps at most in the final iterations (they converge in a few; the
-/// bound only guards against cycling between equal determinants).
-const MAX_C_STEPS: usize = 100;
 /// The χ² probability below which a row is kept by the reweighting.
 pub const REWEIGHT_PROBABILITY: f64 = 0.975;
 
@@ -123,22 +125,12 @@ pub struct McdFit<T: Scalar> {
     /// C-steps of the final iterations on all rows, for the winning
     /// candidate (the last one confirms convergence).
     pub c_steps: usize,
-}
-
-/// A location and scatter in `f64`, with the factor of the scatter.
-#[derive(Clone)]
-struct Estimate {
-    mean: Vec<f64>,
-    factor: Cholesky<f64>,
-    support: Vec<usize>,
-    /// C-steps of the final iterations that led to it.
-    steps: usize,
-}
-
-impl Estimate {
-    fn log_det(&self) -> f64 {
-        self.factor.log_det()
-    }
+    /// The weight `ρ` of the diagonal target in the regularized MCD
+    /// (`regularize`), 0 for the plain MCD. When it is positive,
+    /// `raw_log_det` is that of the blend, the covariance is the blend
+    /// (consistent by `consistency`), and there is no reweighting: the
+    /// location and support are the subset's.
+    pub regularization: f64,
 }
 
 impl Mcd {
@@ -211,9 +203,11 @@ impl Mcd {
     /// # Errors
     /// The settings' errors ([`Mcd::check`]); [`FitError::InvalidParameter`]
     /// for weighted data (the MCD has no weighted form here) and for too few
-    /// rows (`h` must exceed `d`); [`FitError::Degenerate`] when the best
-    /// subset's scatter is singular (at least `h` rows lie on a hyperplane:
-    /// an exact fit, which has no Gaussian).
+    /// rows (`h` must exceed `d`) and for a feature that is constant;
+    /// [`FitError::Degenerate`] if no subset gives a positive definite
+    /// scatter even regularized (not expected). When at least `h` rows lie
+    /// on a hyperplane (an exact fit: every subset the plain MCD ends on is
+    /// singular), the fit is the regularized MCD ([`McdFit::regularization`]).
     pub fn fit<T: Scalar>(&self, data: &Dataset<T>) -> Result<McdFit<T>, FitError> {
         self.check()?;
         if data.weights().is_some() {
@@ -233,87 +227,76 @@ impl Mcd {
                 "leaves a subset of no more rows than features; more rows are needed",
             ));
         }
-        let candidates = self.candidates(x, h)?;
-        // C-steps to convergence on all rows; the lowest determinant wins,
-        // the earlier candidate on a tie.
-        let finals: Vec<Option<Estimate>> =
-            candidates.par_iter().map(|e| converge(x, e, h)).collect();
-        let best = finals
+        let plain = self
+            .search(x, h, &Reg::none())
+            .map(|best| self.finish(x, best, h));
+        match plain {
+            Some(Ok(fit)) => return Ok(fit),
+            Some(Err(FitError::Degenerate { .. })) | None => {}
+            Some(Err(e)) => return Err(e),
+        }
+        // Every subset found was singular: the regularized MCD.
+        let c = consistency_factor(d, h as f64 / n as f64);
+        let mut reg = regularize::regularization(x, h, c)?;
+        let mut best = self.search(x, h, &reg).ok_or_else(exact_fit)?;
+        for _ in 1..regularize::MAX_ROUNDS {
+            let needed = regularize::rho_for(x, &best.support, &reg)?;
+            if needed <= reg.rho * (1.0 + 1e-3) {
+                break;
+            }
+            reg.rho = needed;
+            best = self.search(x, h, &reg).ok_or_else(exact_fit)?;
+        }
+        Ok(self.finish_regularized(x, best, h, &reg))
+    }
+
+    /// The candidates, iterated to convergence on all rows; the lowest
+    /// determinant wins, the earlier candidate on a tie.
+    fn search<T: Scalar>(&self, x: MatRef<'_, T>, h: usize, reg: &Reg) -> Option<Estimate> {
+        let candidates = self.candidates(x, h, reg);
+        let finals: Vec<Option<Estimate>> = candidates
+            .par_iter()
+            .map(|e| converge(x, e, h, reg))
+            .collect();
+        finals
             .into_iter()
             .flatten()
             .reduce(|a, b| if b.log_det() < a.log_det() { b } else { a })
-            .ok_or_else(exact_fit)?;
-        self.finish(x, best, h)
     }
 
-    /// The candidates of the starts, refined by the nested stages.
-    fn candidates<T: Scalar>(&self, x: MatRef<'_, T>, h: usize) -> Result<Vec<Estimate>, FitError> {
-        let n = x.nrows();
-        let scaled = |m: usize| (m * h).div_ceil(n).max(x.ncols() + 1).min(m);
-        if n <= 2 * SUBSET_ROWS {
-            return Ok(self.starts(x, self.n_trials, h, 0));
-        }
-        // Up to 5 subsets of at least 300 rows; together at most 1500 rows
-        // (all of them below that).
-        let subsets = (n / SUBSET_ROWS).min(MAX_SUBSETS);
-        let size = n.min(SUBSET_ROWS * MAX_SUBSETS) / subsets;
-        let mut rng = StdRng::seed_from_u64(derive_seed(self.seed, &[1]));
-        let rows = rand::seq::index::sample(&mut rng, n, subsets * size).into_vec();
-        let merged = gather(x, &rows);
-        let per = self.n_trials.div_ceil(subsets);
-        let firsts: Vec<Vec<Estimate>> = (0..subsets)
-            .into_par_iter()
-            .map(|s| {
-                let part = merged.subrows(s * size, size);
-                // Positions in the subset become positions in the union.
-                let mut best = self.starts(part, per, scaled(size), s as u64 + 1);
-                for e in &mut best {
-                    for i in &mut e.support {
-                        *i += s * size;
-                    }
-                }
-                best
-            })
-            .collect();
-        let firsts: Vec<Estimate> = firsts.into_iter().flatten().collect();
-        if n <= SUBSET_ROWS * MAX_SUBSETS {
-            // The subsets hold (nearly) every row: every candidate goes on to
-            // the final iterations on all rows.
-            return Ok(firsts);
-        }
-        let hm = scaled(merged.nrows());
-        let refined: Vec<Option<Estimate>> = firsts
-            .par_iter()
-            .map(|e| converge(merged.as_ref(), e, hm))
-            .collect();
-        Ok(best_of(refined))
-    }
-
-    /// `count` random starts in `x`, two C-steps each, the best kept.
-    fn starts<T: Scalar>(
+    /// The regularized estimate: the blend of the best subset, with no
+    /// reweighting (the kept rows' plain scatter would be singular again).
+    fn finish_regularized<T: Scalar>(
         &self,
         x: MatRef<'_, T>,
-        count: usize,
+        best: Estimate,
         h: usize,
-        stage: u64,
-    ) -> Vec<Estimate> {
-        let found: Vec<Option<Estimate>> = (0..2 * count)
-            .into_par_iter()
-            .map(|t| {
-                let mut rng = StdRng::seed_from_u64(derive_seed(self.seed, &[2, stage, t as u64]));
-                // Small starts reach subsets away from the bulk; whole
-                // random h-subsets start inside it. `count` of each.
-                let start = if t % 2 == 0 {
-                    random_start(x, &mut rng)?
-                } else {
-                    let mut idx = rand::seq::index::sample(&mut rng, x.nrows(), h).into_vec();
-                    idx.sort_unstable();
-                    scatter(x, &idx)?
-                };
-                c_step(x, &start, h).and_then(|e| c_step(x, &e, h))
-            })
-            .collect();
-        best_of(found)
+        reg: &Reg,
+    ) -> McdFit<T> {
+        let (n, d) = (x.nrows(), x.ncols());
+        let mut dist = vec![0.0; n];
+        sq_distances(x, &best, &mut dist);
+        let (_, raw) = search::moments(x, &best.support);
+        let mut support = vec![false; n];
+        for &i in &best.support {
+            support[i] = true;
+        }
+        let to_mat = |m: &Mat<f64>| Mat::from_fn(d, d, |i, j| T::c(m[(i, j)]));
+        let location: Vec<T> = best.mean.iter().map(|&m| T::c(m)).collect();
+        McdFit {
+            covariance: to_mat(&covariance(&best.factor)),
+            support: support.clone(),
+            raw_location: location.clone(),
+            location,
+            raw_covariance: to_mat(&raw),
+            raw_support: support,
+            raw_log_det: best.log_det(),
+            consistency: reg.consistency,
+            distances: dist.into_iter().map(T::c).collect(),
+            h,
+            c_steps: best.steps,
+            regularization: reg.rho,
+        }
     }
 
     /// The consistency factor, the reweighting and the distances.
@@ -334,7 +317,7 @@ impl Mcd {
         let kept: Vec<usize> = (0..n).filter(|&i| dist[i] / consistency < cut).collect();
         let raw_cov = covariance(&raw.factor);
         // Too few kept rows for a scatter: the corrected raw estimate stands.
-        let reweighted = scatter(x, &kept)
+        let reweighted = scatter(x, &kept, &Reg::none())
             .or_else(|| with_covariance(raw.mean.clone(), &scaled(&raw_cov, consistency)))
             .ok_or_else(exact_fit)?;
         // The kept rows are those inside the 97.5 % ellipsoid: their
@@ -367,6 +350,7 @@ impl Mcd {
             distances: to_t(&final_dist),
             h,
             c_steps: raw.steps,
+            regularization: 0.0,
         })
     }
 }
@@ -416,178 +400,6 @@ fn consistency_factor(d: usize, alpha: f64) -> f64 {
 
 fn exact_fit() -> FitError {
     FitError::Degenerate {
-        reason: "the minimum covariance determinant is zero: at least h rows lie on a \
-                 hyperplane (an exact fit, as when a feature takes one value on most rows), \
-                 which no Gaussian describes; a larger support fraction (1 gives the classical \
-                 estimate) or leaving out such features avoids it"
-            .to_owned(),
+        reason: "no subset of h rows gave a positive definite scatter, even regularized".to_owned(),
     }
-}
-
-/// An estimate from a location and a covariance; `None` if the covariance
-/// cannot be factorized.
-fn with_covariance(mean: Vec<f64>, cov: &Mat<f64>) -> Option<Estimate> {
-    let factor = Cholesky::new(cov.as_ref()).ok()?;
-    Some(Estimate {
-        mean,
-        factor,
-        support: Vec::new(),
-        steps: 0,
-    })
-}
-
-/// The full covariance of a factor, `L Lᵀ`.
-fn covariance(f: &Cholesky<f64>) -> Mat<f64> {
-    let l = f.l();
-    l * l.transpose()
-}
-
-fn scaled(m: &Mat<f64>, c: f64) -> Mat<f64> {
-    Mat::from_fn(m.nrows(), m.ncols(), |i, j| m[(i, j)] * c)
-}
-
-/// The distinct candidates found (starts often converge to the same subset,
-/// which would crowd out the others), best (lowest determinant) first, at
-/// most [`KEEP`]; ties keep their order.
-fn best_of(found: Vec<Option<Estimate>>) -> Vec<Estimate> {
-    let mut all: Vec<Estimate> = found.into_iter().flatten().collect();
-    all.sort_by(|a, b| a.log_det().total_cmp(&b.log_det()));
-    let mut kept: Vec<Estimate> = Vec::with_capacity(KEEP);
-    for e in all {
-        if kept.len() == KEEP {
-            break;
-        }
-        if !kept.iter().any(|k| k.support == e.support) {
-            kept.push(e);
-        }
-    }
-    kept
-}
-
-/// The rows `idx` of `x`, in that order.
-fn gather<T: Scalar>(x: MatRef<'_, T>, idx: &[usize]) -> Mat<T> {
-    Mat::from_fn(idx.len(), x.ncols(), |i, j| x[(idx[i], j)])
-}
-
-/// A random `(d + 1)`-subset, grown one random row at a time while its
-/// scatter is singular.
-fn random_start<T: Scalar>(x: MatRef<'_, T>, rng: &mut StdRng) -> Option<Estimate> {
-    let (n, d) = (x.nrows(), x.ncols());
-    let order = rand::seq::index::sample(rng, n, n.min(4 * (d + 1)).max(d + 1)).into_vec();
-    let mut size = (d + 1).min(n);
-    loop {
-        let mut idx = order[..size].to_vec();
-        idx.sort_unstable();
-        if let Some(e) = scatter(x, &idx) {
-            return Some(e);
-        }
-        if size == order.len() {
-            return None;
-        }
-        size += 1;
-    }
-}
-
-/// Keeps the `h` rows of `x` nearest to `e` and estimates from them; `None`
-/// when their scatter is singular.
-fn c_step<T: Scalar>(x: MatRef<'_, T>, e: &Estimate, h: usize) -> Option<Estimate> {
-    let mut dist = vec![0.0; x.nrows()];
-    sq_distances(x, e, &mut dist);
-    let mut idx: Vec<usize> = (0..x.nrows()).collect();
-    // The h smallest by (distance, row): the same set whatever the pivots.
-    let order = |&a: &usize, &b: &usize| dist[a].total_cmp(&dist[b]).then(a.cmp(&b));
-    if h < idx.len() {
-        idx.select_nth_unstable_by(h, order);
-        idx.truncate(h);
-    }
-    idx.sort_unstable();
-    scatter(x, &idx)
-}
-
-/// C-steps from `e` until the determinant stops decreasing.
-fn converge<T: Scalar>(x: MatRef<'_, T>, e: &Estimate, h: usize) -> Option<Estimate> {
-    let mut current = c_step(x, e, h)?;
-    let mut steps = 1;
-    for _ in 0..MAX_C_STEPS {
-        let Some(next) = c_step(x, &current, h) else {
-            break;
-        };
-        steps += 1;
-        let done = next.support == current.support || !(next.log_det() < current.log_det());
-        if next.log_det() < current.log_det() {
-            current = next;
-        }
-        if done {
-            break;
-        }
-    }
-    current.steps = steps;
-    Some(current)
-}
-
-/// The mean and maximum-likelihood scatter of rows `idx` (ascending) of `x`,
-/// in `f64`, centred on the mean (two passes: no cancellation); `None` when
-/// the scatter is singular.
-fn scatter<T: Scalar>(x: MatRef<'_, T>, idx: &[usize]) -> Option<Estimate> {
-    let d = x.ncols();
-    if idx.len() <= d {
-        return None;
-    }
-    let count = idx.len() as f64;
-    let mean: Vec<f64> = (0..d)
-        .map(|j| idx.iter().map(|&i| x[(i, j)].as_f64()).sum::<f64>() / count)
-        .collect();
-    // Blocks of centred rows, one matrix product each, summed in order.
-    const BLOCK: usize = 256;
-    let mut cov = Mat::<f64>::zeros(d, d);
-    let mut block = Mat::<f64>::zeros(BLOCK, d);
-    for rows in idx.chunks(BLOCK) {
-        let m = rows.len();
-        for j in 0..d {
-            for (r, &i) in rows.iter().enumerate() {
-                block[(r, j)] = x[(i, j)].as_f64() - mean[j];
-            }
-        }
-        let b = block.as_ref().subrows(0, m);
-        faer::linalg::matmul::matmul(
-            cov.as_mut(),
-            faer::Accum::Add,
-            b.transpose(),
-            b,
-            1.0 / count,
-            faer::Par::Seq,
-        );
-    }
-    let factor = Cholesky::new(cov.as_ref()).ok()?;
-    factor.log_det().is_finite().then(|| Estimate {
-        mean,
-        factor,
-        support: idx.to_vec(),
-        steps: 0,
-    })
-}
-
-/// Squared Mahalanobis distances of every row of `x` under `e`, computed in
-/// `T` by the mixtures' block kernel, in parallel over fixed chunks of rows.
-fn sq_distances<T: Scalar>(x: MatRef<'_, T>, e: &Estimate, out: &mut [f64]) {
-    let d = x.ncols();
-    let l_inv = e.factor.l_inv();
-    let l_inv = Mat::from_fn(d, d, |i, j| T::c(l_inv[(i, j)]));
-    let mean: Vec<T> = e.mean.iter().map(|&m| T::c(m)).collect();
-    out.par_chunks_mut(CHUNK_ROWS).enumerate().for_each_init(
-        || {
-            (
-                vec![T::zero(); maha_work_len(CHUNK_ROWS, d)],
-                vec![T::zero(); CHUNK_ROWS],
-            )
-        },
-        |(work, tmp), (c, o)| {
-            let start = c * CHUNK_ROWS;
-            let rows = x.subrows(start, o.len());
-            sq_mahalanobis_block(rows, &mean, l_inv.as_ref(), work, &mut tmp[..o.len()]);
-            for (o, t) in o.iter_mut().zip(tmp.iter()) {
-                *o = t.as_f64();
-            }
-        },
-    );
 }
