@@ -34,7 +34,7 @@
 use mixtures_core::chi2::chi2_quantile;
 use mixtures_core::{LN_2PI, Scalar};
 use mixtures_dist::{Gaussian, Mixture};
-use mixtures_em::{FitReport, Fitted, Mcd, McdFit, Termination};
+use mixtures_em::{FitReport, Fitted, Mcd, McdFit, RestartSummary, Termination};
 
 use crate::{AnomalyError, ModelFit, ModelFitter};
 
@@ -89,7 +89,12 @@ fn report<T: Scalar>(fit: &McdFit<T>, log_likelihood: f64, n: usize) -> FitRepor
         lower_bound_trace: Vec::new(),
         log_likelihood,
         best_restart: 0,
-        restarts: Vec::new(),
+        // One search, reported as one restart.
+        restarts: vec![RestartSummary {
+            log_likelihood,
+            n_iter: fit.c_steps,
+            converged: true,
+        }],
         degeneracies: Vec::new(),
         n_parameters: d + d * (d + 1) / 2,
         structure: "mcd".to_owned(),
