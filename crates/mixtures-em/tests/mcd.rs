@@ -261,8 +261,8 @@ fn bad_settings_and_data_are_typed_errors() {
             "{e}"
         );
     }
-    // Fewer rows than a subset needs.
-    let tiny = Dataset::from_rows(&[[0.0, 1.0], [1.0, 0.0]]).unwrap();
+    // A subset of one row has no scatter.
+    let tiny = Dataset::from_rows(&[[0.0, 1.0]]).unwrap();
     assert!(Mcd::new().fit(&tiny).is_err());
     // Weighted rows are refused.
     let weighted = data.clone().with_weights(vec![1.0; 5]).unwrap();
@@ -314,13 +314,23 @@ fn a_feature_with_one_value_on_most_rows_gets_the_regularized_mcd() {
     assert!(fit.raw_support[390..].iter().all(|&s| !s));
     // The covariance is the blend: positive definite, a valid model.
     assert!(fit.to_mixture().is_ok());
-    // A feature constant on every row is named.
-    let constant: Vec<[f64; 2]> = (0..50).map(|i| [i as f64, 3.0]).collect();
-    let e = Mcd::new()
+    // A feature constant on every row gets a small variance, so another
+    // value there is far out; more features than rows in a subset get the
+    // regularized MCD.
+    let constant: Vec<[f64; 2]> = (0..50).map(|i| [(i as f64 * 0.7).sin(), 3.0]).collect();
+    let fit = Mcd::new()
         .fit(&Dataset::from_rows(&constant).unwrap())
-        .unwrap_err();
-    assert!(
-        e.to_string().contains("takes one value on every row"),
-        "{e}"
-    );
+        .unwrap();
+    let probe = Dataset::from_rows(&[[0.0, 3.0], [0.0, 3.1]]).unwrap();
+    let d = fit.mahalanobis(&probe).unwrap();
+    assert!(d[1] > 100.0 * d[0].max(1.0), "{d:?}");
+    let wide: Vec<Vec<f64>> = (0..30)
+        .map(|i| {
+            (0..40)
+                .map(|j| ((i * 40 + j) as f64 * 0.37).sin())
+                .collect()
+        })
+        .collect();
+    let fit = Mcd::new().fit(&Dataset::from_rows(&wide).unwrap()).unwrap();
+    assert!(fit.regularization > 0.0 && fit.to_mixture().is_ok());
 }

@@ -220,15 +220,19 @@ impl Mcd {
         let x = data.view();
         let (n, d) = (x.nrows(), x.ncols());
         let h = self.h(n, d);
-        if h <= d {
+        if h < 2 {
             return Err(FitError::invalid(
                 "support_fraction",
                 h as f64 / n as f64,
-                "leaves a subset of no more rows than features; more rows are needed",
+                "leaves a subset of fewer than 2 rows; more rows are needed",
             ));
         }
-        let plain = self
-            .search(x, h, &Reg::none())
+        // With no more rows in a subset than features every plain scatter is
+        // singular: the regularized MCD is the estimator (as in the paper,
+        // whose motivation this is).
+        let plain = (h > d)
+            .then(|| self.search(x, h, &Reg::none()))
+            .flatten()
             .map(|best| self.finish(x, best, h));
         match plain {
             Some(Ok(fit)) => return Ok(fit),

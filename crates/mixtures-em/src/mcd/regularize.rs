@@ -22,6 +22,10 @@ use crate::FitError;
 /// scatter down to (the paper's choice).
 pub const MAX_CONDITION: f64 = 50.0;
 
+/// The target variance of a feature with one value on every row: the EM's
+/// default `reg_covar`.
+const CONSTANT_FEATURE_VARIANCE: f64 = crate::DEFAULT_REG_COVAR;
+
 /// Searches at most, each with the `ρ` the previous one's subset needed.
 pub(super) const MAX_ROUNDS: usize = 4;
 
@@ -41,11 +45,11 @@ fn median(v: &mut [f64]) -> f64 {
 }
 
 /// The medians of the features and their robust variances: the scaled MAD
-/// squared, or the variance where more than half of the rows share one
-/// value (a MAD of zero).
+/// squared, the variance where more than half of the rows share one value
+/// (a MAD of zero), or [`CONSTANT_FEATURE_VARIANCE`] for a constant feature.
 ///
 /// # Errors
-/// [`FitError::InvalidParameter`] for a feature that is constant.
+/// [`FitError::InvalidParameter`] for a feature whose variance overflows.
 fn robust_scales<T: Scalar>(x: MatRef<'_, T>) -> Result<(Vec<f64>, Vec<f64>), FitError> {
     let n = x.nrows();
     let mut medians = Vec::with_capacity(x.ncols());
@@ -62,12 +66,20 @@ fn robust_scales<T: Scalar>(x: MatRef<'_, T>) -> Result<(Vec<f64>, Vec<f64>), Fi
             *c = (*c - med).abs();
         }
         let mad = MAD_TO_SD * median(&mut col);
-        let robust = if mad > 0.0 { mad * mad } else { var };
-        if !(robust > 0.0 && robust.is_finite()) {
+        // A feature with one value on every row gets the EM's default ridge
+        // as its variance: any other value is then far out, not impossible.
+        let robust = if mad > 0.0 {
+            mad * mad
+        } else if var > 0.0 {
+            var
+        } else {
+            CONSTANT_FEATURE_VARIANCE
+        };
+        if !robust.is_finite() {
             return Err(FitError::invalid(
                 "data",
                 j,
-                "this feature (numbered from 0) takes one value on every row; leave it out",
+                "this feature's (numbered from 0) spread overflows",
             ));
         }
         medians.push(med);

@@ -187,7 +187,7 @@ fn gather<T: Scalar>(x: MatRef<'_, T>, idx: &[usize]) -> Mat<T> {
 /// scatter is singular.
 fn random_start<T: Scalar>(x: MatRef<'_, T>, rng: &mut StdRng, reg: &Reg) -> Option<Estimate> {
     let (n, d) = (x.nrows(), x.ncols());
-    let order = rand::seq::index::sample(rng, n, n.min(4 * (d + 1)).max(d + 1)).into_vec();
+    let order = rand::seq::index::sample(rng, n, (4 * (d + 1)).min(n)).into_vec();
     let mut size = (d + 1).min(n);
     loop {
         let mut idx = order[..size].to_vec();
@@ -248,7 +248,9 @@ pub(super) fn converge<T: Scalar>(
 /// ([`moments`]) blended as `reg` says; `None` when the result is singular.
 pub(super) fn scatter<T: Scalar>(x: MatRef<'_, T>, idx: &[usize], reg: &Reg) -> Option<Estimate> {
     let d = x.ncols();
-    if idx.len() <= d {
+    // A plain scatter of no more rows than features is singular; a blend
+    // needs two rows.
+    if idx.len() < 2 || (reg.rho == 0.0 && idx.len() <= d) {
         return None;
     }
     let (mean, mut cov) = moments(x, idx);
