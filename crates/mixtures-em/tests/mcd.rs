@@ -261,8 +261,8 @@ fn bad_settings_and_data_are_typed_errors() {
             "{e}"
         );
     }
-    // A subset of one row has no scatter.
-    let tiny = Dataset::from_rows(&[[0.0, 1.0]]).unwrap();
+    // Fewer rows than a subset needs.
+    let tiny = Dataset::from_rows(&[[0.0, 1.0], [1.0, 0.0]]).unwrap();
     assert!(Mcd::new().fit(&tiny).is_err());
     // Weighted rows are refused.
     let weighted = data.clone().with_weights(vec![1.0; 5]).unwrap();
@@ -315,8 +315,8 @@ fn a_feature_with_one_value_on_most_rows_gets_the_regularized_mcd() {
     // The covariance is the blend: positive definite, a valid model.
     assert!(fit.to_mixture().is_ok());
     // A feature constant on every row gets a small variance, so another
-    // value there is far out; more features than rows in a subset get the
-    // regularized MCD.
+    // value there is far out; more features than rows in a subset are
+    // refused.
     let constant: Vec<[f64; 2]> = (0..50).map(|i| [(i as f64 * 0.7).sin(), 3.0]).collect();
     let fit = Mcd::new()
         .fit(&Dataset::from_rows(&constant).unwrap())
@@ -331,6 +331,17 @@ fn a_feature_with_one_value_on_most_rows_gets_the_regularized_mcd() {
                 .collect()
         })
         .collect();
-    let fit = Mcd::new().fit(&Dataset::from_rows(&wide).unwrap()).unwrap();
-    assert!(fit.regularization > 0.0 && fit.to_mixture().is_ok());
+    let e = Mcd::new()
+        .fit(&Dataset::from_rows(&wide).unwrap())
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            FitError::InvalidParameter {
+                name: "support_fraction",
+                ..
+            }
+        ),
+        "{e}"
+    );
 }

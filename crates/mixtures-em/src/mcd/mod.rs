@@ -220,19 +220,20 @@ impl Mcd {
         let x = data.view();
         let (n, d) = (x.nrows(), x.ncols());
         let h = self.h(n, d);
-        if h < 2 {
+        // The regularized MCD could take subsets of no more rows than
+        // features, but its random search costs a d x d factorization per
+        // start and C-step: hours at a thousand features. Refused until it
+        // has the paper's few deterministic starts.
+        if h <= d {
             return Err(FitError::invalid(
                 "support_fraction",
                 h as f64 / n as f64,
-                "leaves a subset of fewer than 2 rows; more rows are needed",
+                "leaves a subset of no more rows than features; the MCD needs more rows \
+                 than features in its subset",
             ));
         }
-        // With no more rows in a subset than features every plain scatter is
-        // singular: the regularized MCD is the estimator (as in the paper,
-        // whose motivation this is).
-        let plain = (h > d)
-            .then(|| self.search(x, h, &Reg::none()))
-            .flatten()
+        let plain = self
+            .search(x, h, &Reg::none())
             .map(|best| self.finish(x, best, h));
         match plain {
             Some(Ok(fit)) => return Ok(fit),
