@@ -11,7 +11,7 @@
 //! let dir = std::env::temp_dir().join(format!("mixtures-files-doc-{}", std::process::id()));
 //! std::fs::create_dir_all(&dir)?;
 //! let data = dir.join("d.csv");
-//! std::fs::write(&data, "x\n1\n")?;
+//! mixtures_core::io::write_bytes_atomic(&data, b"x\n1\n")?;
 //! // Writing the model over the data is refused, however the path is spelled.
 //! let same = dir.join(".").join("d.csv");
 //! assert!(check_files(&[&data], &[&same], &[]).is_err());

@@ -92,14 +92,11 @@ impl Ui {
 /// exponent form (`1e-300`) outside, `inf`, `-inf` and `NaN` for the
 /// non-finite values (what Rust, Python and pandas read back).
 pub fn shortest<T: mixtures_core::Scalar>(v: T) -> String {
-    let x = v.as_f64();
+    // The f64 whose Display is `v`'s own shortest text (one rule with JSON).
+    let x = mixtures_dist::json::shortest(v);
     let a = x.abs();
     if !x.is_finite() || a == 0.0 || (1e-5..1e16).contains(&a) {
-        // Display is the shortest round-trip form of the value's own type.
-        format!("{v}")
-    } else if T::NAME == "f32" {
-        // Exact: an f32 widened to f64 and narrowed back is itself.
-        format!("{:e}", x as f32)
+        format!("{x}")
     } else {
         format!("{x:e}")
     }

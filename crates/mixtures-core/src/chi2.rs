@@ -27,38 +27,33 @@ const MAX_TERMS: usize = 100_000;
 /// The regularized lower incomplete gamma function
 /// `P(a, x) = γ(a, x) / Γ(a)` for `a > 0`, `x ≥ 0`; NaN otherwise.
 pub fn gamma_p(a: f64, x: f64) -> f64 {
-    if !(a > 0.0) || !(x >= 0.0) || a.is_infinite() {
-        return f64::NAN;
-    }
-    if x == 0.0 {
-        return 0.0;
-    }
-    if x == f64::INFINITY {
-        return 1.0;
-    }
-    if x < a + 1.0 {
-        series(a, x)
-    } else {
-        1.0 - continued_fraction(a, x)
-    }
+    gamma_pq(a, x).0
 }
 
 /// The regularized upper incomplete gamma function `Q(a, x) = 1 − P(a, x)`,
 /// accurate where it is small.
 pub fn gamma_q(a: f64, x: f64) -> f64 {
+    gamma_pq(a, x).1
+}
+
+/// `(P, Q)`: the one the expansion computes directly, and the other as its
+/// complement.
+fn gamma_pq(a: f64, x: f64) -> (f64, f64) {
     if !(a > 0.0) || !(x >= 0.0) || a.is_infinite() {
-        return f64::NAN;
+        return (f64::NAN, f64::NAN);
     }
     if x == 0.0 {
-        return 1.0;
+        return (0.0, 1.0);
     }
     if x == f64::INFINITY {
-        return 0.0;
+        return (1.0, 0.0);
     }
     if x < a + 1.0 {
-        1.0 - series(a, x)
+        let p = series(a, x);
+        (p, 1.0 - p)
     } else {
-        continued_fraction(a, x)
+        let q = continued_fraction(a, x);
+        (1.0 - q, q)
     }
 }
 

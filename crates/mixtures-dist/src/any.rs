@@ -167,6 +167,17 @@ impl<T: Scalar> AnyMixture<T> {
         dispatch!(self, m => m.log_prob_and_responsibilities(data))
     }
 
+    /// See [`Mixture::log_prob_and_predict`](crate::Mixture::log_prob_and_predict).
+    ///
+    /// # Errors
+    /// [`DataError::DimensionMismatch`].
+    pub fn log_prob_and_predict(
+        &self,
+        data: &Dataset<T>,
+    ) -> Result<(Vec<T>, Vec<usize>), DataError> {
+        dispatch!(self, m => m.log_prob_and_predict(data))
+    }
+
     /// See [`Mixture::predict`](crate::Mixture::predict).
     ///
     /// # Errors

@@ -321,18 +321,46 @@ impl<T: Scalar, C: LogDensity<T>> Mixture<T, C> {
         data.check_dim(self.dim())?;
         let mut out = vec![0usize; data.n_samples()];
         self.par_blocks(data.view(), &mut out, |w, best, o| {
-            best.fill(T::neg_infinity());
-            o.fill(0);
-            for k in 0..w.ncols() {
-                for (i, &v) in w.rb().col(k).iter().enumerate() {
-                    if v > best[i] {
-                        best[i] = v;
-                        o[i] = k;
-                    }
-                }
-            }
+            argmax_rows(w.rb(), best, o);
         });
         Ok(out)
+    }
+
+    /// `ln p(xᵢ)` and the most probable component of every row in one pass
+    /// (what scoring prints): [`Mixture::log_prob`] and [`Mixture::predict`]
+    /// without computing the log-densities twice.
+    ///
+    /// # Errors
+    /// [`DataError::DimensionMismatch`].
+    pub fn log_prob_and_predict(
+        &self,
+        data: &Dataset<T>,
+    ) -> Result<(Vec<T>, Vec<usize>), DataError> {
+        data.check_dim(self.dim())?;
+        let n = data.n_samples();
+        let mut lp = vec![T::zero(); n];
+        let mut labels = vec![0usize; n];
+        let k = self.n_components();
+        lp.par_chunks_mut(CHUNK_ROWS)
+            .zip(labels.par_chunks_mut(CHUNK_ROWS))
+            .zip(data.view().par_row_chunks(CHUNK_ROWS))
+            .for_each_init(
+                || {
+                    (
+                        Mat::<T>::zeros(CHUNK_ROWS, k),
+                        self.components.scratch(CHUNK_ROWS),
+                        vec![T::zero(); CHUNK_ROWS],
+                    )
+                },
+                |(wlp, scratch, tmp), ((l, o), xb)| {
+                    let m = xb.nrows();
+                    let mut w = wlp.as_mut().subrows_mut(0, m);
+                    self.weighted_log_prob_block(xb, w.rb_mut(), scratch);
+                    argmax_rows(w.rb(), &mut tmp[..m], o);
+                    log_sum_exp_rows(w.rb(), l, &mut tmp[..m]);
+                },
+            );
+        Ok((lp, labels))
     }
 
     /// Mean log-density of the data (scikit-learn's `score`), weighted by the
@@ -426,5 +454,20 @@ pub(crate) fn check_sample_count<T: Scalar>(n: usize, d: usize) -> Result<(), cr
             n,
             "the samples (n x D values) would not fit in memory's address space",
         ))
+    }
+}
+
+/// The column of the largest entry of every row of `w` into `out` (ties go
+/// to the lower index), with `best` as scratch.
+fn argmax_rows<T: Scalar>(w: MatRef<'_, T>, best: &mut [T], out: &mut [usize]) {
+    best.fill(T::neg_infinity());
+    out.fill(0);
+    for k in 0..w.ncols() {
+        for (i, &v) in w.col(k).iter().enumerate() {
+            if v > best[i] {
+                best[i] = v;
+                out[i] = k;
+            }
+        }
     }
 }

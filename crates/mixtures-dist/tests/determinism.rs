@@ -1,5 +1,5 @@
 //! Results do not depend on the number of threads: `log_prob` (and the other
-//! evaluations) are bit-identical in rayon pools of 1, 2 and 7 threads, on more
+//! evaluations, which also agree with each other) are bit-identical in rayon pools of 1, 2 and 7 threads, on more
 //! rows than one chunk.
 #![allow(
     clippy::unwrap_used,
@@ -30,6 +30,10 @@ fn evaluate<T: Scalar>(m: &Model<T>, x: &Dataset<T>) -> (Vec<u64>, Vec<u64>, Vec
     let lp = m.log_prob(x);
     let (lp2, resp) = m.log_prob_and_responsibilities(x);
     assert_eq!(bits(&lp), bits(&lp2));
+    // The one-pass form gives the same bits and labels as the two passes.
+    let (lp3, labels) = m.log_prob_and_predict(x);
+    assert_eq!(bits(&lp), bits(&lp3));
+    assert_eq!(labels, m.predict(x));
     (
         bits(&lp),
         mat_bits(resp),

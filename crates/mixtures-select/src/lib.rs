@@ -37,7 +37,7 @@
 //!     .seed(1)
 //!     .fit(&data)?;
 //! assert_eq!(sel.best_cell().k, 3);
-//! let bic = sel.best_cell().criterion(Criterion::Bic).unwrap();
+//! let bic = sel.best_cell().criterion(Criterion::Bic).ok_or("no BIC")?;
 //! assert!(sel.cells.iter().filter_map(|c| c.criterion(Criterion::Bic)).all(|v| v >= bic));
 //!
 //! // A variational fit with room for 8 components keeps 3.

@@ -210,8 +210,7 @@ impl<T: Scalar, R: std::io::Read> Scorer<'_, T, R> {
         };
         let data = Dataset::from_row_major(&chunk.values, chunk.rows, d).map_err(data_error)?;
         data.check_dim(self.model.dim()).map_err(data_error)?;
-        let ll = self.model.log_prob(&data).map_err(data_error)?;
-        let component = self.model.predict(&data).map_err(data_error)?;
+        let (ll, component) = self.model.log_prob_and_predict(&data).map_err(data_error)?;
         let flags = self.detector.map(|det| {
             let scores: Vec<T> = ll.iter().map(|&l| -l).collect();
             det.threshold().predict(&scores)

@@ -6,7 +6,7 @@ fn write(name: &str, text: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("mixtures-cli-input-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
+    mixtures_core::io::write_bytes_atomic(&p, text.as_bytes()).unwrap();
     p
 }
 

@@ -85,6 +85,9 @@ impl<T: Scalar> Model<T> {
     pub fn predict(&self, x: &Dataset<T>) -> Vec<usize> {
         both!(self, m => m.predict(x).unwrap())
     }
+    pub fn log_prob_and_predict(&self, x: &Dataset<T>) -> (Vec<T>, Vec<usize>) {
+        both!(self, m => m.log_prob_and_predict(x).unwrap())
+    }
     pub fn sample(&self, n: usize, seed: u64) -> (Mat<T>, Vec<usize>) {
         let mut rng = StdRng::seed_from_u64(seed);
         both!(self, m => m.sample(n, &mut rng))

@@ -282,10 +282,7 @@ impl Mcd {
         let mut dist = vec![0.0; n];
         sq_distances(x, &best, &mut dist);
         let (_, raw) = search::moments(x, &best.support);
-        let mut support = vec![false; n];
-        for &i in &best.support {
-            support[i] = true;
-        }
+        let support = mask(n, &best.support);
         let to_mat = |m: &Mat<f64>| Mat::from_fn(d, d, |i, j| T::c(m[(i, j)]));
         let location: Vec<T> = best.mean.iter().map(|&m| T::c(m)).collect();
         McdFit {
@@ -321,35 +318,31 @@ impl Mcd {
         let cut = chi2_quantile(REWEIGHT_PROBABILITY, d as f64);
         let kept: Vec<usize> = (0..n).filter(|&i| dist[i] / consistency < cut).collect();
         let raw_cov = covariance(&raw.factor);
-        // Too few kept rows for a scatter: the corrected raw estimate stands.
-        let reweighted = scatter(x, &kept, &Reg::none())
-            .or_else(|| with_covariance(raw.mean.clone(), &scaled(&raw_cov, consistency)))
-            .ok_or_else(exact_fit)?;
-        // The kept rows are those inside the 97.5 % ellipsoid: their
-        // scatter is made consistent the same way.
-        let cov = scaled(
-            &covariance(&reweighted.factor),
-            consistency_factor(d, REWEIGHT_PROBABILITY),
-        );
-        let reweighted = with_covariance(reweighted.mean, &cov).ok_or_else(exact_fit)?;
+        // The kept rows are those inside the 97.5 % ellipsoid: their scatter
+        // is made consistent the same way. Too few of them for a scatter: the
+        // corrected raw estimate stands.
+        let (mean, cov) = match scatter(x, &kept, &Reg::none()) {
+            Some(e) => (
+                e.mean,
+                scaled(
+                    &covariance(&e.factor),
+                    consistency_factor(d, REWEIGHT_PROBABILITY),
+                ),
+            ),
+            None => (raw.mean.clone(), scaled(&raw_cov, consistency)),
+        };
+        let reweighted = with_covariance(mean, &cov).ok_or_else(exact_fit)?;
         let mut final_dist = vec![0.0; n];
         sq_distances(x, &reweighted, &mut final_dist);
-        let mask = |idx: &[usize]| {
-            let mut m = vec![false; n];
-            for &i in idx {
-                m[i] = true;
-            }
-            m
-        };
         let to_t = |v: &[f64]| v.iter().map(|&a| T::c(a)).collect::<Vec<T>>();
         let to_mat = |m: &Mat<f64>| Mat::from_fn(d, d, |i, j| T::c(m[(i, j)]));
         Ok(McdFit {
             location: to_t(&reweighted.mean),
             covariance: to_mat(&cov),
-            support: mask(&kept),
+            support: mask(n, &kept),
             raw_location: to_t(&raw.mean),
             raw_covariance: to_mat(&raw_cov),
-            raw_support: mask(&raw.support),
+            raw_support: mask(n, &raw.support),
             raw_log_det: raw.log_det(),
             consistency,
             distances: to_t(&final_dist),
@@ -401,6 +394,15 @@ fn consistency_factor(d: usize, alpha: f64) -> f64 {
         return 1.0;
     }
     alpha / chi2_cdf(chi2_quantile(alpha, d as f64), d as f64 + 2.0)
+}
+
+/// `n` flags, set at `idx`.
+fn mask(n: usize, idx: &[usize]) -> Vec<bool> {
+    let mut m = vec![false; n];
+    for &i in idx {
+        m[i] = true;
+    }
+    m
 }
 
 fn exact_fit() -> FitError {
