@@ -113,9 +113,16 @@ pub struct FitArgs {
     /// mixtures take diag or spherical.
     #[arg(long, value_parser = parse_covariance)]
     pub covariance: Option<String>,
-    /// Component family: gaussian, or laplace (heavier tails).
+    /// Component family: gaussian, laplace (heavier tails), or student-t
+    /// (multivariate t, degrees of freedom fitted per component).
     #[arg(long, value_parser = parse_family())]
     pub family: Option<Family>,
+    /// Trimmed likelihood EM: leave the least likely rows, this fraction of
+    /// them, out of every iteration, so that contamination does not shape
+    /// the model; in [0, 0.5) [default: 0]. Not taken by the default
+    /// detector.
+    #[arg(long, allow_negative_numbers = true, value_name = "FRACTION")]
+    pub trim: Option<f64>,
     /// Seed of every random choice; the same seed gives the same model.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -415,7 +422,7 @@ pub struct SelectCmd {
     /// structures). Laplace: diag, spherical or all.
     #[arg(long, default_value = "sklearn")]
     pub covariance: String,
-    /// Component family: gaussian, or laplace (heavier tails).
+    /// Component family: gaussian, laplace (heavier tails), or student-t.
     #[arg(long, default_value = "gaussian", value_parser = parse_family())]
     pub family: Family,
     /// The criterion that picks the best model (lower is better).

@@ -38,6 +38,7 @@ pub fn em_control(a: &FitArgs) -> EmControl {
         max_iter: a.max_iter.unwrap_or(d.max_iter),
         tol: a.tol.unwrap_or(d.tol),
         reg_covar: a.reg_covar.unwrap_or(d.reg_covar),
+        trim: a.trim.unwrap_or(d.trim),
         seed: a.seed,
         ..d
     }
@@ -183,6 +184,7 @@ pub fn auto_fitter<T: Scalar>(
         ("--max-iter", args.max_iter.is_some()),
         ("--tol", args.tol.is_some()),
         ("--reg-covar", args.reg_covar.is_some()),
+        ("--trim", args.trim.is_some()),
     ] {
         if given {
             return Err(CliError::Usage(format!(

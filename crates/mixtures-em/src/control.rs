@@ -65,6 +65,11 @@ pub struct EmControl {
     pub policy: DegeneracyPolicy,
     /// Called after every iteration (progress, cancellation).
     pub observer: Option<Arc<dyn Observer>>,
+    /// Trimmed likelihood EM: the fraction of the total weight, taken from
+    /// the least likely rows, left out of every iteration (default 0: no
+    /// trimming; at most [`crate::MAX_TRIM`], exclusive). See
+    /// [`crate::trim`].
+    pub trim: f64,
 }
 
 impl Default for EmControl {
@@ -78,6 +83,7 @@ impl Default for EmControl {
             seed: DEFAULT_SEED,
             policy: DegeneracyPolicy::default(),
             observer: None,
+            trim: 0.0,
         }
     }
 }
@@ -93,6 +99,7 @@ impl core::fmt::Debug for EmControl {
             .field("seed", &self.seed)
             .field("policy", &self.policy)
             .field("observer", &self.observer.is_some())
+            .field("trim", &self.trim)
             .finish()
     }
 }
@@ -113,6 +120,7 @@ impl PartialEq for EmControl {
             && self.init == o.init
             && self.seed == o.seed
             && self.policy == o.policy
+            && self.trim.to_bits() == o.trim.to_bits()
             && same_observer
     }
 }
@@ -155,6 +163,8 @@ control_setters! {
     seed: u64;
     /// Policy for degenerate components.
     policy: DegeneracyPolicy;
+    /// Fraction of the weight trimmed from every iteration.
+    trim: f64;
 }
 
 impl EmControl {
@@ -163,7 +173,7 @@ impl EmControl {
     /// # Errors
     /// [`FitError::InvalidParameter`] naming the first setting out of range:
     /// `n_init` or `max_iter` of 0, `n_init` above [`MAX_N_INIT`], a negative or non-finite `tol` or
-    /// `reg_covar`.
+    /// `reg_covar`, a `trim` outside `[0, 0.5)`.
     pub fn check(&self) -> Result<(), FitError> {
         if !(self.tol >= 0.0 && self.tol.is_finite()) {
             return Err(FitError::invalid(
@@ -192,6 +202,7 @@ impl EmControl {
                 "must be finite and >= 0",
             ));
         }
+        crate::trim::check_trim(self.trim)?;
         Ok(())
     }
 }
@@ -258,6 +269,15 @@ macro_rules! em_control_builder {
         #[must_use]
         pub fn seed(mut self, seed: u64) -> Self {
             self.control.seed = seed;
+            self
+        }
+
+        /// Trimmed likelihood EM: leave the least likely rows, up to this
+        /// fraction of the total weight, out of every iteration (default 0;
+        /// `[0, 0.5)`).
+        #[must_use]
+        pub fn trim(mut self, alpha: f64) -> Self {
+            self.control.trim = alpha;
             self
         }
 

@@ -11,8 +11,7 @@ use crate::Covariance;
 use crate::EmControl;
 use crate::FitError;
 use crate::common::{
-    Summary, check_data, check_precision, check_scale, fallback_variance, final_log_likelihood,
-    summarize, without_row,
+    Summary, check_data, check_precision, check_scale, fallback_variance, summarize, without_row,
 };
 use crate::constraint::{CovarianceConstraint, MStepStats, PriorTerms, Scatter};
 use crate::engine::{Engine, Restart, run};
@@ -21,6 +20,7 @@ use crate::pass::{Source, Stats, gaussian_pass};
 use crate::regularize::{ConjugatePrior, RegContext, Regularizer, Ridge};
 use crate::repair::{BuildError, Components as RepairParts, Site, repair};
 use crate::report::Fitted;
+use crate::trim;
 
 /// Entry point for fitting Gaussian mixtures:
 /// `GaussianMixture::params(k).covariance(Covariance::Full).fit(&data)`.
@@ -474,20 +474,21 @@ impl<T: Scalar> Engine for GaussianEngine<'_, T> {
 
     fn step(&self, model: &Self::State, cx: &mut Restart) -> Result<(f64, Self::State), FitError> {
         let shifts = model.components().means().to_owned();
+        let kept = trim::step_weights(model, self.data, self.p.control.trim)?;
         let st = gaussian_pass(
             self.data.view(),
-            self.data.weights(),
+            kept.as_deref(),
             Source::Model(model),
             &shifts,
             self.full,
         );
-        let ll = st.ll / self.data.total_weight();
+        let ll = st.ll / kept.total;
         let next = self.m_step(&st, &shifts, cx)?;
         Ok((ll, next))
     }
 
     fn objective(&self, model: &Self::State) -> Result<f64, FitError> {
-        final_log_likelihood(model.score(self.data).unwrap_or(f64::NEG_INFINITY))
+        trim::objective(model, self.data, self.p.control.trim)
     }
 
     fn n_parameters(&self, model: &Self::State) -> usize {
@@ -500,6 +501,6 @@ impl<T: Scalar> Engine for GaussianEngine<'_, T> {
     }
 
     fn total_weight(&self) -> f64 {
-        self.data.total_weight()
+        trim::kept_total(self.data, self.p.control.trim)
     }
 }

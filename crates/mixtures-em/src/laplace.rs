@@ -12,13 +12,12 @@ use num_traits::Float;
 use rayon::prelude::*;
 
 use crate::EmControl;
-use crate::common::{
-    Summary, check_data, check_scale, final_log_likelihood, summarize, without_row,
-};
+use crate::common::{Summary, check_data, check_scale, summarize, without_row};
 use crate::engine::{Engine, Restart, run};
 use crate::init::initial_responsibilities;
 use crate::repair::{BuildError, Components as RepairParts, Site, repair};
 use crate::report::Fitted;
+use crate::trim;
 use crate::{Covariance, Family, FitError, ModelSpec};
 
 /// Entry point for fitting Laplace mixtures: `LaplaceMixture::params(k).fit(&data)`.
@@ -264,17 +263,18 @@ impl<'a, T: Scalar> LaplaceEngine<'a, T> {
                 .max(self.p.scale_floor.max(1e-300)),
         )
     }
+}
 
-    fn weighted(&self, mut r: Mat<T>) -> Mat<T> {
-        if let Some(w) = self.data.weights() {
-            for c in 0..r.ncols() {
-                for (o, &wi) in r.col_as_slice_mut(c).iter_mut().zip(w) {
-                    *o *= wi;
-                }
+/// Responsibilities multiplied by the row weights.
+fn weighted<T: Scalar>(mut r: Mat<T>, weights: Option<&[T]>) -> Mat<T> {
+    if let Some(w) = weights {
+        for c in 0..r.ncols() {
+            for (o, &wi) in r.col_as_slice_mut(c).iter_mut().zip(w) {
+                *o *= wi;
             }
         }
-        r
     }
+    r
 }
 
 /// A Laplace M-step's components, for the degeneracy repair.
@@ -329,18 +329,18 @@ impl<T: Scalar> Engine for LaplaceEngine<'_, T> {
     type State = LaplaceMixtureModel<T>;
 
     fn init(&self, cx: &mut Restart) -> Result<Self::State, FitError> {
-        let r = self.weighted(initial_responsibilities(
-            self.p.control.init,
-            self.data,
-            self.k,
-            &mut cx.rng,
-        ));
+        let r = weighted(
+            initial_responsibilities(self.p.control.init, self.data, self.k, &mut cx.rng),
+            self.data.weights(),
+        );
         self.m_step(&r, usize::MAX, cx)
     }
 
     fn step(&self, model: &Self::State, cx: &mut Restart) -> Result<(f64, Self::State), FitError> {
+        let kept = trim::step_weights(model, self.data, self.p.control.trim)?;
         let (lp, r) = model.log_prob_and_responsibilities(self.data)?;
-        let w = |i: usize| self.data.weights().map_or(1.0, |w| w[i].as_f64());
+        let weights = kept.as_deref();
+        let w = |i: usize| weights.map_or(1.0, |w| w[i].as_f64());
         let mut ll = 0.0;
         let mut worst = (f64::INFINITY, usize::MAX);
         for (i, l) in lp.iter().enumerate() {
@@ -351,13 +351,13 @@ impl<T: Scalar> Engine for LaplaceEngine<'_, T> {
                 }
             }
         }
-        let r = self.weighted(r);
+        let r = weighted(r, weights);
         let next = self.m_step(&r, worst.1, cx)?;
-        Ok((ll / self.data.total_weight(), next))
+        Ok((ll / kept.total, next))
     }
 
     fn objective(&self, model: &Self::State) -> Result<f64, FitError> {
-        final_log_likelihood(model.score(self.data).unwrap_or(f64::NEG_INFINITY))
+        trim::objective(model, self.data, self.p.control.trim)
     }
 
     fn n_parameters(&self, model: &Self::State) -> usize {
@@ -371,6 +371,6 @@ impl<T: Scalar> Engine for LaplaceEngine<'_, T> {
     }
 
     fn total_weight(&self) -> f64 {
-        self.data.total_weight()
+        trim::kept_total(self.data, self.p.control.trim)
     }
 }

@@ -38,6 +38,7 @@ mod regularize;
 mod repair;
 mod report;
 mod student;
+pub mod trim;
 pub mod variational;
 
 pub use common::{PRECISION_TOLERANCE, check_data, check_precision, check_scale};
@@ -63,3 +64,4 @@ pub use report::{
 pub use student::{
     DEFAULT_INITIAL_DOF, DOF_RANGE, DegreesOfFreedom, StudentTMixture, StudentTParams,
 };
+pub use trim::MAX_TRIM;

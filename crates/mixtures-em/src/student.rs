@@ -24,9 +24,7 @@ use mixtures_core::special::digamma;
 use mixtures_core::{Dataset, Scalar};
 use mixtures_dist::{Mixture, StudentT, StudentTMixtureModel};
 
-use crate::common::{
-    Summary, check_data, check_scale, fallback_variance, final_log_likelihood, summarize,
-};
+use crate::common::{Summary, check_data, check_scale, fallback_variance, summarize};
 use crate::constraint::{CovarianceConstraint, MStepStats};
 use crate::engine::{Engine, Restart, run};
 use crate::gaussian::ScaleParts;
@@ -34,6 +32,7 @@ use crate::init::initial_responsibilities;
 use crate::pass::{Source, Stats, gaussian_pass};
 use crate::regularize::Ridge;
 use crate::repair::{BuildError, Components as RepairParts, Site, repair};
+use crate::trim;
 use crate::{Covariance, EmControl, Family, FitError, Fitted, ModelSpec};
 
 /// The degrees of freedom searched: very heavy tails (below 1, no mean) to
@@ -374,21 +373,22 @@ impl<T: Scalar> Engine for StudentEngine<'_, T> {
 
     fn step(&self, model: &Self::State, cx: &mut Restart) -> Result<(f64, Self::State), FitError> {
         let shifts = model.components().means().to_owned();
+        let kept = trim::step_weights(model, self.data, self.p.control.trim)?;
         let st = gaussian_pass(
             self.data.view(),
-            self.data.weights(),
+            kept.as_deref(),
             Source::StudentT(model),
             &shifts,
             self.full,
         );
-        let ll = st.ll / self.data.total_weight();
+        let ll = st.ll / kept.total;
         let dof = self.update_dof(model, &st);
         let next = self.m_step(&st, &st.mass, &shifts, dof, cx)?;
         Ok((ll, next))
     }
 
     fn objective(&self, model: &Self::State) -> Result<f64, FitError> {
-        final_log_likelihood(model.score(self.data).unwrap_or(f64::NEG_INFINITY))
+        trim::objective(model, self.data, self.p.control.trim)
     }
 
     fn n_parameters(&self, model: &Self::State) -> usize {
@@ -406,6 +406,6 @@ impl<T: Scalar> Engine for StudentEngine<'_, T> {
     }
 
     fn total_weight(&self) -> f64 {
-        self.data.total_weight()
+        trim::kept_total(self.data, self.p.control.trim)
     }
 }

@@ -267,6 +267,7 @@ pub fn run(c: &DemoCmd, ui: &mut Ui) -> Result<(), CliError> {
             max_iter: None,
             tol: None,
             reg_covar: None,
+            trim: None,
             init: None,
             max_components: None,
             precision: Precision::F64,

@@ -17,7 +17,7 @@ use crate::fitting::{
     Plan, Progress, check_flags, describe_choice, describe_model, em_control, plan,
 };
 use crate::input::Table;
-use crate::ui::{Ui, num};
+use crate::ui::{Ui, num, shortest};
 use crate::{model_io, plot};
 
 /// Runs `fit`.
@@ -147,6 +147,18 @@ pub fn describe_fit<T: Scalar>(
         T::NAME,
         o.report
     ));
+    // A trimmed fit keeps less than the data's weight: say what its
+    // log-likelihood is a mean over.
+    let total = table.data.total_weight();
+    let kept = o.report.total_weight;
+    if kept < total {
+        text.push_str(&format!(
+            "trimmed: the least likely rows are left out of every iteration; the \
+             log-likelihood is the mean over the weight kept, {} of {}\n",
+            shortest(kept),
+            shortest(total)
+        ));
+    }
     let value = json!({
         "data": data.display().to_string(),
         "rows": table.data.n_samples(),
@@ -158,6 +170,7 @@ pub fn describe_fit<T: Scalar>(
         "converged": o.report.converged,
         "n_iter": o.report.n_iter,
         "mean_log_likelihood": num(o.report.log_likelihood),
+        "weight_kept": num(kept),
         "n_parameters": o.report.n_parameters,
         "selection": selection,
     });

@@ -288,6 +288,16 @@ impl<T: Scalar> VariationalParams<T> {
         positive("weight_concentration", self.weight_concentration)?;
         positive("mean_precision", self.mean_precision)?;
         self.control.check()?;
+        // The variational bound has no trimmed form whose monotone increase
+        // is known (the kept set changes the posterior's normalization), so
+        // trimming is refused rather than run without that guarantee.
+        if self.control.trim != 0.0 {
+            return Err(FitError::invalid(
+                "trim",
+                self.control.trim,
+                "trimming is for EM fits; a variational fit takes no trim",
+            ));
+        }
         if !Covariance::SKLEARN.contains(&self.covariance) {
             return Err(FitError::invalid(
                 "covariance",
