@@ -5,12 +5,13 @@
 //! Input layout (see `mixtures_fuzz::Reader`): a header of parameters (precision,
 //! family, k, covariance structure, init, restarts, iterations, tol, reg_covar,
 //! regularizers, seed, shape), then the data values row by row, then optional
-//! sample weights. Bytes that run out are filled from a fixed sequence.
+//! sample weights, then optional family, trimming and noise settings. Bytes that
+//! run out are filled from a fixed sequence.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use mixtures::mixtures_em::{
-    Covariance, DegeneracyPolicy, DegreesOfFreedom, LaplaceMixture, ShrinkTarget, Shrinkage,
+    Covariance, DegeneracyPolicy, DegreesOfFreedom, LaplaceMixture, Noise, ShrinkTarget, Shrinkage,
     StudentTMixture, VarianceFloor,
 };
 use mixtures::prelude::*;
@@ -72,6 +73,10 @@ struct Case {
     /// A Student-t fit instead of the Gaussian one, with this treatment of
     /// the degrees of freedom.
     student: Option<DegreesOfFreedom>,
+    /// Trimmed likelihood EM with this fraction (0: none).
+    trim: f64,
+    /// A uniform noise component.
+    noise: Option<Noise>,
 }
 
 fn decode(r: &mut Reader<'_>) -> Case {
@@ -129,6 +134,17 @@ fn decode(r: &mut Reader<'_>) -> Case {
         1 => DegreesOfFreedom::Fixed(r.parameter(&[5.0, 0.5, 1e6, 0.0, 1e12])),
         _ => DegreesOfFreedom::PerComponent,
     });
+    // Later still: trimming and a noise component (with bad values too).
+    let trim = if !r.exhausted() && r.chance(96) {
+        r.parameter(&[0.1, 0.25, 0.0, 0.49, 0.5, -0.1])
+    } else {
+        0.0
+    };
+    let noise = (!r.exhausted() && r.chance(96)).then(|| match r.byte() % 3 {
+        0 => Noise::volume(r.parameter(&[1.0, 1e6, 0.0, 1e-300, 1e300])),
+        1 => Noise::bounding_box().initial_weight(r.parameter(&[0.5, 0.99, 0.0, 1.0])),
+        _ => Noise::bounding_box(),
+    });
     Case {
         f32,
         laplace,
@@ -151,6 +167,8 @@ fn decode(r: &mut Reader<'_>) -> Case {
         values,
         weights,
         student,
+        trim,
+        noise,
     }
 }
 
@@ -181,6 +199,8 @@ fn run<T: Scalar>(case: &Case) {
         seed: case.seed,
         policy,
         observer: None,
+        trim: case.trim,
+        noise: case.noise,
     };
     let fitted: Result<(AnyMixture<T>, FitReport), FitError> = if case.laplace {
         let structure = if case.laplace_spherical {
@@ -254,7 +274,9 @@ fn check_model<T: Scalar>(
         w.iter().all(|v| v.is_finite() && *v >= T::zero()),
         "weights {w:?}"
     );
-    let s: f64 = w.iter().map(|v| v.as_f64()).sum();
+    let noise = model.noise().map_or(0.0, |(w, _)| w.as_f64());
+    assert!((0.0..1.0).contains(&noise), "noise weight {noise}");
+    let s: f64 = w.iter().map(|v| v.as_f64()).sum::<f64>() + noise;
     assert!(
         (s - 1.0).abs() <= sum_tolerance::<T>(w.len()),
         "weights sum to {s}"

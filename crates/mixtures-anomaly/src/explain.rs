@@ -281,13 +281,20 @@ impl<T: Scalar> Explainer<T> {
     }
 }
 
-fn explain_with<T: Scalar, M: DensityModel<T>>(
-    model: &M,
+/// Scores under `model`; contributions under the most likely of its
+/// components (a noise component, which has no centre to be far from, is
+/// never the one explained: a point it claims is explained by the nearest
+/// component in the sense of `wₖ pₖ(x)`).
+fn explain_with<T: Scalar, C: mixtures_dist::LogDensity<T>>(
+    model: &Mixture<T, C>,
     explainer: &Explainer<T>,
     data: &Dataset<T>,
 ) -> Result<Explanations<T>, AnomalyError> {
     let scores = model.anomaly_scores(data)?;
-    let components = model.most_likely_component(data)?;
+    let components = match model.noise() {
+        None => model.most_likely_component(data)?,
+        Some(_) => model.without_noise().most_likely_component(data)?,
+    };
     let (n, d) = (data.n_samples(), data.n_features());
     let x = data.view();
     let mut contributions = Mat::<T>::zeros(n, d);

@@ -123,6 +123,15 @@ pub struct FitArgs {
     /// detector.
     #[arg(long, allow_negative_numbers = true, value_name = "FRACTION")]
     pub trim: Option<f64>,
+    /// Add a uniform noise component over the data's bounding box (mclust's
+    /// noise): points it claims get the label K (one past the last
+    /// component) from score. Not taken by the default detector.
+    #[arg(long)]
+    pub noise: bool,
+    /// The noise component's volume (the bounding box widened about its
+    /// centre to it) instead of the bounding box's; implies --noise.
+    #[arg(long, allow_negative_numbers = true, value_name = "V")]
+    pub noise_volume: Option<f64>,
     /// Seed of every random choice; the same seed gives the same model.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,

@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use mixtures_anomaly::{AutoFitter, DEFAULT_COMPONENTS, ModelChoice};
 use mixtures_core::Scalar;
 use mixtures_dist::{AnyMixture, Covariance, Family, ModelSpec};
-use mixtures_em::{Control, EmControl, FitReport, Iteration, ModelParams, Observer};
+use mixtures_em::{Control, EmControl, FitReport, Iteration, ModelParams, Noise, Observer};
 use mixtures_select::{Criterion, Grid, Selection};
 
 use crate::cli::FitArgs;
@@ -39,6 +39,10 @@ pub fn em_control(a: &FitArgs) -> EmControl {
         tol: a.tol.unwrap_or(d.tol),
         reg_covar: a.reg_covar.unwrap_or(d.reg_covar),
         trim: a.trim.unwrap_or(d.trim),
+        noise: (a.noise || a.noise_volume.is_some()).then(|| match a.noise_volume {
+            Some(v) => Noise::volume(v),
+            None => Noise::bounding_box(),
+        }),
         seed: a.seed,
         ..d
     }
@@ -89,6 +93,11 @@ pub fn check_flags<T: Scalar>(
             args.max_components.is_some() && (args.components.is_some() || init.is_some()),
             "--max-components bounds the automatic choice of k; it does nothing when \
              --components or --init fixes the model",
+        ),
+        (
+            (args.noise || args.noise_volume.is_some()) && init.is_some(),
+            "--noise does nothing with --init: a warm start keeps the start's noise \
+             component, or its absence",
         ),
         (
             args.reg_covar.is_some() && family == Family::Laplace,
@@ -185,6 +194,8 @@ pub fn auto_fitter<T: Scalar>(
         ("--tol", args.tol.is_some()),
         ("--reg-covar", args.reg_covar.is_some()),
         ("--trim", args.trim.is_some()),
+        ("--noise", args.noise),
+        ("--noise-volume", args.noise_volume.is_some()),
     ] {
         if given {
             return Err(CliError::Usage(format!(
@@ -379,8 +390,15 @@ pub fn describe_model<T: Scalar>(model: &AnyMixture<T>, report: Option<&FitRepor
     // Report names of other families carry the family (`laplace-diag`).
     let prefix = format!("{}-", model.family());
     let structure = structure.strip_prefix(&prefix).unwrap_or(&structure);
+    let noise = model.noise().map_or(String::new(), |(w, region)| {
+        format!(
+            " and uniform noise of weight {} (ln volume {})",
+            crate::ui::shortest(T::c(w.as_f64())),
+            crate::ui::shortest(region.log_volume())
+        )
+    });
     format!(
-        "{} {structure}, {} component{}",
+        "{} {structure}, {} component{}{noise}",
         model.family(),
         model.n_components(),
         if model.n_components() == 1 { "" } else { "s" }

@@ -103,6 +103,17 @@ impl<T: Scalar> AnyMixture<T> {
         dispatch!(self, m => m.weights())
     }
 
+    /// The noise component's weight and box, if any (see
+    /// [`Mixture::noise`](crate::Mixture::noise)).
+    pub fn noise(&self) -> Option<(T, &crate::UniformNoise<T>)> {
+        dispatch!(self, m => m.noise())
+    }
+
+    /// Columns of the responsibilities: `K`, plus one for a noise component.
+    pub fn n_columns(&self) -> usize {
+        dispatch!(self, m => m.n_columns())
+    }
+
     /// The feature names, if the model has them.
     pub fn feature_names(&self) -> Option<&[String]> {
         dispatch!(self, m => m.feature_names())

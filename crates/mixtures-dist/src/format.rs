@@ -56,6 +56,10 @@ pub struct ModelFile {
     /// Student-t degrees of freedom, `[K]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub degrees_of_freedom: Option<Vec<f64>>,
+    /// A uniform noise component: `{"weight": w, "lower": [D], "upper": [D]}`,
+    /// its weight and box; `weights` then sum to `1 − w`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise: Option<Value>,
     /// Names of the `D` features, in order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feature_names: Option<Vec<String>>,
@@ -354,6 +358,14 @@ fn json_error(e: &serde_json::Error) -> ModelError {
     }
 }
 
+/// Field `name` of the `noise` object.
+fn noise_field<'a>(v: &'a Value, name: &str) -> Result<&'a Value, ModelError> {
+    v.as_object()
+        .ok_or_else(|| invalid("noise", format!("expected an object, found {}", kind(v))))?
+        .get(name)
+        .ok_or_else(|| invalid(&format!("noise.{name}"), "missing"))
+}
+
 fn check_header(file: &ModelFile) -> Result<usize, ModelError> {
     if file.format_version != u64::from(FORMAT_VERSION) {
         return Err(ModelError::UnsupportedVersion {
@@ -384,6 +396,13 @@ impl<T: Scalar, C: Persist<T>> Mixture<T, C> {
             locations: None,
             scales: None,
             degrees_of_freedom: None,
+            noise: self.noise().map(|(w, region)| {
+                serde_json::json!({
+                    "weight": crate::json::shortest(w),
+                    "lower": vec_value(region.lower()),
+                    "upper": vec_value(region.upper()),
+                })
+            }),
             feature_names: self.feature_names().map(<[String]>::to_vec),
             dtype: Some(T::NAME.to_owned()),
         };
@@ -408,7 +427,24 @@ impl<T: Scalar, C: Persist<T>> Mixture<T, C> {
         }
         let comps = C::read_fields(file, k)?;
         let weights = file.weights.iter().map(|&w| T::c(w)).collect();
-        let m = Mixture::new(weights, comps)?;
+        let m = match &file.noise {
+            None => Mixture::new(weights, comps)?,
+            Some(v) => {
+                let d = comps.dim();
+                let w = noise_field(v, "weight")?;
+                let weight = w.as_f64().ok_or_else(|| {
+                    invalid(
+                        "noise.weight",
+                        format!("expected a number, found {}", kind(w)),
+                    )
+                })?;
+                let lower = numbers(noise_field(v, "lower")?, "noise.lower", Some(d))?;
+                let upper = numbers(noise_field(v, "upper")?, "noise.upper", Some(d))?;
+                let cast = |v: Vec<f64>| v.into_iter().map(T::c).collect();
+                let region = crate::UniformNoise::new(cast(lower), cast(upper))?;
+                Mixture::with_noise(weights, T::c(weight), comps, region)?
+            }
+        };
         match &file.feature_names {
             Some(names) => m.with_feature_names(names.clone()),
             None => Ok(m),

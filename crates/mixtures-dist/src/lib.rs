@@ -4,7 +4,8 @@
 //! covariance; [`Laplace`] with per-dimension or spherical scales) implements small
 //! capability traits ([`Components`], [`LogDensity`], [`Sample`],
 //! [`FreeParameters`]); [`Mixture`] combines a family with mixing weights and gives
-//! log-densities, responsibilities, hard labels, scores and samples. With the
+//! log-densities, responsibilities, hard labels, scores and samples; any
+//! mixture can carry a uniform [`noise`] component. With the
 //! default `serde` feature, models read and write the JSON format documented in
 //! `docs/model-format.md` (see [`AnyMixture`]).
 //!
@@ -43,6 +44,7 @@ mod gaussian;
 pub mod json;
 mod laplace;
 mod mixture;
+pub mod noise;
 mod spec;
 mod student;
 mod traits;
@@ -56,6 +58,7 @@ pub use laplace::{Laplace, LaplaceScales};
 pub use mixture::{
     GaussianMixtureModel, LaplaceMixtureModel, Mixture, StudentTMixtureModel, WEIGHT_SUM_TOLERANCE,
 };
+pub use noise::UniformNoise;
 pub use spec::{Covariance, Family, ModelSpec};
 pub use student::{StudentT, StudentTScratch};
 pub use traits::{Components, DensityModel, FreeParameters, LogDensity, Sample};

@@ -39,10 +39,13 @@ pub type StudentTMixtureModel<T> = Mixture<T, crate::StudentT<T>>;
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mixture<T: Scalar, C> {
-    weights: Vec<T>,
-    log_weights: Vec<T>,
-    components: C,
-    feature_names: Option<Vec<String>>,
+    /// The `K` components' weights, then the noise's when there is one.
+    pub(crate) weights: Vec<T>,
+    pub(crate) log_weights: Vec<T>,
+    pub(crate) components: C,
+    /// The region of a uniform noise component (see [`crate::noise`]).
+    pub(crate) noise: Option<crate::UniformNoise<T>>,
+    pub(crate) feature_names: Option<Vec<String>>,
 }
 
 /// Relative tolerance on `|Σ w − 1|` before the weights are renormalized.
@@ -62,7 +65,26 @@ impl<T: Scalar, C: Components<T>> Mixture<T, C> {
     /// [`ModelError::InvalidWeight`] naming the component, or
     /// [`ModelError::WeightSum`].
     pub fn new(weights: Vec<T>, components: C) -> Result<Self, ModelError> {
-        let k = components.n_components();
+        Self::assemble(weights, components, None)
+    }
+
+    /// [`Mixture::new`] with the noise's weight last in `weights` when
+    /// `noise` is given.
+    pub(crate) fn assemble(
+        weights: Vec<T>,
+        components: C,
+        noise: Option<crate::UniformNoise<T>>,
+    ) -> Result<Self, ModelError> {
+        if let Some(r) = &noise
+            && r.dim() != components.dim()
+        {
+            return Err(ModelError::invalid(
+                "noise",
+                r.dim(),
+                "the noise box must have one side per feature of the components",
+            ));
+        }
+        let k = components.n_components() + usize::from(noise.is_some());
         if weights.len() != k {
             return Err(ModelError::WrongCount {
                 what: "weights",
@@ -101,6 +123,7 @@ impl<T: Scalar, C: Components<T>> Mixture<T, C> {
             weights,
             log_weights,
             components,
+            noise,
             feature_names: None,
         })
     }
@@ -125,9 +148,10 @@ impl<T: Scalar, C: Components<T>> Mixture<T, C> {
         self.feature_names.as_deref()
     }
 
-    /// The mixing weights (sum to one).
+    /// The components' mixing weights: they sum to one, or to one minus the
+    /// noise's weight ([`Mixture::noise`]).
     pub fn weights(&self) -> &[T] {
-        &self.weights
+        &self.weights[..self.n_components()]
     }
 
     /// The component family.
@@ -145,17 +169,21 @@ impl<T: Scalar, C: Components<T>> Mixture<T, C> {
         self.components.dim()
     }
 
-    /// Splits into weights and components.
-    pub fn into_parts(self) -> (Vec<T>, C) {
+    /// Splits into the components' weights and the components (a noise
+    /// component is dropped: see [`Mixture::noise`] first).
+    pub fn into_parts(mut self) -> (Vec<T>, C) {
+        self.weights.truncate(self.components.n_components());
         (self.weights, self.components)
     }
 }
 
 impl<T: Scalar, C: FreeParameters + Components<T>> Mixture<T, C> {
     /// Number of free parameters: the components' plus `K − 1` weights
-    /// (scikit-learn's `_n_parameters`), for AIC and BIC.
+    /// (scikit-learn's `_n_parameters`), plus the noise's weight when there
+    /// is one (its box is taken from the data, as mclust's volume is), for
+    /// AIC and BIC.
     pub fn n_parameters(&self) -> usize {
-        self.components.n_free_parameters() + self.n_components() - 1
+        self.components.n_free_parameters() + self.n_columns() - 1
     }
 }
 
@@ -181,12 +209,18 @@ impl<T: Scalar> Mixture<T, crate::Gaussian<T>> {
             .iter()
             .map(|&i| T::c(self.weights[i].as_f64() / total))
             .collect();
-        Self::new(weights, components)
+        let kept = Self::new(weights, components)?;
+        match self.noise() {
+            Some((w, region)) => kept.add_noise(w, region.clone()),
+            None => Ok(kept),
+        }
     }
 }
 
 impl<T: Scalar, C: LogDensity<T>> Mixture<T, C> {
-    /// Writes `ln wₖ + ln pₖ(xᵢ)` for a block of rows into `out` (`m x K`).
+    /// Writes `ln wₖ + ln pₖ(xᵢ)` for a block of rows into `out` (`m x K`,
+    /// or `m x (K + 1)` with a noise component: its `ln w − ln V` inside the
+    /// box, `−∞` outside, in the last column; [`Mixture::n_columns`]).
     ///
     /// This is the kernel every evaluation (and the EM E-step) is built on.
     pub fn weighted_log_prob_block(
@@ -195,8 +229,10 @@ impl<T: Scalar, C: LogDensity<T>> Mixture<T, C> {
         mut out: MatMut<'_, T>,
         scratch: &mut C::Scratch,
     ) {
-        self.components.log_density_block(x, out.rb_mut(), scratch);
-        for (k, &lw) in self.log_weights.iter().enumerate() {
+        let k = self.n_components();
+        self.components
+            .log_density_block(x, out.rb_mut().subcols_mut(0, k), scratch);
+        for (k, &lw) in self.log_weights[..k].iter().enumerate() {
             for o in out.rb_mut().col_mut(k).iter_mut() {
                 // For finite points and a valid model, NaN comes only from an
                 // overflow (`∞ − ∞` between whitened coordinates that overflowed):
@@ -204,6 +240,16 @@ impl<T: Scalar, C: LogDensity<T>> Mixture<T, C> {
                 // is zero, as when a squared distance overflows to `∞`.
                 let v = *o + lw;
                 *o = if v.is_nan() { T::neg_infinity() } else { v };
+            }
+        }
+        if let Some(region) = &self.noise {
+            let inside = self.log_weights[k] - T::c(region.log_volume());
+            for (i, o) in out.rb_mut().col_mut(k).iter_mut().enumerate() {
+                *o = if region.contains(x.row(i).iter().copied()) {
+                    inside
+                } else {
+                    T::neg_infinity()
+                };
             }
         }
     }
@@ -216,7 +262,7 @@ impl<T: Scalar, C: LogDensity<T>> Mixture<T, C> {
         out: &mut [O],
         f: impl Fn(MatMut<'_, T>, &mut [T], &mut [O]) + Sync,
     ) {
-        let k = self.n_components();
+        let k = self.n_columns();
         out.par_chunks_mut(CHUNK_ROWS)
             .zip(x.par_row_chunks(CHUNK_ROWS))
             .for_each_init(
@@ -260,7 +306,7 @@ impl<T: Scalar, C: LogDensity<T>> Mixture<T, C> {
     /// [`DataError::DimensionMismatch`].
     pub fn weighted_log_prob(&self, data: &Dataset<T>) -> Result<Mat<T>, DataError> {
         data.check_dim(self.dim())?;
-        let k = self.n_components();
+        let k = self.n_columns();
         let mut out = Mat::<T>::zeros(data.n_samples(), k);
         out.as_mut()
             .par_row_chunks_mut(CHUNK_ROWS)
@@ -272,7 +318,8 @@ impl<T: Scalar, C: LogDensity<T>> Mixture<T, C> {
         Ok(out)
     }
 
-    /// `ln p(xᵢ)` and the `n x K` responsibilities `P(k | xᵢ)` in one pass.
+    /// `ln p(xᵢ)` and the `n x K` responsibilities `P(k | xᵢ)` in one pass
+    /// (`n x (K + 1)` with a noise component, its probability last).
     ///
     /// # Errors
     /// [`DataError::DimensionMismatch`].
@@ -281,7 +328,7 @@ impl<T: Scalar, C: LogDensity<T>> Mixture<T, C> {
         data: &Dataset<T>,
     ) -> Result<(Vec<T>, Mat<T>), DataError> {
         data.check_dim(self.dim())?;
-        let (n, k) = (data.n_samples(), self.n_components());
+        let (n, k) = (data.n_samples(), self.n_columns());
         let mut resp = Mat::<T>::zeros(n, k);
         let mut lp = vec![T::zero(); n];
         resp.as_mut()
@@ -304,8 +351,9 @@ impl<T: Scalar, C: LogDensity<T>> Mixture<T, C> {
         Ok((lp, resp))
     }
 
-    /// The `n x K` responsibilities `P(k | xᵢ)` (scikit-learn's `predict_proba`).
-    /// Each row sums to one.
+    /// The `n x K` responsibilities `P(k | xᵢ)` (scikit-learn's `predict_proba`;
+    /// `n x (K + 1)` with a noise component, its probability last, as
+    /// mclust's `z`). Each row sums to one.
     ///
     /// # Errors
     /// [`DataError::DimensionMismatch`].
@@ -313,7 +361,8 @@ impl<T: Scalar, C: LogDensity<T>> Mixture<T, C> {
         self.log_prob_and_responsibilities(data).map(|(_, r)| r)
     }
 
-    /// The most probable component of every row (ties go to the lower index).
+    /// The most probable component of every row (ties go to the lower index);
+    /// `K` (one past the last component) for a row the noise component claims.
     ///
     /// # Errors
     /// [`DataError::DimensionMismatch`].
@@ -340,7 +389,7 @@ impl<T: Scalar, C: LogDensity<T>> Mixture<T, C> {
         let n = data.n_samples();
         let mut lp = vec![T::zero(); n];
         let mut labels = vec![0usize; n];
-        let k = self.n_components();
+        let k = self.n_columns();
         lp.par_chunks_mut(CHUNK_ROWS)
             .zip(labels.par_chunks_mut(CHUNK_ROWS))
             .zip(data.view().par_row_chunks(CHUNK_ROWS))
@@ -406,7 +455,7 @@ impl<T: Scalar, C: Sample<T>> Mixture<T, C> {
     }
 
     /// Draws `n` samples: returns the `n x D` samples and the component each came
-    /// from. Deterministic for a given generator state. Panics, as any
+    /// from (`K` for the noise's, drawn uniformly from its box). Deterministic for a given generator state. Panics, as any
     /// allocation does, when `n x D` values cannot be allocated; a number
     /// from a user goes through [`Mixture::try_sample`].
     pub fn sample<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> (Mat<T>, Vec<usize>) {
@@ -420,7 +469,7 @@ impl<T: Scalar, C: Sample<T>> Mixture<T, C> {
             })
             .collect();
         let total = cum.last().copied().unwrap_or(1.0);
-        let last = self.n_components() - 1;
+        let last = self.n_columns() - 1;
         let mut x = Mat::<T>::zeros(n, d);
         let mut labels = Vec::with_capacity(n);
         let mut row = vec![T::zero(); d];
@@ -429,7 +478,10 @@ impl<T: Scalar, C: Sample<T>> Mixture<T, C> {
             // First component whose cumulative weight exceeds u; zero-weight
             // components are never chosen.
             let k = cum.partition_point(|&c| c <= u).min(last);
-            self.components.sample_component(k, rng, &mut row);
+            match &self.noise {
+                Some(region) if k == self.n_components() => region.sample(rng, &mut row),
+                _ => self.components.sample_component(k, rng, &mut row),
+            }
             for (j, &v) in row.iter().enumerate() {
                 x[(i, j)] = v;
             }

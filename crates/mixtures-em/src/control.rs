@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use crate::{DegeneracyPolicy, FitError, Init, Observer};
+use crate::{DegeneracyPolicy, FitError, Init, Noise, Observer};
 
 /// Default number of restarts.
 pub const DEFAULT_N_INIT: usize = 1;
@@ -70,6 +70,9 @@ pub struct EmControl {
     /// trimming; at most [`crate::MAX_TRIM`], exclusive). See
     /// [`crate::trim`].
     pub trim: f64,
+    /// A uniform noise component added to the mixture (default none); see
+    /// [`crate::Noise`].
+    pub noise: Option<Noise>,
 }
 
 impl Default for EmControl {
@@ -84,6 +87,7 @@ impl Default for EmControl {
             policy: DegeneracyPolicy::default(),
             observer: None,
             trim: 0.0,
+            noise: None,
         }
     }
 }
@@ -100,6 +104,7 @@ impl core::fmt::Debug for EmControl {
             .field("policy", &self.policy)
             .field("observer", &self.observer.is_some())
             .field("trim", &self.trim)
+            .field("noise", &self.noise)
             .finish()
     }
 }
@@ -121,6 +126,7 @@ impl PartialEq for EmControl {
             && self.seed == o.seed
             && self.policy == o.policy
             && self.trim.to_bits() == o.trim.to_bits()
+            && self.noise == o.noise
             && same_observer
     }
 }
@@ -142,6 +148,13 @@ macro_rules! control_setters {
             #[must_use]
             pub fn observer(mut self, observer: impl Observer + 'static) -> Self {
                 self.observer = Some(Arc::new(observer));
+                self
+            }
+
+            /// A uniform noise component added to the mixture.
+            #[must_use]
+            pub fn noise(mut self, noise: Noise) -> Self {
+                self.noise = Some(noise);
                 self
             }
         }
@@ -173,7 +186,8 @@ impl EmControl {
     /// # Errors
     /// [`FitError::InvalidParameter`] naming the first setting out of range:
     /// `n_init` or `max_iter` of 0, `n_init` above [`MAX_N_INIT`], a negative or non-finite `tol` or
-    /// `reg_covar`, a `trim` outside `[0, 0.5)`.
+    /// `reg_covar`, a `trim` outside `[0, 0.5)`, a noise volume that is not
+    /// positive and finite.
     pub fn check(&self) -> Result<(), FitError> {
         if !(self.tol >= 0.0 && self.tol.is_finite()) {
             return Err(FitError::invalid(
@@ -203,6 +217,9 @@ impl EmControl {
             ));
         }
         crate::trim::check_trim(self.trim)?;
+        if let Some(n) = &self.noise {
+            n.check()?;
+        }
         Ok(())
     }
 }
@@ -278,6 +295,14 @@ macro_rules! em_control_builder {
         #[must_use]
         pub fn trim(mut self, alpha: f64) -> Self {
             self.control.trim = alpha;
+            self
+        }
+
+        /// A uniform noise component added to the mixture (see
+        /// `mixtures_em::Noise`).
+        #[must_use]
+        pub fn noise(mut self, noise: $crate::Noise) -> Self {
+            self.control.noise = Some(noise);
             self
         }
 

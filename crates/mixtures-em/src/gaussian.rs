@@ -16,6 +16,7 @@ use crate::common::{
 use crate::constraint::{CovarianceConstraint, MStepStats, PriorTerms, Scatter};
 use crate::engine::{Engine, Restart, run};
 use crate::init::initial_responsibilities;
+use crate::noise;
 use crate::pass::{Source, Stats, gaussian_pass};
 use crate::regularize::{ConjugatePrior, RegContext, Regularizer, Ridge};
 use crate::repair::{BuildError, Components as RepairParts, Site, repair};
@@ -469,7 +470,8 @@ impl<T: Scalar> Engine for GaussianEngine<'_, T> {
             &shifts,
             self.full,
         );
-        self.m_step(&st, &shifts, cx)
+        let model = self.m_step(&st, &shifts, cx)?;
+        noise::start(model, self.p.control.noise.as_ref(), self.data)
     }
 
     fn step(&self, model: &Self::State, cx: &mut Restart) -> Result<(f64, Self::State), FitError> {
@@ -484,6 +486,8 @@ impl<T: Scalar> Engine for GaussianEngine<'_, T> {
         );
         let ll = st.ll / kept.total;
         let next = self.m_step(&st, &shifts, cx)?;
+        let region = model.noise().map(|(_, r)| r.clone());
+        let next = noise::carry(next, region, st.noise, kept.total)?;
         Ok((ll, next))
     }
 
@@ -493,7 +497,7 @@ impl<T: Scalar> Engine for GaussianEngine<'_, T> {
 
     fn n_parameters(&self, model: &Self::State) -> usize {
         let (k, d) = (model.n_components(), model.dim());
-        self.p.constraint.n_free_parameters(k, d) + k * d + k - 1
+        self.p.constraint.n_free_parameters(k, d) + k * d + model.n_columns() - 1
     }
 
     fn structure(&self) -> String {

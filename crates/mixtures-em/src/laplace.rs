@@ -15,6 +15,7 @@ use crate::EmControl;
 use crate::common::{Summary, check_data, check_scale, summarize, without_row};
 use crate::engine::{Engine, Restart, run};
 use crate::init::initial_responsibilities;
+use crate::noise;
 use crate::repair::{BuildError, Components as RepairParts, Site, repair};
 use crate::report::Fitted;
 use crate::trim;
@@ -333,7 +334,8 @@ impl<T: Scalar> Engine for LaplaceEngine<'_, T> {
             initial_responsibilities(self.p.control.init, self.data, self.k, &mut cx.rng),
             self.data.weights(),
         );
-        self.m_step(&r, usize::MAX, cx)
+        let model = self.m_step(&r, usize::MAX, cx)?;
+        noise::start(model, self.p.control.noise.as_ref(), self.data)
     }
 
     fn step(&self, model: &Self::State, cx: &mut Restart) -> Result<(f64, Self::State), FitError> {
@@ -351,8 +353,18 @@ impl<T: Scalar> Engine for LaplaceEngine<'_, T> {
                 }
             }
         }
-        let r = weighted(r, weights);
+        let mut r = weighted(r, weights);
+        // A noise component's column is last: its sum is its weight's share.
+        let k = model.n_components();
+        let noise_mass: f64 = if r.ncols() > k {
+            r.col(k).iter().map(|v| v.as_f64()).sum()
+        } else {
+            0.0
+        };
+        r.truncate(r.nrows(), k);
         let next = self.m_step(&r, worst.1, cx)?;
+        let region = model.noise().map(|(_, r)| r.clone());
+        let next = noise::carry(next, region, noise_mass, kept.total)?;
         Ok((ll / kept.total, next))
     }
 
@@ -362,7 +374,7 @@ impl<T: Scalar> Engine for LaplaceEngine<'_, T> {
 
     fn n_parameters(&self, model: &Self::State) -> usize {
         let (k, d) = (model.n_components(), model.dim());
-        k * d + self.p.structure.n_free_parameters(k, d) + k - 1
+        k * d + self.p.structure.n_free_parameters(k, d) + model.n_columns() - 1
     }
 
     fn structure(&self) -> String {

@@ -33,6 +33,7 @@ mod gaussian;
 mod init;
 mod laplace;
 pub mod mcd;
+mod noise;
 mod pass;
 mod regularize;
 mod repair;
@@ -54,6 +55,7 @@ pub use init::Init;
 pub use laplace::{LaplaceMixture, LaplaceParams};
 pub use mcd::{Mcd, McdFit};
 pub use mixtures_dist::{Covariance, Family, ModelSpec};
+pub use noise::Noise;
 pub use regularize::{
     ConjugatePrior, RegContext, Regularizer, Ridge, ShrinkTarget, Shrinkage, VarianceFloor,
 };

@@ -60,6 +60,8 @@ pub struct Stats<T: Scalar> {
     /// Student-t E-step only: `Σ wᵢ rᵢₖ (ln uᵢₖ − uᵢₖ)`, for the update of
     /// the degrees of freedom.
     pub u_term: Vec<f64>,
+    /// `Σ wᵢ rᵢ₀`, the weight a noise component claims (0 without one).
+    pub noise: f64,
 }
 
 impl<T: Scalar> Stats<T> {
@@ -81,6 +83,7 @@ impl<T: Scalar> Stats<T> {
             worst: (f64::INFINITY, usize::MAX),
             mass: vec![T::zero(); k],
             u_term: vec![0.0; k],
+            noise: 0.0,
         }
     }
 
@@ -142,6 +145,7 @@ impl<T: Scalar> Stats<T> {
         for (a, b) in self.u_term.iter_mut().zip(&o.u_term) {
             *a += *b;
         }
+        self.noise += o.noise;
         // Lowest value wins; ties go to the earlier row.
         if o.worst.0 < self.worst.0 || (o.worst.0 == self.worst.0 && o.worst.1 < self.worst.1) {
             self.worst = o.worst;
@@ -176,6 +180,12 @@ pub fn gaussian_pass<T: Scalar>(
 ) -> Stats<T> {
     let (n, d) = (x.nrows(), x.ncols());
     let k = shifts.nrows();
+    // A noise component adds a last column to the responsibilities.
+    let columns = match src {
+        Source::Model(m) => m.n_columns(),
+        Source::StudentT(m) => m.n_columns(),
+        Source::Resp(_) => k,
+    };
     let (rows, n_leaves) = leaves(n);
     let st = tree_reduce(
         n_leaves,
@@ -184,7 +194,7 @@ pub fn gaussian_pass<T: Scalar>(
             let hi = (lo + rows).min(n);
             let mut st = Stats::zeros(k, d, full);
             let mut buf = Buffers {
-                resp: Mat::zeros(CHUNK_ROWS, k),
+                resp: Mat::zeros(CHUNK_ROWS, columns),
                 // Only the full scatter gathers rows; the diagonal one reads the block.
                 centered: Mat::zeros(
                     if full { CHUNK_ROWS } else { 0 },
@@ -279,13 +289,13 @@ fn block<T: Scalar>(
                     if let Some(scratch) = buf.scratch.as_mut() {
                         model.weighted_log_prob_block(xb, r.rb_mut(), scratch);
                     }
-                    model.weights()
+                    model.column_weights()
                 }
                 Source::StudentT(model) => {
                     if let Some(scratch) = buf.t_scratch.as_mut() {
                         model.weighted_log_prob_block(xb, r.rb_mut(), scratch);
                     }
-                    model.weights()
+                    model.column_weights()
                 }
                 Source::Resp(_) => &[],
             };
@@ -303,7 +313,9 @@ fn block<T: Scalar>(
             }
         }
         Source::Resp(resp) => {
-            r.copy_from(resp.subrows(start, m));
+            r.rb_mut()
+                .subcols_mut(0, k)
+                .copy_from(resp.subrows(start, m));
             // The row farthest from the first shift stands in for "least likely".
             for i in 0..m {
                 let dist: f64 = (0..d)
@@ -314,6 +326,18 @@ fn block<T: Scalar>(
                 }
             }
         }
+    }
+    if r.ncols() > k {
+        // The noise's column: only its weighted sum is needed.
+        let noise = r.rb().col(k);
+        st.noise += match w {
+            Some(w) => noise
+                .iter()
+                .zip(w)
+                .map(|(&ri, &wi)| (ri * wi).as_f64())
+                .sum::<f64>(),
+            None => noise.iter().map(|ri| ri.as_f64()).sum::<f64>(),
+        };
     }
     if let Some(w) = w {
         for c in 0..k {

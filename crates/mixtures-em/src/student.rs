@@ -29,6 +29,7 @@ use crate::constraint::{CovarianceConstraint, MStepStats};
 use crate::engine::{Engine, Restart, run};
 use crate::gaussian::ScaleParts;
 use crate::init::initial_responsibilities;
+use crate::noise;
 use crate::pass::{Source, Stats, gaussian_pass};
 use crate::regularize::Ridge;
 use crate::repair::{BuildError, Components as RepairParts, Site, repair};
@@ -368,7 +369,8 @@ impl<T: Scalar> Engine for StudentEngine<'_, T> {
             self.full,
         );
         let mass = st.nk.clone();
-        self.m_step(&st, &mass, &shifts, self.initial_dof(), cx)
+        let model = self.m_step(&st, &mass, &shifts, self.initial_dof(), cx)?;
+        noise::start(model, self.p.control.noise.as_ref(), self.data)
     }
 
     fn step(&self, model: &Self::State, cx: &mut Restart) -> Result<(f64, Self::State), FitError> {
@@ -384,6 +386,8 @@ impl<T: Scalar> Engine for StudentEngine<'_, T> {
         let ll = st.ll / kept.total;
         let dof = self.update_dof(model, &st);
         let next = self.m_step(&st, &st.mass, &shifts, dof, cx)?;
+        let region = model.noise().map(|(_, r)| r.clone());
+        let next = noise::carry(next, region, st.noise, kept.total)?;
         Ok((ll, next))
     }
 
@@ -398,7 +402,11 @@ impl<T: Scalar> Engine for StudentEngine<'_, T> {
             DegreesOfFreedom::Shared => 1,
             DegreesOfFreedom::Fixed(_) => 0,
         };
-        CovarianceConstraint::<T>::n_free_parameters(&self.p.covariance, k, d) + k * d + k - 1 + dof
+        CovarianceConstraint::<T>::n_free_parameters(&self.p.covariance, k, d)
+            + k * d
+            + model.n_columns()
+            - 1
+            + dof
     }
 
     fn structure(&self) -> String {

@@ -268,6 +268,8 @@ pub fn run(c: &DemoCmd, ui: &mut Ui) -> Result<(), CliError> {
             tol: None,
             reg_covar: None,
             trim: None,
+            noise: false,
+            noise_volume: None,
             init: None,
             max_components: None,
             precision: Precision::F64,

@@ -126,6 +126,8 @@ fn mcd<T: Scalar>(c: &DetectCmd, ui: &mut Ui) -> Result<(), CliError> {
         ("--init", a.init.is_some()),
         ("--max-components", a.max_components.is_some()),
         ("--trim", a.trim.is_some()),
+        ("--noise", a.noise),
+        ("--noise-volume", a.noise_volume.is_some()),
     ] {
         if given {
             return Err(CliError::Usage(format!(

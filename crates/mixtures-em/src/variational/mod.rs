@@ -32,6 +32,18 @@
 //! log-normalizer,
 //! `−Σᵢ wᵢ Σₖ rᵢₖ ln rᵢₖ = Σᵢ wᵢ Lᵢ − Σₖ [Nₖ (ln ωₖ + cₖ) − ½ tr(Σₖ⁻¹ Sₖ)]`,
 //! so no `n × K` matrix is ever stored.
+//!
+//! **Gaussian components only.** A variational Student-t mixture
+//! (Archambeau & Verleysen 2007) would factor the latent precision weights
+//! `uᵢₖ` into the posterior as Gamma distributions, but the degrees of
+//! freedom have no conjugate prior: they would remain point estimates, found
+//! by the same one-dimensional equation as in ECM, inside a bound that then no
+//! longer is a bound on the evidence for them. What the variational fit adds
+//! (choosing `K` by emptying components) is available for t mixtures by BIC
+//! over `K` (`mixtures_select::Grid` with Student-t specs), which counts `ν`
+//! as a parameter. Laplace components have no conjugate prior at all.
+//! Trimming and a noise component are refused for the same reason: the
+//! updates have no form for them whose bound is known to increase.
 
 use faer::{Mat, MatRef};
 use mixtures_core::seed::derive_seed;
@@ -296,6 +308,15 @@ impl<T: Scalar> VariationalParams<T> {
                 "trim",
                 self.control.trim,
                 "trimming is for EM fits; a variational fit takes no trim",
+            ));
+        }
+        // A noise component's weight has no place in the Dirichlet (process)
+        // prior over the components' weights as the updates implement it.
+        if self.control.noise.is_some() {
+            return Err(FitError::invalid(
+                "noise",
+                "given",
+                "a noise component is for EM fits; a variational fit takes none",
             ));
         }
         if !Covariance::SKLEARN.contains(&self.covariance) {
