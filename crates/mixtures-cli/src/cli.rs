@@ -117,21 +117,9 @@ pub struct FitArgs {
     /// (multivariate t, degrees of freedom fitted per component).
     #[arg(long, value_parser = parse_family())]
     pub family: Option<Family>,
-    /// Trimmed likelihood EM: leave the least likely rows, this fraction of
-    /// them, out of every iteration, so that contamination does not shape
-    /// the model; in [0, 0.5) [default: 0]. Not taken by the default
-    /// detector.
-    #[arg(long, allow_negative_numbers = true, value_name = "FRACTION")]
-    pub trim: Option<f64>,
-    /// Add a uniform noise component over the data's bounding box (mclust's
-    /// noise): points it claims get the label K (one past the last
-    /// component) from score. Not taken by the default detector.
-    #[arg(long)]
-    pub noise: bool,
-    /// The noise component's volume (the bounding box widened about its
-    /// centre to it) instead of the bounding box's; implies --noise.
-    #[arg(long, allow_negative_numbers = true, value_name = "V")]
-    pub noise_volume: Option<f64>,
+    /// Trimming and a noise component.
+    #[command(flatten)]
+    pub robust: RobustArgs,
     /// Seed of every random choice; the same seed gives the same model.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -164,6 +152,54 @@ pub struct FitArgs {
     /// Floating-point precision of the fit.
     #[arg(long, value_enum, default_value_t = Precision::F64)]
     pub precision: Precision,
+}
+
+/// The robust options of an EM fit, for `fit`, `detect` and `select` (not
+/// taken by the default detector or `--method mcd`, which set their own
+/// model).
+#[derive(Debug, Clone, Default, Args)]
+pub struct RobustArgs {
+    /// Trimmed likelihood EM: leave the least likely rows, this fraction of
+    /// them, out of every iteration, so that contamination does not shape
+    /// the model; in [0, 0.5) [default: 0].
+    #[arg(long, allow_negative_numbers = true, value_name = "FRACTION")]
+    pub trim: Option<f64>,
+    /// Add a uniform noise component over the data's bounding box (mclust's
+    /// noise): points it claims get the label K (one past the last
+    /// component) from score.
+    #[arg(long)]
+    pub noise: bool,
+    /// The noise component's volume (the bounding box widened about its
+    /// centre to it) instead of the bounding box's; implies --noise.
+    #[arg(long, allow_negative_numbers = true, value_name = "V")]
+    pub noise_volume: Option<f64>,
+}
+
+impl RobustArgs {
+    /// The first robust flag given, by name (for flags that take none).
+    pub fn given(&self) -> Option<&'static str> {
+        [
+            ("--trim", self.trim.is_some()),
+            ("--noise", self.noise),
+            ("--noise-volume", self.noise_volume.is_some()),
+        ]
+        .into_iter()
+        .find_map(|(flag, given)| given.then_some(flag))
+    }
+
+    /// `control` with these settings.
+    pub fn apply(&self, control: mixtures_em::EmControl) -> mixtures_em::EmControl {
+        mixtures_em::EmControl {
+            trim: self.trim.unwrap_or(control.trim),
+            noise: (self.noise || self.noise_volume.is_some())
+                .then(|| match self.noise_volume {
+                    Some(v) => mixtures_em::Noise::volume(v),
+                    None => mixtures_em::Noise::bounding_box(),
+                })
+                .or(control.noise),
+            ..control
+        }
+    }
 }
 
 /// `mixtures fit`.
@@ -452,6 +488,9 @@ pub struct SelectCmd {
     /// Seed of the grid; each cell's seed is derived from it.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Trimming and a noise component, for every cell.
+    #[command(flatten)]
+    pub robust: RobustArgs,
     /// Floating-point precision.
     #[arg(long, value_enum, default_value_t = Precision::F64)]
     pub precision: Precision,

@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use mixtures_anomaly::{AutoFitter, DEFAULT_COMPONENTS, ModelChoice};
 use mixtures_core::Scalar;
 use mixtures_dist::{AnyMixture, Covariance, Family, ModelSpec};
-use mixtures_em::{Control, EmControl, FitReport, Iteration, ModelParams, Noise, Observer};
+use mixtures_em::{Control, EmControl, FitReport, Iteration, ModelParams, Observer};
 use mixtures_select::{Criterion, Grid, Selection};
 
 use crate::cli::FitArgs;
@@ -33,19 +33,14 @@ pub fn spec_named(family: Family, name: &str) -> Result<ModelSpec, CliError> {
 /// not take them, can refuse them).
 pub fn em_control(a: &FitArgs) -> EmControl {
     let d = EmControl::default();
-    EmControl {
+    a.robust.apply(EmControl {
         n_init: a.n_init.unwrap_or(d.n_init),
         max_iter: a.max_iter.unwrap_or(d.max_iter),
         tol: a.tol.unwrap_or(d.tol),
         reg_covar: a.reg_covar.unwrap_or(d.reg_covar),
-        trim: a.trim.unwrap_or(d.trim),
-        noise: (a.noise || a.noise_volume.is_some()).then(|| match a.noise_volume {
-            Some(v) => Noise::volume(v),
-            None => Noise::bounding_box(),
-        }),
         seed: a.seed,
         ..d
-    }
+    })
 }
 
 fn family_mismatch(found: Family) -> CliError {
@@ -95,7 +90,7 @@ pub fn check_flags<T: Scalar>(
              --components or --init fixes the model",
         ),
         (
-            (args.noise || args.noise_volume.is_some()) && init.is_some(),
+            (args.robust.noise || args.robust.noise_volume.is_some()) && init.is_some(),
             "--noise does nothing with --init: a warm start keeps the start's noise \
              component, or its absence",
         ),
@@ -193,9 +188,10 @@ pub fn auto_fitter<T: Scalar>(
         ("--max-iter", args.max_iter.is_some()),
         ("--tol", args.tol.is_some()),
         ("--reg-covar", args.reg_covar.is_some()),
-        ("--trim", args.trim.is_some()),
-        ("--noise", args.noise),
-        ("--noise-volume", args.noise_volume.is_some()),
+        (
+            args.robust.given().unwrap_or_default(),
+            args.robust.given().is_some(),
+        ),
     ] {
         if given {
             return Err(CliError::Usage(format!(

@@ -87,6 +87,25 @@ fn fit_with_trim_and_the_student_t_family() {
     assert!(out.contains("student-t full, 1 component"), "{out}");
     let m = json(&std::fs::read_to_string(&model).unwrap());
     assert!(m["degrees_of_freedom"][0].as_f64().unwrap() < 10.0, "{m}");
+    // The grid takes them for every cell.
+    let out = ok(&[
+        "select",
+        s(&data),
+        "-k",
+        "1..2",
+        "--family",
+        "student-t",
+        "--covariance",
+        "full,diag",
+        "--noise",
+        "--trim",
+        "0.05",
+        "-o",
+        s(&model),
+    ]);
+    assert!(out.contains("student-t"), "{out}");
+    let m = json(&std::fs::read_to_string(&model).unwrap());
+    assert!(m["noise"]["weight"].as_f64().unwrap() > 0.0, "{m}");
 }
 
 #[test]

@@ -125,9 +125,10 @@ fn mcd<T: Scalar>(c: &DetectCmd, ui: &mut Ui) -> Result<(), CliError> {
         ("--reg-covar", a.reg_covar.is_some()),
         ("--init", a.init.is_some()),
         ("--max-components", a.max_components.is_some()),
-        ("--trim", a.trim.is_some()),
-        ("--noise", a.noise),
-        ("--noise-volume", a.noise_volume.is_some()),
+        (
+            a.robust.given().unwrap_or_default(),
+            a.robust.given().is_some(),
+        ),
     ] {
         if given {
             return Err(CliError::Usage(format!(

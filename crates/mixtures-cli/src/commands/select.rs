@@ -86,14 +86,14 @@ fn typed<T: Scalar>(c: &SelectCmd, ui: &mut Ui) -> Result<(), CliError> {
         .map_err(CliError::Usage)?;
     let criterion = criterion(c.criterion);
     let progress = Progress::new(ui.quiet, c.n_init);
-    let mut control = mixtures_em::EmControl {
+    let mut control = c.robust.apply(mixtures_em::EmControl {
         n_init: c.n_init,
         max_iter: c.max_iter,
         tol: c.tol,
         reg_covar: c.reg_covar.unwrap_or(mixtures_em::DEFAULT_REG_COVAR),
         seed: c.seed,
         ..Default::default()
-    };
+    });
     if let Some(p) = &progress {
         control = control.observer(ProgressObserver(Arc::clone(p)));
     }
