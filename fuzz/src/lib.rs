@@ -172,7 +172,8 @@ pub fn sum_tolerance<T: Scalar>(terms: usize) -> f64 {
 /// Asserts what every evaluation of a valid model must give on `data`:
 /// log-densities that are never NaN or `+∞` (`−∞` only when the point is so far
 /// away that its distance overflows, which `Mixture::log_prob` documents),
-/// responsibilities in `[0, 1]` summing to one per row, labels below `K`.
+/// responsibilities in `[0, 1]` summing to one per row, labels below `K`
+/// (`K + 1` columns and labels up to `K` with a noise component).
 ///
 /// `finite_expected` says the data are the model's training data: every row
 /// the fit saw (of positive weight) must then have a finite log-density. A
@@ -182,7 +183,7 @@ pub fn check_evaluation<T: Scalar>(
     data: &Dataset<T>,
     finite_expected: bool,
 ) {
-    let k = model.n_components();
+    let k = model.n_columns();
     let lp = model.log_prob(data).expect("dimension matches");
     for (i, v) in lp.iter().enumerate() {
         assert!(!v.is_nan(), "NaN log-density at row {i}");

@@ -48,7 +48,7 @@ impl<T: Scalar> UniformNoise<T> {
                     format!("feature {j}: [{a:?}, {b:?}]"),
                     "every side of the noise box must be finite and positive (a \
                      feature constant on the data gives a box of zero volume: drop \
-                     it, or give the noise a volume)",
+                     it, or give the noise a volume, which widens that side)",
                 ));
             }
             log_volume += side.ln();
@@ -63,8 +63,55 @@ impl<T: Scalar> UniformNoise<T> {
     /// The bounding box of the rows (of positive weight).
     ///
     /// # Errors
-    /// As [`UniformNoise::new`]: a constant feature gives a side of zero.
+    /// As [`UniformNoise::new`]: a constant feature gives a side of zero
+    /// (give a volume instead: [`UniformNoise::bounding_box_with_volume`]).
     pub fn bounding_box(data: &Dataset<T>) -> Result<Self, ModelError> {
+        let (lo, hi) = Self::bounds(data);
+        Self::new(lo, hi)
+    }
+
+    /// The bounding box of the rows (of positive weight) scaled about its
+    /// centre to `volume`. A side of zero (a feature constant on the rows)
+    /// is first widened, about its value, to the geometric mean of the other
+    /// sides (to 1 when every side is zero), so that a volume always makes a
+    /// box.
+    ///
+    /// # Errors
+    /// As [`UniformNoise::with_volume`].
+    pub fn bounding_box_with_volume(data: &Dataset<T>, volume: f64) -> Result<Self, ModelError> {
+        let (mut lo, mut hi) = Self::bounds(data);
+        let sides: Vec<f64> = lo
+            .iter()
+            .zip(&hi)
+            .map(|(a, b)| b.as_f64() - a.as_f64())
+            .collect();
+        let positive: Vec<f64> = sides.iter().copied().filter(|s| *s > 0.0).collect();
+        let mean = if positive.is_empty() {
+            1.0
+        } else {
+            (positive.iter().map(|s| s.ln()).sum::<f64>() / positive.len() as f64).exp()
+        };
+        for (j, side) in sides.iter().enumerate() {
+            if !(*side > 0.0) {
+                let mid = lo[j].as_f64();
+                lo[j] = T::c(mid - 0.5 * mean);
+                hi[j] = T::c(mid + 0.5 * mean);
+            }
+        }
+        Self::new(lo, hi)
+            .map_err(|_| {
+                ModelError::invalid(
+                    "noise_volume",
+                    volume,
+                    "the data's box does not fit the floating-point type",
+                )
+            })?
+            .with_volume(volume)
+    }
+
+    /// The smallest and largest value of every feature over the rows of
+    /// positive weight.
+    fn bounds(data: &Dataset<T>) -> (Vec<T>, Vec<T>) {
         let d = data.n_features();
         let (mut lo, mut hi) = (vec![T::infinity(); d], vec![T::neg_infinity(); d]);
         let x = data.view();
@@ -82,7 +129,7 @@ impl<T: Scalar> UniformNoise<T> {
                 }
             }
         }
-        Self::new(lo, hi)
+        (lo, hi)
     }
 
     /// This box scaled about its centre to `volume`, every side by the same

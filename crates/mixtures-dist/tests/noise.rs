@@ -117,9 +117,17 @@ fn the_bounding_box_and_a_given_volume() {
 
 #[test]
 fn boxes_without_volume_and_bad_volumes_are_refused() {
-    let flat = Dataset::from_rows(&[[1.0, 4.0], [3.0, 4.0]]).unwrap();
+    let flat = Dataset::<f64>::from_rows(&[[1.0, 4.0], [3.0, 4.0]]).unwrap();
     let err = UniformNoise::bounding_box(&flat).unwrap_err();
     assert!(err.to_string().contains("feature 1"), "{err}");
+    // With a volume, the constant side first gets the others' geometric
+    // mean (2), about its value, then the box is scaled to the volume.
+    let v = UniformNoise::bounding_box_with_volume(&flat, 16.0).unwrap();
+    assert!((v.log_volume() - 16f64.ln()).abs() < 1e-14);
+    assert!((v.lower()[1] - 2.0).abs() < 1e-14 && (v.upper()[1] - 6.0).abs() < 1e-14);
+    let point = Dataset::<f64>::from_rows(&[[1.0, 4.0]]).unwrap();
+    let v = UniformNoise::bounding_box_with_volume(&point, 9.0).unwrap();
+    assert!((v.upper()[0] - v.lower()[0] - 3.0).abs() < 1e-14);
     let b = UniformNoise::new(vec![0.0], vec![1.0]).unwrap();
     for v in [0.0, -1.0, f64::NAN, f64::INFINITY] {
         assert!(b.with_volume(v).is_err(), "{v}");

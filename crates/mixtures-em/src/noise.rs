@@ -46,7 +46,9 @@ impl Noise {
     }
 
     /// Noise over the data's bounding box scaled about its centre to this
-    /// volume (mclust's `Vinv` is its inverse).
+    /// volume (mclust's `Vinv` is its inverse); a feature constant on the
+    /// data gets a side first (see
+    /// [`UniformNoise::bounding_box_with_volume`]).
     pub fn volume(volume: f64) -> Self {
         Self {
             volume: Some(volume),
@@ -91,10 +93,9 @@ impl Noise {
     /// [`FitError::Model`] when the box has no volume (a constant feature)
     /// or the volume's box does not fit the floating-point type.
     pub fn region<T: Scalar>(&self, data: &Dataset<T>) -> Result<UniformNoise<T>, FitError> {
-        let b = UniformNoise::bounding_box(data)?;
         Ok(match self.volume {
-            Some(v) => b.with_volume(v)?,
-            None => b,
+            Some(v) => UniformNoise::bounding_box_with_volume(data, v)?,
+            None => UniformNoise::bounding_box(data)?,
         })
     }
 }

@@ -214,6 +214,17 @@ fn bad_noise_settings_are_refused_before_any_work() {
     )
     .unwrap_err();
     assert!(err.to_string().contains("zero volume"), "{err}");
+    // A volume gives the constant feature a side.
+    let f = fit(
+        "diag".parse().unwrap(),
+        1,
+        &EmControl::default()
+            .noise(Noise::volume(100.0))
+            .reg_covar(1e-3),
+        &flat,
+    )
+    .unwrap();
+    assert!((f.model.noise().unwrap().1.log_volume() - 100f64.ln()).abs() < 1e-12);
     let err = VariationalGaussianMixture::params::<f64>(2)
         .control(EmControl::default().noise(Noise::bounding_box()))
         .fit(&x)
