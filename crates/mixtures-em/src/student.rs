@@ -169,7 +169,12 @@ impl<T: Scalar> StudentTParams<T> {
         self.check()?;
         check_data(data, self.k)?;
         check_scale(data, true)?;
-        run(&StudentEngine::new(self, data, self.k), &self.control, None)
+        let engine = StudentEngine::new(self, data, self.k);
+        // Initialization needs the summary: computed here, before the restarts
+        // run in parallel, for the reason given in `GaussianParams::fit` (a
+        // lazy one inside a restart could deadlock on its `OnceLock`).
+        let _ = engine.summary();
+        run(&engine, &self.control, None)
     }
 
     /// Fits starting from `model` (a warm start; its number of components).
@@ -193,6 +198,35 @@ impl<T: Scalar> StudentTParams<T> {
         let engine = StudentEngine::new(self, data, model.n_components());
         run(&engine, &self.control, Some(model))
     }
+
+    /// One ECM iteration from `model`: the E-step under `model`, then both
+    /// conditional maximizations. Returns the mean log-likelihood of the data
+    /// under `model` and the updated model. For custom loops and for
+    /// measuring the cost of an iteration (as [`crate::GaussianParams::step`]).
+    ///
+    /// # Errors
+    /// As [`StudentTParams::fit_from`].
+    pub fn step(
+        &self,
+        model: &StudentTMixtureModel<T>,
+        data: &Dataset<T>,
+    ) -> Result<(f64, StudentTMixtureModel<T>), FitError> {
+        if model.dim() != data.n_features() {
+            return Err(FitError::WarmStartDimension {
+                model: model.dim(),
+                data: data.n_features(),
+            });
+        }
+        self.check()?;
+        let engine = StudentEngine::new(self, data, model.n_components());
+        let mut cx = Restart {
+            rng: <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(self.control.seed),
+            restart: 0,
+            iteration: 1,
+            degeneracies: Vec::new(),
+        };
+        engine.step(model, &mut cx)
+    }
 }
 
 struct StudentEngine<'a, T: Scalar> {
@@ -200,7 +234,9 @@ struct StudentEngine<'a, T: Scalar> {
     data: &'a Dataset<T>,
     k: usize,
     full: bool,
-    summary: Summary<T>,
+    /// Needed by initialization and by the repair of a degenerate component
+    /// only, so a warm start or a single step does not pay its pass.
+    summary: std::sync::OnceLock<Summary<T>>,
 }
 
 impl<'a, T: Scalar> StudentEngine<'a, T> {
@@ -210,8 +246,12 @@ impl<'a, T: Scalar> StudentEngine<'a, T> {
             data,
             k,
             full: p.covariance.is_full(),
-            summary: summarize(data, false),
+            summary: std::sync::OnceLock::new(),
         }
+    }
+
+    fn summary(&self) -> &Summary<T> {
+        self.summary.get_or_init(|| summarize(self.data, false))
     }
 
     /// The M-step from statistics weighted by `r u` (`st.nk = Σ r u`), the
@@ -246,7 +286,7 @@ impl<'a, T: Scalar> StudentEngine<'a, T> {
                 means: stats.means,
                 cov,
                 fallback: &|j| {
-                    fallback_variance(&self.summary, self.k, self.p.control.reg_covar, j)
+                    fallback_variance(self.summary(), self.k, self.p.control.reg_covar, j)
                 },
                 structure: Some(self.p.covariance),
             },
@@ -360,7 +400,7 @@ impl<T: Scalar> Engine for StudentEngine<'_, T> {
     fn init(&self, cx: &mut Restart) -> Result<Self::State, FitError> {
         let resp = initial_responsibilities(self.p.control.init, self.data, self.k, &mut cx.rng);
         let d = self.data.n_features();
-        let shifts = faer::Mat::from_fn(self.k, d, |_, j| self.summary.mean[j]);
+        let shifts = faer::Mat::from_fn(self.k, d, |_, j| self.summary().mean[j]);
         let st = gaussian_pass(
             self.data.view(),
             self.data.weights(),
