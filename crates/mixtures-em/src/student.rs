@@ -20,6 +20,8 @@
 
 use core::marker::PhantomData;
 
+use faer::prelude::ReborrowMut;
+
 use mixtures_core::special::digamma;
 use mixtures_core::{Dataset, Scalar};
 use mixtures_dist::{Mixture, StudentT, StudentTMixtureModel};
@@ -364,6 +366,68 @@ fn solve_dof(c: f64) -> f64 {
         }
     }
     (0.5 * (lo + hi)).exp()
+}
+
+/// Independent partial sums in [`weigh_by_u`], combined in a fixed order: a
+/// single running sum is a serial chain the compiler must not reorder, and
+/// fixed lanes give the same bits on every machine and thread count.
+const LANES: usize = 8;
+
+/// One column of a block's responsibilities `r` (already times the row
+/// weights) and the E-step's `u` and `ln u`: returns `(Σ r, Σ r (ln u − u))`
+/// (the latter over `r > 0` only, since `ln u` is `−∞` where `u` is 0) and
+/// leaves `r u` in `r`. Sums in [`LANES`] lanes, so that the loop vectorizes.
+#[inline(always)]
+pub(crate) fn weigh_by_u<T: Scalar>(
+    mut r: faer::ColMut<'_, T>,
+    u: faer::ColRef<'_, T>,
+    ln_u: faer::ColRef<'_, T>,
+) -> (T, f64) {
+    let (mut mass, mut term) = ([T::zero(); LANES], [0.0f64; LANES]);
+    let mut lane = |l: usize, o: &mut T, ui: T, li: T| {
+        mass[l] += *o;
+        let t = o.as_f64() * (li - ui).as_f64();
+        term[l] += if *o > T::zero() { t } else { 0.0 };
+        *o *= ui;
+    };
+    match (
+        r.rb_mut().try_as_col_major_mut(),
+        u.try_as_col_major(),
+        ln_u.try_as_col_major(),
+    ) {
+        (Some(r), Some(u), Some(ln_u)) => {
+            let (r, u, ln_u) = (r.as_slice_mut(), u.as_slice(), ln_u.as_slice());
+            let (rc, uc, lc) = (
+                r.chunks_exact_mut(LANES),
+                u.chunks_exact(LANES),
+                ln_u.chunks_exact(LANES),
+            );
+            let n_full = rc.len() * LANES;
+            for ((o, ui), li) in rc.zip(uc).zip(lc) {
+                for l in 0..LANES {
+                    lane(l, &mut o[l], ui[l], li[l]);
+                }
+            }
+            for (l, ((o, &ui), &li)) in r[n_full..]
+                .iter_mut()
+                .zip(&u[n_full..])
+                .zip(&ln_u[n_full..])
+                .enumerate()
+            {
+                lane(l, o, ui, li);
+            }
+        }
+        // Strided columns: the same lanes in the same order.
+        _ => {
+            for (i, ((o, &ui), &li)) in r.iter_mut().zip(u.iter()).zip(ln_u.iter()).enumerate() {
+                lane(i % LANES, o, ui, li);
+            }
+        }
+    }
+    let sum_t = |a: &[T; LANES]| ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+    let sum_f =
+        |a: &[f64; LANES]| ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+    (sum_t(&mass), sum_f(&term))
 }
 
 /// A Student-t M-step's components, for the degeneracy repair: the scale
