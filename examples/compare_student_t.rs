@@ -19,7 +19,9 @@
 //! medians are compared. Per-iteration time is the median fit divided by
 //! `ITERS` (as `compare_em`); the marginal one, `(fit(ITERS) − fit(1)) /
 //! (ITERS − 1)` from interleaved one-iteration fits, leaves out the per-fit
-//! costs. One JSON object goes to stdout.
+//! costs. One JSON object goes to stdout; it also gives, under each side's
+//! fitted model, the share of the `n x K` responsibilities that are positive
+//! and the share that are subnormal (the M-step's work depends on both).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::error::Error;
@@ -58,6 +60,20 @@ fn interleaved(reps: usize, a: &mut dyn FnMut(), b: &mut dyn FnMut()) -> (f64, f
         }
     }
     (median(ta), median(tb))
+}
+
+/// The shares of the entries of `r` that are positive and that are
+/// subnormal (positive, below the smallest normal number).
+fn shares<T: Scalar>(r: &mixtures::faer::Mat<T>) -> (f64, f64) {
+    let (mut pos, mut sub) = (0usize, 0usize);
+    for j in 0..r.ncols() {
+        for &v in r.col(j).iter() {
+            pos += usize::from(v > T::zero());
+            sub += usize::from(v > T::zero() && v < T::min_positive_value());
+        }
+    }
+    let all = (r.nrows() * r.ncols()) as f64;
+    (pos as f64 / all, sub as f64 / all)
 }
 
 fn run<T: Scalar>(args: &[String]) -> Res<()> {
@@ -111,6 +127,8 @@ fn run<T: Scalar>(args: &[String]) -> Res<()> {
     let marginal = |all: f64, one: f64, it: usize| (all - one) / (it.max(2) - 1) as f64;
     let (g_iter, t_iter) = (g_s / g_it as f64, t_s / t_it as f64);
     let (g_marg, t_marg) = (marginal(g_s, g1_s, g_it), marginal(t_s, t1_s, t_it));
+    let (g_pos, g_sub) = shares(&g_fit.model.responsibilities(&data)?);
+    let (t_pos, t_sub) = shares(&t_fit.model.responsibilities(&data)?);
     let dof = t_fit.model.components().dof();
     let dof_min = dof.iter().map(|v| v.as_f64()).fold(f64::INFINITY, f64::min);
     let dof_max = dof.iter().map(|v| v.as_f64()).fold(0.0, f64::max);
@@ -122,6 +140,8 @@ fn run<T: Scalar>(args: &[String]) -> Res<()> {
          \"student_t_s_per_iter_marginal\": {t_marg}, \"ratio_marginal\": {}, \
          \"gaussian_mean_loglik\": {}, \"student_t_mean_loglik\": {}, \
          \"student_t_dof_min\": {dof_min}, \"student_t_dof_max\": {dof_max}, \
+         \"gaussian_resp_positive\": {g_pos}, \"gaussian_resp_subnormal\": {g_sub}, \
+         \"student_t_resp_positive\": {t_pos}, \"student_t_resp_subnormal\": {t_sub}, \
          \"repeats\": {reps}, \"threads\": {}}}",
         t_iter / g_iter,
         t_marg / g_marg,

@@ -321,7 +321,8 @@ def student_t_main(args, info):
           f"ratio = Student-t / Gaussian")
     header = (f"{'n':>8} {'d':>3} {'k':>3} {'cov':>9} {'thr':>3} {'prec':>4} | "
               f"{'gauss ms/it':>11} {'t ms/it':>9} {'ratio':>6} | "
-              f"{'marginal: gauss':>15} {'t':>9} {'ratio':>6} | {'load':>4}")
+              f"{'marginal: gauss':>15} {'t':>9} {'ratio':>6} | {'r>0: gauss':>10} {'t':>5} | "
+              f"{'load':>4}")
     print(header)
     print("-" * len(header))
     records = [dict(kind="env", mode="student-t", **info)]
@@ -346,7 +347,9 @@ def student_t_main(args, info):
                               f"{r['student_t_s_per_iter'] * 1e3:>9.2f} {r['ratio']:>6.3f} | "
                               f"{r['gaussian_s_per_iter_marginal'] * 1e3:>15.2f} "
                               f"{r['student_t_s_per_iter_marginal'] * 1e3:>9.2f} "
-                              f"{r['ratio_marginal']:>6.3f} | {load:>4.1f}", flush=True)
+                              f"{r['ratio_marginal']:>6.3f} | "
+                              f"{r['gaussian_resp_positive']:>10.3f} "
+                              f"{r['student_t_resp_positive']:>5.3f} | {load:>4.1f}", flush=True)
                         r["rayon_threads"] = r.pop("threads")
                         records.append(dict(kind="student-t", n=n, d=d, k=k, cov=cov, threads=t,
                                             precision=prec, load_before=load, **r))

@@ -380,12 +380,11 @@ const LANES: usize = 8;
 ///
 /// A subnormal `r` or `r u` is taken as 0. A t's responsibilities fall off
 /// polynomially, so in f32 many land between 1e-45 and 1e-38 where a
-/// Gaussian's underflow to 0 (19 % of the entries at n = 20 000, d = 64,
-/// k = 16), and operations on subnormals are slow (microcode assists): a
-/// Student-t iteration there took 18.1 ms with them and 15.5 ms without (f32,
-/// one thread, `StudentTParams::step`). Such a term is below the smallest
-/// normal number, so it changes a sum only where the whole sum is that
-/// small: a component with no mass, which counts as collapsed either way.
+/// Gaussian's underflow to 0 (`examples/compare_student_t.rs` reports the
+/// shares), and arithmetic on subnormals is slow (microcode assists). Such a
+/// term is below the smallest normal number, so it changes a sum only where
+/// the whole sum is that small: a component with no mass, which counts as
+/// collapsed either way.
 #[inline(always)]
 pub(crate) fn weigh_by_u<T: Scalar>(
     mut r: faer::ColMut<'_, T>,
