@@ -21,6 +21,7 @@
 use core::marker::PhantomData;
 
 use faer::prelude::ReborrowMut;
+use num_traits::Float;
 
 use mixtures_core::special::digamma;
 use mixtures_core::{Dataset, Scalar};
@@ -392,16 +393,6 @@ pub(crate) fn weigh_by_u<T: Scalar>(
     ln_u: faer::ColRef<'_, T>,
 ) -> (T, f64) {
     let (mut mass, mut term) = ([T::zero(); LANES], [0.0f64; LANES]);
-    // The smallest normal number (`min_positive_value` is not the subnormal one).
-    let tiny = T::min_positive_value();
-    let mut lane = |l: usize, o: &mut T, ui: T, li: T| {
-        let r = if *o < tiny { T::zero() } else { *o };
-        mass[l] += r;
-        let t = r.as_f64() * (li - ui).as_f64();
-        term[l] += if r > T::zero() { t } else { 0.0 };
-        let ru = r * ui;
-        *o = if ru < tiny { T::zero() } else { ru };
-    };
     match (
         r.rb_mut().try_as_col_major_mut(),
         u.try_as_col_major(),
@@ -409,30 +400,37 @@ pub(crate) fn weigh_by_u<T: Scalar>(
     ) {
         (Some(r), Some(u), Some(ln_u)) => {
             let (r, u, ln_u) = (r.as_slice_mut(), u.as_slice(), ln_u.as_slice());
+            // The sums first, read-only, then `r u` in a plain map: two
+            // simple loops vectorize where one that does both did not.
             let (rc, uc, lc) = (
-                r.chunks_exact_mut(LANES),
+                r.chunks_exact(LANES),
                 u.chunks_exact(LANES),
                 ln_u.chunks_exact(LANES),
             );
             let n_full = rc.len() * LANES;
-            for ((o, ui), li) in rc.zip(uc).zip(lc) {
+            for ((rl, ul), ll) in rc.zip(uc).zip(lc) {
                 for l in 0..LANES {
-                    lane(l, &mut o[l], ui[l], li[l]);
+                    add_one(&mut mass[l], &mut term[l], rl[l], ul[l], ll[l]);
                 }
             }
-            for (l, ((o, &ui), &li)) in r[n_full..]
-                .iter_mut()
+            for (l, ((&ri, &ui), &li)) in r[n_full..]
+                .iter()
                 .zip(&u[n_full..])
                 .zip(&ln_u[n_full..])
                 .enumerate()
             {
-                lane(l, o, ui, li);
+                add_one(&mut mass[l], &mut term[l], ri, ui, li);
+            }
+            for (o, &ui) in r.iter_mut().zip(u) {
+                *o = flush(flush(*o) * ui);
             }
         }
         // Strided columns: the same lanes in the same order.
         _ => {
             for (i, ((o, &ui), &li)) in r.iter_mut().zip(u.iter()).zip(ln_u.iter()).enumerate() {
-                lane(i % LANES, o, ui, li);
+                let l = i % LANES;
+                add_one(&mut mass[l], &mut term[l], *o, ui, li);
+                *o = flush(flush(*o) * ui);
             }
         }
     }
@@ -440,6 +438,30 @@ pub(crate) fn weigh_by_u<T: Scalar>(
     let sum_f =
         |a: &[f64; LANES]| ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
     (sum_t(&mass), sum_f(&term))
+}
+
+/// 0 in place of a subnormal (or negative) value: below the smallest normal
+/// number (`min_positive_value`, which is not the smallest subnormal).
+#[inline(always)]
+fn flush<T: Scalar>(v: T) -> T {
+    if v < T::min_positive_value() {
+        T::zero()
+    } else {
+        v
+    }
+}
+
+/// One entry of [`weigh_by_u`]'s sums: `r` into `mass`, `r (ln u − u)` into
+/// `term`, a subnormal `r` counting as 0.
+#[inline(always)]
+fn add_one<T: Scalar>(mass: &mut T, term: &mut f64, r: T, u: T, ln_u: T) {
+    let r = flush(r);
+    *mass += r;
+    // `ln u` is −∞ where `u` is 0 (a row infinitely far): the lowest finite
+    // value instead keeps `0 · (ln u − u)` at 0 without a branch, which would
+    // keep this loop from vectorizing.
+    let g = Float::max(ln_u - u, T::min_value());
+    *term += r.as_f64() * g.as_f64();
 }
 
 /// A Student-t M-step's components, for the degeneracy repair: the scale
