@@ -1,9 +1,15 @@
 //! Criterion benchmarks of one EM iteration (E-step and M-step, `GaussianParams::step`)
 //! at n = 100 000, d = 16, k = 8 for every covariance structure, f32 and f64, and
 //! of the scaling in n (10 k, 100 k, 1 M) for full covariance in f64.
+//!
+//! `em_iteration_student_t/...` times one Student-t ECM iteration
+//! (`StudentTParams::step`) next to the Gaussian one of the same structure, at
+//! the same size, in one group, so that the two can be read side by side:
+//! `cargo bench --bench em -- student`.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use mixtures::StudentTMixture;
 use mixtures::faer::Mat;
 use mixtures::prelude::*;
 use rand::rngs::StdRng;
@@ -46,6 +52,40 @@ fn iteration<T: Scalar>(c: &mut Criterion) {
     group.finish();
 }
 
+/// A Student-t iteration and a Gaussian one per structure, alternating in the
+/// group, from models fitted for three iterations on the same data.
+fn student_t<T: Scalar>(c: &mut Criterion) {
+    let (n, d, k) = (100_000, 16, 8);
+    let x = data::<T>(n, d, k, 1);
+    let mut group = c.benchmark_group(format!("em_iteration_student_t/{}/n{n}_d{d}_k{k}", T::NAME));
+    group.throughput(Throughput::Elements(n as u64));
+    group.sample_size(10);
+    for cov in [
+        Covariance::Full,
+        Covariance::Diag,
+        Covariance::Spherical,
+        Covariance::Tied,
+    ] {
+        let gauss = GaussianMixture::params::<T>(k)
+            .covariance(cov)
+            .max_iter(3)
+            .tol(0.0);
+        let g_model = gauss.fit(&x).unwrap().model;
+        group.bench_function(format!("gaussian/{}", cov.as_str()), |b| {
+            b.iter(|| gauss.step(&g_model, &x).unwrap())
+        });
+        let t = StudentTMixture::params::<T>(k)
+            .covariance(cov)
+            .max_iter(3)
+            .tol(0.0);
+        let t_model = t.fit(&x).unwrap().model;
+        group.bench_function(format!("student_t/{}", cov.as_str()), |b| {
+            b.iter(|| t.step(&t_model, &x).unwrap())
+        });
+    }
+    group.finish();
+}
+
 fn scaling(c: &mut Criterion) {
     let (d, k) = (16, 8);
     let mut group = c.benchmark_group("em_iteration_scaling/f64/full");
@@ -65,6 +105,8 @@ fn scaling(c: &mut Criterion) {
 fn benches(c: &mut Criterion) {
     iteration::<f64>(c);
     iteration::<f32>(c);
+    student_t::<f64>(c);
+    student_t::<f32>(c);
     scaling(c);
 }
 

@@ -41,6 +41,16 @@ benches/compare/pomegranate_side.py under .venv-pomegranate, which is created
 on first use (numpy<2, Cython<3, pomegranate==0.14.9 built from its sdist,
 several minutes). Its columns show on full/f64 rows; "pg diff" is the largest
 relative difference of its fitted parameters against scikit-learn's.
+
+With --student-t, scikit-learn is not run: instead the time of a Student-t EM
+iteration is set against a Gaussian one of the same structure, k and d (issue
+16's "at most 1.3x"), by examples/compare_student_t.rs on the same data from the
+same start (the Student-t's scale matrices are the Gaussian's initial
+covariances, every degree of freedom at 30). Default cases 100000x16x8 and
+20000x64x16. The two sides alternate within one process (repetition by
+repetition, the order swapped each time) and the medians are compared, so a
+shared machine's load falls on both alike.
+  benches/compare/compare.py --student-t --repeats 7 --json t.jsonl
 """
 
 from __future__ import annotations
@@ -62,6 +72,7 @@ VENV = os.path.join(ROOT, ".venv")
 POM_VENV = os.path.join(ROOT, ".venv-pomegranate")
 POM_SIDE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pomegranate_side.py")
 DEFAULT_CASES = "100000x16x8,1000000x8x4,20000x64x16,10000x2x3"
+STUDENT_T_CASES = "100000x16x8,20000x64x16"
 COV_TYPES = ("full", "diag", "spherical", "tied")
 
 
@@ -287,6 +298,71 @@ def run_linfa(binary, data_path, x, k, iters, precision, repeats):
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
+def run_student_t(binary, data_path, x, init_path, iters, threads, precision, repeats):
+    env = dict(os.environ, RAYON_NUM_THREADS=str(threads), COMPARE_REPEATS=str(repeats))
+    res = subprocess.run(
+        [binary, data_path, str(x.shape[0]), str(x.shape[1]), init_path,
+         str(iters), str(threads), precision],
+        check=True, capture_output=True, text=True, env=env,
+    )
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def student_t_main(args, info):
+    """--student-t: Student-t against Gaussian iterations, no scikit-learn."""
+    subprocess.run(
+        ["cargo", "build", "--release", "--quiet", "--example", "compare_student_t"],
+        cwd=ROOT, check=True,
+    )
+    binary = os.path.join(target_dir(), "release", "examples", "compare_student_t")
+    print(f"# {info['cpu']}, {info['cores']} cores; {info['rustc']}")
+    print(f"# {args.iters} EM iterations from identical initial parameters, tol = 0; "
+          f"Gaussian and Student-t fits alternating, median of {args.repeats} each; "
+          f"ratio = Student-t / Gaussian")
+    header = (f"{'n':>8} {'d':>3} {'k':>3} {'cov':>9} {'thr':>3} {'prec':>4} | "
+              f"{'gauss ms/it':>11} {'t ms/it':>9} {'ratio':>6} | "
+              f"{'marginal: gauss':>15} {'t':>9} {'ratio':>6} | {'r>0: gauss':>10} {'t':>5} | "
+              f"{'load':>4}")
+    print(header)
+    print("-" * len(header))
+    records = [dict(kind="env", mode="student-t", **info)]
+    cases = [tuple(int(v) for v in c.split("x")) for c in (args.cases or STUDENT_T_CASES).split(",")]
+    with tempfile.TemporaryDirectory(prefix="mixtures-compare-t-") as work:
+        for n, d, k in cases:
+            x, true_means = make_mixture(n, d, k, args.seed)
+            data_path = os.path.join(work, "x.bin")
+            x.astype("<f8").tofile(data_path)
+            for cov in args.cov.split(","):
+                doc, _ = make_init(x, k, cov, args.seed, true_means)
+                init_path = os.path.join(work, f"init_{cov}.json")
+                with open(init_path, "w") as f:
+                    json.dump(doc, f)
+                for t in [int(v) for v in args.threads.split(",")]:
+                    for prec in args.precision.split(","):
+                        load = os.getloadavg()[0]
+                        r = run_student_t(binary, data_path, x, init_path, args.iters, t,
+                                          prec, args.repeats)
+                        print(f"{n:>8} {d:>3} {k:>3} {cov:>9} {t:>3} {prec:>4} | "
+                              f"{r['gaussian_s_per_iter'] * 1e3:>11.2f} "
+                              f"{r['student_t_s_per_iter'] * 1e3:>9.2f} {r['ratio']:>6.3f} | "
+                              f"{r['gaussian_s_per_iter_marginal'] * 1e3:>15.2f} "
+                              f"{r['student_t_s_per_iter_marginal'] * 1e3:>9.2f} "
+                              f"{r['ratio_marginal']:>6.3f} | "
+                              f"{r['gaussian_resp_positive']:>10.3f} "
+                              f"{r['student_t_resp_positive']:>5.3f} | {load:>4.1f}", flush=True)
+                        r["rayon_threads"] = r.pop("threads")
+                        records.append(dict(kind="student-t", n=n, d=d, k=k, cov=cov, threads=t,
+                                            precision=prec, load_before=load, **r))
+    if args.json:
+        with open(args.json, "w") as f:
+            for r in records:
+                f.write(json.dumps(r) + "\n")
+
+
+def target_dir():
+    return os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target")
+
+
 def max_rel_diff(a, b):
     """Largest |a - b| / max(|b|, scale) over all parameters, where scale is the
     largest magnitude of that parameter array (so near-zero entries of a
@@ -327,7 +403,9 @@ def env_info():
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--cases", default=DEFAULT_CASES, help="NxDxK,... (synthetic data)")
+    ap.add_argument("--cases", default=None,
+                    help=f"NxDxK,... (synthetic data; default {DEFAULT_CASES}, "
+                         f"with --student-t {STUDENT_T_CASES})")
     ap.add_argument("--csv", help="a CSV file instead (a 'label' column is dropped)")
     ap.add_argument("--k", type=int, default=4, help="components for --csv")
     ap.add_argument("--cov", default=",".join(COV_TYPES))
@@ -342,7 +420,12 @@ def main():
     ap.add_argument("--pomegranate", action="store_true",
                     help="also time pomegranate 0.14.9 (full covariance, f64; "
                          "builds .venv-pomegranate on first use)")
+    ap.add_argument("--student-t", action="store_true",
+                    help="Student-t against Gaussian iterations instead of scikit-learn")
     args = ap.parse_args()
+    if args.student_t:
+        return student_t_main(args, env_info())
+    args.cases = args.cases or DEFAULT_CASES
 
     import numpy as np
 

@@ -25,6 +25,7 @@ mod dataset;
 mod error;
 pub mod io;
 pub mod kernels;
+mod ln1p;
 pub mod par;
 mod scalar;
 pub mod seed;

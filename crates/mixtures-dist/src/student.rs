@@ -12,6 +12,7 @@
 
 use faer::{Mat, MatMut, MatRef};
 use mixtures_core::Scalar;
+use mixtures_core::kernels::{Kernel, col_slice_mut, vectorize};
 use mixtures_core::special::ln_gamma;
 use num_traits::Float;
 use rand::Rng;
@@ -163,18 +164,100 @@ impl<T: Scalar> StudentT<T> {
     ) {
         self.scale.log_density_block(x, out.as_mut(), scratch);
         let dd = T::from_usize(self.dim());
-        let (two, half) = (T::c(2.0), T::c(0.5));
         for c in 0..self.dof.len() {
-            let (nu, norm, gn) = (self.dof[c], self.norm[c], self.gauss_norm[c]);
-            let e = half * (nu + dd);
-            let ln_u0 = Float::ln_1p(dd / nu);
-            for i in 0..out.nrows() {
-                // Rounding can make a distance near the centre slightly negative.
-                let d2 = Float::max(two * (gn - out[(i, c)]), T::zero());
-                let l = Float::ln_1p(d2 / nu);
-                out[(i, c)] = norm - e * l;
-                u[(i, c)] = (nu + dd) / (nu + d2);
-                ln_u[(i, c)] = ln_u0 - l;
+            let nu = self.dof[c];
+            let col = TColumn {
+                nu,
+                dd,
+                norm: self.norm[c],
+                gauss_norm: self.gauss_norm[c],
+                ln_u0: Float::ln_1p(dd / nu),
+            };
+            match (
+                col_slice_mut(out.as_mut(), c),
+                col_slice_mut(u.as_mut(), c),
+                col_slice_mut(ln_u.as_mut(), c),
+            ) {
+                (Some(out), Some(u), Some(ln_u)) => vectorize(TEntries { col, out, u, ln_u }),
+                _ => {
+                    // A strided view: through contiguous copies, so that the
+                    // arithmetic (and its bits) is the same.
+                    let mut oc: Vec<T> = out.as_ref().col(c).iter().copied().collect();
+                    let (mut uc, mut lc) = (vec![T::zero(); oc.len()], vec![T::zero(); oc.len()]);
+                    vectorize(TEntries {
+                        col,
+                        out: &mut oc,
+                        u: &mut uc,
+                        ln_u: &mut lc,
+                    });
+                    for (dst, src) in [(out.as_mut(), oc), (u.as_mut(), uc), (ln_u.as_mut(), lc)] {
+                        for (o, v) in dst.col_mut(c).iter_mut().zip(src) {
+                            *o = v;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One component's constants for [`TEntries`].
+#[derive(Clone, Copy)]
+struct TColumn<T> {
+    nu: T,
+    dd: T,
+    norm: T,
+    gauss_norm: T,
+    /// `ln(1 + D/ν)`.
+    ln_u0: T,
+}
+
+/// Turns one column of Gaussian log-densities into the t log-densities, `u`
+/// and `ln u`, in strips: the distances and `δ²/ν` in one vectorized loop,
+/// `ln(1 + δ²/ν)` by [`Scalar::ln_1p_in_place`] (libm's `ln_1p` is a call per
+/// entry that no loop vectorizes: it cost the t as much as the rest of its
+/// E-step), then the three outputs in another loop.
+struct TEntries<'a, T> {
+    col: TColumn<T>,
+    out: &'a mut [T],
+    u: &'a mut [T],
+    ln_u: &'a mut [T],
+}
+
+/// Rows per strip of [`TEntries`]: vectorizes, stays on the stack and in L1.
+const T_STRIP: usize = 128;
+
+impl<T: Scalar> Kernel for TEntries<'_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        let TEntries { col, out, u, ln_u } = self;
+        let TColumn {
+            nu,
+            dd,
+            norm,
+            gauss_norm,
+            ln_u0,
+        } = col;
+        let (two, e) = (T::c(2.0), T::c(0.5) * (nu + dd));
+        let mut l = [T::zero(); T_STRIP];
+        for ((o, u), lu) in out
+            .chunks_mut(T_STRIP)
+            .zip(u.chunks_mut(T_STRIP))
+            .zip(ln_u.chunks_mut(T_STRIP))
+        {
+            let l = &mut l[..o.len()];
+            // δ² from the Gaussian log-density, kept in `u` until the end.
+            // Rounding can make a distance near the centre slightly negative.
+            for ((&g, d2), l) in o.iter().zip(u.iter_mut()).zip(l.iter_mut()) {
+                *d2 = Float::max(two * (gauss_norm - g), T::zero());
+                *l = *d2 / nu;
+            }
+            T::ln_1p_in_place(l);
+            for (((o, u), lu), &l) in o.iter_mut().zip(u.iter_mut()).zip(lu).zip(l.iter()) {
+                *o = norm - e * l;
+                *lu = ln_u0 - l;
+                *u = (nu + dd) / (nu + *u);
             }
         }
     }

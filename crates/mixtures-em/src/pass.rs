@@ -350,21 +350,9 @@ fn block<T: Scalar>(
         // The t's M-step: the mass Σ w r and Σ w r (ln u − u) for the degrees
         // of freedom, then every statistic weighted by w r u.
         for c in 0..k {
-            let (mut mass, mut term) = (T::zero(), 0.0);
-            let (uc, lc) = (u.col(c), ln_u.col(c));
-            for ((o, &ui), &li) in r
-                .rb_mut()
-                .col_mut(c)
-                .iter_mut()
-                .zip(uc.iter())
-                .zip(lc.iter())
-            {
-                mass += *o;
-                if *o > T::zero() {
-                    term += o.as_f64() * (li - ui).as_f64();
-                }
-                *o *= ui;
-            }
+            let (u, ln_u) = (u.as_ref().subrows(0, m), ln_u.as_ref().subrows(0, m));
+            let (mass, term) =
+                crate::student::weigh_by_u(r.rb_mut().col_mut(c), u.col(c), ln_u.col(c));
             st.mass[c] += mass;
             st.u_term[c] += term;
         }

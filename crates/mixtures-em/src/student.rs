@@ -20,6 +20,9 @@
 
 use core::marker::PhantomData;
 
+use faer::prelude::ReborrowMut;
+use num_traits::Float;
+
 use mixtures_core::special::digamma;
 use mixtures_core::{Dataset, Scalar};
 use mixtures_dist::{Mixture, StudentT, StudentTMixtureModel};
@@ -169,7 +172,12 @@ impl<T: Scalar> StudentTParams<T> {
         self.check()?;
         check_data(data, self.k)?;
         check_scale(data, true)?;
-        run(&StudentEngine::new(self, data, self.k), &self.control, None)
+        let engine = StudentEngine::new(self, data, self.k);
+        // Initialization needs the summary: computed here, before the restarts
+        // run in parallel, for the reason given in `GaussianParams::fit` (a
+        // lazy one inside a restart could deadlock on its `OnceLock`).
+        let _ = engine.summary();
+        run(&engine, &self.control, None)
     }
 
     /// Fits starting from `model` (a warm start; its number of components).
@@ -193,6 +201,35 @@ impl<T: Scalar> StudentTParams<T> {
         let engine = StudentEngine::new(self, data, model.n_components());
         run(&engine, &self.control, Some(model))
     }
+
+    /// One ECM iteration from `model`: the E-step under `model`, then both
+    /// conditional maximizations. Returns the mean log-likelihood of the data
+    /// under `model` and the updated model. For custom loops and for
+    /// measuring the cost of an iteration (as [`crate::GaussianParams::step`]).
+    ///
+    /// # Errors
+    /// As [`StudentTParams::fit_from`].
+    pub fn step(
+        &self,
+        model: &StudentTMixtureModel<T>,
+        data: &Dataset<T>,
+    ) -> Result<(f64, StudentTMixtureModel<T>), FitError> {
+        if model.dim() != data.n_features() {
+            return Err(FitError::WarmStartDimension {
+                model: model.dim(),
+                data: data.n_features(),
+            });
+        }
+        self.check()?;
+        let engine = StudentEngine::new(self, data, model.n_components());
+        let mut cx = Restart {
+            rng: <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(self.control.seed),
+            restart: 0,
+            iteration: 1,
+            degeneracies: Vec::new(),
+        };
+        engine.step(model, &mut cx)
+    }
 }
 
 struct StudentEngine<'a, T: Scalar> {
@@ -200,7 +237,9 @@ struct StudentEngine<'a, T: Scalar> {
     data: &'a Dataset<T>,
     k: usize,
     full: bool,
-    summary: Summary<T>,
+    /// Needed by initialization and by the repair of a degenerate component
+    /// only, so a warm start or a single step does not pay its pass.
+    summary: std::sync::OnceLock<Summary<T>>,
 }
 
 impl<'a, T: Scalar> StudentEngine<'a, T> {
@@ -210,8 +249,12 @@ impl<'a, T: Scalar> StudentEngine<'a, T> {
             data,
             k,
             full: p.covariance.is_full(),
-            summary: summarize(data, false),
+            summary: std::sync::OnceLock::new(),
         }
+    }
+
+    fn summary(&self) -> &Summary<T> {
+        self.summary.get_or_init(|| summarize(self.data, false))
     }
 
     /// The M-step from statistics weighted by `r u` (`st.nk = Σ r u`), the
@@ -246,7 +289,7 @@ impl<'a, T: Scalar> StudentEngine<'a, T> {
                 means: stats.means,
                 cov,
                 fallback: &|j| {
-                    fallback_variance(&self.summary, self.k, self.p.control.reg_covar, j)
+                    fallback_variance(self.summary(), self.k, self.p.control.reg_covar, j)
                 },
                 structure: Some(self.p.covariance),
             },
@@ -326,6 +369,101 @@ fn solve_dof(c: f64) -> f64 {
     (0.5 * (lo + hi)).exp()
 }
 
+/// Independent partial sums in [`weigh_by_u`], combined in a fixed order: a
+/// single running sum is a serial chain the compiler must not reorder, and
+/// fixed lanes give the same bits on every machine and thread count.
+const LANES: usize = 8;
+
+/// One column of a block's responsibilities `r` (already times the row
+/// weights) and the E-step's `u` and `ln u`: returns `(Σ r, Σ r (ln u − u))`
+/// (the latter over `r > 0` only, since `ln u` is `−∞` where `u` is 0) and
+/// leaves `r u` in `r`. Sums in [`LANES`] lanes, so that the loop vectorizes.
+///
+/// A subnormal `r` or `r u` is taken as 0. A t's responsibilities fall off
+/// polynomially, so in f32 many land between 1e-45 and 1e-38 where a
+/// Gaussian's underflow to 0 (`examples/compare_student_t.rs` reports the
+/// shares), and arithmetic on subnormals is slow (microcode assists). Such a
+/// term is below the smallest normal number, so it changes a sum only where
+/// the whole sum is that small: a component with no mass, which counts as
+/// collapsed either way.
+#[inline(always)]
+pub(crate) fn weigh_by_u<T: Scalar>(
+    mut r: faer::ColMut<'_, T>,
+    u: faer::ColRef<'_, T>,
+    ln_u: faer::ColRef<'_, T>,
+) -> (T, f64) {
+    let (mut mass, mut term) = ([T::zero(); LANES], [0.0f64; LANES]);
+    match (
+        r.rb_mut().try_as_col_major_mut(),
+        u.try_as_col_major(),
+        ln_u.try_as_col_major(),
+    ) {
+        (Some(r), Some(u), Some(ln_u)) => {
+            let (r, u, ln_u) = (r.as_slice_mut(), u.as_slice(), ln_u.as_slice());
+            // The sums first, read-only, then `r u` in a plain map: two
+            // simple loops vectorize where one that does both did not.
+            let (rc, uc, lc) = (
+                r.chunks_exact(LANES),
+                u.chunks_exact(LANES),
+                ln_u.chunks_exact(LANES),
+            );
+            let n_full = rc.len() * LANES;
+            for ((rl, ul), ll) in rc.zip(uc).zip(lc) {
+                for l in 0..LANES {
+                    add_one(&mut mass[l], &mut term[l], rl[l], ul[l], ll[l]);
+                }
+            }
+            for (l, ((&ri, &ui), &li)) in r[n_full..]
+                .iter()
+                .zip(&u[n_full..])
+                .zip(&ln_u[n_full..])
+                .enumerate()
+            {
+                add_one(&mut mass[l], &mut term[l], ri, ui, li);
+            }
+            for (o, &ui) in r.iter_mut().zip(u) {
+                *o = flush(flush(*o) * ui);
+            }
+        }
+        // Strided columns: the same lanes in the same order.
+        _ => {
+            for (i, ((o, &ui), &li)) in r.iter_mut().zip(u.iter()).zip(ln_u.iter()).enumerate() {
+                let l = i % LANES;
+                add_one(&mut mass[l], &mut term[l], *o, ui, li);
+                *o = flush(flush(*o) * ui);
+            }
+        }
+    }
+    let sum_t = |a: &[T; LANES]| ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+    let sum_f =
+        |a: &[f64; LANES]| ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+    (sum_t(&mass), sum_f(&term))
+}
+
+/// 0 in place of a subnormal (or negative) value: below the smallest normal
+/// number (`min_positive_value`, which is not the smallest subnormal).
+#[inline(always)]
+fn flush<T: Scalar>(v: T) -> T {
+    if v < T::min_positive_value() {
+        T::zero()
+    } else {
+        v
+    }
+}
+
+/// One entry of [`weigh_by_u`]'s sums: `r` into `mass`, `r (ln u − u)` into
+/// `term`, a subnormal `r` counting as 0.
+#[inline(always)]
+fn add_one<T: Scalar>(mass: &mut T, term: &mut f64, r: T, u: T, ln_u: T) {
+    let r = flush(r);
+    *mass += r;
+    // `ln u` is −∞ where `u` is 0 (a row infinitely far): the lowest finite
+    // value instead keeps `0 · (ln u − u)` at 0 without a branch, which would
+    // keep this loop from vectorizing.
+    let g = Float::max(ln_u - u, T::min_value());
+    *term += r.as_f64() * g.as_f64();
+}
+
 /// A Student-t M-step's components, for the degeneracy repair: the scale
 /// part as a Gaussian's, and the degrees of freedom.
 struct StudentParts<'e, T: Scalar> {
@@ -360,7 +498,7 @@ impl<T: Scalar> Engine for StudentEngine<'_, T> {
     fn init(&self, cx: &mut Restart) -> Result<Self::State, FitError> {
         let resp = initial_responsibilities(self.p.control.init, self.data, self.k, &mut cx.rng);
         let d = self.data.n_features();
-        let shifts = faer::Mat::from_fn(self.k, d, |_, j| self.summary.mean[j]);
+        let shifts = faer::Mat::from_fn(self.k, d, |_, j| self.summary().mean[j]);
         let st = gaussian_pass(
             self.data.view(),
             self.data.weights(),

@@ -1,6 +1,7 @@
 //! Student-t mixtures: the Gaussian limit, agreement with a direct numerical
 //! maximization of the likelihood, recovery of simulated mixtures, and a
-//! likelihood that never decreases.
+//! likelihood that never decreases; the same bits whatever the number of
+//! threads.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -335,4 +336,59 @@ fn one_component_dof_is_the_profile_likelihood_maximum() {
             "nu {nu}: ECM {ecm}, profile {direct}"
         );
     }
+}
+
+fn pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap()
+}
+
+/// The E-step's per-entry work runs in vectorized strips and lanes; its result
+/// must still not depend on the number of threads (1,200 rows: three blocks),
+/// and `step` must be one iteration of a fit from the same model. Equal under
+/// `PartialEq` and in the `Debug` text (every float's shortest form, so the
+/// same bits).
+fn same_bits_whatever_the_threads<T: Scalar>() {
+    let x = sample::<T>(&t_mixture([2.5, 8.0]), 1200, 9);
+    for cov in [
+        Covariance::Full,
+        Covariance::Diag,
+        Covariance::Spherical,
+        Covariance::Tied,
+    ] {
+        let p = StudentTMixture::params::<T>(2)
+            .covariance(cov)
+            .seed(4)
+            .tol(0.0)
+            .max_iter(5);
+        let fits: Vec<_> = [1, 2, 7]
+            .iter()
+            .map(|&t| pool(t).install(|| p.fit(&x).unwrap().model))
+            .collect();
+        for f in &fits[1..] {
+            assert!(f == &fits[0], "{} {cov:?}", T::NAME);
+            assert_eq!(format!("{f:?}"), format!("{:?}", fits[0]), "{cov:?}");
+        }
+        let steps: Vec<_> = [1, 2, 7]
+            .iter()
+            .map(|&t| pool(t).install(|| p.step(&fits[0], &x).unwrap()))
+            .collect();
+        for s in &steps[1..] {
+            assert_eq!(format!("{s:?}"), format!("{:?}", steps[0]), "{cov:?}");
+        }
+        let one = p.clone().max_iter(1).fit_from(&fits[0], &x).unwrap().model;
+        assert_eq!(format!("{one:?}"), format!("{:?}", steps[0].1), "{cov:?}");
+    }
+}
+
+#[test]
+fn same_bits_with_1_2_and_7_threads_f64() {
+    same_bits_whatever_the_threads::<f64>();
+}
+
+#[test]
+fn same_bits_with_1_2_and_7_threads_f32() {
+    same_bits_whatever_the_threads::<f32>();
 }
