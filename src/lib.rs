@@ -69,13 +69,13 @@ pub use mixtures_dist::ModelFile;
 pub use mixtures_dist::{
     AnyMixture, Components, Covariance, Covariances, Family, FreeParameters, Gaussian,
     GaussianMixtureModel, Laplace, LaplaceMixtureModel, LaplaceScales, LogDensity, Mixture,
-    ModelError, ModelSpec, Sample, StudentT, StudentTMixtureModel,
+    ModelError, ModelSpec, Sample, StudentT, StudentTMixtureModel, UniformNoise,
 };
 pub use mixtures_em;
 pub use mixtures_em::{
     ConjugatePrior, CovarianceConstraint, DegeneracyPolicy, EmControl, Fit, FitError, FitReport,
-    Fitted, GaussianMixture, GaussianParams, Init, ModelParams, Regularizer, StudentTMixture,
-    StudentTParams, fit, fit_from,
+    Fitted, GaussianMixture, GaussianParams, Init, Mcd, McdFit, ModelParams, Noise, Regularizer,
+    StudentTMixture, StudentTParams, fit, fit_from,
 };
 pub use mixtures_select;
 pub use mixtures_select::{
