@@ -76,10 +76,21 @@ impl Table {
     }
 }
 
-/// Reads a benchmark CSV file: a header row naming the columns, one of them
-/// `label` (0 or 1); every other cell a number.
+/// Reads a benchmark CSV file (gzipped when its name ends in `.gz`): a header
+/// row naming the columns, one of them `label` (0 or 1); every other cell a
+/// number.
 pub fn read_csv(path: &Path) -> Result<Table, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = if path.extension().is_some_and(|e| e == "gz") {
+        use std::io::Read;
+        let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(file)
+            .read_to_string(&mut text)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        text
+    } else {
+        std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?
+    };
     let mut lines = text
         .lines()
         .enumerate()
