@@ -176,15 +176,14 @@ pub struct RobustArgs {
 }
 
 impl RobustArgs {
-    /// The first robust flag given, by name (for flags that take none).
-    pub fn given(&self) -> Option<&'static str> {
+    /// Each robust flag by name and whether it was given (for commands
+    /// that take none of them).
+    pub fn flags(&self) -> [(&'static str, bool); 3] {
         [
             ("--trim", self.trim.is_some()),
             ("--noise", self.noise),
             ("--noise-volume", self.noise_volume.is_some()),
         ]
-        .into_iter()
-        .find_map(|(flag, given)| given.then_some(flag))
     }
 
     /// `control` with these settings.

@@ -188,11 +188,10 @@ pub fn auto_fitter<T: Scalar>(
         ("--max-iter", args.max_iter.is_some()),
         ("--tol", args.tol.is_some()),
         ("--reg-covar", args.reg_covar.is_some()),
-        (
-            args.robust.given().unwrap_or_default(),
-            args.robust.given().is_some(),
-        ),
-    ] {
+    ]
+    .into_iter()
+    .chain(args.robust.flags())
+    {
         if given {
             return Err(CliError::Usage(format!(
                 "{flag} applies to a model fixed by --components or --covariance; \

@@ -228,13 +228,9 @@ impl<T: Scalar, C: Components<T>> Mixture<T, C> {
             .map(|&w| T::c(w.as_f64() * scale))
             .collect();
         weights.push(weight);
-        let names = self.feature_names().map(<[String]>::to_vec);
-        let (_, components) = self.into_parts();
-        let m = Self::assemble(weights, components, Some(region))?;
-        match names {
-            Some(n) => m.with_feature_names(n),
-            None => Ok(m),
-        }
+        let mut m = Self::assemble(weights, self.components, Some(region))?;
+        m.feature_names = self.feature_names;
+        Ok(m)
     }
 
     /// A mixture with a noise component, from all its weights: those of the

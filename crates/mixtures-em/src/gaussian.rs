@@ -486,8 +486,7 @@ impl<T: Scalar> Engine for GaussianEngine<'_, T> {
         );
         let ll = st.ll / kept.total;
         let next = self.m_step(&st, &shifts, cx)?;
-        let region = model.noise().map(|(_, r)| r.clone());
-        let next = noise::carry(next, region, st.noise, kept.total)?;
+        let next = noise::carry(next, model, st.noise, kept.total)?;
         Ok((ll, next))
     }
 

@@ -363,8 +363,7 @@ impl<T: Scalar> Engine for LaplaceEngine<'_, T> {
         };
         r.truncate(r.nrows(), k);
         let next = self.m_step(&r, worst.1, cx)?;
-        let region = model.noise().map(|(_, r)| r.clone());
-        let next = noise::carry(next, region, noise_mass, kept.total)?;
+        let next = noise::carry(next, model, noise_mass, kept.total)?;
         Ok((ll / kept.total, next))
     }
 

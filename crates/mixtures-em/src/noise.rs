@@ -113,22 +113,22 @@ pub(crate) fn start<T: Scalar, C: Components<T>>(
     }
 }
 
-/// The M-step's model with the noise carried over: its box from the
-/// previous model, its weight `mass / total` (the noise's share of the
-/// weight of the E-step).
+/// The M-step's model with the noise of `previous` (the E-step's model)
+/// carried over: its box, and the weight `mass / total` (the noise's share
+/// of the weight of the E-step).
 pub(crate) fn carry<T: Scalar, C: Components<T>>(
     model: Mixture<T, C>,
-    region: Option<UniformNoise<T>>,
+    previous: &Mixture<T, C>,
     mass: f64,
     total: f64,
 ) -> Result<Mixture<T, C>, FitError> {
-    match region {
+    match previous.noise() {
         None => Ok(model),
-        Some(r) => {
+        Some((_, region)) => {
             // Below one by construction; the clamp guards rounding when the
             // noise claims (nearly) every row.
             let w = (mass / total).clamp(0.0, 1.0 - 1e-12);
-            Ok(model.add_noise(T::c(w), r)?)
+            Ok(model.add_noise(T::c(w), region.clone())?)
         }
     }
 }

@@ -524,8 +524,7 @@ impl<T: Scalar> Engine for StudentEngine<'_, T> {
         let ll = st.ll / kept.total;
         let dof = self.update_dof(model, &st);
         let next = self.m_step(&st, &st.mass, &shifts, dof, cx)?;
-        let region = model.noise().map(|(_, r)| r.clone());
-        let next = noise::carry(next, region, st.noise, kept.total)?;
+        let next = noise::carry(next, model, st.noise, kept.total)?;
         Ok((ll, next))
     }
 

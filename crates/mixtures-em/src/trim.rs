@@ -76,7 +76,7 @@ pub(crate) fn step_weights<'a, T: Scalar, C: LogDensity<T>>(
     let kept = kept_weights(&lp, data, alpha);
     let total = kept.iter().map(|w| w.as_f64()).sum();
     Ok(StepWeights {
-        weights: Some(kept),
+        weights: Some(Cow::Owned(kept)),
         total,
     })
 }
@@ -121,29 +121,13 @@ pub(crate) fn kept_total<T: Scalar>(data: &Dataset<T>, alpha: f64) -> f64 {
 /// increasing order of `lp` (ties: the later row first, so the choice is a
 /// total order) are left out while the weight left out stays within
 /// `α W`. For unit weights that is `⌊α n⌋` rows.
-///
-/// Returns the data's own weights (borrowed) when `α` is zero.
-pub(crate) fn kept_weights<'a, T: Scalar>(
-    lp: &[T],
-    data: &'a Dataset<T>,
-    alpha: f64,
-) -> Cow<'a, [T]> {
+pub(crate) fn kept_weights<T: Scalar>(lp: &[T], data: &Dataset<T>, alpha: f64) -> Vec<T> {
     let weights = data.weights();
-    if alpha <= 0.0 {
-        return match weights {
-            Some(w) => Cow::Borrowed(w),
-            None => Cow::Owned(vec![T::one(); lp.len()]),
-        };
-    }
     let w = |i: usize| weights.map_or(T::one(), |w| w[i]);
     let mut order: Vec<usize> = (0..lp.len()).filter(|&i| w(i) > T::zero()).collect();
-    // NaN cannot come from a valid model and finite data; it would sort first.
-    order.sort_unstable_by(|&a, &b| {
-        lp[a]
-            .partial_cmp(&lp[b])
-            .unwrap_or(core::cmp::Ordering::Less)
-            .then(b.cmp(&a))
-    });
+    // `total_cmp`: a total order even for a NaN (which a valid model never
+    // gives), so the sort cannot see an inconsistent comparison.
+    order.sort_unstable_by(|&a, &b| lp[a].as_f64().total_cmp(&lp[b].as_f64()).then(b.cmp(&a)));
     let budget = alpha * data.total_weight();
     let mut out: Vec<T> = (0..lp.len()).map(w).collect();
     let mut removed = 0.0;
@@ -163,7 +147,7 @@ pub(crate) fn kept_weights<'a, T: Scalar>(
         removed += wi;
         out[i] = T::zero();
     }
-    Cow::Owned(out)
+    out
 }
 
 /// The trimmed mean log-likelihood of the data under a model whose

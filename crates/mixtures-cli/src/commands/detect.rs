@@ -125,11 +125,10 @@ fn mcd<T: Scalar>(c: &DetectCmd, ui: &mut Ui) -> Result<(), CliError> {
         ("--reg-covar", a.reg_covar.is_some()),
         ("--init", a.init.is_some()),
         ("--max-components", a.max_components.is_some()),
-        (
-            a.robust.given().unwrap_or_default(),
-            a.robust.given().is_some(),
-        ),
-    ] {
+    ]
+    .into_iter()
+    .chain(a.robust.flags())
+    {
         if given {
             return Err(CliError::Usage(format!(
                 "{flag} is a setting of the EM fit; --method mcd takes --seed and \
