@@ -57,9 +57,9 @@ pub use mixtures_anomaly;
 pub use mixtures_anomaly::AnyDetector;
 pub use mixtures_anomaly::{
     AnomalyError, AutoFitter, AutoSelection, BestF, ConfusionMatrix, Contamination, DensityModel,
-    Detector, DetectorParams, Explain, Explanations, Fixed, Mad, ModelFitter, OperatingPoints,
-    PeaksOverThreshold, PositiveUnlabeled, ScoreReference, ScoreSet, TargetPrecision, TargetRecall,
-    Threshold, ThresholdRule, average_precision, roc_auc,
+    Detector, DetectorParams, Ensemble, EnsembleFitter, Explain, Explanations, Fixed, Mad,
+    ModelFitter, OperatingPoints, PeaksOverThreshold, PositiveUnlabeled, ScoreReference, ScoreSet,
+    TargetPrecision, TargetRecall, Threshold, ThresholdRule, average_precision, roc_auc,
 };
 pub use mixtures_core;
 pub use mixtures_core::{Cholesky, DataError, Dataset, LinalgError, Scalar};
@@ -97,8 +97,8 @@ pub mod prelude {
     #[cfg(feature = "serde")]
     pub use mixtures_anomaly::AnyDetector;
     pub use mixtures_anomaly::{
-        AnomalyError, BestF, Contamination, DensityModel, Detector, Explain, ThresholdRule,
-        average_precision, roc_auc,
+        AnomalyError, BestF, Contamination, DensityModel, Detector, Ensemble, Explain,
+        ThresholdRule, average_precision, roc_auc,
     };
 
     pub use mixtures_select::{

@@ -107,9 +107,7 @@ fn the_variational_fit_is_bit_identical_for_1_2_and_7_threads() {
 fn auto<T: Scalar>() {
     let x = data::<T>();
     same_in_every_pool(&format!("{} Detector::auto()", T::NAME), || {
-        let fit = Detector::<T, GaussianMixtureModel<T>>::auto()
-            .fit(&x)
-            .unwrap();
+        let fit = Detector::<T, Ensemble<T>>::auto().fit(&x).unwrap();
         let scores: Vec<u64> = fit
             .detector
             .score(&x)

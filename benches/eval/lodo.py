@@ -12,7 +12,10 @@ For each held-out set: the rule with the best mean AUCROC over the other sets is
 set. Printed: the leave-one-out mean (the estimate), the in-sample best rule and its mean (the gap between the two
 shows how much the choice itself was tuned), and the per-set table of the rule chosen on all sets.
 
-usage: lodo.py CACHE_DIR [--configs a,b,c] [--max-size N] [--table RULE]"""
+With --joint OTHER_CACHE (the same sets in the other setting, e.g. the semi-supervised cache), a rule is chosen by
+the sum of its mean AUCROC in both settings (one rule for both); the leave-one-out estimate is printed for each.
+
+usage: lodo.py CACHE_DIR [--configs a,b,c] [--max-size N] [--table RULE] [--joint OTHER_CACHE_DIR]"""
 import glob, itertools, os, sys
 import numpy as np
 from sklearn.metrics import roc_auc_score
@@ -50,18 +53,49 @@ def name(rule):
     parts, how = rule
     return parts[0] if how == "raw" else f"{how}({'+'.join(parts)})"
 
+def joint(cache, other, configs, max_size):
+    """Leave-one-out over both settings with one rule for both."""
+    settings = [load(cache), load(other)]
+    rules = candidates(configs, max_size)
+    names = [s for s in settings[0] if s in settings[1]]
+    table = [{r: {s: np.mean([100 * auc(st[s][k], r)[0] for k in sorted(st[s])]) for s in names} for r in rules}
+             for st in settings]
+    total = lambda r, keep: sum(np.mean([t[r][s] for s in keep]) for t in table)
+    print(f"{len(rules)} candidate rules over {len(names)} sets, chosen on both {cache} and {other}")
+    print("| data set | rule chosen without the set | leave-one-out (first) | leave-one-out (second) |")
+    print("|---|---|---|---|")
+    est = [[], []]
+    for h in names:
+        best = max(rules, key=lambda r: total(r, [s for s in names if s != h]))
+        for i in (0, 1):
+            est[i].append(table[i][best][h])
+        print(f"| {h} | {name(best)} | {table[0][best][h]:.2f} | {table[1][best][h]:.2f} |")
+    best = max(rules, key=lambda r: total(r, names))
+    print(f"\nleave-one-out means: {np.mean(est[0]):.2f} (first), {np.mean(est[1]):.2f} (second); in-sample best "
+          f"{name(best)}: {np.mean([table[0][best][s] for s in names]):.2f}, "
+          f"{np.mean([table[1][best][s] for s in names]):.2f}")
+    for r in sorted(rules, key=lambda r: -total(r, names))[:8]:
+        print(f"  {name(r):40} {np.mean([table[0][r][s] for s in names]):.2f} "
+              f"{np.mean([table[1][r][s] for s in names]):.2f}")
+
+def candidates(configs, max_size):
+    rules = [((c,), "raw") for c in configs]
+    for size in range(2, max_size + 1):
+        for parts in itertools.combinations(configs, size):
+            rules += [(parts, "cdf"), (parts, "z")]
+    return rules
+
 def main():
     cache = sys.argv[1]
     opt = lambda k, dflt: next((sys.argv[i + 1] for i, a in enumerate(sys.argv) if a == k), dflt)
+    if opt("--joint", None):
+        return joint(cache, opt("--joint", None), opt("--configs", "").split(","), int(opt("--max-size", "3")))
     sets = load(cache)
     first = next(iter(next(iter(sets.values())).values()))
     configs = opt("--configs", ",".join(k for k in first if not k.startswith(("train_", "secs_")) and k not in
                                         ("y", "iforest", "sk_gauss"))).split(",")
     max_size = int(opt("--max-size", "3"))
-    rules = [((c,), "raw") for c in configs]
-    for size in range(2, max_size + 1):
-        for parts in itertools.combinations(configs, size):
-            rules += [(parts, "cdf"), (parts, "z")]
+    rules = candidates(configs, max_size)
     names = list(sets)
     # table[rule][set] = (mean AUC x 100 over seeds, spread over seeds, refused on some seed)
     table = {}

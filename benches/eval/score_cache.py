@@ -28,6 +28,7 @@ CONFIGS = {
     "tdiag": ("fit", ["--family", "student-t", "--components", "1", "--covariance", "diag"]),
     "t2": ("fit", ["--family", "student-t", "--components", "2", "--covariance", "full"]),
     "mcd": ("detect", ["--method", "mcd"]),
+    "mcd50": ("detect", ["--method", "mcd", "--mcd-trials", "50"]),
     "auto": ("detect", []),
 }
 

@@ -368,12 +368,47 @@ impl<T: Scalar> ModelFitter<T> for AutoFitter<T> {
 }
 
 /// Per-feature centring and scaling of the training data.
-struct Scaling {
+pub(crate) struct Scaling {
     mean: Vec<f64>,
     sd: Vec<f64>,
 }
 
 impl Scaling {
+    /// Each feature shifted by its smallest value and divided by its range
+    /// (a constant feature only shifted): the units in which the ensemble's
+    /// Gaussian is fitted, so that its ridge is a fraction of each feature's
+    /// squared range whatever the data's units.
+    pub(crate) fn by_range<T: Scalar>(data: &Dataset<T>) -> Result<Self, AnomalyError> {
+        let x = data.view();
+        let d = data.n_features();
+        let smallest_var = 1024.0 * T::min_positive_value().as_f64();
+        let mut mean = vec![0.0; d];
+        let mut sd = vec![1.0; d];
+        for j in 0..d {
+            let (lo, hi) =
+                (0..data.n_samples()).fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), i| {
+                    let v = x[(i, j)].as_f64();
+                    (lo.min(v), hi.max(v))
+                });
+            let range = hi - lo;
+            if !range.is_finite() {
+                return Err(AnomalyError::invalid(
+                    "data",
+                    range,
+                    "a feature's range overflows f64",
+                ));
+            }
+            mean[j] = lo;
+            // The model's variances in the data's units are at least the
+            // ridge (1e-6 of the squared range): a range whose ridge `T`
+            // cannot hold as a normal number is left unscaled.
+            if range * range * mixtures_em::DEFAULT_REG_COVAR > smallest_var {
+                sd[j] = range;
+            }
+        }
+        Ok(Self { mean, sd })
+    }
+
     /// Weighted means and standard deviations (1 for a constant feature, so it
     /// is only centred).
     ///
@@ -384,7 +419,7 @@ impl Scaling {
     /// overflow `T` is refused ([`FitError::DataScale`], before any fit), and
     /// one whose variance would underflow `T`'s normal range is treated as
     /// constant (its variation cannot be represented in a model of `T`).
-    fn of<T: Scalar>(data: &Dataset<T>) -> Result<Self, AnomalyError> {
+    pub(crate) fn of<T: Scalar>(data: &Dataset<T>) -> Result<Self, AnomalyError> {
         let x = data.view();
         let (n, d) = (data.n_samples(), data.n_features());
         let w = |i: usize| data.weights().map_or(1.0, |w| w[i].as_f64());
@@ -442,7 +477,10 @@ impl Scaling {
         Ok(Self { mean, sd })
     }
 
-    fn standardize<T: Scalar>(&self, data: &Dataset<T>) -> Result<Dataset<T>, AnomalyError> {
+    pub(crate) fn standardize<T: Scalar>(
+        &self,
+        data: &Dataset<T>,
+    ) -> Result<Dataset<T>, AnomalyError> {
         let x = data.view();
         let z = Mat::from_fn(data.n_samples(), data.n_features(), |i, j| {
             T::c((x[(i, j)].as_f64() - self.mean[j]) / self.sd[j])
@@ -457,7 +495,7 @@ impl Scaling {
     /// The model of `x = mean + sd ⊙ z` when `z` follows `model`: means
     /// scaled and shifted, covariances `S Σ S` (a spherical covariance becomes
     /// diagonal).
-    fn unstandardize<T: Scalar>(
+    pub(crate) fn unstandardize<T: Scalar>(
         &self,
         model: &GaussianMixtureModel<T>,
     ) -> Result<GaussianMixtureModel<T>, AnomalyError> {

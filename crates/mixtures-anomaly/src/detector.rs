@@ -5,13 +5,12 @@ use std::sync::Arc;
 
 use faer::Mat;
 use mixtures_core::{Dataset, Scalar};
-use mixtures_dist::GaussianMixtureModel;
 use mixtures_em::FitReport;
 
 use crate::metrics::Evaluation;
 use crate::{
-    AnomalyError, AutoFitter, Contamination, DensityModel, Explain, Explanations, Label,
-    ModelChoice, ModelFit, ModelFitter, ScoreReference, ScoreSet, Threshold, ThresholdRule,
+    AnomalyError, Contamination, DensityModel, Ensemble, EnsembleFitter, Explain, Explanations,
+    Label, ModelChoice, ModelFit, ModelFitter, ScoreReference, ScoreSet, Threshold, ThresholdRule,
 };
 
 /// Rounds of a robust fit unless set otherwise.
@@ -288,7 +287,7 @@ impl<T: Scalar, F: ModelFitter<T>> DetectorParams<T, F> {
     }
 }
 
-impl<T: Scalar> Default for DetectorParams<T, AutoFitter<T>> {
+impl<T: Scalar> Default for DetectorParams<T, EnsembleFitter<T>> {
     /// [`Detector::auto`].
     fn default() -> Self {
         Detector::auto()
@@ -318,7 +317,10 @@ fn keep_all_but_highest<T: Scalar>(scores: &[T], n_drop: usize) -> Vec<bool> {
 }
 
 /// The rows of `data` (and their weights) where `keep` is true.
-fn subset<T: Scalar>(data: &Dataset<T>, keep: &[bool]) -> Result<Dataset<T>, AnomalyError> {
+pub(crate) fn subset<T: Scalar>(
+    data: &Dataset<T>,
+    keep: &[bool],
+) -> Result<Dataset<T>, AnomalyError> {
     let rows: Vec<usize> = (0..keep.len()).filter(|&i| keep[i]).collect();
     let x = data.view();
     let m = Mat::from_fn(rows.len(), data.n_features(), |i, j| x[(rows[i], j)]);
@@ -358,11 +360,12 @@ pub struct Detector<T: Scalar, M> {
     pub(crate) reference: Option<ScoreReference<T>>,
 }
 
-impl<T: Scalar> Detector<T, GaussianMixtureModel<T>> {
-    /// The default detector: the model is chosen on the training data by
-    /// [`AutoFitter`] (standardized features, Gaussian mixtures of 1 to 8
-    /// components sharing one covariance, BIC, components below weight 0.1
-    /// dropped: see [`crate::auto`] for the rule and why), novelty mode and the
+impl<T: Scalar> Detector<T, Ensemble<T>> {
+    /// The default detector: an [`Ensemble`] of one Gaussian, the minimum
+    /// covariance determinant and a Gaussian mixture chosen on the training
+    /// data by [`crate::AutoFitter`], each part's scores centred and scaled by its
+    /// training scores and averaged (see [`crate::ensemble`] for the rule and
+    /// how it was chosen), novelty mode and the
     /// default threshold (the 99th percentile of the training scores). For
     /// contaminated training data with a known fraction `q` of anomalies, add
     /// `.outlier(q)`; for another threshold, `.threshold(..)`.
@@ -383,8 +386,8 @@ impl<T: Scalar> Detector<T, GaussianMixtureModel<T>> {
     /// assert_eq!(fit.detector.predict(&far)?, vec![0, 1]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn auto() -> DetectorParams<T, AutoFitter<T>> {
-        DetectorParams::new(AutoFitter::new())
+    pub fn auto() -> DetectorParams<T, EnsembleFitter<T>> {
+        DetectorParams::new(EnsembleFitter::new())
     }
 }
 

@@ -56,6 +56,21 @@ pub struct Explanations<T: Scalar> {
 }
 
 impl<T: Scalar> Explanations<T> {
+    /// Explanations from their parts (an ensemble's weighted sums).
+    pub(crate) fn new(
+        scores: Vec<T>,
+        components: Vec<usize>,
+        contributions: Mat<T>,
+        attribution: Attribution,
+    ) -> Self {
+        Self {
+            scores,
+            components,
+            contributions,
+            attribution,
+        }
+    }
+
     /// Number of points explained.
     pub fn len(&self) -> usize {
         self.scores.len()

@@ -11,7 +11,7 @@ use mixtures_dist::{AnyMixture, Mixture, ModelError, ModelFile, Persist};
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::{DensityModel, Detector, ScoreReference, Threshold};
+use crate::{DensityModel, Detector, Ensemble, EnsemblePart, ScoreReference, Threshold};
 
 /// The only score kind detector files hold so far: `−ln p(x)`.
 pub const SCORE_NEGATIVE_LOG_DENSITY: &str = "negative_log_density";
@@ -60,17 +60,54 @@ pub struct ThresholdRecord {
     pub reference_scores: Option<Vec<f64>>,
 }
 
-/// A model file with a `threshold` object.
+/// A model file with a `threshold` object (and, for an ensemble, an
+/// `ensemble` object).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct DetectorFile {
     #[serde(flatten)]
     model: ModelFile,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    ensemble: Option<EnsembleRecord>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     threshold: Option<ThresholdRecord>,
 }
 
+/// The score kind of an ensemble detector: the mean of the parts' scaled
+/// scores ([`crate::Ensemble`]).
+pub const SCORE_ENSEMBLE: &str = "ensemble_mean_scaled_score";
+
+/// One part of an `ensemble` object.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PartRecord {
+    /// What the part is.
+    pub name: String,
+    /// The median of the part's training scores.
+    #[serde(with = "mixtures_dist::json::float")]
+    pub centre: f64,
+    /// The spread its scores are divided by.
+    #[serde(with = "mixtures_dist::json::float")]
+    pub spread: f64,
+    /// The part's model file; absent for the main part, which is the file's
+    /// own model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelFile>,
+}
+
+/// The `ensemble` object of an ensemble detector file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnsembleRecord {
+    /// The index of the main part (the file's own model) in `parts`.
+    pub main: usize,
+    /// The parts, in order.
+    pub parts: Vec<PartRecord>,
+    /// Parts that were not fitted: `[name, reason]` (informative).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub left_out: Vec<(String, String)>,
+}
+
 /// A model that is stored as a model file: any [`Mixture`] of a family with a
-/// file format, and [`AnyMixture`].
+/// file format, [`AnyMixture`], and an [`Ensemble`] (its main part as the
+/// model file, the others in an `ensemble` object).
 pub trait StoredModel<T: Scalar>: Sized {
     /// The model-file contents.
     fn to_model_file(&self) -> ModelFile;
@@ -79,6 +116,102 @@ pub trait StoredModel<T: Scalar>: Sized {
     /// # Errors
     /// As [`Mixture::from_model_file`].
     fn from_model_file(file: &ModelFile) -> Result<Self, ModelError>;
+    /// The `ensemble` object, for an ensemble.
+    fn ensemble_record(&self) -> Option<EnsembleRecord> {
+        None
+    }
+    /// What the detector's scores are (`threshold.score`).
+    fn score_kind() -> &'static str {
+        SCORE_NEGATIVE_LOG_DENSITY
+    }
+    /// Builds the model from a detector file's model and `ensemble` object.
+    ///
+    /// # Errors
+    /// As [`StoredModel::from_model_file`]; [`ModelError::InvalidField`] for
+    /// an `ensemble` object this model cannot hold.
+    fn from_stored(
+        file: &ModelFile,
+        ensemble: Option<&EnsembleRecord>,
+    ) -> Result<Self, ModelError> {
+        if ensemble.is_some() {
+            return Err(invalid(
+                "ensemble",
+                "the file is an ensemble detector (the default detector); read it as a \
+                 Detector<T, Ensemble<T>>",
+            ));
+        }
+        Self::from_model_file(file)
+    }
+}
+
+impl<T: Scalar> StoredModel<T> for Ensemble<T> {
+    fn to_model_file(&self) -> ModelFile {
+        self.main().to_model_file()
+    }
+    fn from_model_file(file: &ModelFile) -> Result<Self, ModelError> {
+        Self::from_stored(file, None)
+    }
+    fn ensemble_record(&self) -> Option<EnsembleRecord> {
+        Some(EnsembleRecord {
+            main: self.main_index(),
+            parts: self
+                .parts()
+                .iter()
+                .enumerate()
+                .map(|(j, p)| PartRecord {
+                    name: p.name.clone(),
+                    centre: p.centre,
+                    spread: p.spread,
+                    model: (j != self.main_index()).then(|| p.model.to_model_file()),
+                })
+                .collect(),
+            left_out: self.left_out().to_vec(),
+        })
+    }
+    fn score_kind() -> &'static str {
+        SCORE_ENSEMBLE
+    }
+    fn from_stored(
+        file: &ModelFile,
+        ensemble: Option<&EnsembleRecord>,
+    ) -> Result<Self, ModelError> {
+        let record = ensemble.ok_or_else(|| {
+            invalid(
+                "ensemble",
+                "missing: the file is a single model's detector, not an ensemble",
+            )
+        })?;
+        let mut parts = Vec::with_capacity(record.parts.len());
+        for (j, p) in record.parts.iter().enumerate() {
+            let model = match (&p.model, j == record.main) {
+                (None, true) => AnyMixture::from_model_file(file)?,
+                (Some(m), false) => AnyMixture::from_model_file(m)?,
+                (Some(_), true) => {
+                    return Err(invalid(
+                        "ensemble.parts",
+                        format!(
+                            "part {j} is the main part, whose model is the file's own: it has no `model`"
+                        ),
+                    ));
+                }
+                (None, false) => {
+                    return Err(invalid(
+                        "ensemble.parts",
+                        format!("part {j} ({}) has no `model`", p.name),
+                    ));
+                }
+            };
+            parts.push(EnsemblePart {
+                name: p.name.clone(),
+                model,
+                centre: p.centre,
+                spread: p.spread,
+            });
+        }
+        Ok(Ensemble::new(parts, record.main)
+            .map_err(|e| invalid("ensemble", e.to_string()))?
+            .with_left_out(record.left_out.clone()))
+    }
 }
 
 impl<T: Scalar, C: Persist<T>> StoredModel<T> for Mixture<T, C> {
@@ -141,11 +274,12 @@ impl<T: Scalar> Threshold<T> {
     /// [`ModelError::InvalidField`] for an unknown `score` kind or a value that
     /// is not finite in `T`.
     pub fn from_record(record: &ThresholdRecord) -> Result<Self, ModelError> {
-        if record.score != SCORE_NEGATIVE_LOG_DENSITY {
+        if record.score != SCORE_NEGATIVE_LOG_DENSITY && record.score != SCORE_ENSEMBLE {
             return Err(invalid(
                 "threshold.score",
                 format!(
-                    "unknown score kind {:?} (expected {SCORE_NEGATIVE_LOG_DENSITY:?})",
+                    "unknown score kind {:?} (expected {SCORE_NEGATIVE_LOG_DENSITY:?} or \
+                     {SCORE_ENSEMBLE:?})",
                     record.score
                 ),
             ));
@@ -181,8 +315,10 @@ impl<T: Scalar, M: DensityModel<T> + StoredModel<T>> Detector<T, M> {
                 .map(|&s| mixtures_dist::json::shortest(s))
                 .collect(),
         });
+        record.score = M::score_kind().to_owned();
         DetectorFile {
             model: self.model.to_model_file(),
+            ensemble: self.model.ensemble_record(),
             threshold: Some(record),
         }
     }
@@ -194,7 +330,18 @@ impl<T: Scalar, M: DensityModel<T> + StoredModel<T>> Detector<T, M> {
                 "missing: a detector file is a model file with a `threshold` object",
             )
         })?;
-        let model = M::from_model_file(&file.model)?;
+        if record.score != M::score_kind() {
+            return Err(invalid(
+                "threshold.score",
+                format!(
+                    "{:?}: this reader takes {:?} (an ensemble detector, the default detector's \
+                     file, has an `ensemble` object)",
+                    record.score,
+                    M::score_kind()
+                ),
+            ));
+        }
+        let model = M::from_stored(&file.model, file.ensemble.as_ref())?;
         let threshold = Threshold::from_record(record)?;
         let reference = match (&record.reference, &record.reference_scores) {
             (Some(r), _) => {

@@ -78,6 +78,7 @@
 
 pub mod auto;
 mod detector;
+pub mod ensemble;
 mod error;
 pub mod explain;
 #[cfg(feature = "serde")]
@@ -99,12 +100,15 @@ pub use detector::{
     DEFAULT_MAX_ROUNDS, DEFAULT_NOVELTY_CONTAMINATION, Detector, DetectorFit, DetectorParams,
     DetectorReport, Mode,
 };
+pub use ensemble::{
+    DEFAULT_MCD_TRIALS, Ensemble, EnsembleFitter, EnsemblePart, MAX_FIT_ROWS, score_scale,
+};
 pub use error::AnomalyError;
 pub use explain::{Attribution, Explain, Explanations};
 #[cfg(feature = "serde")]
 pub use io::{
-    AnyDetector, IntoAnyMixture, ReferenceRecord, SCORE_NEGATIVE_LOG_DENSITY, StoredModel,
-    ThresholdRecord,
+    AnyDetector, EnsembleRecord, IntoAnyMixture, PartRecord, ReferenceRecord, SCORE_ENSEMBLE,
+    SCORE_NEGATIVE_LOG_DENSITY, StoredModel, ThresholdRecord,
 };
 pub use labels::Label;
 pub use metrics::{

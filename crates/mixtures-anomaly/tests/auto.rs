@@ -9,7 +9,7 @@ mod common;
 use common::{dataset, dataset32, normal, rng};
 use mixtures_anomaly::{
     AnomalyError, AnyDetector, AutoFitter, DEFAULT_MIN_WEIGHT, DensityModel, Detector,
-    DetectorParams, roc_auc,
+    DetectorParams, Ensemble, EnsembleFitter, roc_auc,
 };
 use mixtures_core::Dataset;
 use mixtures_dist::ModelSpec;
@@ -66,10 +66,15 @@ fn a_tight_group_of_anomalies_is_flagged_not_modelled() {
     let sel = AutoFitter::<f64>::new().select(&data).unwrap();
     assert!(!sel.dropped_weights.is_empty());
     assert!(sel.dropped_weights.iter().all(|&w| w < DEFAULT_MIN_WEIGHT));
-    let fit = Detector::auto().fit(&data).unwrap();
+    let fit = Detector::params(AutoFitter::new()).fit(&data).unwrap();
     let scores = fit.detector.score(&data).unwrap();
     let auc = roc_auc(&scores, &y).unwrap();
-    assert!(auc > 0.999, "default AUC {auc}");
+    assert!(auc > 0.999, "AutoFitter AUC {auc}");
+    // The default detector averages it with one Gaussian, which the group
+    // between the clusters fools, and the MCD.
+    let ensemble = Detector::auto().fit(&data).unwrap().detector;
+    let auc = roc_auc(&ensemble.score(&data).unwrap(), &y).unwrap();
+    assert!(auc > 0.99, "default AUC {auc}");
     // Every member of the group scores above every normal row's median.
     let mut normal_scores: Vec<f64> = scores[..600].to_vec();
     normal_scores.sort_by(f64::total_cmp);
@@ -122,8 +127,13 @@ fn rescaling_or_shifting_a_feature_changes_scores_by_a_constant() {
         .iter()
         .map(|r| vec![r[0] * 250.0 - 3.0, r[1], r[2] * 0.01 + 1e3])
         .collect();
-    let a = Detector::auto().fit(&dataset(&rows)).unwrap().detector;
-    let b = Detector::auto().fit(&dataset(&scaled)).unwrap().detector;
+    let fit = |rows: &[Vec<f64>]| {
+        Detector::params(AutoFitter::new())
+            .fit(&dataset(rows))
+            .unwrap()
+            .detector
+    };
+    let (a, b) = (fit(&rows), fit(&scaled));
     let sa = a.score(&dataset(&rows)).unwrap();
     let sb = b.score(&dataset(&scaled)).unwrap();
     // −ln p shifts by ln 250 + ln 0.01 (the Jacobian of the change of units).
@@ -132,6 +142,15 @@ fn rescaling_or_shifting_a_feature_changes_scores_by_a_constant() {
         assert!((y - x - shift).abs() < 1e-6 * (1.0 + x.abs()), "{x} {y}");
     }
     assert_eq!(a.model().n_components(), b.model().n_components());
+    // The default detector's scores are centred and scaled by the training
+    // scores: the shift cancels.
+    let a = Detector::auto().fit(&dataset(&rows)).unwrap().detector;
+    let b = Detector::auto().fit(&dataset(&scaled)).unwrap().detector;
+    let sa = a.score(&dataset(&rows)).unwrap();
+    let sb = b.score(&dataset(&scaled)).unwrap();
+    for (x, y) in sa.iter().zip(&sb) {
+        assert!((y - x).abs() < 1e-6 * (1.0 + x.abs()), "{x} {y}");
+    }
 }
 
 #[test]
@@ -253,12 +272,12 @@ fn invalid_parameters_are_refused_before_any_work() {
 fn the_same_seed_gives_the_same_model_and_default_is_auto() {
     let data = dataset(&tight_group(7, 12).0);
     let a = Detector::auto().fit(&data).unwrap().detector;
-    let b = DetectorParams::<f64, AutoFitter<f64>>::default()
+    let b = DetectorParams::<f64, EnsembleFitter<f64>>::default()
         .fit(&data)
         .unwrap()
         .detector;
     assert_eq!(a, b);
-    let c = DetectorParams::new(AutoFitter::new().seed(99))
+    let c = DetectorParams::new(EnsembleFitter::with_mixture(AutoFitter::new().seed(99)))
         .fit(&data)
         .unwrap()
         .detector;
@@ -278,8 +297,28 @@ fn the_default_detector_is_stored_as_a_detector_file() {
     let (rows, _) = tight_group(9, 12);
     let data = dataset(&rows);
     let det = Detector::auto().fit(&data).unwrap().detector;
-    let back = AnyDetector::<f64>::from_json(&det.clone().into_any().to_json()).unwrap();
+    let text = det.to_json();
+    let back = Detector::<f64, Ensemble<f64>>::from_json(&text).unwrap();
+    assert_eq!(back.model(), det.model());
+    assert_eq!(back.score(&data).unwrap(), det.score(&data).unwrap());
     assert_eq!(back.predict(&data).unwrap(), det.predict(&data).unwrap());
+    // A reader of single-model detectors refuses it, saying why: its
+    // threshold is on the ensemble's score, not on −ln p of the main part.
+    let err = AnyDetector::<f64>::from_json(&text)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("ensemble"), "{err}");
+    // A model reader sees the main part (the mixture).
+    let main = mixtures_dist::AnyMixture::<f64>::from_json(&text).unwrap();
+    assert_eq!(&main, det.model().main());
+    // The AutoFitter's detector is a single-model detector file.
+    let single = Detector::params(AutoFitter::new())
+        .fit(&data)
+        .unwrap()
+        .detector;
+    let back = AnyDetector::<f64>::from_json(&single.clone().into_any().to_json()).unwrap();
+    assert_eq!(back.predict(&data).unwrap(), single.predict(&data).unwrap());
+    assert!(Detector::<f64, Ensemble<f64>>::from_json(&single.into_any().to_json()).is_err());
 }
 
 #[test]

@@ -397,6 +397,10 @@ pub struct DetectCmd {
         allow_negative_numbers = true
     )]
     pub support_fraction: Option<f64>,
+    /// With --method mcd: random starts of each kind (small (d + 1)-subsets
+    /// and whole h-subsets), from 1 to 100000 [default: 500].
+    #[arg(long, value_name = "N", requires = "method")]
+    pub mcd_trials: Option<usize>,
     /// Fit options.
     #[command(flatten)]
     pub fit: FitArgs,

@@ -3,8 +3,10 @@
 
 use std::path::Path;
 
-use mixtures_anomaly::AnyDetector;
-use mixtures_core::Scalar;
+use mixtures_anomaly::{
+    AnomalyError, AnyDetector, DensityModel, Detector, Ensemble, Explain, Explanations, Threshold,
+};
+use mixtures_core::{DataError, Dataset, Scalar};
 use mixtures_dist::AnyMixture;
 use serde::Deserialize;
 
@@ -19,6 +21,8 @@ struct Peek {
     dtype: Option<String>,
     #[serde(default)]
     threshold: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    ensemble: Option<serde::de::IgnoredAny>,
 }
 
 /// The text of a model file, and what a first look at it says.
@@ -29,6 +33,8 @@ pub struct ModelText {
     pub dtype: Option<Precision>,
     /// Whether the file has a `threshold` object (a detector file).
     pub is_detector: bool,
+    /// Whether the file has an `ensemble` object (the default detector's).
+    pub is_ensemble: bool,
 }
 
 /// Reads a model file's text and looks at its `dtype` and `threshold`.
@@ -78,21 +84,106 @@ pub fn read(path: &Path) -> Result<ModelText, CliError> {
             "f64" => Some(Precision::F64),
             _ => None,
         });
-    let is_detector = peek.is_some_and(|p| p.threshold.is_some());
+    let is_detector = peek.as_ref().is_some_and(|p| p.threshold.is_some());
+    let is_ensemble = peek.is_some_and(|p| p.ensemble.is_some());
     Ok(ModelText {
         text,
         dtype,
         is_detector,
+        is_ensemble,
     })
 }
 
 /// A model, and the detector when the file is one.
 #[derive(Debug)]
 pub struct Loaded<T: Scalar> {
-    /// The model.
+    /// The model (an ensemble's main part).
     pub model: AnyMixture<T>,
     /// The detector (model + threshold), for a detector file.
-    pub detector: Option<AnyDetector<T>>,
+    pub detector: Option<FileDetector<T>>,
+}
+
+/// The detector of a detector file: one model's, or an ensemble's (the
+/// default detector).
+#[derive(Debug, Clone)]
+pub enum FileDetector<T: Scalar> {
+    /// Scores `−ln p(x)` of one mixture.
+    Single(Box<AnyDetector<T>>),
+    /// Scores of an ensemble ([`Ensemble`]).
+    Ensemble(Detector<T, Ensemble<T>>),
+}
+
+impl<T: Scalar> FileDetector<T> {
+    /// The threshold.
+    pub fn threshold(&self) -> &Threshold<T> {
+        match self {
+            Self::Single(d) => d.threshold(),
+            Self::Ensemble(d) => d.threshold(),
+        }
+    }
+
+    /// The main model: the mixture, or the ensemble's main part.
+    pub fn main(&self) -> &AnyMixture<T> {
+        match self {
+            Self::Single(d) => d.model(),
+            Self::Ensemble(d) => d.model().main(),
+        }
+    }
+
+    /// Minus the detector's score, and the most likely component (of the main
+    /// part), of every row: for one mixture its log-likelihood.
+    ///
+    /// # Errors
+    /// [`DataError::DimensionMismatch`].
+    pub fn log_prob_and_predict(
+        &self,
+        data: &Dataset<T>,
+    ) -> Result<(Vec<T>, Vec<usize>), DataError> {
+        match self {
+            Self::Single(d) => d.model().log_prob_and_predict(data),
+            Self::Ensemble(d) => Ok((
+                d.model().log_prob(data)?,
+                d.model().most_likely_component(data)?,
+            )),
+        }
+    }
+
+    /// The detector's scores.
+    ///
+    /// # Errors
+    /// [`DataError::DimensionMismatch`].
+    pub fn anomaly_scores(&self, data: &Dataset<T>) -> Result<Vec<T>, DataError> {
+        match self {
+            Self::Single(d) => d.model().anomaly_scores(data),
+            Self::Ensemble(d) => d.model().anomaly_scores(data),
+        }
+    }
+
+    /// Per-feature contributions to the detector's scores.
+    ///
+    /// # Errors
+    /// As [`Explain::explain`].
+    pub fn explain(&self, data: &Dataset<T>) -> Result<Explanations<T>, AnomalyError> {
+        match self {
+            Self::Single(d) => d.model().explain(data),
+            Self::Ensemble(d) => d.model().explain(data),
+        }
+    }
+}
+
+impl<T: Scalar> Saved for FileDetector<T> {
+    fn save_compact(&self, path: &Path) -> Result<(), mixtures_dist::ModelError> {
+        match self {
+            Self::Single(d) => d.save(path),
+            Self::Ensemble(d) => d.save(path),
+        }
+    }
+    fn save_indented(&self, path: &Path) -> Result<(), mixtures_dist::ModelError> {
+        match self {
+            Self::Single(d) => d.save_pretty(path),
+            Self::Ensemble(d) => d.save_pretty(path),
+        }
+    }
 }
 
 impl ModelText {
@@ -121,10 +212,19 @@ impl ModelText {
 
     fn build<T: Scalar>(&self, path: &Path) -> Result<Loaded<T>, CliError> {
         if self.is_detector {
-            let detector =
-                AnyDetector::<T>::from_json(&self.text).map_err(|e| CliError::model(path, e))?;
+            let detector = if self.is_ensemble {
+                FileDetector::Ensemble(
+                    Detector::<T, Ensemble<T>>::from_json(&self.text)
+                        .map_err(|e| CliError::model(path, e))?,
+                )
+            } else {
+                FileDetector::Single(Box::new(
+                    AnyDetector::<T>::from_json(&self.text)
+                        .map_err(|e| CliError::model(path, e))?,
+                ))
+            };
             Ok(Loaded {
-                model: detector.model().clone(),
+                model: detector.main().clone(),
                 detector: Some(detector),
             })
         } else {

@@ -3,11 +3,11 @@
 //! threshold, and write the detector file (the model file with a threshold).
 
 use mixtures_anomaly::{
-    AnyDetector, BestF, Contamination, DensityModel, Detector, DetectorFit, DetectorParams, Fixed,
-    McdFitter, Mode, ModelFitter,
+    BestF, Contamination, DensityModel, Detector, DetectorFit, DetectorParams, Ensemble,
+    EnsembleFitter, Fixed, McdFitter, Mode, ModelFitter, Threshold,
 };
 use mixtures_core::Scalar;
-use mixtures_dist::AnyMixture;
+use mixtures_dist::{AnyMixture, GaussianMixtureModel};
 use mixtures_em::Mcd;
 use serde_json::json;
 
@@ -22,6 +22,7 @@ use crate::fitting::{
     em_control, plan, uses_default_detector,
 };
 use crate::input::Table;
+use crate::model_io::FileDetector;
 use crate::plot;
 use crate::ui::{Ui, num, shortest};
 
@@ -54,10 +55,15 @@ fn typed<T: Scalar>(c: &DetectCmd, ui: &mut Ui) -> Result<(), CliError> {
     if c.method == Method::Mcd {
         return mcd::<T>(c, ui);
     }
-    if c.support_fraction.is_some() {
-        return Err(CliError::Usage(
-            "--support-fraction is a setting of --method mcd".to_owned(),
-        ));
+    for (flag, given) in [
+        ("--support-fraction", c.support_fraction.is_some()),
+        ("--mcd-trials", c.mcd_trials.is_some()),
+    ] {
+        if given {
+            return Err(CliError::Usage(format!(
+                "{flag} is a setting of --method mcd"
+            )));
+        }
     }
     let init = match c.fit.init.as_deref() {
         Some(path) => ui.time("read model", || load_init::<T>(Some(path)))?,
@@ -66,11 +72,17 @@ fn typed<T: Scalar>(c: &DetectCmd, ui: &mut Ui) -> Result<(), CliError> {
     check_flags(&c.fit, init.as_ref())?;
     let progress = Progress::new(ui.quiet, em_control(&c.fit).n_init);
     if uses_default_detector(&c.fit) {
-        let params = configure(c, auto_fitter::<T>(&c.fit, progress.clone())?);
+        let params = configure(
+            c,
+            EnsembleFitter::with_mixture(auto_fitter::<T>(&c.fit, progress.clone())?),
+        );
         params.check()?;
         let table = load_training::<T>(ui, &c.data, &c.input, None, c.best_f1)?;
         let axes = scatter_axes(&table, c.plot_features.as_deref())?;
-        ui.note("fitting the default detector (Detector::auto: a grid over k by BIC)");
+        ui.note(
+            "fitting the default detector (Detector::auto: one Gaussian, the MCD and a \
+             mixture chosen by BIC, their scores scaled and averaged)",
+        );
         let fit = fit_detector(c, ui, &params, &table)?;
         if let Some(p) = &progress {
             p.finish();
@@ -131,14 +143,17 @@ fn mcd<T: Scalar>(c: &DetectCmd, ui: &mut Ui) -> Result<(), CliError> {
     {
         if given {
             return Err(CliError::Usage(format!(
-                "{flag} is a setting of the EM fit; --method mcd takes --seed and \
-                 --support-fraction"
+                "{flag} is a setting of the EM fit; --method mcd takes --seed, \
+                 --support-fraction and --mcd-trials"
             )));
         }
     }
     let mut estimator = Mcd::new().seed(a.seed);
     if let Some(f) = c.support_fraction {
         estimator = estimator.support_fraction(f);
+    }
+    if let Some(n) = c.mcd_trials {
+        estimator = estimator.n_trials(n);
     }
     let params = DetectorParams::new(McdFitter::with(estimator));
     let params = match (c.contamination, c.threshold, c.best_f1) {
@@ -168,9 +183,85 @@ fn fit_detector<T: Scalar, F: ModelFitter<T>>(
     })?)
 }
 
+/// A fitted detector's model as the detector file holds it.
+trait IntoFile<T: Scalar>: DensityModel<T> + Sized {
+    /// The detector file's detector, the feature names on every model.
+    fn into_file(
+        self,
+        threshold: Threshold<T>,
+        names: Vec<String>,
+    ) -> Result<FileDetector<T>, CliError>;
+}
+
+macro_rules! single_model_files {
+    ($($model:ty),*) => {$(
+        impl<T: Scalar> IntoFile<T> for $model {
+            fn into_file(
+                self,
+                threshold: Threshold<T>,
+                names: Vec<String>,
+            ) -> Result<FileDetector<T>, CliError> {
+                let model = AnyMixture::from(self)
+                    .with_feature_names(names)
+                    .map_err(|e| CliError::Fit(e.into()))?;
+                Ok(FileDetector::Single(Box::new(Detector::from_parts(
+                    model, threshold,
+                ))))
+            }
+        }
+    )*};
+}
+single_model_files!(AnyMixture<T>, GaussianMixtureModel<T>);
+
+impl<T: Scalar> IntoFile<T> for Ensemble<T> {
+    fn into_file(
+        self,
+        threshold: Threshold<T>,
+        names: Vec<String>,
+    ) -> Result<FileDetector<T>, CliError> {
+        Ok(FileDetector::Ensemble(Detector::from_parts(
+            self.with_feature_names(names)?,
+            threshold,
+        )))
+    }
+}
+
+/// The ensemble's parts, as text and JSON.
+fn describe_ensemble<T: Scalar>(e: &Ensemble<T>) -> (String, serde_json::Value) {
+    let mut text = format!(
+        "ensemble: the mean of {} scores, each centred on the median of its training scores and \
+         divided by their interquartile range:",
+        e.parts().len()
+    );
+    for p in e.parts() {
+        text.push_str(&format!(
+            "\n  {}: {} ({} components), median {}, IQR {}",
+            p.name,
+            p.model.family(),
+            p.model.n_components(),
+            shortest(p.centre),
+            shortest(p.spread)
+        ));
+    }
+    for (name, why) in e.left_out() {
+        text.push_str(&format!("\n  {name}: left out ({why})"));
+    }
+    let value = json!({
+        "parts": e.parts().iter().map(|p| json!({
+            "name": p.name,
+            "family": p.model.family(),
+            "components": p.model.n_components(),
+            "median": num(p.centre),
+            "iqr": num(p.spread),
+        })).collect::<Vec<_>>(),
+        "left_out": e.left_out().iter().map(|(n, w)| json!({"name": n, "reason": w})).collect::<Vec<_>>(),
+    });
+    (text, value)
+}
+
 /// Writes the detector file, and prints and plots what was fitted. `choice`
 /// is the automatic choice of the model, as text and JSON, when there was one.
-fn finish<T: Scalar, M: DensityModel<T> + Into<AnyMixture<T>>>(
+fn finish<T: Scalar, M: IntoFile<T> + std::any::Any>(
     c: &DetectCmd,
     ui: &mut Ui,
     table: &Table<T>,
@@ -182,10 +273,17 @@ fn finish<T: Scalar, M: DensityModel<T> + Into<AnyMixture<T>>>(
     let data = &table.data;
     let report = fit.report;
     let (model, threshold, reference) = fit.detector.into_parts();
-    let model = model
-        .into()
-        .with_feature_names(table.features.clone())
-        .map_err(|e| CliError::Fit(e.into()))?;
+    let ensemble = (&model as &dyn std::any::Any)
+        .downcast_ref::<Ensemble<T>>()
+        .map(describe_ensemble);
+    let mut detector = model.into_file(threshold, table.features.clone())?;
+    if let Some(r) = reference {
+        detector = match detector {
+            FileDetector::Single(d) => FileDetector::Single(Box::new(d.with_reference(r))),
+            FileDetector::Ensemble(d) => FileDetector::Ensemble(d.with_reference(r)),
+        };
+    }
+    let model = detector.main();
     let choice = report.choice.as_ref().map(|choice| {
         let sel = &choice.selection;
         let best = sel.best_cell();
@@ -205,10 +303,6 @@ fn finish<T: Scalar, M: DensityModel<T> + Into<AnyMixture<T>>>(
         };
         (text, value)
     });
-    let mut detector: AnyDetector<T> = Detector::from_parts(model, threshold);
-    if let Some(r) = reference {
-        detector = detector.with_reference(r);
-    }
     crate::model_io::save(ui, &detector, &c.output)?;
 
     // The training rows' scores under the final model, as the fit computed them.
@@ -245,9 +339,14 @@ fn finish<T: Scalar, M: DensityModel<T> + Into<AnyMixture<T>>>(
         text.push_str(&t);
         text.push('\n');
     }
+    let (ensemble_text, ensemble_value) = ensemble.unzip();
+    if let Some(t) = ensemble_text {
+        text.push_str(&t);
+        text.push('\n');
+    }
     text.push_str(&format!(
         "model: {}, {}\nfit: {}\nmode: {mode}\nthreshold: {} ({})\nflagged: {flagged} of {} training rows\n",
-        describe_model(detector.model(), Some(&report.fit)),
+        describe_model(detector.main(), Some(&report.fit)),
         T::NAME,
         report.fit,
         shortest(t.value()),
@@ -259,9 +358,9 @@ fn finish<T: Scalar, M: DensityModel<T> + Into<AnyMixture<T>>>(
         "detector_file": c.output.display().to_string(),
         "rows": data.n_samples(),
         "features": table.features,
-        "family": detector.model().family(),
+        "family": detector.main().family(),
         "structure": report.fit.structure,
-        "components": detector.model().n_components(),
+        "components": detector.main().n_components(),
         "precision": T::NAME,
         "threshold": num(t.value().as_f64()),
         "rule": t.rule(),
@@ -271,6 +370,7 @@ fn finish<T: Scalar, M: DensityModel<T> + Into<AnyMixture<T>>>(
         "excluded": report.excluded.len(),
         "converged": report.fit.converged,
         "selection": choice_value,
+        "ensemble": ensemble_value,
     });
     // Metrics need both classes; training labels of normal rows only give none.
     if let Some(labels) = table
@@ -292,7 +392,7 @@ fn finish<T: Scalar, M: DensityModel<T> + Into<AnyMixture<T>>>(
         let mut files = plot_scores(dir, scores, table.labels.as_deref(), Some(t.value()))?;
         files.extend(plot_scatter(
             dir,
-            detector.model(),
+            detector.main(),
             table,
             axes,
             Some(&flags),

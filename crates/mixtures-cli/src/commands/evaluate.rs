@@ -107,7 +107,10 @@ fn typed<T: Scalar>(c: &EvaluateCmd, text: &ModelText, ui: &mut Ui) -> Result<()
     };
     table.data.check_dim(model.dim()).map_err(data_error)?;
     let scores = ui
-        .time("score", || model.anomaly_scores(&table.data))
+        .time("score", || match &loaded.detector {
+            Some(det) => det.anomaly_scores(&table.data),
+            None => model.anomaly_scores(&table.data),
+        })
         .map_err(data_error)?;
     let (threshold, source) = match (c.threshold, &loaded.detector) {
         (Some(t), _) => {

@@ -3,7 +3,7 @@
 //! explained under, and the features ranked by their contribution to the
 //! score (the library's `Explain`, `mixtures_anomaly::explain`).
 
-use mixtures_anomaly::{Attribution, Explain};
+use mixtures_anomaly::{Attribution, DensityModel, Explain};
 use mixtures_core::{Dataset, Scalar};
 use serde_json::json;
 
@@ -85,10 +85,11 @@ fn typed<T: Scalar>(c: &ExplainCmd, text: &ModelText, ui: &mut Ui) -> Result<(),
     // Every row's score is needed to find the top ones; the contributions
     // only for the rows asked for.
     let scores: Vec<T> = ui.time("score", || {
-        model
-            .log_prob(&table.data)
-            .map(|l| l.iter().map(|&v| -v).collect())
-            .map_err(data_error)
+        match &loaded.detector {
+            Some(det) => det.anomaly_scores(&table.data),
+            None => model.anomaly_scores(&table.data),
+        }
+        .map_err(data_error)
     })?;
     let rows = chosen_rows(c, &scores)?;
     let x = table.data.view();
@@ -97,7 +98,10 @@ fn typed<T: Scalar>(c: &ExplainCmd, text: &ModelText, ui: &mut Ui) -> Result<(),
         .map(|&i| (0..x.ncols()).map(|j| x[(i, j)]).collect())
         .collect();
     let subset = Dataset::from_rows(&chosen).map_err(data_error)?;
-    let explained = ui.time("explain", || model.explain(&subset))?;
+    let explained = ui.time("explain", || match &loaded.detector {
+        Some(det) => det.explain(&subset),
+        None => model.explain(&subset),
+    })?;
     let threshold = loaded.detector.as_ref().map(|d| d.threshold());
     let flags = threshold.map(|t| t.predict(explained.scores()));
     let shown = c.top_features.unwrap_or(table.features.len());

@@ -11,7 +11,7 @@
 
 use std::io::{BufWriter, Write};
 
-use mixtures_anomaly::AnyDetector;
+use crate::model_io::FileDetector;
 use mixtures_core::{Dataset, Scalar};
 use mixtures_dist::AnyMixture;
 use mixtures_dist::json::shortest as json_shortest;
@@ -75,7 +75,7 @@ fn csv_field(out: &mut dyn Write, text: &str) -> std::io::Result<()> {
 /// Scores the source chunk by chunk and writes every row to `out`.
 struct Scorer<'a, T: Scalar, R: std::io::Read> {
     model: &'a AnyMixture<T>,
-    detector: Option<&'a AnyDetector<T>>,
+    detector: Option<&'a FileDetector<T>>,
     reader: CsvReader<R>,
     format: Format,
 }
@@ -210,7 +210,12 @@ impl<T: Scalar, R: std::io::Read> Scorer<'_, T, R> {
         };
         let data = Dataset::from_row_major(&chunk.values, chunk.rows, d).map_err(data_error)?;
         data.check_dim(self.model.dim()).map_err(data_error)?;
-        let (ll, component) = self.model.log_prob_and_predict(&data).map_err(data_error)?;
+        // A detector's own score (an ensemble's is not −ln p of its main part).
+        let (ll, component) = match self.detector {
+            Some(det) => det.log_prob_and_predict(&data),
+            None => self.model.log_prob_and_predict(&data),
+        }
+        .map_err(data_error)?;
         let flags = self.detector.map(|det| {
             let scores: Vec<T> = ll.iter().map(|&l| -l).collect();
             det.threshold().predict(&scores)
