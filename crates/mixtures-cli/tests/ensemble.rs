@@ -12,7 +12,11 @@ fn scored(text: &str) -> Vec<(f64, f64, u8)> {
     let mut lines = text.lines();
     let head: Vec<&str> = lines.next().unwrap().split(',').collect();
     let col = |name: &str| head.iter().position(|h| *h == name).unwrap();
-    let (a, l, f) = (col("anomaly_score"), col("log_likelihood"), col("is_anomaly"));
+    let (a, l, f) = (
+        col("anomaly_score"),
+        col("log_likelihood"),
+        col("is_anomaly"),
+    );
     lines
         .map(|line| {
             let v: Vec<&str> = line.split(',').collect();
