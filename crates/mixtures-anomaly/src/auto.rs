@@ -363,8 +363,18 @@ impl<T: Scalar> ModelFitter<T> for AutoFitter<T> {
                 selection: s.selection,
                 dropped_weights: s.dropped_weights,
             }),
+            training_scores: None,
         })
     }
+}
+
+/// The smallest and largest value of column `j`.
+fn column_range<T: Scalar>(data: &Dataset<T>, j: usize) -> (f64, f64) {
+    let x = data.view();
+    (0..data.n_samples()).fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), i| {
+        let v = x[(i, j)].as_f64();
+        (lo.min(v), hi.max(v))
+    })
 }
 
 /// Per-feature centring and scaling of the training data.
@@ -379,17 +389,12 @@ impl Scaling {
     /// Gaussian is fitted, so that its ridge is a fraction of each feature's
     /// squared range whatever the data's units.
     pub(crate) fn by_range<T: Scalar>(data: &Dataset<T>) -> Result<Self, AnomalyError> {
-        let x = data.view();
         let d = data.n_features();
         let smallest_var = 1024.0 * T::min_positive_value().as_f64();
         let mut mean = vec![0.0; d];
         let mut sd = vec![1.0; d];
         for j in 0..d {
-            let (lo, hi) =
-                (0..data.n_samples()).fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), i| {
-                    let v = x[(i, j)].as_f64();
-                    (lo.min(v), hi.max(v))
-                });
+            let (lo, hi) = column_range(data, j);
             let range = hi - lo;
             if !range.is_finite() {
                 return Err(AnomalyError::invalid(
@@ -431,10 +436,7 @@ impl Scaling {
         let mut mean = vec![0.0; d];
         let mut sd = vec![1.0; d];
         for j in 0..d {
-            let (lo, hi) = (0..n).fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), i| {
-                let v = x[(i, j)].as_f64();
-                (lo.min(v), hi.max(v))
-            });
+            let (lo, hi) = column_range(data, j);
             let spread = hi - lo;
             if !(spread <= limit) {
                 return Err(AnomalyError::Fit(FitError::DataScale {

@@ -239,8 +239,12 @@ impl<T: Scalar, F: ModelFitter<T>> DetectorParams<T, F> {
         let ModelFit {
             mut fitted,
             mut choice,
+            training_scores,
         } = self.fitter.fit_model(data)?;
-        let mut scores = fitted.model.anomaly_scores(data)?;
+        let mut scores = match training_scores {
+            Some(s) => s,
+            None => fitted.model.anomaly_scores(data)?,
+        };
         let Mode::Outlier {
             contamination,
             max_rounds,
@@ -269,7 +273,8 @@ impl<T: Scalar, F: ModelFitter<T>> DetectorParams<T, F> {
                 break false;
             }
             kept = next;
-            ModelFit { fitted, choice } = self
+            // The refit's own scores are of the kept rows; every row is scored.
+            ModelFit { fitted, choice, .. } = self
                 .fitter
                 .refit_model(&subset(data, &kept)?, &fitted.model)?;
             scores = fitted.model.anomaly_scores(data)?;
@@ -388,6 +393,22 @@ impl<T: Scalar> Detector<T, Ensemble<T>> {
     /// ```
     pub fn auto() -> DetectorParams<T, EnsembleFitter<T>> {
         DetectorParams::new(EnsembleFitter::new())
+    }
+}
+
+impl<T: Scalar, M> Detector<T, M> {
+    /// The same threshold and reference around the model `f` makes of this
+    /// one (another type holding the same scores: feature names added, a
+    /// family erased). The caller keeps the scores the same.
+    ///
+    /// # Errors
+    /// Whatever `f` returns.
+    pub fn map_model<N, E>(self, f: impl FnOnce(M) -> Result<N, E>) -> Result<Detector<T, N>, E> {
+        Ok(Detector {
+            model: f(self.model)?,
+            threshold: self.threshold,
+            reference: self.reference,
+        })
     }
 }
 

@@ -190,14 +190,20 @@ impl<T: Scalar> Ensemble<T> {
         1.0 / (self.parts.len() as f64 * self.parts[j].spread)
     }
 
+    /// Adds part `j`'s term of the score, `(sⱼ − mⱼ) / (J qⱼ)`, to `out`.
+    fn add_part(&self, j: usize, out: &mut [f64], scores: impl Iterator<Item = f64>) {
+        let (w, centre) = (self.weight(j), self.parts[j].centre);
+        for (o, s) in out.iter_mut().zip(scores) {
+            *o += w * (s - centre);
+        }
+    }
+
     /// The ensemble's score of every row (higher is more anomalous).
     fn combined(&self, data: &Dataset<T>) -> Result<Vec<f64>, mixtures_core::DataError> {
         let mut out = vec![0.0; data.n_samples()];
         for (j, p) in self.parts.iter().enumerate() {
-            let w = self.weight(j);
-            for (o, l) in out.iter_mut().zip(p.model.log_prob(data)?) {
-                *o += w * (-l.as_f64() - p.centre);
-            }
+            let l = p.model.log_prob(data)?;
+            self.add_part(j, &mut out, l.iter().map(|l| -l.as_f64()));
         }
         Ok(out)
     }
@@ -409,28 +415,41 @@ impl<T: Scalar> EnsembleFitter<T> {
         let sample = self.fit_rows(data)?;
         let rows = sample.as_ref().unwrap_or(data);
         let seed = self.seed();
-        // The mixture's standardization refuses data whose spread a model in
-        // `T` cannot hold, with the error that says so: before any part.
-        Scaling::of(rows)?;
+        // The mixture first: its standardization refuses data whose spread a
+        // model in `T` cannot hold, with the error that says so.
+        let mixture = self.mixture.fit_model(rows)?;
         let scaling = Scaling::by_range(rows)?;
         let gaussian = GaussianMixture::params::<T>(1)
             .covariance(Covariance::Full)
             .seed(seed)
             .fit_model(&scaling.standardize(rows)?)?;
         let gaussian = scaling.unstandardize(&gaussian.fitted.model)?;
-        let mut fitted = vec![("gaussian", AnyMixture::from(gaussian))];
+        // Each part with its scores of every training row when its fit
+        // computed them (the MCD's, when it saw every row).
+        let mut fitted = vec![("gaussian", AnyMixture::from(gaussian), None)];
         let mut left_out = Vec::new();
         let mcd = McdFitter::with(Mcd::new().n_trials(self.mcd_trials).seed(seed));
         match mcd.fit_model(rows) {
-            Ok(m) => fitted.push(("mcd", AnyMixture::from(m.fitted.model))),
+            Ok(m) => fitted.push((
+                "mcd",
+                AnyMixture::from(m.fitted.model),
+                m.training_scores.filter(|_| sample.is_none()),
+            )),
             Err(e) => left_out.push(("mcd".to_owned(), e.to_string())),
         }
-        let mixture = self.mixture.fit_model(rows)?;
         let main = fitted.len();
-        fitted.push(("mixture", AnyMixture::from(mixture.fitted.model)));
+        fitted.push(("mixture", AnyMixture::from(mixture.fitted.model), None));
         let mut parts = Vec::with_capacity(fitted.len());
-        for (name, model) in fitted {
-            let scores: Vec<f64> = model.log_prob(data)?.iter().map(|l| -l.as_f64()).collect();
+        let mut part_scores = Vec::with_capacity(fitted.len());
+        for (name, model, known) in fitted {
+            let scores: Vec<f64> = match known {
+                Some(s) => s.iter().map(|v| v.as_f64()).collect(),
+                None => model
+                    .anomaly_scores(data)?
+                    .iter()
+                    .map(|v| v.as_f64())
+                    .collect(),
+            };
             let (centre, spread) = score_scale(&scores)?;
             parts.push(EnsemblePart {
                 name: name.to_owned(),
@@ -438,15 +457,23 @@ impl<T: Scalar> EnsembleFitter<T> {
                 centre,
                 spread,
             });
+            part_scores.push(scores);
+        }
+        let ensemble = Ensemble::new(parts, main)?.with_left_out(left_out);
+        // The detector's training scores, from the parts' scores at hand.
+        let mut training = vec![0.0; data.n_samples()];
+        for (j, scores) in part_scores.into_iter().enumerate() {
+            ensemble.add_part(j, &mut training, scores.into_iter());
         }
         let mut report = mixture.fitted.report;
         report.structure = "ensemble".to_owned();
         Ok(ModelFit {
             fitted: mixtures_em::Fitted {
-                model: Ensemble::new(parts, main)?.with_left_out(left_out),
+                model: ensemble,
                 report,
             },
             choice: mixture.choice,
+            training_scores: Some(training.into_iter().map(T::c).collect()),
         })
     }
 

@@ -296,11 +296,8 @@ impl<T: Scalar, M> Detector<T, M> {
     where
         M: IntoAnyMixture<T>,
     {
-        Detector {
-            model: self.model.into_any(),
-            threshold: self.threshold,
-            reference: self.reference,
-        }
+        let Ok(detector) = self.map_model(|m| Ok::<_, core::convert::Infallible>(m.into_any()));
+        detector
     }
 }
 

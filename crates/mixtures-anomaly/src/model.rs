@@ -40,6 +40,10 @@ pub struct ModelFit<T: Scalar, M> {
     pub fitted: Fitted<M>,
     /// How the model was chosen, if it was.
     pub choice: Option<ModelChoice<T>>,
+    /// The model's anomaly scores of the rows it was fitted on, when the
+    /// step computed them on its way (the detector then does not score those
+    /// rows again); `None` otherwise.
+    pub training_scores: Option<Vec<T>>,
 }
 
 /// A way of fitting a density model to data: the model step of a detector.
@@ -99,6 +103,7 @@ macro_rules! em_fitters {
                 Ok(ModelFit {
                     fitted: Fit::fit(self, data)?,
                     choice: None,
+                    training_scores: None,
                 })
             }
             fn refit_model(
@@ -109,6 +114,7 @@ macro_rules! em_fitters {
                 Ok(ModelFit {
                     fitted: Fit::refit(self, data, previous)?,
                     choice: None,
+                    training_scores: None,
                 })
             }
         }
@@ -135,6 +141,7 @@ impl<T: Scalar> ModelFitter<T> for Grid<T> {
                 selection,
                 dropped_weights: Vec::new(),
             }),
+            training_scores: None,
         })
     }
 }

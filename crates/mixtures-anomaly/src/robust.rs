@@ -33,7 +33,7 @@
 
 use mixtures_core::chi2::chi2_quantile;
 use mixtures_core::{LN_2PI, Scalar};
-use mixtures_dist::{Gaussian, Mixture};
+use mixtures_dist::{DensityModel, Gaussian, Mixture};
 use mixtures_em::{FitReport, Fitted, Mcd, McdFit, RestartSummary, Termination};
 
 use crate::{AnomalyError, ModelFit, ModelFitter};
@@ -115,14 +115,15 @@ impl<T: Scalar> ModelFitter<T> for McdFitter {
     ) -> Result<ModelFit<T, Self::Model>, AnomalyError> {
         let fit = self.mcd.fit(data)?;
         let model = fit.to_mixture()?;
-        let ll = model.log_prob(data)?;
-        let mean = ll.iter().map(|v| v.as_f64()).sum::<f64>() / ll.len() as f64;
+        let scores = model.anomaly_scores(data)?;
+        let mean = -scores.iter().map(|v| v.as_f64()).sum::<f64>() / scores.len() as f64;
         Ok(ModelFit {
             fitted: Fitted {
                 report: report(&fit, mean, data.n_samples()),
                 model,
             },
             choice: None,
+            training_scores: Some(scores),
         })
     }
 }

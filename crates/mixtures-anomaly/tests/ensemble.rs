@@ -9,7 +9,7 @@ mod common;
 use common::{dataset, normal, rng};
 use mixtures_anomaly::{
     AnomalyError, AutoFitter, DensityModel, Detector, DetectorParams, Ensemble, EnsembleFitter,
-    EnsemblePart, Explain, ModelFitter, score_scale,
+    EnsemblePart, Explain, McdFitter, ModelFitter, score_scale,
 };
 use mixtures_core::Dataset;
 
@@ -22,6 +22,11 @@ fn blob(seed: u64, n: usize, d: usize) -> Vec<Vec<f64>> {
                 .collect()
         })
         .collect()
+}
+
+/// The parts' names, in order.
+fn names(e: &Ensemble<f64>) -> Vec<&str> {
+    e.parts().iter().map(|p| p.name.as_str()).collect()
 }
 
 #[test]
@@ -55,10 +60,12 @@ fn the_score_is_the_mean_of_the_scaled_part_scores() {
     let data = dataset(&blob(1, 300, 3));
     let fit = Detector::auto().fit(&data).unwrap();
     let e = fit.detector.model();
-    let names: Vec<&str> = e.parts().iter().map(|p| p.name.as_str()).collect();
-    assert_eq!(names, ["gaussian", "mcd", "mixture"]);
+    assert_eq!(names(e), ["gaussian", "mcd", "mixture"]);
     assert!(e.left_out().is_empty());
     let scores = fit.detector.score(&data).unwrap();
+    // The training scores the fit kept (from the parts' scores at hand) are
+    // those of the detector, bit for bit.
+    assert_eq!(fit.report.training_scores, scores);
     let parts: Vec<Vec<f64>> = e
         .parts()
         .iter()
@@ -112,8 +119,7 @@ fn the_mcd_is_left_out_when_its_half_sample_has_too_few_rows() {
     let data = dataset(&blob(2, 40, 50));
     let fit = Detector::auto().fit(&data).unwrap();
     let e = fit.detector.model();
-    let names: Vec<&str> = e.parts().iter().map(|p| p.name.as_str()).collect();
-    assert_eq!(names, ["gaussian", "mixture"]);
+    assert_eq!(names(e), ["gaussian", "mixture"]);
     assert_eq!(e.left_out().len(), 1);
     assert_eq!(e.left_out()[0].0, "mcd");
     assert!(e.left_out()[0].1.contains("more rows than features"));
@@ -148,6 +154,17 @@ fn large_data_fit_on_a_sample_and_are_scaled_on_every_row() {
         let s = p.model.anomaly_scores(&data).unwrap();
         assert_eq!(score_scale(&s).unwrap(), (p.centre, p.spread));
     }
+    let fit = DetectorParams::new(fitter.clone()).fit(&data).unwrap();
+    assert_eq!(
+        fit.report.training_scores,
+        fit.detector.score(&data).unwrap()
+    );
+    // The MCD step's own scores, kept by the detector, are its model's.
+    let mcd = DetectorParams::new(McdFitter::new()).fit(&data).unwrap();
+    assert_eq!(
+        mcd.report.training_scores,
+        mcd.detector.score(&data).unwrap()
+    );
     fitter.max_fit_rows = 1;
     assert!(matches!(
         DetectorParams::new(fitter).fit(&data),

@@ -152,6 +152,19 @@ impl FitError {
         }
     }
 
+    /// [`FitError::WarmStartDimension`] unless a warm-start model's
+    /// dimension is the data's.
+    ///
+    /// # Errors
+    /// [`FitError::WarmStartDimension`].
+    pub fn check_warm_start(model: usize, data: usize) -> Result<(), Self> {
+        if model == data {
+            Ok(())
+        } else {
+            Err(Self::WarmStartDimension { model, data })
+        }
+    }
+
     /// [`FitError::InvalidParameter`] for `name = value`, breaking `reason`.
     pub fn invalid(name: &'static str, value: impl Into<ParamValue>, reason: &'static str) -> Self {
         Self::InvalidParameter {

@@ -157,12 +157,7 @@ impl<T: Scalar> GaussianParams<T> {
         model: &GaussianMixtureModel<T>,
         data: &Dataset<T>,
     ) -> Result<Fitted<GaussianMixtureModel<T>>, FitError> {
-        if model.dim() != data.n_features() {
-            return Err(FitError::WarmStartDimension {
-                model: model.dim(),
-                data: data.n_features(),
-            });
-        }
+        FitError::check_warm_start(model.dim(), data.n_features())?;
         self.check_for(data.n_features())?;
         check_data(data, model.n_components())?;
         check_scale(data, true)?;
@@ -185,12 +180,7 @@ impl<T: Scalar> GaussianParams<T> {
         model: &GaussianMixtureModel<T>,
         data: &Dataset<T>,
     ) -> Result<(f64, GaussianMixtureModel<T>), FitError> {
-        if model.dim() != data.n_features() {
-            return Err(FitError::WarmStartDimension {
-                model: model.dim(),
-                data: data.n_features(),
-            });
-        }
+        FitError::check_warm_start(model.dim(), data.n_features())?;
         self.check_for(data.n_features())?;
         let engine = GaussianEngine::new(self, data, model.n_components());
         let mut cx = Restart {

@@ -115,12 +115,7 @@ impl<T: Scalar> LaplaceParams<T> {
         model: &LaplaceMixtureModel<T>,
         data: &Dataset<T>,
     ) -> Result<Fitted<LaplaceMixtureModel<T>>, FitError> {
-        if model.dim() != data.n_features() {
-            return Err(FitError::WarmStartDimension {
-                model: model.dim(),
-                data: data.n_features(),
-            });
-        }
+        FitError::check_warm_start(model.dim(), data.n_features())?;
         self.check()?;
         check_rows(data)?;
         check_data(data, model.n_components())?;

@@ -189,12 +189,7 @@ impl<T: Scalar> StudentTParams<T> {
         model: &StudentTMixtureModel<T>,
         data: &Dataset<T>,
     ) -> Result<Fitted<StudentTMixtureModel<T>>, FitError> {
-        if model.dim() != data.n_features() {
-            return Err(FitError::WarmStartDimension {
-                model: model.dim(),
-                data: data.n_features(),
-            });
-        }
+        FitError::check_warm_start(model.dim(), data.n_features())?;
         self.check()?;
         check_data(data, model.n_components())?;
         check_scale(data, true)?;
@@ -214,12 +209,7 @@ impl<T: Scalar> StudentTParams<T> {
         model: &StudentTMixtureModel<T>,
         data: &Dataset<T>,
     ) -> Result<(f64, StudentTMixtureModel<T>), FitError> {
-        if model.dim() != data.n_features() {
-            return Err(FitError::WarmStartDimension {
-                model: model.dim(),
-                data: data.n_features(),
-            });
-        }
+        FitError::check_warm_start(model.dim(), data.n_features())?;
         self.check()?;
         let engine = StudentEngine::new(self, data, model.n_components());
         let mut cx = Restart {

@@ -4,7 +4,7 @@
 
 use mixtures_anomaly::{
     BestF, Contamination, DensityModel, Detector, DetectorFit, DetectorParams, Ensemble,
-    EnsembleFitter, Fixed, McdFitter, Mode, ModelFitter, Threshold,
+    EnsembleFitter, Fixed, McdFitter, Mode, ModelFitter,
 };
 use mixtures_core::Scalar;
 use mixtures_dist::{AnyMixture, GaussianMixtureModel};
@@ -187,26 +187,27 @@ fn fit_detector<T: Scalar, F: ModelFitter<T>>(
 trait IntoFile<T: Scalar>: DensityModel<T> + Sized {
     /// The detector file's detector, the feature names on every model.
     fn into_file(
-        self,
-        threshold: Threshold<T>,
+        detector: Detector<T, Self>,
         names: Vec<String>,
     ) -> Result<FileDetector<T>, CliError>;
+
+    /// The ensemble, when the model is one (for the summary).
+    fn ensemble(&self) -> Option<&Ensemble<T>> {
+        None
+    }
 }
 
 macro_rules! single_model_files {
     ($($model:ty),*) => {$(
         impl<T: Scalar> IntoFile<T> for $model {
             fn into_file(
-                self,
-                threshold: Threshold<T>,
+                detector: Detector<T, Self>,
                 names: Vec<String>,
             ) -> Result<FileDetector<T>, CliError> {
-                let model = AnyMixture::from(self)
-                    .with_feature_names(names)
+                let detector = detector
+                    .map_model(|m| AnyMixture::from(m).with_feature_names(names))
                     .map_err(|e| CliError::Fit(e.into()))?;
-                Ok(FileDetector::Single(Box::new(Detector::from_parts(
-                    model, threshold,
-                ))))
+                Ok(FileDetector::Single(Box::new(detector)))
             }
         }
     )*};
@@ -215,14 +216,16 @@ single_model_files!(AnyMixture<T>, GaussianMixtureModel<T>);
 
 impl<T: Scalar> IntoFile<T> for Ensemble<T> {
     fn into_file(
-        self,
-        threshold: Threshold<T>,
+        detector: Detector<T, Self>,
         names: Vec<String>,
     ) -> Result<FileDetector<T>, CliError> {
-        Ok(FileDetector::Ensemble(Detector::from_parts(
-            self.with_feature_names(names)?,
-            threshold,
-        )))
+        Ok(FileDetector::Ensemble(
+            detector.map_model(|e| e.with_feature_names(names))?,
+        ))
+    }
+
+    fn ensemble(&self) -> Option<&Ensemble<T>> {
+        Some(self)
     }
 }
 
@@ -261,7 +264,7 @@ fn describe_ensemble<T: Scalar>(e: &Ensemble<T>) -> (String, serde_json::Value) 
 
 /// Writes the detector file, and prints and plots what was fitted. `choice`
 /// is the automatic choice of the model, as text and JSON, when there was one.
-fn finish<T: Scalar, M: IntoFile<T> + std::any::Any>(
+fn finish<T: Scalar, M: IntoFile<T>>(
     c: &DetectCmd,
     ui: &mut Ui,
     table: &Table<T>,
@@ -272,17 +275,8 @@ fn finish<T: Scalar, M: IntoFile<T> + std::any::Any>(
 ) -> Result<(), CliError> {
     let data = &table.data;
     let report = fit.report;
-    let (model, threshold, reference) = fit.detector.into_parts();
-    let ensemble = (&model as &dyn std::any::Any)
-        .downcast_ref::<Ensemble<T>>()
-        .map(describe_ensemble);
-    let mut detector = model.into_file(threshold, table.features.clone())?;
-    if let Some(r) = reference {
-        detector = match detector {
-            FileDetector::Single(d) => FileDetector::Single(Box::new(d.with_reference(r))),
-            FileDetector::Ensemble(d) => FileDetector::Ensemble(d.with_reference(r)),
-        };
-    }
+    let ensemble = fit.detector.model().ensemble().map(describe_ensemble);
+    let detector = M::into_file(fit.detector, table.features.clone())?;
     let model = detector.main();
     let choice = report.choice.as_ref().map(|choice| {
         let sel = &choice.selection;
