@@ -241,8 +241,11 @@ impl<T: Scalar> Explain<T> for Ensemble<T> {
         let mut contributions = faer::Mat::<f64>::zeros(n, d);
         let mut exact = true;
         let mut components = Vec::new();
+        let mut scores = vec![0.0; n];
         for (j, p) in self.parts.iter().enumerate() {
             let e = p.model.explain(data)?;
+            // The part's scores come with its explanation.
+            self.add_part(j, &mut scores, e.scores().iter().map(|s| s.as_f64()));
             let w = self.weight(j);
             exact &= e.attribution() == Attribution::Exact;
             let c = e.contributions();
@@ -255,9 +258,8 @@ impl<T: Scalar> Explain<T> for Ensemble<T> {
                 components = e.components().to_vec();
             }
         }
-        let scores = self.anomaly_scores(data)?;
         Ok(Explanations::new(
-            scores,
+            scores.into_iter().map(T::c).collect(),
             components,
             faer::Mat::from_fn(n, d, |i, f| T::c(contributions[(i, f)])),
             if exact {
