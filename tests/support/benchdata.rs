@@ -386,10 +386,15 @@ pub fn prepare(table: &Table, seed: u32) -> Prepared {
 /// The published baseline's experiment on cardio (a from-scratch GMM notebook,
 /// Cinnamon AI Bootcamp, F1 = 0.607): for a seed, a stratified 70/30 split
 /// (the protocol's draws, min-max scaling fitted on the training part), the
-/// default detector fitted on the normal rows of the training part (novelty
-/// mode), the threshold chosen for the best F1 on the whole labelled training
-/// part, and the F1 of that threshold on the test part.
-pub fn cardio_f1(table: &Table, seed: u32) -> Result<f64, Box<dyn std::error::Error>> {
+/// detector whose model step is `fitter` (the default detector's:
+/// `EnsembleFitter::new()`) fitted on the normal rows of the training part
+/// (novelty mode), the threshold chosen for the best F1 on the whole labelled
+/// training part, and the F1 of that threshold on the test part.
+pub fn cardio_f1<F: mixtures::ModelFitter<f64>>(
+    table: &Table,
+    seed: u32,
+    fitter: F,
+) -> Result<f64, Box<dyn std::error::Error>> {
     use mixtures::mixtures_anomaly::{BestF, Detector};
     use mixtures::mixtures_core::Dataset;
 
@@ -400,11 +405,13 @@ pub fn cardio_f1(table: &Table, seed: u32) -> Result<f64, Box<dyn std::error::Er
     let normal = Mat::from_fn(normal_rows.len(), p.train.ncols(), |i, j| {
         p.train[(normal_rows[i], j)]
     });
-    let fit = Detector::auto().threshold(BestF::f1()).fit_validated(
-        &Dataset::from_mat(normal.as_ref())?,
-        &Dataset::from_mat(p.train.as_ref())?,
-        &p.train_labels,
-    )?;
+    let fit = Detector::params(fitter)
+        .threshold(BestF::f1())
+        .fit_validated(
+            &Dataset::from_mat(normal.as_ref())?,
+            &Dataset::from_mat(p.train.as_ref())?,
+            &p.train_labels,
+        )?;
     let eval = fit
         .detector
         .evaluate(&Dataset::from_mat(p.test.as_ref())?, &p.test_labels)?;

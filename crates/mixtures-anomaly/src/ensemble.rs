@@ -275,8 +275,12 @@ impl<T: Scalar> Explain<T> for Ensemble<T> {
 /// interquartile range (quantiles interpolated linearly between order
 /// statistics, as NumPy's default). Infinite scores (a row outside a noise
 /// component's box) count as the largest. When the interquartile range is
-/// zero (more than half of the scores equal), the range of the finite scores
-/// stands in; when that is zero too (every score equal), 1.
+/// zero (more than half of the scores equal, as on data of many duplicated
+/// rows) or infinite, the mean absolute deviation of the finite scores from
+/// the median stands in, times [`MEAN_DEVIATION_TO_IQR`] (the two agree on
+/// normal scores): a row then scores by how far it lies from the typical row
+/// in units of the average deviation, which stays small when few rows
+/// deviate. When every finite score is the median, 1.
 ///
 /// # Errors
 /// [`AnomalyError::InvalidParameter`] for no scores, a NaN score, or no finite
@@ -310,17 +314,28 @@ pub fn score_scale(scores: &[f64]) -> Result<(f64, f64), AnomalyError> {
         ));
     }
     let iqr = q(0.75) - q(0.25);
-    let finite: Vec<f64> = s.iter().copied().filter(|v| v.is_finite()).collect();
-    let range = finite.last().copied().unwrap_or(0.0) - finite.first().copied().unwrap_or(0.0);
-    let spread = if iqr > 0.0 && iqr.is_finite() {
-        iqr
-    } else if range > 0.0 {
-        range
+    if iqr > 0.0 && iqr.is_finite() {
+        return Ok((centre, iqr));
+    }
+    let (sum, count) = s
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold((0.0, 0usize), |(sum, count), v| {
+            (sum + (v - centre).abs(), count + 1)
+        });
+    let mean_deviation = sum / count as f64;
+    let spread = if mean_deviation > 0.0 && mean_deviation.is_finite() {
+        MEAN_DEVIATION_TO_IQR * mean_deviation
     } else {
         1.0
     };
     Ok((centre, spread))
 }
+
+/// The interquartile range of a normal distribution over its mean absolute
+/// deviation, `2 Φ⁻¹(3/4) / √(2/π)`: puts [`score_scale`]'s fallback on the
+/// scale of the interquartile range.
+pub const MEAN_DEVIATION_TO_IQR: f64 = 1.690_695_078_790_299;
 
 /// The default detector's model step: a Gaussian, the MCD and the chosen
 /// mixture, scaled and averaged (see the [module documentation](self)).

@@ -101,7 +101,8 @@ pub use detector::{
     DetectorReport, Mode,
 };
 pub use ensemble::{
-    DEFAULT_MCD_TRIALS, Ensemble, EnsembleFitter, EnsemblePart, MAX_FIT_ROWS, score_scale,
+    DEFAULT_MCD_TRIALS, Ensemble, EnsembleFitter, EnsemblePart, MAX_FIT_ROWS,
+    MEAN_DEVIATION_TO_IQR, score_scale,
 };
 pub use error::AnomalyError;
 pub use explain::{Attribution, Explain, Explanations};

@@ -9,7 +9,7 @@ mod common;
 use common::{dataset, normal, rng};
 use mixtures_anomaly::{
     AnomalyError, AutoFitter, DensityModel, Detector, DetectorParams, Ensemble, EnsembleFitter,
-    EnsemblePart, Explain, McdFitter, ModelFitter, score_scale,
+    EnsemblePart, Explain, MEAN_DEVIATION_TO_IQR, McdFitter, ModelFitter, score_scale,
 };
 use mixtures_core::Dataset;
 
@@ -34,18 +34,29 @@ fn the_scale_is_the_median_and_the_interquartile_range() {
     // NumPy: np.median = 3.5, np.percentile(.., [25, 75]) = [2.25, 4.75].
     let (c, s) = score_scale(&[6.0, 1.0, 3.0, 2.0, 4.0, 5.0]).unwrap();
     assert_eq!((c, s), (3.5, 2.5));
-    // More than half equal: the range of the finite scores stands in.
+    // More than half equal: the mean absolute deviation from the median, on
+    // the IQR's scale (for a normal sample the two agree).
     let (c, s) = score_scale(&[1.0, 1.0, 1.0, 1.0, 1.0, 9.0]).unwrap();
-    assert_eq!((c, s), (1.0, 8.0));
+    assert_eq!((c, s), (1.0, MEAN_DEVIATION_TO_IQR * 8.0 / 6.0));
+    let phi_inv_3_4 = 0.674_489_750_196_081_7;
+    let mean_abs_normal = (2.0 / std::f64::consts::PI).sqrt();
+    assert!((MEAN_DEVIATION_TO_IQR - 2.0 * phi_inv_3_4 / mean_abs_normal).abs() < 1e-15);
+    // A million equal scores and one far one: the far row stays far (a
+    // range would put it at 1).
+    let mut many = vec![3.0; 1_000_000];
+    many.push(1003.0);
+    let (c, s) = score_scale(&many).unwrap();
+    assert_eq!(c, 3.0);
+    assert!((1003.0 - c) / s > 1e5, "{s}");
     // Every score equal: 1.
     assert_eq!(score_scale(&[2.0; 5]).unwrap(), (2.0, 1.0));
     // An infinite score counts as the largest.
     let (c, s) = score_scale(&[1.0, 1.0, 1.0, 1.0, 2.0, f64::INFINITY]).unwrap();
     assert_eq!((c, s), (1.0, 0.75));
-    // An infinite upper quartile: the range of the finite scores.
+    // An infinite upper quartile: the finite scores' mean deviation.
     let inf = f64::INFINITY;
     let (c, s) = score_scale(&[1.0, 1.0, 1.0, 2.0, inf, inf]).unwrap();
-    assert_eq!((c, s), (1.5, 1.0));
+    assert_eq!((c, s), (1.5, MEAN_DEVIATION_TO_IQR * 0.5));
     for bad in [vec![], vec![1.0, f64::NAN]] {
         assert!(matches!(
             score_scale(&bad),
