@@ -53,25 +53,28 @@ def name(rule):
     parts, how = rule
     return parts[0] if how == "raw" else f"{how}({'+'.join(parts)})"
 
-def joint(cache, other, configs, max_size):
-    """Leave-one-out over both settings with one rule for both."""
-    settings = [load(cache), load(other)]
-    rules = candidates(configs, max_size)
+def joint_choice(settings, rules):
+    """The sets of both settings, each rule's mean AUCROC x 100 per setting and set, and for each held-out set the
+    rule with the best summed mean over both settings on the other sets."""
     names = [s for s in settings[0] if s in settings[1]]
     table = [{r: {s: np.mean([100 * auc(st[s][k], r)[0] for k in sorted(st[s])]) for s in names} for r in rules}
              for st in settings]
     total = lambda r, keep: sum(np.mean([t[r][s] for s in keep]) for t in table)
+    chosen = {h: max(rules, key=lambda r: total(r, [s for s in names if s != h])) for h in names}
+    return names, table, chosen, max(rules, key=lambda r: total(r, names)), total
+
+def joint(cache, other, configs, max_size):
+    """Leave-one-out over both settings with one rule for both."""
+    settings = [load(cache), load(other)]
+    rules = candidates(configs, max_size)
+    names, table, chosen, best, total = joint_choice(settings, rules)
     print(f"{len(rules)} candidate rules over {len(names)} sets, chosen on both {cache} and {other}")
     print("| data set | rule chosen without the set | leave-one-out (first) | leave-one-out (second) |")
     print("|---|---|---|---|")
-    est = [[], []]
     for h in names:
-        best = max(rules, key=lambda r: total(r, [s for s in names if s != h]))
-        for i in (0, 1):
-            est[i].append(table[i][best][h])
-        print(f"| {h} | {name(best)} | {table[0][best][h]:.2f} | {table[1][best][h]:.2f} |")
-    best = max(rules, key=lambda r: total(r, names))
-    print(f"\nleave-one-out means: {np.mean(est[0]):.2f} (first), {np.mean(est[1]):.2f} (second); in-sample best "
+        print(f"| {h} | {name(chosen[h])} | {table[0][chosen[h]][h]:.2f} | {table[1][chosen[h]][h]:.2f} |")
+    est = [np.mean([table[i][chosen[h]][h] for h in names]) for i in (0, 1)]
+    print(f"\nleave-one-out means: {est[0]:.2f} (first), {est[1]:.2f} (second); in-sample best "
           f"{name(best)}: {np.mean([table[0][best][s] for s in names]):.2f}, "
           f"{np.mean([table[1][best][s] for s in names]):.2f}")
     for r in sorted(rules, key=lambda r: -total(r, names))[:8]:
@@ -137,4 +140,5 @@ def main():
         losses = sum(1 for s in names if table[r][s][0] < ref[s][0] - 5)
         print(f"  {name(r):40} {mean(r, names):.2f}  sets > 5 below one Gaussian: {losses}")
 
-main()
+if __name__ == "__main__":
+    main()

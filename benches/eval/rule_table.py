@@ -3,29 +3,22 @@ estimate of the joint choice (lodo.py --joint): for each setting, the rule's AUC
 spread over the seeds, the leave-one-out figure, one Gaussian (scikit-learn) and IForest on the same splits.
 
 usage: rule_table.py UNSUP_CACHE SEMI_CACHE RULE CONFIGS      e.g. rule_table.py u s "z(gauss+mcd50+auto)" gauss,t,mcd50,auto"""
-import sys
+import os, sys
 import numpy as np
 from sklearn.metrics import roc_auc_score
-sys.argv, args = sys.argv[:1], sys.argv[1:]
-import importlib.util, os
-spec = importlib.util.spec_from_file_location("lodo", os.path.join(os.path.dirname(__file__), "lodo.py"))
-lodo = importlib.util.module_from_spec(spec)
-src = open(spec.origin).read().replace("\nmain()\n", "\n")
-exec(compile(src, spec.origin, "exec"), lodo.__dict__)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lodo
+
+args = sys.argv[1:]
 ucache, scache, rule_name, configs = args
 settings = [lodo.load(ucache), lodo.load(scache)]
 rules = lodo.candidates(configs.split(","), 3)
 rule = next(r for r in rules if lodo.name(r) == rule_name)
-names = [s for s in settings[0] if s in settings[1]]
+names, tab, chosen, _, _ = lodo.joint_choice(settings, rules)
+loo = {h: (tab[0][chosen[h]][h], tab[1][chosen[h]][h]) for h in names}
 def per(st, r, s):
     a = [100 * lodo.auc(st[s][k], r)[0] for k in sorted(st[s])]
     return np.mean(a), max(a) - min(a)
-tab = [{r: {s: per(st, r, s)[0] for s in names} for r in rules} for st in settings]
-total = lambda r, keep: sum(np.mean([t[r][s] for s in keep]) for t in tab)
-loo = {}
-for h in names:
-    best = max(rules, key=lambda r: total(r, [s for s in names if s != h]))
-    loo[h] = (tab[0][best][h], tab[1][best][h])
 ref = lambda st, s, c: np.mean([100 * roc_auc_score(st[s][k]["y"], st[s][k][c]) for k in st[s]])
 print("| data set | unsup. | spread | leave-one-out | one Gaussian | IForest | semi | spread | leave-one-out | one Gaussian | IForest |")
 print("|---|---|---|---|---|---|---|---|---|---|---|")
