@@ -60,6 +60,11 @@ pub enum Command {
     /// Per-feature contributions to the anomaly score of chosen rows: which
     /// features make a row anomalous.
     Explain(ExplainCmd),
+    /// DAGMM, the deep autoencoding Gaussian mixture model, and its variants
+    /// (a build with the `deep` feature).
+    #[cfg(feature = "deep")]
+    #[command(subcommand)]
+    Deep(crate::deep::DeepCmd),
 }
 
 /// Floating-point precision of the computation.

@@ -63,6 +63,10 @@ pub enum CliError {
         /// What the system (or the plotting library) said.
         message: String,
     },
+    /// DAGMM: settings, data, files and training (the `deep` feature).
+    #[cfg(feature = "deep")]
+    #[error(transparent)]
+    Deep(#[from] mixtures_deep::DeepError),
     /// Standard output closed early (`mixtures score ... | head`): not a
     /// failure, the command stops quietly.
     #[error("standard output closed")]
@@ -85,6 +89,8 @@ impl CliError {
             Self::Select(e) => select_code(e),
             Self::Anomaly(e) => anomaly_code(e),
             Self::Output { .. } => EXIT_FAILURE,
+            #[cfg(feature = "deep")]
+            Self::Deep(e) => deep_code(e),
             Self::BrokenPipe => 0,
         }
     }
@@ -126,6 +132,22 @@ impl CliError {
                 source,
             },
         }
+    }
+}
+
+/// Bad settings, data and files are the user's to mend (2); a diverged
+/// training, a failed write or a backend failure is 1.
+#[cfg(feature = "deep")]
+fn deep_code(e: &mixtures_deep::DeepError) -> u8 {
+    use mixtures_deep::DeepError as E;
+    match e {
+        E::InvalidConfig { .. }
+        | E::Data(_)
+        | E::OutOfRange { .. }
+        | E::Incompatible(_)
+        | E::Format { .. } => EXIT_USAGE,
+        E::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => EXIT_USAGE,
+        _ => EXIT_FAILURE,
     }
 }
 

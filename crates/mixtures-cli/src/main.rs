@@ -15,6 +15,8 @@
 
 mod cli;
 mod commands;
+#[cfg(feature = "deep")]
+mod deep;
 mod fitting;
 mod model_io;
 mod plot;

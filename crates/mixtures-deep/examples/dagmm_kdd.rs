@@ -22,7 +22,9 @@ use std::io::{BufRead, BufReader};
 use std::time::Instant;
 
 use mixtures_core::Dataset;
-use mixtures_deep::{Compression, DagmmConfig, DagmmTrainer, Inference, LatentFamily};
+use mixtures_deep::{
+    Compression, DagmmConfig, DagmmTrainer, Inference, InputScaling, LatentFamily,
+};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -99,6 +101,14 @@ fn main() -> Result<(), Error> {
                 }
             }
             "--labelled" => labelled = v.parse()?,
+            "--scaling" => {
+                cfg.scaling = match v.as_str() {
+                    "min-max" => InputScaling::MinMax,
+                    "standard" => InputScaling::Standard,
+                    "none" => InputScaling::None,
+                    _ => return Err(format!("unknown scaling {v}").into()),
+                }
+            }
             other => return Err(format!("unknown argument {other}").into()),
         }
         i += 2;

@@ -51,6 +51,8 @@ struct DagmmFile {
     energy_scale: [f64; 2],
     reconstruction_scale: [f64; 2],
     history: Vec<EpochReport>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    feature_names: Option<Vec<String>>,
 }
 
 fn backend(e: impl std::fmt::Debug) -> DeepError {
@@ -204,6 +206,12 @@ fn check(file: &DagmmFile) -> Result<(), DeepError> {
             ));
         }
     }
+    if let Some(names) = &file.feature_names
+        && names.len() != d
+    {
+        s.errors
+            .push(format!("{} feature names for {d} inputs", names.len()));
+    }
     if s.errors.is_empty() {
         Ok(())
     } else {
@@ -254,6 +262,7 @@ impl Dagmm {
             energy_scale: [self.energy_scale.0, self.energy_scale.1],
             reconstruction_scale: [self.reconstruction_scale.0, self.reconstruction_scale.1],
             history: self.history.clone(),
+            feature_names: self.feature_names.clone(),
         })
     }
 
@@ -328,6 +337,7 @@ impl Dagmm {
             energy_scale: (file.energy_scale[0], file.energy_scale[1]),
             reconstruction_scale: (file.reconstruction_scale[0], file.reconstruction_scale[1]),
             history: file.history,
+            feature_names: file.feature_names,
         })
     }
 

@@ -64,11 +64,37 @@ pub use burn::tensor::Device;
 pub use config::{Compression, DagmmConfig, Inference, InputScaling, LatentFamily};
 pub use error::{DeepError, LossTerm};
 pub use format::DAGMM_FORMAT_VERSION;
-pub use model::{Dagmm, DagmmTrainer, Latent};
+pub use model::{Dagmm, DagmmTrainer, Latent, Scored};
 pub use scaling::Scaler;
 pub use train::EpochReport;
 
 /// The CPU device (burn's flex backend, multithreaded).
 pub fn cpu() -> Device {
     Device::flex()
+}
+
+/// A device by name: `cpu`, `cuda` (the first CUDA GPU; the `cuda`
+/// feature) or `wgpu` (the default wgpu adapter; the `wgpu` feature).
+///
+/// # Errors
+/// [`DeepError::InvalidConfig`] for another name or a backend this build
+/// does not have.
+pub fn device(name: &str) -> Result<Device, DeepError> {
+    match name {
+        "cpu" => Ok(cpu()),
+        #[cfg(feature = "cuda")]
+        "cuda" => Ok(Device::cuda(0)),
+        #[cfg(feature = "wgpu")]
+        "wgpu" => Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice)),
+        "cuda" | "wgpu" => Err(DeepError::config(
+            "device",
+            name,
+            "this build has no such backend (build with the cuda or wgpu feature)",
+        )),
+        _ => Err(DeepError::config(
+            "device",
+            name,
+            "must be cpu, cuda or wgpu",
+        )),
+    }
 }

@@ -102,6 +102,7 @@ impl<'a> DagmmTrainer<'a> {
             energy_scale: (0.0, 1.0),
             reconstruction_scale: (0.0, 1.0),
             history,
+            feature_names: None,
         };
         let pass = model.forward(&x)?;
         model.mixture = latent_mixture(&pass, &model.config)?;
@@ -140,6 +141,7 @@ pub struct Dagmm {
     pub(crate) energy_scale: (f64, f64),
     pub(crate) reconstruction_scale: (f64, f64),
     pub(crate) history: Vec<EpochReport>,
+    pub(crate) feature_names: Option<Vec<String>>,
 }
 
 /// Latent features and reconstruction errors of a set of rows.
@@ -149,6 +151,19 @@ pub struct Latent {
     pub features: Dataset<f64>,
     /// `‖x − x'‖²` of every (scaled) row.
     pub reconstruction_error: Vec<f64>,
+}
+
+/// Everything a scorer reports of a set of rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scored {
+    /// The sample energy `−ln p(z)` under the latent mixture.
+    pub energy: Vec<f64>,
+    /// `‖x − x'‖²` of the scaled row.
+    pub reconstruction_error: Vec<f64>,
+    /// The model's anomaly score (see [`Inference`]).
+    pub score: Vec<f64>,
+    /// The latent mixture's most likely component.
+    pub component: Vec<usize>,
 }
 
 /// The mixture estimated from all rows' memberships: `φₖ = mean γ`, `μₖ`
@@ -279,17 +294,23 @@ impl Dagmm {
 
     fn score_of(&self, pass: &Pass) -> Result<Vec<f64>, DeepError> {
         let e = self.energy_of(pass)?;
-        Ok(match self.config.inference {
-            Inference::Energy => e,
+        Ok(self.combine(&e, &pass.reconstruction))
+    }
+
+    /// The score from energies and reconstruction errors.
+    fn combine(&self, energy: &[f64], reconstruction: &[f64]) -> Vec<f64> {
+        match self.config.inference {
+            Inference::Energy => energy.to_vec(),
             Inference::EnergyAndReconstruction => {
                 let (me, se) = self.energy_scale;
                 let (mr, sr) = self.reconstruction_scale;
-                e.iter()
-                    .zip(&pass.reconstruction)
+                energy
+                    .iter()
+                    .zip(reconstruction)
                     .map(|(e, r)| (e - me) / se + (r - mr) / sr)
                     .collect()
             }
-        })
+        }
     }
 
     /// The same model scoring by `inference` (both scores' training
@@ -297,6 +318,29 @@ impl Dagmm {
     pub fn with_inference(mut self, inference: Inference) -> Self {
         self.config.inference = inference;
         self
+    }
+
+    /// Names the input columns (kept in the model file, so a command-line
+    /// scorer can pick them from a CSV header by name).
+    ///
+    /// # Errors
+    /// [`DeepError::Incompatible`] for a count other than the model's
+    /// inputs.
+    pub fn with_feature_names(mut self, names: Vec<String>) -> Result<Self, DeepError> {
+        if names.len() != self.n_features() {
+            return Err(DeepError::Incompatible(format!(
+                "{} feature names for {} inputs",
+                names.len(),
+                self.n_features()
+            )));
+        }
+        self.feature_names = Some(names);
+        Ok(self)
+    }
+
+    /// The input columns' names, when given.
+    pub fn feature_names(&self) -> Option<&[String]> {
+        self.feature_names.as_deref()
     }
 
     /// The configuration it was trained with.
@@ -345,6 +389,26 @@ impl Dagmm {
     /// As [`Dagmm::latent`].
     pub fn energy<T: Scalar>(&self, data: &Dataset<T>) -> Result<Vec<f64>, DeepError> {
         self.energy_of(&self.forward(&self.scaler.apply(data)?)?)
+    }
+
+    /// Energy, reconstruction error, score and most likely component of
+    /// every row, from one pass through the networks.
+    ///
+    /// # Errors
+    /// As [`Dagmm::latent`].
+    pub fn score_details<T: Scalar>(&self, data: &Dataset<T>) -> Result<Scored, DeepError> {
+        let pass = self.forward(&self.scaler.apply(data)?)?;
+        let n = pass.reconstruction.len();
+        let z = Dataset::from_row_major(&pass.features, n, pass.dim)?;
+        let (ll, component) = self.mixture.log_prob_and_predict(&z)?;
+        let energy: Vec<f64> = ll.into_iter().map(|v| -v).collect();
+        let score = self.combine(&energy, &pass.reconstruction);
+        Ok(Scored {
+            energy,
+            reconstruction_error: pass.reconstruction,
+            score,
+            component,
+        })
     }
 
     /// The anomaly score of every row (higher is more anomalous): the energy,

@@ -12,6 +12,8 @@ mod variational;
 
 use std::path::Path;
 
+pub(crate) use score::csv_field;
+
 use mixtures_anomaly::{OperatingPoints, ScoreSet, Threshold, ThresholdRule};
 use mixtures_core::Scalar;
 use mixtures_dist::AnyMixture;
@@ -35,6 +37,8 @@ pub fn run(command: Command, ui: &mut Ui) -> Result<(), CliError> {
         Command::Select(c) => select::run(&c, ui),
         Command::Demo(c) => demo::run(&c, ui),
         Command::Explain(c) => explain::run(&c, ui),
+        #[cfg(feature = "deep")]
+        Command::Deep(c) => crate::deep::run(&c, ui),
     }
 }
 

@@ -64,7 +64,7 @@ struct Counts {
 
 /// Writes one CSV field, quoted when it holds a separator, a quote or a
 /// line break.
-fn csv_field(out: &mut dyn Write, text: &str) -> std::io::Result<()> {
+pub(crate) fn csv_field(out: &mut dyn Write, text: &str) -> std::io::Result<()> {
     if text.contains([',', '"', '\n', '\r']) {
         write!(out, "\"{}\"", text.replace('"', "\"\""))
     } else {

@@ -95,10 +95,12 @@ macro_rules! draw_both {
 
 // After the macro, which they use.
 mod curves;
+mod panels;
 pub mod sample;
 mod scatter;
 
 pub use curves::{OperatingPoint, score_histogram, unit_curve};
+pub use panels::epoch_panels;
 pub use scatter::{Scatter, scatter};
 
 /// Size of every plot in pixels.
