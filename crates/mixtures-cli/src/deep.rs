@@ -1,9 +1,11 @@
 //! `mixtures deep fit` and `mixtures deep score` (the `deep` feature): DAGMM
 //! and its variants (`mixtures-deep`).
 //!
-//! `fit` trains on the normal rows (with `--label-column`, rows labelled 1
-//! are left out, or given to the loss as labelled anomalies with
-//! `--labelled-anomalies`) and writes a model directory: `dagmm.json` (the
+//! `fit` trains on every row, as `fit` and `detect` do (`--label-column`
+//! only keeps the labels out of the features); with `--normal-only` the rows
+//! labelled 1 are left out (DAGMM's own protocol), with
+//! `--labelled-anomalies` they are given to the loss as labelled anomalies.
+//! It writes a model directory: `dagmm.json` (the
 //! whole model, docs/model-format.md), `latent_mixture.json` (the mixture on
 //! the latent features, a plain model file), `loss.csv` (the loss terms per
 //! epoch) and `loss.svg`/`loss.png` (their curves). `score` streams a CSV
@@ -159,9 +161,13 @@ pub struct DeepFitCmd {
     /// The VQ-VAE's commitment weight β (default 0.25).
     #[arg(long)]
     pub commitment: Option<f64>,
-    /// Give the rows labelled 1 to the loss as labelled anomalies, whose
-    /// energy it pushes up (needs --label-column).
+    /// Leave the rows labelled 1 out of training (needs --label-column).
     #[arg(long)]
+    pub normal_only: bool,
+    /// Train on the rows labelled 0 and give the rows labelled 1 to the loss
+    /// as labelled anomalies, whose energy it pushes up (needs
+    /// --label-column).
+    #[arg(long, conflicts_with = "normal_only")]
     pub labelled_anomalies: bool,
     /// Weight of the labelled anomalies' term (default 1).
     #[arg(long)]
@@ -308,10 +314,13 @@ fn fit(c: &DeepFitCmd, ui: &mut Ui) -> Result<(), CliError> {
         dir.join(LOSS_FILE),
     );
     check_files(&[c.data.as_path()], &[], &[dir.as_path()])?;
-    if c.labelled_anomalies && c.data_args.label_column.is_none() {
-        return Err(CliError::Usage(
-            "--labelled-anomalies needs --label-column NAME".into(),
-        ));
+    for (set, flag) in [
+        (c.labelled_anomalies, "--labelled-anomalies"),
+        (c.normal_only, "--normal-only"),
+    ] {
+        if set && c.data_args.label_column.is_none() {
+            return Err(CliError::Usage(format!("{flag} needs --label-column NAME")));
+        }
     }
     let cfg = config(c);
     cfg.validate().map_err(CliError::from)?;
@@ -325,16 +334,17 @@ fn fit(c: &DeepFitCmd, ui: &mut Ui) -> Result<(), CliError> {
         &[],
     )?;
     let table = read_data::<f64>(ui, &c.data, &c.data_args, None, false)?;
-    let labels = table.labels.as_deref();
+    let split = c.normal_only || c.labelled_anomalies;
+    let labels = table.labels.as_deref().filter(|_| split);
     let normal = rows_labelled(&table.data, labels, 0)?;
     let anomalies = match labels {
         Some(_) => Some(rows_labelled(&table.data, labels, 1)?),
         None => None,
     };
-    let n_anom = anomalies.as_ref().map_or(0, Dataset::n_samples);
-    if n_anom > 0 && !c.labelled_anomalies {
+    if c.normal_only {
+        let n = anomalies.as_ref().map_or(0, Dataset::n_samples);
         ui.note(&format!(
-            "note: {n_anom} rows labelled 1 are left out of training (--labelled-anomalies gives them to the loss)"
+            "note: {n} rows labelled 1 are left out of training"
         ));
     }
     let epochs = cfg.epochs;

@@ -31,6 +31,7 @@ fn fit_then_score_every_row_in_order() {
         "8",
         "-k",
         "2",
+        "--normal-only",
         "--json",
     ]);
     let v = json(&out);
@@ -150,6 +151,10 @@ fn bad_settings_files_and_outputs_are_refused() {
     bad(
         &["deep", "fit", s(&data), "-o", s(&m), "--dropout", "1"],
         &["dropout"],
+    );
+    bad(
+        &["deep", "fit", s(&data), "-o", s(&m), "--normal-only"],
+        &["--label-column"],
     );
     bad(
         &["deep", "fit", s(&data), "-o", s(&m), "--labelled-anomalies"],
