@@ -172,6 +172,10 @@ pub struct DeepFitCmd {
     /// Weight of the labelled anomalies' term (default 1).
     #[arg(long)]
     pub anomaly_weight: Option<f64>,
+    /// Keep the energy out of the compression network's gradient (the codes
+    /// are shaped by the reconstruction alone; DAGMM trains jointly).
+    #[arg(long)]
+    pub decoupled: bool,
     /// Where to train: cpu, or cuda / wgpu in a build with that feature.
     #[arg(long, default_value = "cpu")]
     pub device: String,
@@ -257,6 +261,7 @@ fn config(c: &DeepFitCmd) -> DagmmConfig {
         epochs: c.epochs.unwrap_or(d.epochs),
         seed: c.seed,
         jitter: d.jitter,
+        decoupled: c.decoupled,
         scaling: match c.scaling {
             None | Some(ScalingArg::MinMax) => InputScaling::MinMax,
             Some(ScalingArg::Standard) => InputScaling::Standard,

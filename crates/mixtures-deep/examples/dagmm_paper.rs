@@ -143,6 +143,10 @@ fn main() -> Result<(), Error> {
                 }
             }
             "--labelled" => labelled = v.parse()?,
+            "--decoupled" => {
+                cfg.decoupled = true;
+                i -= 1;
+            }
             "--baseline" => {
                 baseline = true;
                 i -= 1;

@@ -132,6 +132,15 @@ pub struct DagmmConfig {
     pub jitter: f64,
     /// Scaling of the input columns.
     pub scaling: InputScaling,
+    /// Keep the energy and the covariance penalty out of the compression
+    /// network's gradient: the codes and the reconstruction features are
+    /// shaped by the reconstruction (and the VAE's or VQ-VAE's own term)
+    /// alone, the estimation network by the energy. DAGMM trains jointly
+    /// (`false`); over long training the joint gradient lets the encoder
+    /// lower the energy by moving the training rows' features into denser
+    /// places rather than by modelling them (docs/benchmarks.md).
+    #[serde(default)]
+    pub decoupled: bool,
 }
 
 impl Default for DagmmConfig {
@@ -154,6 +163,7 @@ impl Default for DagmmConfig {
             seed: 0,
             jitter: 1e-6,
             scaling: InputScaling::MinMax,
+            decoupled: false,
         }
     }
 }

@@ -277,11 +277,8 @@ impl Dagmm {
             let gamma = self.nets.estimator.forward(z.clone(), None)?;
             pass.features.extend(to_vec(z)?.into_iter().map(f64::from));
             pass.gamma.extend(to_vec(gamma)?.into_iter().map(f64::from));
-            pass.reconstruction.extend(
-                to_vec(rec.unsqueeze_dim::<2>(1))?
-                    .into_iter()
-                    .map(f64::from),
-            );
+            pass.reconstruction
+                .extend(to_vec(rec)?.into_iter().map(f64::from));
         }
         Ok(pass)
     }

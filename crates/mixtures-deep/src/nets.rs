@@ -79,6 +79,17 @@ pub(crate) struct Compressed {
     pub(crate) extra: Option<Tensor<1>>,
 }
 
+impl Compressed {
+    /// The same outputs outside the autodiff graph.
+    pub(crate) fn detached(&self) -> Compressed {
+        Compressed {
+            code: self.code.clone().detach(),
+            reconstruction: self.reconstruction.clone().detach(),
+            extra: None,
+        }
+    }
+}
+
 impl Compressor {
     pub(crate) fn new(d: usize, cfg: &DagmmConfig, rng: &mut StdRng, device: &Device) -> Self {
         let mut enc = vec![d];
@@ -128,36 +139,58 @@ impl Compressor {
         compression: &Compression,
         noise: Option<Tensor<2>>,
     ) -> Result<Compressed, DeepError> {
+        self.forward_with(x, compression, noise, true)
+    }
+
+    /// As [`Compressor::forward`]; without `extra_loss` the VAE's or
+    /// VQ-VAE's own loss term is not computed (a term no backward pass
+    /// reaches would stay registered in the autodiff graph).
+    pub(crate) fn forward_with(
+        &self,
+        x: Tensor<2>,
+        compression: &Compression,
+        noise: Option<Tensor<2>>,
+        extra_loss: bool,
+    ) -> Result<Compressed, DeepError> {
         let h = self.encoder.forward(x)?;
         let mean = self.code.forward(h.clone());
+        // Nothing is computed that the loss will not use: an operation in the
+        // graph that no backward pass reaches stays registered for good.
         let (code, extra) = match (compression, &self.log_var, &self.codebook) {
-            (Compression::Variational { .. }, Some(lv), _) => {
+            (Compression::Variational { .. }, Some(lv), _) if extra_loss || noise.is_some() => {
                 let log_var = lv.forward(h);
-                let kl =
+                let kl = extra_loss.then(|| {
                     (log_var.clone() + 1.0 - mean.clone().powi_scalar(2) - log_var.clone().exp())
                         .sum_dim(1)
                         .mean()
-                        .mul_scalar(-0.5);
+                        .mul_scalar(-0.5)
+                });
                 let code = match noise {
                     Some(eps) => mean + log_var.mul_scalar(0.5).exp() * eps,
                     None => mean,
                 };
-                (code, Some(kl))
+                (code, kl)
             }
             (Compression::VectorQuantized { commitment, .. }, _, Some(book)) => {
-                let q = nearest_code(mean.clone(), book.val());
-                let codebook_loss = (mean.clone().detach() - q.clone())
-                    .powi_scalar(2)
-                    .sum_dim(1)
-                    .mean();
-                let commit = (mean.clone() - q.clone().detach())
-                    .powi_scalar(2)
-                    .sum_dim(1)
-                    .mean();
-                let loss = codebook_loss + commit.mul_scalar(*commitment);
-                // Straight-through: the value of q, the gradient of the encoder's output.
-                let code = mean.clone() + (q - mean).detach();
-                (code, Some(loss))
+                let book = if extra_loss {
+                    book.val()
+                } else {
+                    book.val().detach()
+                };
+                let q = nearest_code(mean.clone(), book);
+                // Straight-through: the value of q, the gradient of the
+                // encoder's output.
+                let shift = q.clone().detach() - mean.clone().detach();
+                let code = mean.clone() + shift;
+                let loss = extra_loss.then(|| {
+                    let codebook = (mean.clone().detach() - q.clone())
+                        .powi_scalar(2)
+                        .sum_dim(1)
+                        .mean();
+                    let commit = (mean - q.detach()).powi_scalar(2).sum_dim(1).mean();
+                    codebook + commit.mul_scalar(*commitment)
+                });
+                (code, loss)
             }
             _ => (mean, None),
         };
@@ -228,8 +261,9 @@ pub(crate) struct Networks {
 const SQUARED_NORM_FLOOR: f32 = 1e-16;
 
 /// `[z_c, ‖x − x'‖ / ‖x‖, cos(x, x')]` and the per-row squared
-/// reconstruction error.
-pub(crate) fn latent_features(x: Tensor<2>, c: &Compressed) -> (Tensor<2>, Tensor<1>) {
+/// reconstruction error as a column (`[N, 1]`, an ancestor of the features,
+/// so a caller that drops it leaves nothing unreached in the graph).
+pub(crate) fn latent_features(x: Tensor<2>, c: &Compressed) -> (Tensor<2>, Tensor<2>) {
     let xr = c.reconstruction.clone();
     let diff2 = (x.clone() - xr.clone()).powi_scalar(2).sum_dim(1);
     let nx = (x.clone().powi_scalar(2).sum_dim(1) + SQUARED_NORM_FLOOR).sqrt();
@@ -237,5 +271,13 @@ pub(crate) fn latent_features(x: Tensor<2>, c: &Compressed) -> (Tensor<2>, Tenso
     let rel = (diff2.clone() + SQUARED_NORM_FLOOR).sqrt() / nx.clone();
     let cos = (x * xr).sum_dim(1) / (nx * nr);
     let z = Tensor::cat(vec![c.code.clone(), rel, cos], 1);
-    (z, diff2.flatten::<1>(0, 1))
+    (z, diff2)
+}
+
+/// `‖x − x'‖²` of every row.
+pub(crate) fn squared_error(x: Tensor<2>, reconstruction: Tensor<2>) -> Tensor<1> {
+    (x - reconstruction)
+        .powi_scalar(2)
+        .sum_dim(1)
+        .flatten::<1>(0, 1)
 }

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{Compression, DagmmConfig};
 use crate::latent::batch_mixture;
-use crate::nets::{Compressor, Estimator, Networks, latent_features};
+use crate::nets::{Compressor, Estimator, Networks, latent_features, squared_error};
 use crate::{DeepError, LossTerm};
 
 /// The mean loss terms of one epoch (each averaged over the epoch's rows).
@@ -107,7 +107,15 @@ pub(crate) fn batch_loss(
     let comp = nets
         .compressor
         .forward(x.clone(), &cfg.compression, noise)?;
-    let (z, rec) = latent_features(x, &comp);
+    let (z, rec) = if cfg.decoupled {
+        // Features from detached outputs (detaching the features afterwards
+        // would leave their operations in the graph, unreached).
+        let (z, _) = latent_features(x.clone(), &comp.detached());
+        (z, squared_error(x, comp.reconstruction.clone()))
+    } else {
+        let (z, rec) = latent_features(x, &comp);
+        (z, rec.flatten::<1>(0, 1))
+    };
     let gamma = nets.estimator.forward(z.clone(), mask)?;
     let mix = batch_mixture(gamma, z.clone(), cfg.family, cfg.jitter as f32);
     let rec = rec.mean();
@@ -118,7 +126,8 @@ pub(crate) fn batch_loss(
         Some(xa) => {
             let ca = nets
                 .compressor
-                .forward(xa.clone(), &cfg.compression, None)?;
+                .forward_with(xa.clone(), &cfg.compression, None, false)?;
+            let ca = if cfg.decoupled { ca.detached() } else { ca };
             let (za, _) = latent_features(xa, &ca);
             // 1/E as the study's term, through softplus: E can be negative
             // or zero, where 1/E would change sign or blow up.

@@ -123,6 +123,11 @@ fn every_variant_trains_and_round_trips() {
             hidden: vec![],
             ..small()
         },
+        DagmmConfig {
+            decoupled: true,
+            compression: Compression::variational(),
+            ..small()
+        },
     ];
     for (i, cfg) in variants.into_iter().enumerate() {
         let cfg = DagmmConfig { epochs: 4, ..cfg };
