@@ -12,7 +12,7 @@
 //! file and writes one row per input row, in order: kept columns, then
 //! `energy,reconstruction_error,anomaly_score,component`.
 
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand, ValueEnum};
@@ -24,8 +24,8 @@ use mixtures_deep::{
 use serde_json::json;
 
 use crate::cli::{CsvFormat, DataArgs};
-use crate::commands::{csv_field, read_data};
-use crate::error::{CliError, source_name, stdout_error};
+use crate::commands::{csv_field, read_data, write_output};
+use crate::error::{CliError, source_name};
 use crate::files::check_files;
 use crate::input::{Chunk, CsvReader, Selection, open};
 use crate::plot;
@@ -521,29 +521,9 @@ fn score(c: &DeepScoreCmd, ui: &mut Ui) -> Result<(), CliError> {
             "--keep-columns {k}: the output has a column of that name already"
         )));
     }
-    let mut failure = None;
-    let rows = match &c.output {
-        Some(out) => {
-            let mut rows = 0;
-            let written = mixtures_core::io::write_atomic(out, |w| {
-                rows = write_rows(w, &mut reader, &model, &mut failure)?;
-                Ok(())
-            });
-            if let Some(e) = failure {
-                return Err(e);
-            }
-            written.map_err(|e| CliError::output(out, e))?;
-            rows
-        }
-        None => {
-            let mut out = BufWriter::new(std::io::stdout().lock());
-            let r = write_rows(&mut out, &mut reader, &model, &mut failure);
-            if let Some(e) = failure {
-                return Err(e);
-            }
-            r.map_err(|e| stdout_error(&e))?
-        }
-    };
+    let rows = write_output(c.output.as_deref(), |out, failure| {
+        write_rows(out, &mut reader, &model, failure)
+    })?;
     if let Some(out) = &c.output {
         ui.result(
             &format!("scored {rows} rows\n"),

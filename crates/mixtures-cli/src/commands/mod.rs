@@ -53,6 +53,43 @@ macro_rules! by_precision {
 }
 pub(crate) use by_precision;
 
+/// Runs `write` on a temporary file renamed into place at `path` once it
+/// succeeds, or on standard output without a path. `write` keeps the error
+/// that stopped it, if it was not an I/O error, in its second argument (a
+/// writer only carries I/O errors), and that error is the one returned.
+///
+/// # Errors
+/// The kept error, or the write's ([`CliError::Output`] for a file; a closed
+/// standard output is [`CliError::BrokenPipe`]).
+pub fn write_output<R: Default>(
+    path: Option<&Path>,
+    mut write: impl FnMut(&mut dyn std::io::Write, &mut Option<CliError>) -> std::io::Result<R>,
+) -> Result<R, CliError> {
+    let mut failure = None;
+    match path {
+        Some(path) => {
+            let mut out = R::default();
+            let written = mixtures_core::io::write_atomic(path, |w| {
+                out = write(w, &mut failure)?;
+                Ok(())
+            });
+            if let Some(e) = failure {
+                return Err(e);
+            }
+            written.map_err(|e| CliError::output(path, e))?;
+            Ok(out)
+        }
+        None => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let result = write(&mut out, &mut failure);
+            if let Some(e) = failure {
+                return Err(e);
+            }
+            result.map_err(|e| crate::error::stdout_error(&e))
+        }
+    }
+}
+
 /// Reads the data file of a command with its CSV options. `model_names` (a
 /// model's feature names) pick the features instead of `--columns`; without
 /// them, a column named `label` is left out of the features with a note

@@ -9,7 +9,7 @@
 //! when every row is scored; on standard output, the rows before a bad one
 //! have been printed when the error is reported.
 
-use std::io::{BufWriter, Write};
+use std::io::Write;
 
 use crate::model_io::FileDetector;
 use mixtures_core::{Dataset, Scalar};
@@ -19,7 +19,7 @@ use serde_json::json;
 
 use super::by_precision;
 use crate::cli::{Precision, ScoreCmd};
-use crate::error::{CliError, source_name, stdout_error};
+use crate::error::{CliError, source_name};
 use crate::files::check_files;
 use crate::input::{Chunk, CsvReader, Selection, open};
 use crate::model_io::{self, ModelText};
@@ -260,29 +260,9 @@ fn typed<T: Scalar>(c: &ScoreCmd, text: &ModelText, ui: &mut Ui) -> Result<(), C
         reader,
         format,
     };
-    let mut failure = None;
-    let counts = match &c.output {
-        Some(path) => {
-            let mut counts = Counts::default();
-            let written = mixtures_core::io::write_atomic(path, |w| {
-                counts = scorer.run(ui, w, &mut failure)?;
-                Ok(())
-            });
-            if let Some(e) = failure {
-                return Err(e);
-            }
-            written.map_err(|e| CliError::output(path, e))?;
-            counts
-        }
-        None => {
-            let mut out = BufWriter::new(std::io::stdout().lock());
-            let result = scorer.run(ui, &mut out, &mut failure);
-            if let Some(e) = failure {
-                return Err(e);
-            }
-            result.map_err(|e| stdout_error(&e))?
-        }
-    };
+    let counts = super::write_output(c.output.as_deref(), |out, failure| {
+        scorer.run(ui, out, failure)
+    })?;
     if let Some(path) = &c.output {
         let flagged = loaded.detector.as_ref().map(|_| counts.flagged);
         let summary = match flagged {

@@ -168,34 +168,52 @@ pub fn trace(
 ) -> Result<Vec<PathBuf>, CliError> {
     draw_both!(dir, "lower_bound", SIZE, |root| {
         root.fill(&WHITE)?;
-        let (lo, hi) = bounds(trace.iter().copied());
-        let y = padded(lo, hi);
-        let last = i32::try_from(trace.len().max(1)).unwrap_or(i32::MAX);
-        let mut chart = ChartBuilder::on(&root)
-            .caption(caption, CAPTION)
-            .margin(15)
-            .x_label_area_size(X_LABEL_AREA)
-            .y_label_area_size(y_label_area(&y))
-            .build_cartesian_2d(integer_axis(1, last), y.clone())?;
-        chart
-            .configure_mesh()
-            .axis_desc_style(AXIS_DESC)
-            .label_style(TICK_LABEL)
-            .x_label_formatter(&|v| integer_tick(*v, 1, last))
-            .y_label_formatter(&|v| tick(*v, &y))
-            .x_desc("iteration")
-            .y_desc(axis_name(y_desc, &y))
-            .draw()?;
-        let pts: Vec<(i32, f64)> = trace
-            .iter()
-            .enumerate()
-            .map(|(i, &v)| (i32::try_from(i + 1).unwrap_or(i32::MAX), v))
-            .collect();
-        chart.draw_series(LineSeries::new(pts.iter().copied(), BLUE.stroke_width(2)))?;
-        chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, BLUE.filled())))?;
+        let root = root.titled(caption, CAPTION)?;
+        line_chart(&root, trace, "iteration", y_desc, true)?;
         root.present()?;
         Ok(())
     })
+}
+
+/// `values` against 1, 2, … on an integer axis named `x_desc`, as a line
+/// (with a dot at every point when `dots`), in `area`.
+fn line_chart<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    values: &[f64],
+    x_desc: &str,
+    y_desc: &str,
+    dots: bool,
+) -> PlotResult
+where
+    DB::ErrorType: 'static,
+{
+    let (lo, hi) = bounds(values.iter().copied());
+    let y = padded(lo, hi);
+    let last = i32::try_from(values.len().max(1)).unwrap_or(i32::MAX);
+    let mut chart = ChartBuilder::on(area)
+        .margin(15)
+        .x_label_area_size(X_LABEL_AREA)
+        .y_label_area_size(y_label_area(&y))
+        .build_cartesian_2d(integer_axis(1, last), y.clone())?;
+    chart
+        .configure_mesh()
+        .axis_desc_style(AXIS_DESC)
+        .label_style(TICK_LABEL)
+        .x_label_formatter(&|v| integer_tick(*v, 1, last))
+        .y_label_formatter(&|v| tick(*v, &y))
+        .x_desc(x_desc)
+        .y_desc(axis_name(y_desc, &y))
+        .draw()?;
+    let pts: Vec<(i32, f64)> = values
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| (i32::try_from(i + 1).unwrap_or(i32::MAX), v))
+        .collect();
+    chart.draw_series(LineSeries::new(pts.iter().copied(), BLUE.stroke_width(2)))?;
+    if dots {
+        chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, BLUE.filled())))?;
+    }
+    Ok(())
 }
 
 /// One line of a criterion-against-k plot.

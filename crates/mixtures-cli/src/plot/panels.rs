@@ -5,10 +5,7 @@ use std::path::{Path, PathBuf};
 
 use plotters::prelude::*;
 
-use super::{
-    AXIS_DESC, CAPTION, PlotResult, TICK_LABEL, axis_name, bounds, integer_axis, integer_tick,
-    padded, register_font, tick, write_png, y_label_area,
-};
+use super::{CAPTION, PlotResult, line_chart, register_font, write_png};
 use crate::error::CliError;
 
 /// `dir/STEM.svg` and `.png`: every `(name, values)` series in its own
@@ -29,29 +26,7 @@ pub fn epoch_panels(
         let root = root.titled(caption, CAPTION)?;
         let areas = root.split_evenly((rows, 2));
         for ((name, values), area) in series.iter().zip(areas.iter()) {
-            let (lo, hi) = bounds(values.iter().copied());
-            let y = padded(lo, hi);
-            let last = i32::try_from(values.len().max(1)).unwrap_or(i32::MAX);
-            let mut chart = ChartBuilder::on(area)
-                .margin(12)
-                .x_label_area_size(45)
-                .y_label_area_size(y_label_area(&y))
-                .build_cartesian_2d(integer_axis(1, last), y.clone())?;
-            chart
-                .configure_mesh()
-                .axis_desc_style(AXIS_DESC)
-                .label_style(TICK_LABEL)
-                .x_label_formatter(&|v| integer_tick(*v, 1, last))
-                .y_label_formatter(&|v| tick(*v, &y))
-                .x_desc("epoch")
-                .y_desc(axis_name(name, &y))
-                .draw()?;
-            let pts: Vec<(i32, f64)> = values
-                .iter()
-                .enumerate()
-                .map(|(i, &v)| (i32::try_from(i + 1).unwrap_or(i32::MAX), v))
-                .collect();
-            chart.draw_series(LineSeries::new(pts, BLUE.stroke_width(2)))?;
+            line_chart(area, values, "epoch", name, false)?;
         }
         root.present()?;
         Ok(())
