@@ -368,15 +368,6 @@ impl<T: Scalar> ModelFitter<T> for AutoFitter<T> {
     }
 }
 
-/// The smallest and largest value of column `j`.
-fn column_range<T: Scalar>(data: &Dataset<T>, j: usize) -> (f64, f64) {
-    let x = data.view();
-    (0..data.n_samples()).fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), i| {
-        let v = x[(i, j)].as_f64();
-        (lo.min(v), hi.max(v))
-    })
-}
-
 /// Per-feature centring and scaling of the training data.
 pub(crate) struct Scaling {
     mean: Vec<f64>,
@@ -394,7 +385,7 @@ impl Scaling {
         let mut mean = vec![0.0; d];
         let mut sd = vec![1.0; d];
         for j in 0..d {
-            let (lo, hi) = column_range(data, j);
+            let (lo, hi) = data.column_range(j);
             let range = hi - lo;
             if !range.is_finite() {
                 return Err(AnomalyError::invalid(
@@ -436,7 +427,7 @@ impl Scaling {
         let mut mean = vec![0.0; d];
         let mut sd = vec![1.0; d];
         for j in 0..d {
-            let (lo, hi) = column_range(data, j);
+            let (lo, hi) = data.column_range(j);
             let spread = hi - lo;
             if !(spread <= limit) {
                 return Err(AnomalyError::Fit(FitError::DataScale {

@@ -506,14 +506,7 @@ fn score(c: &DeepScoreCmd, ui: &mut Ui) -> Result<(), CliError> {
     let device = mixtures_deep::device(&c.device).map_err(CliError::from)?;
     let model = Dagmm::load(&path, &device).map_err(CliError::from)?;
     let names = model.feature_names();
-    let sel = Selection {
-        columns: names.map(<[String]>::to_vec),
-        columns_from: "the model's feature_names",
-        label_by_name: names.is_none(),
-        keep: c.keep_columns.clone(),
-        no_header: c.csv.no_header,
-        ..Selection::default()
-    };
+    let sel = Selection::for_model(names, c.keep_columns.clone(), c.csv.no_header);
     let source: Box<dyn std::io::Read> = Box::new(open(&c.data)?);
     let mut reader = CsvReader::new(source, &c.data, c.csv.delimiter, &sel)?;
     if let Some(k) = reader.kept.iter().find(|k| COLUMNS.contains(&k.as_str())) {

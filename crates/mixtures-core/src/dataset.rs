@@ -190,6 +190,25 @@ impl<T: Scalar> Dataset<T> {
         self.x.col_as_slice(j)
     }
 
+    /// The smallest and largest value of column `j`, widened to `f64`.
+    ///
+    /// ```
+    /// let d = mixtures_core::Dataset::from_rows(&[[1.0_f64, 5.0], [-2.0, 3.0]])?;
+    /// assert_eq!(d.column_range(0), (-2.0, 1.0));
+    /// # Ok::<(), mixtures_core::DataError>(())
+    /// ```
+    ///
+    /// # Panics
+    /// If `j >= n_features()`.
+    pub fn column_range(&self, j: usize) -> (f64, f64) {
+        self.column(j)
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                let v = v.as_f64();
+                (lo.min(v), hi.max(v))
+            })
+    }
+
     /// The sample weights, if any were attached.
     #[inline]
     pub fn weights(&self) -> Option<&[T]> {

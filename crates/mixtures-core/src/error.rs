@@ -75,6 +75,13 @@ pub enum DataError {
         /// Columns of the data.
         found: usize,
     },
+    /// A model could not be evaluated on valid data for a reason outside the
+    /// data (a tensor backend or device failure of a neural model).
+    #[error("the model could not be evaluated: {message}")]
+    Evaluation {
+        /// What failed.
+        message: String,
+    },
 }
 
 /// Why a matrix factorization failed.

@@ -109,6 +109,14 @@ pub enum DeepError {
     Backend(String),
 }
 
+/// A tensor's values, read back from its device.
+pub(crate) fn read<const D: usize>(t: burn::tensor::Tensor<D>) -> Result<Vec<f32>, DeepError> {
+    t.try_into_data()
+        .map_err(|e| DeepError::Backend(format!("{e:?}")))?
+        .try_into_vec::<f32>()
+        .map_err(|e| DeepError::Backend(format!("{e:?}")))
+}
+
 impl DeepError {
     pub(crate) fn config(name: &'static str, value: impl ToString, reason: &'static str) -> Self {
         DeepError::InvalidConfig {

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::DeepError;
 use crate::config::{Compression, DagmmConfig};
+use crate::error::read;
 use crate::model::Dagmm;
 use crate::nets::{Compressor, Estimator, Networks, TanhStack};
 use crate::scaling::Scaler;
@@ -55,28 +56,15 @@ struct DagmmFile {
     feature_names: Option<Vec<String>>,
 }
 
-fn backend(e: impl std::fmt::Debug) -> DeepError {
-    DeepError::Backend(format!("{e:?}"))
-}
-
 fn matrix(t: Tensor<2>) -> Result<Vec<Vec<f32>>, DeepError> {
     let [_, c] = t.dims();
-    let v = t
-        .try_into_data()
-        .map_err(backend)?
-        .try_into_vec::<f32>()
-        .map_err(backend)?;
+    let v = read(t)?;
     Ok(v.chunks(c.max(1)).map(<[f32]>::to_vec).collect())
 }
 
 fn layer(l: &Linear) -> Result<LayerRecord, DeepError> {
     let bias = match &l.bias {
-        Some(b) => b
-            .val()
-            .try_into_data()
-            .map_err(backend)?
-            .try_into_vec::<f32>()
-            .map_err(backend)?,
+        Some(b) => read(b.val())?,
         None => Vec::new(),
     };
     Ok(LayerRecord {

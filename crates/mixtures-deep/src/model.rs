@@ -10,6 +10,7 @@ use mixtures_dist::{
 
 use crate::DeepError;
 use crate::config::{DagmmConfig, Inference, LatentFamily};
+use crate::error::read;
 use crate::nets::{Networks, latent_features};
 use crate::scaling::Scaler;
 use crate::train::{EpochReport, Rows, train};
@@ -245,13 +246,6 @@ pub(crate) fn latent_mixture(pass: &Pass, cfg: &DagmmConfig) -> Result<AnyMixtur
     }
 }
 
-fn to_vec(t: Tensor<2>) -> Result<Vec<f32>, DeepError> {
-    t.try_into_data()
-        .map_err(|e| DeepError::Backend(format!("{e:?}")))?
-        .try_to_vec::<f32>()
-        .map_err(|e| DeepError::Backend(format!("{e:?}")))
-}
-
 impl Dagmm {
     /// Runs both networks over scaled rows in chunks.
     pub(crate) fn forward(&self, x: &[f32]) -> Result<Pass, DeepError> {
@@ -275,10 +269,10 @@ impl Dagmm {
                 .forward(xt.clone(), &self.config.compression, None)?;
             let (z, rec) = latent_features(xt, &comp);
             let gamma = self.nets.estimator.forward(z.clone(), None)?;
-            pass.features.extend(to_vec(z)?.into_iter().map(f64::from));
-            pass.gamma.extend(to_vec(gamma)?.into_iter().map(f64::from));
+            pass.features.extend(read(z)?.into_iter().map(f64::from));
+            pass.gamma.extend(read(gamma)?.into_iter().map(f64::from));
             pass.reconstruction
-                .extend(to_vec(rec)?.into_iter().map(f64::from));
+                .extend(read(rec)?.into_iter().map(f64::from));
         }
         Ok(pass)
     }
@@ -426,9 +420,11 @@ fn data_error(e: DeepError) -> DataError {
             col: column,
             value,
         },
-        // The networks and mixture are fixed once trained; what is left is a
-        // backend failure, reported as the data it could not score.
-        _ => DataError::Empty { rows: 0, cols: 0 },
+        // The networks and mixture are fixed once trained: what is left is a
+        // failure of the backend, not of the data.
+        other => DataError::Evaluation {
+            message: other.to_string(),
+        },
     }
 }
 

@@ -83,12 +83,7 @@ pub(crate) fn tanh(x: Tensor<2>) -> Result<Tensor<2>, DeepError> {
     }
     let dims = x.dims();
     let fixed = x.clone().detach();
-    let mut v = fixed
-        .clone()
-        .try_into_data()
-        .map_err(|e| DeepError::Backend(format!("{e:?}")))?
-        .try_into_vec::<f32>()
-        .map_err(|e| DeepError::Backend(format!("{e:?}")))?;
+    let mut v = crate::error::read(fixed.clone())?;
     let mut slope = vec![0.0f32; v.len()];
     tanh_and_slope(&mut v, &mut slope);
     let t = Tensor::<2>::from_data(TensorData::new(v, dims), &device);

@@ -13,6 +13,7 @@ use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Compression, DagmmConfig};
+use crate::error::read;
 use crate::latent::batch_mixture;
 use crate::nets::{Compressor, Estimator, Networks, latent_features, squared_error};
 use crate::{DeepError, LossTerm};
@@ -215,11 +216,7 @@ pub(crate) fn train(
                 a.gather(ai, &device)
             });
             let (loss, terms) = batch_loss(&nets, cfg, x, noise, mask, xa)?;
-            let values = terms
-                .try_into_data()
-                .map_err(|e| DeepError::Backend(format!("{e:?}")))?
-                .try_to_vec::<f32>()
-                .map_err(|e| DeepError::Backend(format!("{e:?}")))?;
+            let values = read(terms)?;
             let names = [
                 LossTerm::Reconstruction,
                 LossTerm::Energy,

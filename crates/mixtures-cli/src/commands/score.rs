@@ -230,14 +230,7 @@ fn typed<T: Scalar>(c: &ScoreCmd, text: &ModelText, ui: &mut Ui) -> Result<(), C
     // are ignored. A model without names reads every column but one named
     // `label`.
     let names = loaded.model.feature_names();
-    let sel = Selection {
-        columns: names.map(<[String]>::to_vec),
-        columns_from: "the model's feature_names",
-        label_by_name: names.is_none(),
-        keep: c.keep_columns.clone(),
-        no_header: c.csv.no_header,
-        ..Selection::default()
-    };
+    let sel = Selection::for_model(names, c.keep_columns.clone(), c.csv.no_header);
     let reader = CsvReader::new(open(&c.data)?, &c.data, c.csv.delimiter, &sel)?;
     if let Some(k) = reader.kept.iter().find(|k| COLUMNS.contains(&k.as_str())) {
         return Err(CliError::Usage(format!(

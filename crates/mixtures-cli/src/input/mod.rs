@@ -85,6 +85,22 @@ pub struct Selection {
     pub no_header: bool,
 }
 
+impl Selection {
+    /// What a scoring command reads: the model's feature columns by name
+    /// (every column but one named `label` when the model has no names),
+    /// carrying `keep` through.
+    pub fn for_model(names: Option<&[String]>, keep: Vec<String>, no_header: bool) -> Self {
+        Self {
+            columns: names.map(<[String]>::to_vec),
+            columns_from: "the model's feature_names",
+            label_by_name: names.is_none(),
+            keep,
+            no_header,
+            ..Self::default()
+        }
+    }
+}
+
 impl Default for Selection {
     fn default() -> Self {
         Self {
