@@ -32,19 +32,33 @@ const MAX_NEWTON: usize = 100;
 /// over the labelled anomalies; the threshold is the score where
 /// `g(s) = c / 2`. The fit is on the same scores the rule is given (Elkan and
 /// Noto estimate `c` on held-out data; pass validation scores for that).
+///
+/// [`PositiveUnlabeled::on_ranks`] fits the same model on the scores' ranks
+/// (mid-ranks scaled to (0, 1)) instead of their values, and returns the
+/// score halfway between the last point below the fitted rank and the first
+/// at or above it. Its flagged set depends only on the order of the scores.
+/// Use it for heavy-tailed scores (energies, `−ln p(x)` of far outliers):
+/// on values, a few enormous scores dominate the standardization, every other
+/// point lands on nearly the same standardized value, the logistic model sees
+/// no slope there, `c` falls to the labelled fraction and `c / 2` lies below
+/// every score, so everything is flagged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct PositiveUnlabeled;
+pub struct PositiveUnlabeled {
+    ranks: bool,
+}
 
 /// What [`PositiveUnlabeled`] estimated.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PuEstimate {
-    /// Intercept `a` of `g(s) = σ(a + b·s)`, on the scores' own scale.
+    /// Intercept `a` of `g(s) = σ(a + b·s)`, on the scores' own scale (on the
+    /// rank scale, (0, 1), for [`PositiveUnlabeled::on_ranks`]).
     pub intercept: f64,
     /// Slope `b` (positive when labelled anomalies score higher).
     pub slope: f64,
     /// `c`: the estimated probability that an anomaly is labelled.
     pub c: f64,
-    /// The score where `g(s) = c / 2`.
+    /// The score where `g(s) = c / 2` (for [`PositiveUnlabeled::on_ranks`],
+    /// halfway between the scores on either side of that rank).
     pub threshold: f64,
     /// Newton iterations taken.
     pub iterations: usize,
@@ -82,7 +96,45 @@ fn objective(z: &[f64], y: &[bool], alpha: f64, beta: f64, ridge: f64) -> f64 {
     ll - 0.5 * ridge * beta * beta
 }
 
+/// Mid-ranks of `s` scaled to (0, 1): `(i + 0.5) / n` for the `i`-th
+/// smallest, averaged over ties, and the order that sorts `s`.
+fn mid_ranks(s: &[f64]) -> (Vec<f64>, Vec<usize>) {
+    let n = s.len();
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| s[a].total_cmp(&s[b]));
+    let mut r = vec![0.0; n];
+    let mut i = 0;
+    while i < n {
+        let mut j = i;
+        while j + 1 < n && s[order[j + 1]] == s[order[i]] {
+            j += 1;
+        }
+        let rank = ((i + j) as f64 / 2.0 + 0.5) / n as f64;
+        for &k in &order[i..=j] {
+            r[k] = rank;
+        }
+        i = j + 1;
+    }
+    (r, order)
+}
+
 impl PositiveUnlabeled {
+    /// The rule on the scores' values (the default).
+    pub fn new() -> Self {
+        PositiveUnlabeled { ranks: false }
+    }
+
+    /// The rule on the scores' ranks, for heavy-tailed scores (see the type's
+    /// documentation).
+    pub fn on_ranks() -> Self {
+        PositiveUnlabeled { ranks: true }
+    }
+
+    /// Whether the model is fitted on ranks.
+    pub fn uses_ranks(&self) -> bool {
+        self.ranks
+    }
+
     /// Fits the model and returns everything it estimated.
     ///
     /// # Errors
@@ -106,7 +158,13 @@ impl PositiveUnlabeled {
             });
         }
         let n = y.len() as f64;
-        let s: Vec<f64> = data.scores().iter().map(|v| v.as_f64()).collect();
+        let raw: Vec<f64> = data.scores().iter().map(|v| v.as_f64()).collect();
+        let (s, order) = if self.ranks {
+            let (r, order) = mid_ranks(&raw);
+            (r, Some(order))
+        } else {
+            (raw.clone(), None)
+        };
         let mean = s.iter().sum::<f64>() / n;
         let sd = (s.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n).sqrt();
         if !(sd > 0.0) || !sd.is_finite() {
@@ -182,11 +240,25 @@ impl PositiveUnlabeled {
         // g(z) = c/2  ⇔  α + β z = logit(c/2).
         let half = 0.5 * c;
         let z_star = ((half / (1.0 - half)).ln() - alpha) / beta;
+        let at = mean + sd * z_star;
+        let threshold = match order {
+            None => at,
+            Some(order) => {
+                // The first point (in score order) whose rank reaches `at`;
+                // tied scores share a rank, so they fall on one side.
+                let first = order.partition_point(|&k| s[k] < at);
+                match first {
+                    0 => raw[order[0]],
+                    f if f >= order.len() => raw[order[order.len() - 1]],
+                    f => raw[order[f - 1]] / 2.0 + raw[order[f]] / 2.0,
+                }
+            }
+        };
         Ok(PuEstimate {
             intercept: alpha - beta * mean / sd,
             slope: beta / sd,
             c,
-            threshold: mean + sd * z_star,
+            threshold,
             iterations,
         })
     }
@@ -194,7 +266,11 @@ impl PositiveUnlabeled {
 
 impl<T: Scalar> ThresholdRule<T> for PositiveUnlabeled {
     fn name(&self) -> &str {
-        RULE
+        if self.ranks {
+            "positive_unlabeled_ranks"
+        } else {
+            RULE
+        }
     }
     fn choose(&self, data: &ScoreSet<'_, T>) -> Result<T, AnomalyError> {
         Ok(T::c(self.estimate(data)?.threshold))

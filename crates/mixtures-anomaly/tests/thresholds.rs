@@ -107,7 +107,7 @@ fn bad_scores_and_labels_are_typed_errors() {
         &BestF::f1() as &dyn ThresholdRule<f64>,
         &TargetPrecision(0.9),
         &TargetRecall(0.9),
-        &PositiveUnlabeled,
+        &PositiveUnlabeled::new(),
     ] {
         let e = Threshold::fit(
             rule,
@@ -239,23 +239,26 @@ fn target_precision_and_recall_on_a_small_case() {
 }
 
 /// Normal scores N(0, 1), anomalies N(4, 1) at `prior`; a fraction `c` of the
-/// anomalies is labelled.
-fn pu_data(seed: u64, n: usize, prior: f64, c: f64) -> (Vec<f64>, Vec<u8>) {
+/// anomalies is labelled. Returns the scores, the labels and which points
+/// are anomalies.
+fn pu_data(seed: u64, n: usize, prior: f64, c: f64) -> (Vec<f64>, Vec<u8>, Vec<bool>) {
     let mut r = rng(seed);
     let mut s = Vec::with_capacity(n);
     let mut y = Vec::with_capacity(n);
+    let mut truth = Vec::with_capacity(n);
     for _ in 0..n {
         let anomaly = r.random::<f64>() < prior;
         s.push(normal(&mut r) + if anomaly { 4.0 } else { 0.0 });
         y.push(u8::from(anomaly && r.random::<f64>() < c));
+        truth.push(anomaly);
     }
-    (s, y)
+    (s, y, truth)
 }
 
 #[test]
 fn positive_unlabeled_fits_the_logistic_model_by_maximum_likelihood() {
-    let (s, y) = pu_data(11, 20_000, 0.1, 0.3);
-    let est = PositiveUnlabeled
+    let (s, y, _) = pu_data(11, 20_000, 0.1, 0.3);
+    let est = PositiveUnlabeled::new()
         .estimate(&ScoreSet::labelled(&s, &y).unwrap())
         .unwrap();
     // The score equations of the penalized logistic likelihood: Σ (y − g) = 0
@@ -301,12 +304,12 @@ fn positive_unlabeled_fits_the_logistic_model_by_maximum_likelihood() {
     assert!((est.c - 0.25).abs() < 0.03, "{est:?}");
     assert!((est.threshold - 3.44).abs() < 0.25, "{est:?}");
     assert_eq!(
-        fit_labelled(&PositiveUnlabeled, &s, &y).unwrap(),
+        fit_labelled(&PositiveUnlabeled::new(), &s, &y).unwrap(),
         est.threshold
     );
     // The same in f32.
     let s32: Vec<f32> = s.iter().map(|&v| v as f32).collect();
-    let e32 = PositiveUnlabeled
+    let e32 = PositiveUnlabeled::new()
         .estimate(&ScoreSet::labelled(&s32, &y).unwrap())
         .unwrap();
     assert!((e32.threshold - est.threshold).abs() < 1e-4);
@@ -320,7 +323,7 @@ fn positive_unlabeled_handles_separation_and_refuses_reversed_scores() {
     let mut y = vec![0u8; 100];
     s.extend([5.0, 5.5, 6.0]);
     y.extend([1, 1, 1]);
-    let est = PositiveUnlabeled
+    let est = PositiveUnlabeled::new()
         .estimate(&ScoreSet::labelled(&s, &y).unwrap())
         .unwrap();
     assert!(
@@ -330,15 +333,15 @@ fn positive_unlabeled_handles_separation_and_refuses_reversed_scores() {
     assert!(est.c > 0.9, "{est:?}");
     // Labelled anomalies scoring lowest: no sensible threshold.
     let rev: Vec<f64> = s.iter().map(|v| -v).collect();
-    let e = fit_labelled(&PositiveUnlabeled, &rev, &y).unwrap_err();
+    let e = fit_labelled(&PositiveUnlabeled::new(), &rev, &y).unwrap_err();
     assert!(matches!(e, AnomalyError::NoThreshold { .. }), "{e:?}");
     // Everything labelled, or all scores equal.
     assert!(matches!(
-        fit_labelled(&PositiveUnlabeled, &[1.0, 2.0], &[1, 1]),
+        fit_labelled(&PositiveUnlabeled::new(), &[1.0, 2.0], &[1, 1]),
         Err(AnomalyError::NoNormals { .. })
     ));
     assert!(matches!(
-        fit_labelled(&PositiveUnlabeled, &[1.0, 1.0, 1.0], &[1, 0, 0]),
+        fit_labelled(&PositiveUnlabeled::new(), &[1.0, 1.0, 1.0], &[1, 0, 0]),
         Err(AnomalyError::NoThreshold { .. })
     ));
 }
@@ -422,4 +425,38 @@ fn thresholds_are_finite() {
         "{e:?}"
     );
     assert!(Threshold::new(f64::NAN, "x", []).is_err());
+}
+
+#[test]
+fn positive_unlabeled_on_ranks_depends_only_on_the_order_and_survives_heavy_tails() {
+    let (s, y, truth) = pu_data(12, 20_000, 0.1, 0.3);
+    let flagged = |scores: &[f64], t: f64| scores.iter().map(|&v| v >= t).collect::<Vec<_>>();
+    let f1 = |pred: &[bool]| {
+        let tp = pred.iter().zip(&truth).filter(|&(&p, &t)| p && t).count() as f64;
+        let np = pred.iter().filter(|&&p| p).count() as f64;
+        let nt = truth.iter().filter(|&&t| t).count() as f64;
+        2.0 * tp / (np + nt)
+    };
+    let rule = PositiveUnlabeled::on_ranks();
+    assert!(rule.uses_ranks());
+    assert_eq!(
+        ThresholdRule::<f64>::name(&rule),
+        "positive_unlabeled_ranks"
+    );
+    let t = fit_labelled(&rule, &s, &y).unwrap();
+    let base = flagged(&s, t);
+    assert!(f1(&base) > 0.75, "{}", f1(&base));
+    // A strictly increasing transform with a heavy upper tail: the same
+    // points are flagged on ranks.
+    let heavy: Vec<f64> = s.iter().map(|&v| (3.0 * v).exp()).collect();
+    let th = fit_labelled(&rule, &heavy, &y).unwrap();
+    assert_eq!(flagged(&heavy, th), base);
+    // On values, the tail dominates the standardization and the rule flags
+    // nearly every point.
+    let tv = fit_labelled(&PositiveUnlabeled::new(), &heavy, &y).unwrap();
+    let on_values = flagged(&heavy, tv);
+    let share = on_values.iter().filter(|&&p| p).count() as f64 / s.len() as f64;
+    assert!(share > 0.5, "{share}");
+    // The threshold lies strictly between the scores on either side.
+    assert!(!s.contains(&t));
 }

@@ -19,7 +19,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use mixtures_core::Dataset;
 use mixtures_deep::{
     Compression, Dagmm, DagmmConfig, DagmmTrainer, EpochReport, Inference, InputScaling,
-    LatentFamily,
+    LatentFamily, ReconstructionUnit,
 };
 use serde_json::json;
 
@@ -93,6 +93,15 @@ pub enum ScalingArg {
     Standard,
     /// As given.
     None,
+}
+
+/// The unit of the reconstruction term.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReconstructionArg {
+    /// ‖x − x'‖² per row (the paper's formula).
+    RowSum,
+    /// The same divided by the number of columns (DAGMM's reference code).
+    FeatureMean,
 }
 
 /// `mixtures deep fit`. Unset settings take DAGMM's KDDCUP99 values.
@@ -176,9 +185,30 @@ pub struct DeepFitCmd {
     /// are shaped by the reconstruction alone; DAGMM trains jointly).
     #[arg(long)]
     pub decoupled: bool,
+    /// Scale each batch's gradient down to this global norm when it is
+    /// longer (default: never; DAGMM's reference code clips at 5); `none`
+    /// never does.
+    #[arg(long, value_name = "NORM|none", value_parser = parse_norm)]
+    pub max_grad_norm: Option<MaxNorm>,
+    /// The unit of the reconstruction term (default row-sum).
+    #[arg(long, value_enum)]
+    pub reconstruction: Option<ReconstructionArg>,
     /// Where to train: cpu, or cuda / wgpu in a build with that feature.
     #[arg(long, default_value = "cpu")]
     pub device: String,
+}
+
+/// A bound on the gradient's norm, or none.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MaxNorm(pub Option<f64>);
+
+fn parse_norm(s: &str) -> Result<MaxNorm, String> {
+    if s.eq_ignore_ascii_case("none") {
+        return Ok(MaxNorm(None));
+    }
+    s.parse::<f64>()
+        .map(|v| MaxNorm(Some(v)))
+        .map_err(|_| format!("expected a positive number or `none`, got `{s}`"))
 }
 
 /// `mixtures deep score`.
@@ -262,6 +292,12 @@ fn config(c: &DeepFitCmd) -> DagmmConfig {
         seed: c.seed,
         jitter: d.jitter,
         decoupled: c.decoupled,
+        max_grad_norm: c.max_grad_norm.map_or(d.max_grad_norm, |m| m.0),
+        reconstruction: match c.reconstruction {
+            None => d.reconstruction,
+            Some(ReconstructionArg::RowSum) => ReconstructionUnit::RowSum,
+            Some(ReconstructionArg::FeatureMean) => ReconstructionUnit::FeatureMean,
+        },
         scaling: match c.scaling {
             None | Some(ScalingArg::MinMax) => InputScaling::MinMax,
             Some(ScalingArg::Standard) => InputScaling::Standard,

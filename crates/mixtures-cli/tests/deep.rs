@@ -105,6 +105,13 @@ fn variants_and_labelled_anomalies() {
             "energy-and-reconstruction",
         ],
         &["--labelled-anomalies"],
+        &[
+            "--max-grad-norm",
+            "5",
+            "--reconstruction",
+            "feature-mean",
+            "--decoupled",
+        ],
     ]
     .iter()
     .enumerate()
@@ -132,6 +139,16 @@ fn variants_and_labelled_anomalies() {
         ok(&args);
         let out = ok(&["deep", "score", s(&model), s(&data)]);
         assert_eq!(out.lines().count(), 125, "{extra:?}");
+        if extra.contains(&"--max-grad-norm") {
+            let saved = std::fs::read_to_string(model.join("dagmm.json")).unwrap();
+            for field in [
+                "\"max_grad_norm\":5.0",
+                "\"reconstruction\":\"feature_mean\"",
+                "\"decoupled\":true",
+            ] {
+                assert!(saved.contains(field), "{field} not in dagmm.json");
+            }
+        }
     }
 }
 
@@ -151,6 +168,14 @@ fn bad_settings_files_and_outputs_are_refused() {
     bad(
         &["deep", "fit", s(&data), "-o", s(&m), "--dropout", "1"],
         &["dropout"],
+    );
+    bad(
+        &["deep", "fit", s(&data), "-o", s(&m), "--max-grad-norm", "0"],
+        &["max_grad_norm"],
+    );
+    bad(
+        &["deep", "fit", s(&data), "-o", s(&m), "--max-grad-norm", "x"],
+        &["none"],
     );
     bad(
         &["deep", "fit", s(&data), "-o", s(&m), "--normal-only"],

@@ -12,7 +12,9 @@
 //! ```sh
 //! cargo run --release -p mixtures-deep --example dagmm_paper -- [--set kdd|thyroid|arrhythmia] \
 //!     [--data PATH] [--seeds 0,1,2,3,4] [--epochs N] [--baseline] \
-//!     [--compression ae|vae|vqvae] [--family gaussian|laplace] [--labelled FRACTION]
+//!     [--compression ae|vae|vqvae] [--family gaussian|laplace] [--labelled FRACTION] \
+//!     [--decoupled] [--clip NORM|none] [--reconstruction row-sum|feature-mean] \
+//!     [--scaling min-max|standard|none] [--lr RATE] [--lambda-energy L1] [--lambda-cov L2]
 //! ```
 //!
 //! Every trained model is scored twice: by its energy and by energy plus
@@ -21,7 +23,8 @@
 //! seed) is given to training as labelled anomalies (the loss pushes their
 //! energy up) and left out of the test rows; the positive-unlabelled
 //! threshold (Elkan & Noto) is then reported too, fitted on the labelled
-//! anomalies against all train and test rows.
+//! anomalies against all train and test rows, on the scores' values and on
+//! their ranks.
 //!
 //! `--baseline` also scores each split with this library's default detector
 //! (`Detector::auto()`, seeded by the split's seed) and with one
@@ -30,9 +33,11 @@
 use std::io::{BufRead, BufReader};
 use std::time::Instant;
 
+use mixtures_anomaly::PositiveUnlabeled;
 use mixtures_core::Dataset;
 use mixtures_deep::{
     Compression, DagmmConfig, DagmmTrainer, Inference, InputScaling, LatentFamily,
+    ReconstructionUnit,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -127,6 +132,8 @@ fn main() -> Result<(), Error> {
             "--seeds" => seeds = v.split(',').map(str::parse).collect::<Result<_, _>>()?,
             "--epochs" => cfg.epochs = v.parse()?,
             "--lr" => cfg.learning_rate = v.parse()?,
+            "--lambda-energy" => cfg.lambda_energy = v.parse()?,
+            "--lambda-cov" => cfg.lambda_cov = v.parse()?,
             "--compression" => {
                 cfg.compression = match v.as_str() {
                     "ae" => Compression::Autoencoder,
@@ -146,6 +153,19 @@ fn main() -> Result<(), Error> {
             "--decoupled" => {
                 cfg.decoupled = true;
                 i -= 1;
+            }
+            "--clip" => {
+                cfg.max_grad_norm = match v.as_str() {
+                    "none" => None,
+                    n => Some(n.parse()?),
+                }
+            }
+            "--reconstruction" => {
+                cfg.reconstruction = match v.as_str() {
+                    "row-sum" => ReconstructionUnit::RowSum,
+                    "feature-mean" => ReconstructionUnit::FeatureMean,
+                    _ => return Err(format!("unknown reconstruction unit {v}").into()),
+                }
             }
             "--baseline" => {
                 baseline = true;
@@ -265,8 +285,15 @@ fn main() -> Result<(), Error> {
                     .map(|i| u8::from(i < s_known.len()))
                     .collect();
                 let set = mixtures_anomaly::ScoreSet::labelled(&scores, &lab)?;
-                let pu = mixtures_anomaly::PositiveUnlabeled.estimate(&set)?;
-                report("positive-unlabelled", pu.threshold);
+                for (rule, name) in [
+                    (PositiveUnlabeled::new(), "positive-unlabelled"),
+                    (
+                        PositiveUnlabeled::on_ranks(),
+                        "positive-unlabelled on ranks",
+                    ),
+                ] {
+                    report(name, rule.estimate(&set)?.threshold);
+                }
             }
         }
     }

@@ -75,6 +75,19 @@ pub enum Inference {
     EnergyAndReconstruction,
 }
 
+/// The unit of the reconstruction term of the loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReconstructionUnit {
+    /// `‖x − x'‖²` per row, averaged over the batch: the paper's formula.
+    RowSum,
+    /// The same divided by the number of input columns (the mean squared
+    /// error over every value of the batch): DAGMM's reference
+    /// implementation, whose λ₁ and λ₂ weigh the energy against this
+    /// smaller term.
+    FeatureMean,
+}
+
 /// How the input columns are scaled before the network (fitted on the
 /// training rows and stored with the model).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -141,6 +154,20 @@ pub struct DagmmConfig {
     /// places rather than by modelling them (docs/benchmarks.md).
     #[serde(default)]
     pub decoupled: bool,
+    /// The gradient of each batch is scaled down to this global L2 norm when
+    /// it is longer (`None`, the default and the paper's formula: never);
+    /// DAGMM's reference implementation clips at 5. Files written before
+    /// this setting existed load as `None`, which is how they were trained.
+    #[serde(default)]
+    pub max_grad_norm: Option<f64>,
+    /// The unit of the reconstruction term (files written before this
+    /// setting existed load as [`ReconstructionUnit::RowSum`]).
+    #[serde(default = "row_sum")]
+    pub reconstruction: ReconstructionUnit,
+}
+
+fn row_sum() -> ReconstructionUnit {
+    ReconstructionUnit::RowSum
 }
 
 impl Default for DagmmConfig {
@@ -164,6 +191,8 @@ impl Default for DagmmConfig {
             jitter: 1e-6,
             scaling: InputScaling::MinMax,
             decoupled: false,
+            max_grad_norm: None,
+            reconstruction: ReconstructionUnit::RowSum,
         }
     }
 }
@@ -259,6 +288,15 @@ impl DagmmConfig {
             return Err(DeepError::config(
                 "jitter",
                 self.jitter,
+                "must be positive and finite",
+            ));
+        }
+        if let Some(m) = self.max_grad_norm
+            && (!(m > 0.0) || !m.is_finite())
+        {
+            return Err(DeepError::config(
+                "max_grad_norm",
+                m,
                 "must be positive and finite",
             ));
         }

@@ -17,7 +17,10 @@
 //! VQ-VAE), [`LatentFamily`] (Gaussian or Laplace), [`Inference`] (energy, or
 //! energy plus reconstruction error), labelled anomalies pushed to high
 //! energy ([`DagmmTrainer::fit_with_anomalies`]); the positive-unlabelled
-//! threshold is `mixtures_anomaly::PositiveUnlabeled` on the scores.
+//! threshold is `mixtures_anomaly::PositiveUnlabeled::on_ranks()` on the
+//! scores (energies are heavy-tailed; on their values the rule flags nearly
+//! everything). [`DagmmConfig::max_grad_norm`] caps each step's gradient, as
+//! DAGMM's reference implementation does.
 //!
 //! ```
 //! use mixtures_core::Dataset;
@@ -47,6 +50,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod clip;
 mod config;
 mod error;
 mod format;
@@ -61,7 +65,9 @@ mod train;
 mod tests;
 
 pub use burn::tensor::Device;
-pub use config::{Compression, DagmmConfig, Inference, InputScaling, LatentFamily};
+pub use config::{
+    Compression, DagmmConfig, Inference, InputScaling, LatentFamily, ReconstructionUnit,
+};
 pub use error::{DeepError, LossTerm};
 pub use format::DAGMM_FORMAT_VERSION;
 pub use model::{Dagmm, DagmmTrainer, Latent, Scored};

@@ -241,3 +241,57 @@ fn the_loss_reaches_every_parameter() {
         }
     }
 }
+
+#[test]
+fn configurations_saved_before_the_training_settings_existed_load_as_trained() {
+    let mut v = serde_json::to_value(DagmmConfig::default()).unwrap();
+    let obj = v.as_object_mut().unwrap();
+    for key in ["decoupled", "max_grad_norm", "reconstruction"] {
+        assert!(obj.remove(key).is_some(), "{key}");
+    }
+    let old: DagmmConfig = serde_json::from_value(v).unwrap();
+    assert_eq!(old.max_grad_norm, None);
+    assert_eq!(old.reconstruction, crate::ReconstructionUnit::RowSum);
+    assert!(!old.decoupled);
+    let bad = DagmmConfig {
+        max_grad_norm: Some(f64::NAN),
+        ..DagmmConfig::default()
+    };
+    assert!(bad.validate().is_err());
+}
+
+#[test]
+fn the_feature_mean_reconstruction_term_is_the_row_sum_over_the_columns() {
+    use crate::ReconstructionUnit;
+    use crate::nets::{Compressor, Estimator, Networks};
+
+    let device = crate::cpu().autodiff();
+    let cfg = DagmmConfig {
+        hidden: vec![6, 4],
+        components: 2,
+        ..DagmmConfig::default()
+    };
+    let mut rng = StdRng::seed_from_u64(7);
+    let nets = Networks {
+        compressor: Compressor::new(5, &cfg, &mut rng, &device),
+        estimator: Estimator::new(&cfg, &mut rng, &device),
+    };
+    let (x, _) = random_batch(16, 5, 1, 8);
+    let x = Tensor::<2>::from_data(TensorData::new(x, [16, 5]), &device);
+    let terms = |unit| {
+        let c = DagmmConfig {
+            reconstruction: unit,
+            ..cfg.clone()
+        };
+        let (_, t) = crate::train::batch_loss(&nets, &c, x.clone(), None, None, None).unwrap();
+        values(t)
+    };
+    let sum = terms(ReconstructionUnit::RowSum);
+    let mean = terms(ReconstructionUnit::FeatureMean);
+    assert!(sum[0] > 0.0);
+    assert!(
+        (mean[0] - sum[0] / 5.0).abs() < 1e-6 * sum[0],
+        "{sum:?} {mean:?}"
+    );
+    assert_eq!(mean[1..], sum[1..]);
+}

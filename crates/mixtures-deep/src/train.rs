@@ -12,7 +12,8 @@ use rand::{Rng, SeedableRng};
 use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Compression, DagmmConfig};
+use crate::clip::clip_global_norm;
+use crate::config::{Compression, DagmmConfig, ReconstructionUnit};
 use crate::error::read;
 use crate::latent::batch_mixture;
 use crate::nets::{Compressor, Estimator, Networks, latent_features, squared_error};
@@ -25,7 +26,8 @@ pub struct EpochReport {
     pub epoch: usize,
     /// The whole loss, as minimized.
     pub loss: f64,
-    /// Mean squared reconstruction error per row.
+    /// Mean squared reconstruction error per row (divided by the number of
+    /// columns under [`ReconstructionUnit::FeatureMean`]).
     pub reconstruction: f64,
     /// Mean sample energy under the batch's mixture.
     pub energy: f64,
@@ -105,6 +107,7 @@ pub(crate) fn batch_loss(
     anomalies: Option<Tensor<2>>,
 ) -> Result<(Tensor<1>, Tensor<1>), DeepError> {
     let device = x.device();
+    let cols = x.dims()[1];
     let comp = nets
         .compressor
         .forward(x.clone(), &cfg.compression, noise)?;
@@ -119,7 +122,10 @@ pub(crate) fn batch_loss(
     };
     let gamma = nets.estimator.forward(z.clone(), mask)?;
     let mix = batch_mixture(gamma, z.clone(), cfg.family, cfg.jitter as f32);
-    let rec = rec.mean();
+    let rec = match cfg.reconstruction {
+        ReconstructionUnit::RowSum => rec.mean(),
+        ReconstructionUnit::FeatureMean => rec.mean().div_scalar(cols.max(1) as f32),
+    };
     let energy = mix.energy(z).mean();
     let penalty = mix.penalty();
     let extra = comp.extra.unwrap_or_else(|| Tensor::zeros([1], &device));
@@ -249,7 +255,10 @@ pub(crate) fn train(
             {
                 *s += v * m as f64;
             }
-            let grads = GradientsParams::from_grads(loss.backward(), &nets);
+            let mut grads = GradientsParams::from_grads(loss.backward(), &nets);
+            if let Some(max) = cfg.max_grad_norm {
+                clip_global_norm(&mut grads, &nets, max)?;
+            }
             nets = optim.step(cfg.learning_rate, nets, grads);
         }
         let nf = n as f64;
