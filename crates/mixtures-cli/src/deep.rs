@@ -95,6 +95,15 @@ pub enum ScalingArg {
     None,
 }
 
+/// How the networks share the gradient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TrainingArg {
+    /// The energy trains the estimation network only (the default).
+    Decoupled,
+    /// The energy trains both networks (the paper).
+    Joint,
+}
+
 /// The unit of the reconstruction term.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReconstructionArg {
@@ -181,10 +190,11 @@ pub struct DeepFitCmd {
     /// Weight of the labelled anomalies' term (default 1).
     #[arg(long)]
     pub anomaly_weight: Option<f64>,
-    /// Keep the energy out of the compression network's gradient (the codes
-    /// are shaped by the reconstruction alone; DAGMM trains jointly).
-    #[arg(long)]
-    pub decoupled: bool,
+    /// `decoupled` (the default) keeps the energy out of the compression
+    /// network's gradient, so the codes are shaped by the reconstruction
+    /// alone; `joint` is the paper's training, where some seeds collapse.
+    #[arg(long, value_enum)]
+    pub training: Option<TrainingArg>,
     /// Scale each batch's gradient down to this global norm when it is
     /// longer (default: never; DAGMM's reference code clips at 5); `none`
     /// never does.
@@ -291,7 +301,11 @@ fn config(c: &DeepFitCmd) -> DagmmConfig {
         epochs: c.epochs.unwrap_or(d.epochs),
         seed: c.seed,
         jitter: d.jitter,
-        decoupled: c.decoupled,
+        decoupled: match c.training {
+            None => d.decoupled,
+            Some(TrainingArg::Decoupled) => true,
+            Some(TrainingArg::Joint) => false,
+        },
         max_grad_norm: c.max_grad_norm.map_or(d.max_grad_norm, |m| m.0),
         reconstruction: match c.reconstruction {
             None => d.reconstruction,

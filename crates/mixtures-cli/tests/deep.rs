@@ -110,7 +110,8 @@ fn variants_and_labelled_anomalies() {
             "5",
             "--reconstruction",
             "feature-mean",
-            "--decoupled",
+            "--training",
+            "joint",
         ],
     ]
     .iter()
@@ -144,7 +145,7 @@ fn variants_and_labelled_anomalies() {
             for field in [
                 "\"max_grad_norm\":5.0",
                 "\"reconstruction\":\"feature_mean\"",
-                "\"decoupled\":true",
+                "\"decoupled\":false",
             ] {
                 assert!(saved.contains(field), "{field} not in dagmm.json");
             }

@@ -8,7 +8,12 @@
 //! memberships `γ`, and the batch's mixture is the `γ`-weighted statistics of
 //! `z` (no EM). The loss is the reconstruction error plus `λ₁` times the mean
 //! sample energy `E(z) = −ln Σₖ φₖ N(z | μₖ, Σₖ)` plus `λ₂ Σₖ Σⱼ 1/Σₖ[j,j]`.
-//! After training, the mixture is estimated on all training rows and kept as
+//! The paper trains both networks on that one loss
+//! ([`DagmmConfig::paper`]); by default the energy and the penalty train only
+//! the estimation network and the compression network learns from the
+//! reconstruction ([`DagmmConfig::decoupled`]): jointly, over long training,
+//! the encoder lowers the energy by crowding the features and some seeds
+//! collapse. After training, the mixture is estimated on all training rows and kept as
 //! this project's [`AnyMixture`](mixtures_dist::AnyMixture), so thresholds,
 //! metrics and explanations apply to the latent features, and a [`Dagmm`] is
 //! itself a [`DensityModel`](mixtures_dist::DensityModel) of its inputs.

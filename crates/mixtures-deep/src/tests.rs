@@ -253,6 +253,17 @@ fn configurations_saved_before_the_training_settings_existed_load_as_trained() {
     assert_eq!(old.max_grad_norm, None);
     assert_eq!(old.reconstruction, crate::ReconstructionUnit::RowSum);
     assert!(!old.decoupled);
+
+    // The paper's training differs from the default in that one setting.
+    let paper = DagmmConfig::paper();
+    assert!(!paper.decoupled && DagmmConfig::default().decoupled);
+    assert_eq!(
+        DagmmConfig {
+            decoupled: true,
+            ..paper
+        },
+        DagmmConfig::default()
+    );
     let bad = DagmmConfig {
         max_grad_norm: Some(f64::NAN),
         ..DagmmConfig::default()

@@ -24,7 +24,11 @@ use crate::{DeepError, LossTerm};
 pub struct EpochReport {
     /// Epoch, from 1.
     pub epoch: usize,
-    /// The whole loss, as minimized.
+    /// The whole loss. Under joint training one objective of both networks;
+    /// under decoupled training the sum of two (the reconstruction, which
+    /// the compression network minimizes, and the energy and penalty, which
+    /// the estimation network minimizes on features that move under it), so
+    /// it can rise: the penalty grows as the reconstruction features tighten.
     pub loss: f64,
     /// Mean squared reconstruction error per row (divided by the number of
     /// columns under [`ReconstructionUnit::FeatureMean`]).
