@@ -159,12 +159,10 @@ impl PositiveUnlabeled {
         }
         let n = y.len() as f64;
         let raw: Vec<f64> = data.scores().iter().map(|v| v.as_f64()).collect();
-        let (s, order) = if self.ranks {
-            let (r, order) = mid_ranks(&raw);
-            (r, Some(order))
-        } else {
-            (raw.clone(), None)
-        };
+        // On ranks the model sees the mid-ranks and `raw` maps the fitted
+        // rank back to a score; on values it sees `raw` itself.
+        let ranked = self.ranks.then(|| mid_ranks(&raw));
+        let s: &[f64] = ranked.as_ref().map_or(&raw, |(r, _)| r);
         let mean = s.iter().sum::<f64>() / n;
         let sd = (s.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n).sqrt();
         if !(sd > 0.0) || !sd.is_finite() {
@@ -241,9 +239,9 @@ impl PositiveUnlabeled {
         let half = 0.5 * c;
         let z_star = ((half / (1.0 - half)).ln() - alpha) / beta;
         let at = mean + sd * z_star;
-        let threshold = match order {
+        let threshold = match &ranked {
             None => at,
-            Some(order) => {
+            Some((_, order)) => {
                 // The first point (in score order) whose rank reaches `at`;
                 // tied scores share a rank, so they fall on one side.
                 let first = order.partition_point(|&k| s[k] < at);
