@@ -13,6 +13,7 @@ use faer::linalg::triangular_inverse::invert_lower_triangular;
 use faer::prelude::{Reborrow, ReborrowMut};
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 use num_traits::Float;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use crate::{LinalgError, Scalar};
 
@@ -59,12 +60,15 @@ fn refuse_ill_conditioned(worst: Option<(usize, f64)>, limit: f64) -> Result<(),
     }
 }
 
-/// Whether the code [`vectorize`] dispatches to has fused multiply-add
-/// instructions (x86-64 with AVX2 and FMA, which is what pulp's `V3` level
-/// requires; every aarch64 processor). Kernels that use `mul_add` only where
-/// this holds: elsewhere `mul_add` would be a slow library call. Their results
-/// are then the same bits on every machine of the same kind, and may differ in
-/// the last bits between a machine with FMA and one without.
+/// Whether the kernels use fused multiply-add instructions: on x86-64 where
+/// the processor has AVX2 and FMA (pulp's `V3` level, which AVX-512 implies),
+/// on every aarch64 processor. Kernels call `mul_add` only where this holds:
+/// elsewhere it would be a slow library call.
+///
+/// It follows the processor, not the level [`vectorize`] compiles for, so that
+/// lowering that level ([`set_simd_limit`]) changes the speed and never the
+/// result: on one processor every level gives the same bits. Between a
+/// processor with FMA and one without, results may differ in the last bits.
 pub fn fused_multiply_add() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
@@ -86,16 +90,135 @@ fn mul_acc<T: Scalar, const FMA: bool>(acc: T, a: T, b: T) -> T {
     if FMA { a.mul_add(b, acc) } else { acc + a * b }
 }
 
+/// The instruction sets [`vectorize`] compiles the kernels for, from the
+/// narrowest to the widest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SimdLevel {
+    /// What the compilation target guarantees: SSE2 on x86-64, NEON on
+    /// aarch64 (there the only level).
+    Baseline,
+    /// x86-64 with AVX2 and FMA (x86-64-v3): four `f64` per register.
+    Avx2,
+    /// x86-64 with AVX-512 F, BW, CD, DQ and VL (x86-64-v4): eight `f64` per
+    /// register.
+    Avx512,
+}
+
+impl SimdLevel {
+    /// The widest level this processor supports.
+    pub fn available() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if pulp::x86::V4::try_new().is_some() {
+                return Self::Avx512;
+            }
+            if pulp::x86::V3::try_new().is_some() {
+                return Self::Avx2;
+            }
+        }
+        Self::Baseline
+    }
+
+    /// The level [`vectorize`] uses now: the widest available one that the
+    /// limit ([`set_simd_limit`], or the `MIXTURES_SIMD` environment
+    /// variable) allows.
+    pub fn current() -> Self {
+        Self::available().min(simd_limit())
+    }
+
+    /// The level's name as `MIXTURES_SIMD` and the CLI spell it: `baseline`,
+    /// `avx2` or `avx512`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Baseline => "baseline",
+            Self::Avx2 => "avx2",
+            Self::Avx512 => "avx512",
+        }
+    }
+
+    /// The level named `s` (see [`SimdLevel::name`]; case-insensitive), if any.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Baseline, Self::Avx2, Self::Avx512]
+            .into_iter()
+            .find(|l| l.name().eq_ignore_ascii_case(s.trim()))
+    }
+
+    fn code(self) -> u8 {
+        self as u8
+    }
+}
+
+/// The limit's code (`SimdLevel as u8`), or `UNSET` until it is first read.
+static SIMD_LIMIT: AtomicU8 = AtomicU8::new(UNSET);
+const UNSET: u8 = u8::MAX;
+
+/// The limit on [`vectorize`]'s level: [`SimdLevel::Avx512`] (no limit)
+/// unless [`set_simd_limit`] was called or, before that, the environment
+/// variable `MIXTURES_SIMD` named a level (an unknown name is ignored here;
+/// the CLI refuses it).
+pub fn simd_limit() -> SimdLevel {
+    match SIMD_LIMIT.load(Ordering::Relaxed) {
+        0 => SimdLevel::Baseline,
+        1 => SimdLevel::Avx2,
+        2 => SimdLevel::Avx512,
+        _ => {
+            let from_env = std::env::var("MIXTURES_SIMD")
+                .ok()
+                .and_then(|v| SimdLevel::parse(&v))
+                .unwrap_or(SimdLevel::Avx512);
+            // A concurrent `set_simd_limit` wins over the environment.
+            let _ = SIMD_LIMIT.compare_exchange(
+                UNSET,
+                from_env.code(),
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            );
+            match SIMD_LIMIT.load(Ordering::Relaxed) {
+                0 => SimdLevel::Baseline,
+                1 => SimdLevel::Avx2,
+                _ => SimdLevel::Avx512,
+            }
+        }
+    }
+}
+
+/// Caps the instruction set [`vectorize`] compiles for, process-wide: for
+/// measuring what a wider one gains, or for running as a narrower machine
+/// would. Results do not change (see [`fused_multiply_add`]), only the speed.
+pub fn set_simd_limit(level: SimdLevel) {
+    SIMD_LIMIT.store(level.code(), Ordering::Relaxed);
+}
+
 /// Runs `k` compiled for the widest SIMD instruction set this processor has
-/// (AVX2 and FMA on x86-64 where present), chosen at run time.
+/// and the limit allows ([`SimdLevel::current`]), chosen at run time:
+/// AVX-512 or AVX2 with FMA on x86-64, NEON on aarch64.
 ///
 /// The element-wise loops of the kernels are plain Rust; compiled for the
-/// baseline x86-64 target they would use 2-wide SSE2 only. No operation is
-/// fused or reordered by this, so the results are the same bits on every
-/// instruction set.
+/// baseline x86-64 target they would use 2-wide SSE2 only. Nothing is fused
+/// (beyond the explicit `mul_add`s of [`fused_multiply_add`]) or reordered by
+/// this: every lane does what the scalar loop does, so the results are the
+/// same bits at every level.
 #[inline]
 pub fn vectorize<K: Kernel>(k: K) -> K::Output {
-    pulp::Arch::new().dispatch(Dispatch(k))
+    #[cfg(target_arch = "x86_64")]
+    {
+        let limit = simd_limit();
+        if limit >= SimdLevel::Avx512 {
+            if let Some(simd) = pulp::x86::V4::try_new() {
+                return pulp::Simd::vectorize(simd, Dispatch(k));
+            }
+        }
+        if limit >= SimdLevel::Avx2 {
+            if let Some(simd) = pulp::x86::V3::try_new() {
+                return pulp::Simd::vectorize(simd, Dispatch(k));
+            }
+        }
+        pulp::Simd::vectorize(pulp::Scalar::new(), Dispatch(k))
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        pulp::Arch::new().dispatch(Dispatch(k))
+    }
 }
 
 /// The column `j` of `m` as a slice, when the column is contiguous (always the
