@@ -58,7 +58,11 @@ fn same_at_every_level<R: PartialEq + core::fmt::Debug>(what: &str, f: impl Fn()
     set_simd_limit(SimdLevel::Avx512);
     let last = results.len() - 1;
     for (r, l) in results.iter().zip(&levels) {
-        assert!(r == &results[last], "{what}: {l:?} differs from {:?}", levels[last]);
+        assert!(
+            r == &results[last],
+            "{what}: {l:?} differs from {:?}",
+            levels[last]
+        );
         assert_eq!(
             format!("{r:?}"),
             format!("{:?}", results[last]),
@@ -71,7 +75,10 @@ fn same_at_every_level<R: PartialEq + core::fmt::Debug>(what: &str, f: impl Fn()
 fn fits<T: Scalar>() {
     let x = data::<T>();
     let far = Dataset::<T>::from_rows(&[[T::c(1e4); 7], [T::c(-3e3); 7]]).unwrap();
-    let mut specs: Vec<ModelSpec> = Covariance::ALL.into_iter().map(ModelSpec::gaussian).collect();
+    let mut specs: Vec<ModelSpec> = Covariance::ALL
+        .into_iter()
+        .map(ModelSpec::gaussian)
+        .collect();
     specs.extend(ModelSpec::LAPLACE);
     specs.push(ModelSpec::student_t(Covariance::Full));
     specs.push(ModelSpec::student_t(Covariance::Diag));

@@ -3,12 +3,13 @@
 use faer::prelude::ReborrowMut;
 use faer::{Mat, MatMut, MatRef};
 use mixtures_core::kernels::{
-    Kernel, col_slice, col_slice_mut, maha_work_len, sq_mahalanobis_block, vectorize, whiten_block,
+    Kernel, col_slice, maha_work_len, sq_mahalanobis_block, vectorize, whiten_block,
 };
 use mixtures_core::{Cholesky, LN_2PI, Scalar};
 use num_traits::Float;
 use rand::Rng;
 
+use crate::axis::{AXIS_TILE, AxisProducts, axis_block, product_block};
 use crate::common::{check_count, check_finite, check_locations, check_shape, std_normal};
 use crate::{Components, Covariance, FreeParameters, LogDensity, ModelError, ModelSpec, Sample};
 
@@ -63,15 +64,19 @@ enum Factors<T: Scalar> {
         /// Row-major `K x D`: `(μₖ − center)ᵀ L⁻ᵀ`.
         shifted: Vec<T>,
     },
-    /// Row-major `K x D` standard deviations and their inverses.
+    /// Row-major `K x D` standard deviations and their inverses, and the
+    /// product form when it is accurate ([`AxisProducts`]).
     Diag {
         sd: Vec<T>,
         inv_sd: Vec<T>,
+        products: Option<AxisProducts<T>>,
     },
-    /// Per-component standard deviations and their inverses.
+    /// Per-component standard deviations and their inverses, and the product
+    /// form when it is accurate.
     Spherical {
         sd: Vec<T>,
         inv_sd: Vec<T>,
+        products: Option<AxisProducts<T>>,
     },
 }
 
@@ -239,7 +244,12 @@ impl<T: Scalar> Gaussian<T> {
                     log_dets.push(ld);
                 }
                 let inv_sd = sd.iter().map(|&s| T::one() / s).collect();
-                (Covariances::Diag(v), Factors::Diag { sd, inv_sd }, log_dets)
+                let factors = Factors::Diag {
+                    sd,
+                    inv_sd,
+                    products: None,
+                };
+                (Covariances::Diag(v), factors, log_dets)
             }
             Covariances::Spherical(v) => {
                 check_count("variances", k, v.len())?;
@@ -251,15 +261,29 @@ impl<T: Scalar> Gaussian<T> {
                 let log_dets = v.iter().map(|&x| dd * Float::ln(x)).collect();
                 (
                     Covariances::Spherical(v),
-                    Factors::Spherical { sd, inv_sd },
+                    Factors::Spherical {
+                        sd,
+                        inv_sd,
+                        products: None,
+                    },
                     log_dets,
                 )
             }
         };
-        let norm = log_dets
+        let norm: Vec<T> = log_dets
             .into_iter()
             .map(|ld: T| -half * (dd * ln2pi + ld))
             .collect();
+        let mut factors = factors;
+        match &mut factors {
+            Factors::Diag {
+                inv_sd, products, ..
+            } => *products = AxisProducts::new(&mean_rows, inv_sd, true, &norm),
+            Factors::Spherical {
+                inv_sd, products, ..
+            } => *products = AxisProducts::new(&mean_rows, inv_sd, false, &norm),
+            Factors::Full(_) | Factors::Tied { .. } => {}
+        }
         Ok(Self {
             means,
             mean_rows,
@@ -362,6 +386,21 @@ impl<T: Scalar> Gaussian<T> {
         Self::new(means, Covariances::Tied(covariance))
     }
 
+    /// The common reference the rows are centred on when diagonal or
+    /// spherical log-densities are evaluated by matrix products (the mean of
+    /// the component means), or `None` when they are not: other structures,
+    /// or a component whose mean lies farther from it than
+    /// [`crate::product_form_limit`] allows (see `axis.rs`). The EM pass
+    /// accumulates its moments about the same reference then.
+    pub fn product_reference(&self) -> Option<&[T]> {
+        match &self.factors {
+            Factors::Diag { products, .. } | Factors::Spherical { products, .. } => {
+                products.as_ref().map(|p| p.reference.as_slice())
+            }
+            Factors::Full(_) | Factors::Tied { .. } => None,
+        }
+    }
+
     /// The `K x D` means.
     pub fn means(&self) -> MatRef<'_, T> {
         self.means.as_ref()
@@ -424,6 +463,9 @@ pub struct GaussianScratch<T: Scalar> {
     y: Mat<T>,
     /// Centred rows of a block, column after column (full covariances).
     flat: Vec<T>,
+    /// `[y, y²]` and the log-densities of a block in `f64` (diagonal and
+    /// spherical covariances by products).
+    wide: Vec<f64>,
     dist: Vec<T>,
 }
 
@@ -469,10 +511,15 @@ impl<T: Scalar> LogDensity<T> for Gaussian<T> {
                 (0, 0, max_rows.div_ceil(AXIS_TILE) * AXIS_TILE * d)
             }
         };
+        let wide_f64 = match self.product_reference() {
+            Some(_) => max_rows * (2 * d + self.n_components()),
+            None => 0,
+        };
         GaussianScratch {
             centered: Mat::zeros(m, wide),
             y: Mat::zeros(m, wide),
             flat: vec![T::zero(); flat],
+            wide: vec![0.0; wide_f64],
             dist: vec![T::zero(); max_rows],
         }
     }
@@ -523,92 +570,17 @@ impl<T: Scalar> Kernel for Block<'_, T> {
                     write_log_density(out.rb_mut(), k, g.norm[k], dist);
                 }
             }
+            Factors::Diag {
+                products: Some(ap), ..
+            }
+            | Factors::Spherical {
+                products: Some(ap), ..
+            } => product_block(x, ap, &mut s.wide, out),
             Factors::Diag { inv_sd, .. } => {
                 axis_block(x, &g.mean_rows, inv_sd, true, &g.norm, &mut s.flat, out);
             }
             Factors::Spherical { inv_sd, .. } => {
                 axis_block(x, &g.mean_rows, inv_sd, false, &g.norm, &mut s.flat, out);
-            }
-        }
-    }
-}
-
-/// Rows per tile of [`axis_block`]: 16 running sums stay in registers.
-const AXIS_TILE: usize = 16;
-
-/// Diagonal and spherical log-densities of a block: the rows are copied into
-/// tiles of [`AXIS_TILE`] rows (column after column within a tile), and for
-/// each tile and component `Σⱼ ((xⱼ − μⱼ) pⱼ)²` is summed in registers over `j`
-/// in increasing order (the same operations, in the same order, as one pass
-/// over each column), instead of reading and writing a distance per row for
-/// every column. `prec` holds `pₖⱼ` row-major when `per_dim`, else one `pₖ` per
-/// component.
-#[inline(always)]
-fn axis_block<T: Scalar>(
-    x: MatRef<'_, T>,
-    means: &[T],
-    prec: &[T],
-    per_dim: bool,
-    norm: &[T],
-    work: &mut [T],
-    mut out: MatMut<'_, T>,
-) {
-    const R: usize = AXIS_TILE;
-    let (m, d) = (x.nrows(), x.ncols());
-    let tiles = m.div_ceil(R);
-    let c = &mut work[..tiles * R * d];
-    for (t, tile) in c.chunks_exact_mut(R * d).enumerate() {
-        let i0 = t * R;
-        let rows = R.min(m - i0);
-        for (j, dst) in tile.chunks_exact_mut(R).enumerate() {
-            match col_slice(x, j) {
-                Some(src) => dst[..rows].copy_from_slice(&src[i0..i0 + rows]),
-                None => {
-                    for (r, o) in dst.iter_mut().enumerate().take(rows) {
-                        *o = x[(i0 + r, j)];
-                    }
-                }
-            }
-            dst[rows..].fill(T::zero());
-        }
-    }
-    let half = T::c(0.5);
-    for (t, tile) in c.chunks_exact(R * d).enumerate() {
-        let i0 = t * R;
-        let rows = R.min(m - i0);
-        for (k, (mu, &nk)) in means.chunks_exact(d).zip(norm).enumerate() {
-            let mut dist = [T::zero(); R];
-            if per_dim {
-                let pk = &prec[k * d..(k + 1) * d];
-                for ((xv, &mj), &pj) in tile.chunks_exact(R).zip(mu).zip(pk) {
-                    let Ok(xv) = <&[T; R]>::try_from(xv) else {
-                        continue;
-                    };
-                    for r in 0..R {
-                        let z = (xv[r] - mj) * pj;
-                        dist[r] += z * z;
-                    }
-                }
-            } else {
-                let pk = prec[k];
-                for (xv, &mj) in tile.chunks_exact(R).zip(mu) {
-                    let Ok(xv) = <&[T; R]>::try_from(xv) else {
-                        continue;
-                    };
-                    for r in 0..R {
-                        let z = (xv[r] - mj) * pk;
-                        dist[r] += z * z;
-                    }
-                }
-            }
-            if let Some(o) = col_slice_mut(out.rb_mut(), k) {
-                for (o, &q) in o[i0..i0 + rows].iter_mut().zip(&dist) {
-                    *o = nk - half * q;
-                }
-            } else {
-                for (r, &q) in dist.iter().enumerate().take(rows) {
-                    out[(i0 + r, k)] = nk - half * q;
-                }
             }
         }
     }

@@ -35,6 +35,7 @@
 //! ```
 
 mod any;
+mod axis;
 mod common;
 mod error;
 #[cfg(feature = "serde")]
@@ -50,6 +51,7 @@ mod student;
 mod traits;
 
 pub use any::AnyMixture;
+pub use axis::{product_form_limit, widen_centered};
 pub use error::ModelError;
 #[cfg(feature = "serde")]
 pub use format::{FORMAT_VERSION, ModelFile, Persist};

@@ -9,6 +9,7 @@
 //! `Σ r (x − c)(x − c)ᵀ − s sᵀ / n` with `s = Σ r (x − c)`, and `c` is already
 //! close to the new mean.
 
+use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{BlockStructure, matmul as tri_matmul};
 use faer::prelude::{Reborrow, ReborrowMut};
 use faer::{Accum, Mat, MatRef, Par};
@@ -19,6 +20,7 @@ use mixtures_core::par::{leaves, tree_reduce};
 use mixtures_core::{CHUNK_ROWS, Scalar};
 use mixtures_dist::{
     GaussianMixtureModel, GaussianScratch, LogDensity, StudentT, StudentTMixtureModel,
+    widen_centered,
 };
 use num_traits::Float;
 
@@ -50,6 +52,10 @@ pub struct Stats<T: Scalar> {
     pub full: Vec<Mat<T>>,
     /// `K x D`: `Σ wᵢ rᵢₖ (xᵢ − cₖ)²` (diagonal scatter only).
     pub diag: Mat<T>,
+    /// `K x 2D`, diagonal moments by products only: `[Σ wᵢ rᵢₖ yᵢ, Σ wᵢ rᵢₖ yᵢ²]`
+    /// with `y = x − c` about the common reference, in `f64`; turned into `s`
+    /// and `diag` by `Stats::shift_from` after the pass.
+    pub axis: Mat<f64>,
     /// `Σ wᵢ ln p(xᵢ)` under the model of the E-step (0 for given responsibilities).
     pub ll: f64,
     /// The least likely row and its log-density (for re-seeding degenerate
@@ -65,8 +71,13 @@ pub struct Stats<T: Scalar> {
 }
 
 impl<T: Scalar> Stats<T> {
-    fn zeros(k: usize, d: usize, full: bool) -> Self {
+    fn zeros(k: usize, d: usize, full: bool, products: bool) -> Self {
         Self {
+            axis: if products {
+                Mat::zeros(k, 2 * d)
+            } else {
+                Mat::zeros(0, 0)
+            },
             nk: vec![T::zero(); k],
             s: Mat::zeros(k, d),
             full: if full {
@@ -84,6 +95,25 @@ impl<T: Scalar> Stats<T> {
             mass: vec![T::zero(); k],
             u_term: vec![0.0; k],
             noise: 0.0,
+        }
+    }
+
+    /// Turns the diagonal moments accumulated about the common reference `c`
+    /// ([`Stats::axis`]) into `s` and `diag` about each component's shift
+    /// `cₖ`: with `m = cₖ − c`, `Σ r (x − cₖ) = s − n m` and
+    /// `Σ r (x − cₖ)² = q − m (2 s − n m)`, in `f64`. The terms are of size
+    /// `n (σ² + m²)` where the result is of size `n σ²`: the relative error is
+    /// about `(2 m²/σ² + 3) ε`, which the model's product-form limit bounds.
+    fn shift_from(&mut self, c: &[f64], shifts: &Mat<T>) {
+        let d = c.len();
+        for (k, &n) in self.nk.iter().enumerate() {
+            let n = n.as_f64();
+            for (j, &cj) in c.iter().enumerate() {
+                let m = shifts[(k, j)].as_f64() - cj;
+                let (s, q) = (self.axis[(k, j)], self.axis[(k, d + j)]);
+                self.diag[(k, j)] = T::c(q - m * (2.0 * s - n * m));
+                self.s[(k, j)] = T::c(s - n * m);
+            }
         }
     }
 
@@ -138,6 +168,7 @@ impl<T: Scalar> Stats<T> {
             *a += b;
         }
         self.diag += &o.diag;
+        self.axis += &o.axis;
         self.ll += o.ll;
         for (a, b) in self.mass.iter_mut().zip(&o.mass) {
             *a += *b;
@@ -160,6 +191,9 @@ struct Buffers<T: Scalar> {
     centered: Mat<T>,
     /// `√r` of the gathered rows.
     sqrt_r: Vec<T>,
+    /// `[y, y²]` and the responsibilities of a block in `f64` (diagonal
+    /// moments by products).
+    wide: Vec<f64>,
     lse: Vec<T>,
     mx: Vec<T>,
     sum: Vec<T>,
@@ -186,20 +220,28 @@ pub fn gaussian_pass<T: Scalar>(
         Source::StudentT(m) => m.n_columns(),
         Source::Resp(_) => k,
     };
+    let reference: Option<Vec<f64>> =
+        product_reference(src, shifts, full).map(|c| c.iter().map(|v| v.as_f64()).collect());
+    let reference = reference.as_deref();
     let (rows, n_leaves) = leaves(n);
     let st = tree_reduce(
         n_leaves,
         &|leaf| {
             let lo = leaf * rows;
             let hi = (lo + rows).min(n);
-            let mut st = Stats::zeros(k, d, full);
+            let mut st = Stats::zeros(k, d, full, reference.is_some());
             let mut buf = Buffers {
                 resp: Mat::zeros(CHUNK_ROWS, columns),
-                // Only the full scatter gathers rows; the diagonal one reads the block.
+                // The full scatter gathers rows; the diagonal one by products
+                // holds the block's [y, y²]; the exact diagonal one reads the block.
                 centered: Mat::zeros(
                     if full { CHUNK_ROWS } else { 0 },
                     if full { d + 1 } else { 0 },
                 ),
+                wide: match reference {
+                    Some(_) => vec![0.0; CHUNK_ROWS * (2 * d + k)],
+                    None => Vec::new(),
+                },
                 sqrt_r: vec![T::zero(); CHUNK_ROWS],
                 lse: vec![T::zero(); CHUNK_ROWS],
                 mx: vec![T::zero(); CHUNK_ROWS],
@@ -224,6 +266,7 @@ pub fn gaussian_pass<T: Scalar>(
                     src,
                     shifts,
                     full,
+                    reference,
                     buf: &mut buf,
                     st: &mut st,
                 });
@@ -233,7 +276,36 @@ pub fn gaussian_pass<T: Scalar>(
         },
         &|a: &mut Stats<T>, b| a.merge(b),
     );
-    st.finish()
+    let mut st = st.finish();
+    if let Some(c) = reference {
+        st.shift_from(c, shifts);
+    }
+    st
+}
+
+/// The common reference the diagonal moments are accumulated about by matrix
+/// products, if they can be: the model's own ([`mixtures_dist::Gaussian::product_reference`],
+/// which also vouches for the accuracy) when the shifts are its means, or the
+/// shift when every component has the same one (the M-step after
+/// initialization, where nothing cancels).
+fn product_reference<T: Scalar>(src: Source<'_, T>, shifts: &Mat<T>, full: bool) -> Option<Vec<T>> {
+    if full || shifts.nrows() == 0 {
+        return None;
+    }
+    match src {
+        Source::Model(model) => {
+            let g = model.components();
+            let c = g.product_reference()?;
+            (g.means() == shifts.as_ref()).then(|| c.to_vec())
+        }
+        Source::Resp(_) => {
+            let first: Vec<T> = shifts.row(0).iter().copied().collect();
+            let same =
+                (1..shifts.nrows()).all(|r| shifts.row(r).iter().zip(&first).all(|(a, b)| a == b));
+            same.then_some(first)
+        }
+        Source::StudentT(_) => None,
+    }
 }
 
 /// One block of the pass, compiled for the processor's SIMD width.
@@ -244,6 +316,7 @@ struct Block<'a, T: Scalar> {
     src: Source<'a, T>,
     shifts: &'a Mat<T>,
     full: bool,
+    reference: Option<&'a [f64]>,
     buf: &'a mut Buffers<T>,
     st: &'a mut Stats<T>,
 }
@@ -259,10 +332,11 @@ impl<T: Scalar> Kernel for Block<'_, T> {
             src,
             shifts,
             full,
+            reference,
             buf,
             st,
         } = self;
-        block(xb, start, weights, src, shifts, full, buf, st);
+        block(xb, start, weights, src, shifts, full, reference, buf, st);
     }
 }
 
@@ -275,6 +349,7 @@ fn block<T: Scalar>(
     src: Source<'_, T>,
     shifts: &Mat<T>,
     full: bool,
+    reference: Option<&[f64]>,
     buf: &mut Buffers<T>,
     st: &mut Stats<T>,
 ) {
@@ -358,6 +433,10 @@ fn block<T: Scalar>(
         }
     }
     let r = buf.resp.as_ref().subrows(0, m);
+    if let (false, Some(c)) = (full, reference) {
+        axis_moments(xb, c, r.subcols(0, k), &mut buf.wide, st);
+        return;
+    }
     if !full {
         // Diagonal scatter needs only per-column sums: straight passes over the
         // contiguous columns beat gathering the rows of positive responsibility
@@ -468,6 +547,41 @@ fn block<T: Scalar>(
             Par::Seq,
         );
     }
+}
+
+/// Diagonal moments about the common reference `c` by one matrix product in
+/// `f64`: with `y = x − c`, `[Σ r y, Σ r y²] = Rᵀ [y, y²]` for all components
+/// at once (see [`Stats::shift_from`] for the way back to each component's
+/// shift). `wide` holds at least `m (2D + K)` values.
+#[inline(always)]
+fn axis_moments<T: Scalar>(
+    xb: MatRef<'_, T>,
+    c: &[f64],
+    r: MatRef<'_, T>,
+    wide: &mut [f64],
+    st: &mut Stats<T>,
+) {
+    let (m, d, k) = (xb.nrows(), xb.ncols(), r.ncols());
+    let (y2, rest) = wide.split_at_mut(2 * m * d);
+    widen_centered(xb, c, y2);
+    let y2 = MatRef::from_column_major_slice(y2, m, 2 * d);
+    let mut r64 = faer::MatMut::from_column_major_slice_mut(&mut rest[..m * k], m, k);
+    for (c, nk) in st.nk.iter_mut().enumerate() {
+        if let Some(rc) = col_slice(r, c) {
+            *nk += lane_sum(rc);
+            for (o, &v) in r64.rb_mut().col_mut(c).iter_mut().zip(rc) {
+                *o = v.as_f64();
+            }
+        }
+    }
+    matmul(
+        st.axis.as_mut(),
+        Accum::Add,
+        r64.rb().transpose(),
+        y2,
+        1.0,
+        Par::Seq,
+    );
 }
 
 /// Independent partial sums per lane, combined in a fixed order: the compiler

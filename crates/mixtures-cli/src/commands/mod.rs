@@ -12,6 +12,7 @@ mod variational;
 
 use std::path::Path;
 
+#[cfg(feature = "deep")]
 pub(crate) use score::csv_field;
 
 use mixtures_anomaly::{OperatingPoints, ScoreSet, Threshold, ThresholdRule};

@@ -95,11 +95,13 @@ macro_rules! draw_both {
 
 // After the macro, which they use.
 mod curves;
+#[cfg(feature = "deep")]
 mod panels;
 pub mod sample;
 mod scatter;
 
 pub use curves::{OperatingPoint, score_histogram, unit_curve};
+#[cfg(feature = "deep")]
 pub use panels::epoch_panels;
 pub use scatter::{Scatter, scatter};
 
