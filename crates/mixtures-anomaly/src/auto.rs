@@ -57,7 +57,10 @@
 //! prints the comparison; docs/benchmarks.md keeps its figures.
 //!
 //! The cost is that of one EM fit per cell of the grid (up to 18: nine `k`,
-//! two structures), run in parallel.
+//! two structures), run in parallel. On more than [`DEFAULT_SEARCH_ROWS`]
+//! rows the cells are fitted on a seeded sample of that many rows and only
+//! the chosen one is refitted on every row, from its fit on the sample
+//! ([`AutoFitter::search_rows`], [`mixtures_select::Grid::search_rows`]).
 
 use core::marker::PhantomData;
 
@@ -66,7 +69,7 @@ use mixtures_core::{Dataset, Scalar};
 use mixtures_dist::ModelSpec;
 use mixtures_dist::{Covariances, Gaussian, GaussianMixtureModel, Mixture};
 use mixtures_em::{Covariance, EmControl, FitError, Fitted};
-use mixtures_select::{Criterion, Grid, SelectError, Selection};
+use mixtures_select::{Criterion, DEFAULT_SEARCH_ROWS, Grid, SelectError, Selection};
 
 use crate::{AnomalyError, ModelChoice, ModelFit, ModelFitter};
 
@@ -127,6 +130,9 @@ pub struct AutoFitter<T: Scalar> {
     min_weight: f64,
     /// The EM settings of every cell; `reg_covar` is the relative ridge.
     control: EmControl,
+    /// Rows the grid's cells are fitted on at most
+    /// ([`mixtures_select::Grid::search_rows`]).
+    search_rows: Option<usize>,
     _t: PhantomData<T>,
 }
 
@@ -162,9 +168,10 @@ impl<T: Scalar> AutoSelection<T> {
 }
 
 impl<T: Scalar> AutoFitter<T> {
-    /// The default rule: `k = 1..=8` under a shared covariance, ridge 0.1 of
-    /// each feature's variance, BIC, components below weight 0.1 dropped, one
-    /// k-means start per cell, seed 0.
+    /// The default rule: `k` in [`DEFAULT_COMPONENTS`] under a shared
+    /// covariance, ridge 0.1 of each feature's variance, BIC, components
+    /// below weight 0.1 dropped, one k-means start per cell, seed 0, the grid
+    /// searched on at most [`DEFAULT_SEARCH_ROWS`] rows.
     pub fn new() -> Self {
         Self {
             ks: DEFAULT_COMPONENTS.to_vec(),
@@ -173,6 +180,7 @@ impl<T: Scalar> AutoFitter<T> {
             criterion: Criterion::Bic,
             min_weight: DEFAULT_MIN_WEIGHT,
             control: EmControl::default().reg_covar(DEFAULT_RELATIVE_RIDGE),
+            search_rows: Some(DEFAULT_SEARCH_ROWS),
             _t: PhantomData,
         }
     }
@@ -211,6 +219,19 @@ impl<T: Scalar> AutoFitter<T> {
     #[must_use]
     pub fn relative_ridge(mut self, r: f64) -> Self {
         self.control.reg_covar = r;
+        self
+    }
+
+    /// Rows the grid's cells are fitted on at most before the chosen cell is
+    /// refitted on every row from its fit there
+    /// ([`mixtures_select::Grid::search_rows`]; default
+    /// [`DEFAULT_SEARCH_ROWS`]; `None` fits every cell on every row; must
+    /// not be `Some(0)`). The default detector fits its parts on at most
+    /// [`crate::MAX_FIT_ROWS`] rows, fewer than the default, so this changes
+    /// its mixture only when set below that.
+    #[must_use]
+    pub fn search_rows(mut self, rows: Option<usize>) -> Self {
+        self.search_rows = rows;
         self
     }
 
@@ -261,6 +282,13 @@ impl<T: Scalar> AutoFitter<T> {
         }
         if !(self.min_weight >= 0.0 && self.min_weight < 1.0) {
             return invalid("min_weight", self.min_weight, "must lie in [0, 1)");
+        }
+        if self.search_rows == Some(0) {
+            return invalid(
+                "search_rows",
+                0.0,
+                "must be at least 1 (None fits every cell on every row)",
+            );
         }
         self.control
             .check()
@@ -324,7 +352,8 @@ impl<T: Scalar> AutoFitter<T> {
         let grid = Grid::new(ks.iter().copied())
             .structures(structures.iter().map(|&c| ModelSpec::gaussian(c)))
             .criterion(self.criterion)
-            .control(self.control.clone());
+            .control(self.control.clone())
+            .search_rows(self.search_rows);
         match grid.fit(z) {
             Err(SelectError::TooFewDistinctPoints { distinct, .. })
                 if ks.iter().any(|&k| k <= distinct) && ks.iter().any(|&k| k > distinct) =>

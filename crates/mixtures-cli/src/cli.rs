@@ -154,6 +154,12 @@ pub struct FitArgs {
     /// 1, 2, 3, 4, 6, 8, 12, 16, 24].
     #[arg(long)]
     pub max_components: Option<usize>,
+    /// When the model is chosen automatically, its candidates are fitted on
+    /// at most this many rows (a seeded sample) and the chosen one is then
+    /// refitted on every row from there [default: 100000]; 0 fits every
+    /// candidate on every row. Not with --components or --init.
+    #[arg(long, value_name = "N")]
+    pub search_rows: Option<usize>,
     /// Floating-point precision of the fit.
     #[arg(long, value_enum, default_value_t = Precision::F64)]
     pub precision: Precision,

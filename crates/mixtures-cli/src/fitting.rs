@@ -12,7 +12,7 @@ use mixtures_anomaly::{AutoFitter, DEFAULT_COMPONENTS, ModelChoice};
 use mixtures_core::Scalar;
 use mixtures_dist::{AnyMixture, Covariance, Family, ModelSpec};
 use mixtures_em::{Control, EmControl, FitReport, Iteration, ModelParams, Observer};
-use mixtures_select::{Criterion, Grid, Selection};
+use mixtures_select::{Criterion, DEFAULT_SEARCH_ROWS, Grid, Selection};
 
 use crate::cli::FitArgs;
 use crate::error::CliError;
@@ -90,6 +90,11 @@ pub fn check_flags<T: Scalar>(
              --components or --init fixes the model",
         ),
         (
+            args.search_rows.is_some() && (args.components.is_some() || init.is_some()),
+            "--search-rows bounds the rows of the automatic choice's candidates; it does \
+             nothing when --components or --init fixes the model",
+        ),
+        (
             (args.robust.noise || args.robust.noise_volume.is_some()) && init.is_some(),
             "--noise does nothing with --init: a warm start keeps the start's noise \
              component, or its absence",
@@ -159,8 +164,19 @@ pub fn plan<T: Scalar>(
         Grid::new(1..=k_max)
             .structures(specs)
             .criterion(Criterion::Bic)
-            .control(control),
+            .control(control)
+            .search_rows(search_rows(args)),
     ))
+}
+
+/// The rows the automatic choice fits its candidates on (`--search-rows`,
+/// 0 for every row).
+pub fn search_rows(args: &FitArgs) -> Option<usize> {
+    match args.search_rows {
+        None => Some(DEFAULT_SEARCH_ROWS),
+        Some(0) => None,
+        Some(n) => Some(n),
+    }
 }
 
 /// Whether `detect` fits the library's default detector: no flag fixes the
@@ -199,7 +215,9 @@ pub fn auto_fitter<T: Scalar>(
             )));
         }
     }
-    let mut fitter = AutoFitter::new().seed(args.seed);
+    let mut fitter = AutoFitter::new()
+        .seed(args.seed)
+        .search_rows(search_rows(args));
     if let Some(p) = progress {
         p.candidates(None);
         fitter = fitter.observer(ProgressObserver(p));
@@ -271,14 +289,36 @@ pub fn describe_choice<T: Scalar>(sel: &Selection<T>) -> String {
             structures.push(l);
         }
     }
-    format!(
+    let mut text = format!(
         "chose k = {}, {} by {} = {value:.3} (lowest of {} candidates: k {lo}..{hi} x {})",
         best.k,
         best.structure.describe(),
         sel.criterion,
         sel.cells.len(),
         structures.join(", ")
-    )
+    );
+    if let Some(s) = &sel.search {
+        let full = s.scores.get(sel.criterion).unwrap_or(f64::NAN);
+        text.push_str(&format!(
+            "; candidates fitted on {} of {} rows, the chosen one refitted on every row ({} = {full:.3})",
+            s.rows, s.total_rows, sel.criterion
+        ));
+    }
+    text
+}
+
+/// The `search` object of `--json` summaries: the rows the candidates were
+/// fitted on and the chosen one's criterion after its refit on every row
+/// (`null` when every candidate saw every row).
+pub fn search_json<T: Scalar>(sel: &Selection<T>) -> serde_json::Value {
+    match &sel.search {
+        Some(s) => serde_json::json!({
+            "rows": s.rows,
+            "total_rows": s.total_rows,
+            "value": crate::ui::num(s.scores.get(sel.criterion).unwrap_or(f64::NAN)),
+        }),
+        None => serde_json::Value::Null,
+    }
 }
 
 /// A progress bar over EM iterations, on standard error, shown only when

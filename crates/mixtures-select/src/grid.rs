@@ -11,7 +11,8 @@ use rayon::prelude::*;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::{Criterion, Scores, SelectError};
+use crate::search::CellModels;
+use crate::{Criterion, Scores, Search, SelectError};
 use mixtures_core::seed::derive_seed;
 
 /// The most numbers of components a grid (or the default detector's
@@ -112,12 +113,26 @@ pub struct Selection<T: Scalar> {
     pub model: AnyMixture<T>,
     /// The report of the best model's fit.
     pub report: FitReport,
+    /// When the cells were fitted on a sample of the rows
+    /// ([`Grid::search_rows`]): the sample's size and the chosen cell's refit
+    /// on every row, whose model and report are [`Selection::model`] and
+    /// [`Selection::report`]. `None` when every cell saw every row.
+    pub search: Option<Search>,
 }
 
 impl<T: Scalar> Selection<T> {
     /// The best cell.
     pub fn best_cell(&self) -> &Cell {
         &self.cells[self.best]
+    }
+
+    /// The chosen model's scores on the rows it was fitted to: the refit's on
+    /// every row after a search on a sample, otherwise the best cell's.
+    pub fn chosen_scores(&self) -> Option<&Scores> {
+        match &self.search {
+            Some(s) => Some(&s.scores),
+            None => self.best_cell().scores(),
+        }
     }
 }
 
@@ -153,6 +168,9 @@ impl<T: Scalar> fmt::Display for Selection<T> {
                     c.structure.describe()
                 )?,
             }
+        }
+        if let Some(s) = &self.search {
+            writeln!(f, "{s}")?;
         }
         Ok(())
     }
@@ -205,8 +223,10 @@ pub struct Grid<T: Scalar> {
     /// [`Grid::check`]).
     too_many_ks: bool,
     structures: Vec<ModelSpec>,
-    criterion: Criterion,
+    pub(crate) criterion: Criterion,
     control: EmControl,
+    /// Rows the cells are fitted on at most ([`Grid::search_rows`]).
+    pub(crate) search_rows: Option<usize>,
     _t: PhantomData<T>,
 }
 
@@ -227,6 +247,7 @@ impl<T: Scalar> Grid<T> {
             structures: ModelSpec::SKLEARN.to_vec(),
             criterion: Criterion::default(),
             control: EmControl::default(),
+            search_rows: None,
             _t: PhantomData,
         }
     }
@@ -287,6 +308,13 @@ impl<T: Scalar> Grid<T> {
         if self.structures.is_empty() {
             return Err(SelectError::NoStructures);
         }
+        if self.search_rows == Some(0) {
+            return Err(SelectError::invalid(
+                "search_rows",
+                0usize,
+                "must be at least 1 (None searches on every row)",
+            ));
+        }
         self.control
             .check()
             .map_err(|e| e.into_own(SelectError::invalid))
@@ -319,26 +347,21 @@ impl<T: Scalar> Grid<T> {
     /// [`FitError::DataScale`] when the data's spread would overflow the fits'
     /// sums. After fitting:
     /// [`SelectError::AllCellsFailed`] when no cell could be fitted (cells that
-    /// fail are otherwise skipped and reported in the table).
+    /// fail are otherwise skipped and reported in the table). With
+    /// [`Grid::search_rows`], [`SelectError::Fit`] when the chosen cell, and
+    /// every other fitted cell tried after it, fails to refit on every row.
     pub fn fit(&self, data: &Dataset<T>) -> Result<Selection<T>, SelectError> {
         self.check_with(data)?;
-        let cells = self.cells();
-        let stop = Arc::new(AtomicBool::new(false));
-        let results: Vec<CellResult<T>> = cells
-            .par_iter()
-            .map(|&(k, s, seed)| self.fit_cell(data, k, s, seed, &stop))
-            .collect();
-        let mut table = Vec::with_capacity(cells.len());
-        let mut models = Vec::with_capacity(cells.len());
-        for (&(k, structure, seed), (outcome, model)) in cells.iter().zip(results) {
-            table.push(Cell {
-                k,
-                structure,
-                seed,
-                outcome,
-            });
-            models.push(model);
+        if let Some(sample) = self.search_sample(data)? {
+            return self.fit_searched(&sample, data);
         }
+        self.fit_all(data)
+    }
+
+    /// Every cell on every row of `data` (already checked), and the best.
+    pub(crate) fn fit_all(&self, data: &Dataset<T>) -> Result<Selection<T>, SelectError> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (table, mut models) = self.fit_cells(data, &stop);
         // Lowest criterion wins; ties (and NaN, never chosen) keep the earlier
         // cell, so the choice depends on the table alone.
         let mut best: Option<(usize, f64)> = None;
@@ -351,19 +374,7 @@ impl<T: Scalar> Grid<T> {
             }
         }
         let Some((best, _)) = best else {
-            let first = &table[0];
-            let reason = match &first.outcome {
-                CellOutcome::Skipped { reason } => reason.clone(),
-                CellOutcome::Fitted { .. } => FitError::Degenerate {
-                    reason: "the criterion could not be computed".into(),
-                },
-            };
-            return Err(SelectError::AllCellsFailed {
-                cells: table.len(),
-                k: first.k,
-                structure: first.structure.describe(),
-                reason,
-            });
+            return Err(self.all_failed(&table));
         };
         let Some((model, report)) = models.swap_remove(best) else {
             return Err(SelectError::AllCellsFailed {
@@ -381,19 +392,59 @@ impl<T: Scalar> Grid<T> {
             best,
             model,
             report,
+            search: None,
         })
     }
 
-    fn fit_cell(
+    /// Fits every cell on `data`, in parallel: the table and each cell's
+    /// model (`None` where it was skipped), in grid order.
+    pub(crate) fn fit_cells(
         &self,
         data: &Dataset<T>,
-        k: usize,
-        structure: ModelSpec,
-        seed: u64,
         stop: &Arc<AtomicBool>,
-    ) -> CellResult<T> {
-        // The user's observer, behind a flag shared by every cell: once it
-        // says stop, every other cell is told to stop too.
+    ) -> (Vec<Cell>, CellModels<T>) {
+        let cells = self.cells();
+        let results: Vec<CellResult<T>> = cells
+            .par_iter()
+            .map(|&(k, s, seed)| self.fit_cell(data, k, s, seed, stop))
+            .collect();
+        let mut table = Vec::with_capacity(cells.len());
+        let mut models = Vec::with_capacity(cells.len());
+        for (&(k, structure, seed), (outcome, model)) in cells.iter().zip(results) {
+            table.push(Cell {
+                k,
+                structure,
+                seed,
+                outcome,
+            });
+            models.push(model);
+        }
+        (table, models)
+    }
+
+    /// [`SelectError::AllCellsFailed`], with the first cell's reason.
+    pub(crate) fn all_failed(&self, table: &[Cell]) -> SelectError {
+        let Some(first) = table.first() else {
+            return SelectError::EmptyKRange;
+        };
+        let reason = match &first.outcome {
+            CellOutcome::Skipped { reason } => reason.clone(),
+            CellOutcome::Fitted { .. } => FitError::Degenerate {
+                reason: "the criterion could not be computed".into(),
+            },
+        };
+        SelectError::AllCellsFailed {
+            cells: table.len(),
+            k: first.k,
+            structure: first.structure.describe(),
+            reason,
+        }
+    }
+
+    /// The EM settings of one cell: the grid's, with the cell's seed and the
+    /// user's observer behind the flag that stops every cell once it says
+    /// stop.
+    pub(crate) fn cell_control(&self, seed: u64, stop: &Arc<AtomicBool>) -> EmControl {
         let watch = self.control.observer.clone().map(|obs| {
             let stop = Arc::clone(stop);
             move |it: &Iteration| {
@@ -409,6 +460,18 @@ impl<T: Scalar> Grid<T> {
         });
         let mut control = self.control.clone().seed(seed);
         control.observer = watch.map(|w| Arc::new(w) as Arc<dyn mixtures_em::Observer>);
+        control
+    }
+
+    fn fit_cell(
+        &self,
+        data: &Dataset<T>,
+        k: usize,
+        structure: ModelSpec,
+        seed: u64,
+        stop: &Arc<AtomicBool>,
+    ) -> CellResult<T> {
+        let control = self.cell_control(seed, stop);
         let fitted = mixtures_em::fit(structure, k, &control, data).and_then(|f| {
             let scores = Scores::of_any_fit(&f, data)?;
             Ok((scores, f.model, f.report))
@@ -428,7 +491,7 @@ impl<T: Scalar> Grid<T> {
 }
 
 /// A cell's outcome and, when fitted, its model and report.
-type CellResult<T> = (CellOutcome, Option<(AnyMixture<T>, FitReport)>);
+pub(crate) type CellResult<T> = (CellOutcome, Option<(AnyMixture<T>, FitReport)>);
 
 /// [`SelectError::TooFewDistinctPoints`] when fewer than `k` distinct rows (of
 /// positive weight) exist, through the EM crate's own check.

@@ -50,6 +50,7 @@
 pub mod criteria;
 mod error;
 mod grid;
+mod search;
 
 pub use criteria::{Criterion, Scores};
 pub use error::SelectError;
@@ -60,3 +61,4 @@ pub use mixtures_em::variational::{
     CovariancePrior, Posterior, Prior, VariationalFit, VariationalGaussianMixture,
     VariationalParams, VariationalState, WeightConcentration, WeightPrior,
 };
+pub use search::{DEFAULT_SEARCH_ROWS, Search};

@@ -270,6 +270,7 @@ pub fn run(c: &DemoCmd, ui: &mut Ui) -> Result<(), CliError> {
             robust: Default::default(),
             init: None,
             max_components: None,
+            search_rows: None,
             precision: Precision::F64,
         },
         None,

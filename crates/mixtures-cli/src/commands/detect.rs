@@ -137,6 +137,7 @@ fn mcd<T: Scalar>(c: &DetectCmd, ui: &mut Ui) -> Result<(), CliError> {
         ("--reg-covar", a.reg_covar.is_some()),
         ("--init", a.init.is_some()),
         ("--max-components", a.max_components.is_some()),
+        ("--search-rows", a.search_rows.is_some()),
     ]
     .into_iter()
     .chain(a.robust.flags())
@@ -288,6 +289,7 @@ fn finish<T: Scalar, M: IntoFile<T>>(
             "candidates": sel.cells.len(),
             "k": best.k,
             "structure": best.structure.to_string(),
+        "search": crate::fitting::search_json(sel),
         });
         let text = if rule == "Detector::auto" {
             value["dropped_weights"] = json!(choice.dropped_weights);

@@ -139,6 +139,7 @@ pub fn describe_fit<T: Scalar>(
             "candidates": sel.cells.len(),
             "k": best.k,
             "structure": best.structure.to_string(),
+        "search": crate::fitting::search_json(sel),
         })
     });
     text.push_str(&format!(

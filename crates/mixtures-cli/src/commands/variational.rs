@@ -54,6 +54,12 @@ fn check_flags(c: &FitCmd) -> Result<(), CliError> {
             "-k gives the largest number of components it may use",
         );
     }
+    if c.fit.search_rows.is_some() {
+        return refuse(
+            "--search-rows",
+            "it fits one model on every row; there is no search",
+        );
+    }
     if let Some(name) = &c.fit.covariance {
         let cov: Covariance = name
             .parse()
