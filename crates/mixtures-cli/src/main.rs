@@ -32,7 +32,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::Cli;
-use crate::error::{EXIT_FAILURE, EXIT_USAGE};
+use crate::error::{CliError, EXIT_FAILURE, EXIT_USAGE};
 use crate::ui::Ui;
 
 fn main() -> ExitCode {
@@ -71,7 +71,7 @@ fn run() -> ExitCode {
         }
     };
     let mut ui = Ui::new(&cli.global);
-    match commands::run(cli.command, &mut ui) {
+    match simd_limit_from_env().and_then(|()| commands::run(cli.command, &mut ui)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let code = e.exit_code();
@@ -89,5 +89,27 @@ fn run() -> ExitCode {
             }
             ExitCode::from(code)
         }
+    }
+}
+
+/// Refuses an unknown `MIXTURES_SIMD` (the library would ignore it, and a
+/// benchmark would silently measure the wrong level) and applies a known one.
+fn simd_limit_from_env() -> Result<(), CliError> {
+    use mixtures_core::kernels::{SimdLevel, set_simd_limit};
+    match std::env::var("MIXTURES_SIMD") {
+        Err(std::env::VarError::NotPresent) => Ok(()),
+        Ok(v) if v.trim().is_empty() => Ok(()),
+        Ok(v) => match SimdLevel::parse(&v) {
+            Some(level) => {
+                set_simd_limit(level);
+                Ok(())
+            }
+            None => Err(CliError::Usage(format!(
+                "MIXTURES_SIMD={v:?} is not an instruction set level: use baseline, avx2 or avx512"
+            ))),
+        },
+        Err(std::env::VarError::NotUnicode(_)) => Err(CliError::Usage(
+            "MIXTURES_SIMD is not valid UTF-8: use baseline, avx2 or avx512".to_owned(),
+        )),
     }
 }

@@ -411,3 +411,38 @@ fn an_output_in_a_missing_directory_is_refused_before_the_fit() {
     assert!(stderr(&o).contains("cannot write"), "{}", stderr(&o));
     assert!(stderr(&o).contains("does not exist"), "{}", stderr(&o));
 }
+
+/// `MIXTURES_SIMD` caps the instruction set: an unknown level is refused
+/// before any work, and every known level writes the same model, byte for byte.
+#[test]
+fn mixtures_simd_names_a_level_and_never_changes_the_result() {
+    let dir = temp_dir("simd");
+    let data = clusters_csv(&dir, 200, 0);
+    let fit = |level: &str, out: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_mixtures"))
+            .args(["fit", s(&data), "-k", "3", "--seed", "1", "-o"])
+            .arg(dir.join(out))
+            .env("MIXTURES_SIMD", level)
+            .output()
+            .unwrap()
+    };
+    let refused = fit("sse9", "never.json");
+    assert_eq!(refused.status.code(), Some(2));
+    let err = stderr(&refused);
+    assert!(
+        err.contains("MIXTURES_SIMD") && err.contains("avx512"),
+        "{err}"
+    );
+    assert!(!dir.join("never.json").exists());
+    let mut models = Vec::new();
+    for level in ["baseline", "avx2", "avx512"] {
+        let out = format!("{level}.json");
+        let o = fit(level, &out);
+        assert_eq!(o.status.code(), Some(0), "{level}: {}", stderr(&o));
+        models.push(std::fs::read(dir.join(&out)).unwrap());
+    }
+    assert!(
+        models.iter().all(|m| m == &models[0]),
+        "the levels wrote different models"
+    );
+}
