@@ -321,8 +321,14 @@ fn log_sum_exp_rows_impl<T: Scalar>(a: MatRef<'_, T>, out: &mut [T], max: &mut [
         }
         lo += len;
     }
+    // ln s = ln(1 + (s − 1)) through the vectorized ln_1p (libm's ln is a call
+    // per row); s − 1 is exact for s ≥ 1, and a row of −∞ (s = 0) gives −∞.
+    for o in out.iter_mut() {
+        *o -= T::one();
+    }
+    T::ln_1p_in_place(out);
     for (o, &mx) in out.iter_mut().zip(max.iter()) {
-        *o = mx + Float::ln(*o);
+        *o += mx;
     }
 }
 
@@ -422,8 +428,13 @@ fn softmax_rows_impl<T: Scalar>(
             *o = if s > T::zero() { *o / s } else { f };
         }
     }
-    for ((l, &mx), &s) in lse.iter_mut().zip(max.iter()).zip(sum.iter()) {
-        *l = mx + Float::ln(s);
+    // As in `log_sum_exp_rows`: ln s by the vectorized ln_1p of s − 1.
+    for (l, &s) in lse.iter_mut().zip(sum.iter()) {
+        *l = s - T::one();
+    }
+    T::ln_1p_in_place(lse);
+    for (l, &mx) in lse.iter_mut().zip(max.iter()) {
+        *l += mx;
     }
 }
 

@@ -224,38 +224,56 @@ pub fn gaussian_pass<T: Scalar>(
         product_reference(src, shifts, full).map(|c| c.iter().map(|v| v.as_f64()).collect());
     let reference = reference.as_deref();
     let (rows, n_leaves) = leaves(n);
+    let make_buffers = || {
+        Buffers {
+            resp: Mat::zeros(CHUNK_ROWS, columns),
+            // The full scatter gathers rows; the diagonal one by products
+            // holds the block's [y, y²]; the exact diagonal one reads the block.
+            centered: Mat::zeros(
+                if full { CHUNK_ROWS } else { 0 },
+                if full { d + 1 } else { 0 },
+            ),
+            wide: match reference {
+                Some(_) => vec![0.0; CHUNK_ROWS * (2 * d + k)],
+                None => Vec::new(),
+            },
+            sqrt_r: vec![T::zero(); CHUNK_ROWS],
+            lse: vec![T::zero(); CHUNK_ROWS],
+            mx: vec![T::zero(); CHUNK_ROWS],
+            sum: vec![T::zero(); CHUNK_ROWS],
+            rows: Vec::with_capacity(CHUNK_ROWS),
+            scratch: match src {
+                Source::Model(m) => Some(m.components().scratch(CHUNK_ROWS)),
+                Source::Resp(_) | Source::StudentT(_) => None,
+            },
+            t_scratch: match src {
+                Source::StudentT(m) => Some(m.components().scratch(CHUNK_ROWS)),
+                Source::Model(_) | Source::Resp(_) => None,
+            },
+        }
+    };
+    // One slot per thread of the pool (and slot 0 for a caller outside it).
+    let slots: Vec<std::sync::Mutex<Option<Buffers<T>>>> = (0..=rayon::current_num_threads())
+        .map(|_| std::sync::Mutex::new(None))
+        .collect();
     let st = tree_reduce(
         n_leaves,
         &|leaf| {
             let lo = leaf * rows;
             let hi = (lo + rows).min(n);
             let mut st = Stats::zeros(k, d, full, reference.is_some());
-            let mut buf = Buffers {
-                resp: Mat::zeros(CHUNK_ROWS, columns),
-                // The full scatter gathers rows; the diagonal one by products
-                // holds the block's [y, y²]; the exact diagonal one reads the block.
-                centered: Mat::zeros(
-                    if full { CHUNK_ROWS } else { 0 },
-                    if full { d + 1 } else { 0 },
-                ),
-                wide: match reference {
-                    Some(_) => vec![0.0; CHUNK_ROWS * (2 * d + k)],
-                    None => Vec::new(),
-                },
-                sqrt_r: vec![T::zero(); CHUNK_ROWS],
-                lse: vec![T::zero(); CHUNK_ROWS],
-                mx: vec![T::zero(); CHUNK_ROWS],
-                sum: vec![T::zero(); CHUNK_ROWS],
-                rows: Vec::with_capacity(CHUNK_ROWS),
-                scratch: match src {
-                    Source::Model(m) => Some(m.components().scratch(CHUNK_ROWS)),
-                    Source::Resp(_) | Source::StudentT(_) => None,
-                },
-                t_scratch: match src {
-                    Source::StudentT(m) => Some(m.components().scratch(CHUNK_ROWS)),
-                    Source::Model(_) | Source::Resp(_) => None,
-                },
-            };
+            // This thread's buffers from an earlier leaf of this pass, if any:
+            // leaves are many (up to 64) and their buffers large (the diagonal
+            // products' [y, y²]), and allocating them per leaf cost more page
+            // faults than the leaf's work at 20 000 rows. Every value read
+            // from them is written first in the same block.
+            let slot =
+                &slots[rayon::current_thread_index().map_or(0, |i| (i + 1).min(slots.len() - 1))];
+            let mut buf = slot
+                .lock()
+                .ok()
+                .and_then(|mut b| b.take())
+                .unwrap_or_else(make_buffers);
             let mut start = lo;
             while start < hi {
                 let m = CHUNK_ROWS.min(hi - start);
@@ -271,6 +289,9 @@ pub fn gaussian_pass<T: Scalar>(
                     st: &mut st,
                 });
                 start += m;
+            }
+            if let Ok(mut b) = slot.lock() {
+                *b = Some(buf);
             }
             st
         },
