@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use faer::Mat;
 use mixtures_core::{Dataset, Scalar};
 use mixtures_em::FitReport;
 
@@ -327,13 +326,7 @@ pub(crate) fn subset<T: Scalar>(
     keep: &[bool],
 ) -> Result<Dataset<T>, AnomalyError> {
     let rows: Vec<usize> = (0..keep.len()).filter(|&i| keep[i]).collect();
-    let x = data.view();
-    let m = Mat::from_fn(rows.len(), data.n_features(), |i, j| x[(rows[i], j)]);
-    let mut sub = Dataset::from_mat(m.as_ref())?;
-    if let Some(w) = data.weights() {
-        sub = sub.with_weights(rows.iter().map(|&i| w[i]).collect())?;
-    }
-    Ok(sub)
+    Ok(data.select_rows(&rows)?)
 }
 
 /// A density model and a threshold on its anomaly scores `−ln p(x)`: points

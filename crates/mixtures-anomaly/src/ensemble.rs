@@ -48,8 +48,6 @@ use mixtures_core::seed::derive_seed;
 use mixtures_core::{Dataset, Scalar};
 use mixtures_dist::{AnyMixture, DensityModel};
 use mixtures_em::{Covariance, GaussianMixture, Mcd};
-use rand::SeedableRng;
-use rand::rngs::StdRng;
 
 use crate::auto::Scaling;
 use crate::explain::{Attribution, Explain, Explanations};
@@ -405,18 +403,8 @@ impl<T: Scalar> EnsembleFitter<T> {
     /// At most `max_fit_rows` rows, drawn without replacement by the seed and
     /// kept in their order.
     fn fit_rows(&self, data: &Dataset<T>) -> Result<Option<Dataset<T>>, AnomalyError> {
-        let n = data.n_samples();
-        if n <= self.max_fit_rows {
-            return Ok(None);
-        }
-        let mut rng = StdRng::seed_from_u64(derive_seed(self.seed(), &[0x656e_7365]));
-        let mut idx = rand::seq::index::sample(&mut rng, n, self.max_fit_rows).into_vec();
-        idx.sort_unstable();
-        let mut keep = vec![false; n];
-        for i in idx {
-            keep[i] = true;
-        }
-        Ok(Some(crate::detector::subset(data, &keep)?))
+        let seed = derive_seed(self.seed(), &[0x656e_7365]);
+        Ok(data.sample_rows(self.max_fit_rows, seed)?)
     }
 
     /// Fits the ensemble.

@@ -127,6 +127,45 @@ impl<T: Scalar> Dataset<T> {
         Ok(Self { x, weights: None })
     }
 
+    /// The rows `rows` of the data, in that order, with their weights.
+    ///
+    /// # Errors
+    /// [`DataError::RowOutOfRange`] for an index past the last row,
+    /// [`DataError::Empty`] for no rows, [`DataError::BadWeightSum`] when the
+    /// chosen rows' weights add up to zero.
+    pub fn select_rows(&self, rows: &[usize]) -> Result<Self, DataError> {
+        let n = self.n_samples();
+        if let Some(&row) = rows.iter().find(|&&r| r >= n) {
+            return Err(DataError::RowOutOfRange { row, rows: n });
+        }
+        let x = self.view();
+        let m = Mat::from_fn(rows.len(), self.n_features(), |i, j| x[(rows[i], j)]);
+        let sub = Self::from_mat(m.as_ref())?;
+        match self.weights() {
+            Some(w) => sub.with_weights(rows.iter().map(|&i| w[i]).collect()),
+            None => Ok(sub),
+        }
+    }
+
+    /// At most `m` rows drawn without replacement by `seed` and kept in their
+    /// order (with their weights), or `None` when the data have no more than
+    /// `m` rows. The draw depends on `seed`, `m` and the number of rows only.
+    ///
+    /// # Errors
+    /// As [`Dataset::select_rows`] (only [`DataError::Empty`] for `m = 0` and
+    /// [`DataError::BadWeightSum`] can occur).
+    pub fn sample_rows(&self, m: usize, seed: u64) -> Result<Option<Self>, DataError> {
+        use rand::SeedableRng;
+        let n = self.n_samples();
+        if n <= m {
+            return Ok(None);
+        }
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let mut idx = rand::seq::index::sample(&mut rng, n, m).into_vec();
+        idx.sort_unstable();
+        self.select_rows(&idx).map(Some)
+    }
+
     /// Attaches per-sample weights (one per row, finite, `>= 0`, positive sum).
     ///
     /// # Errors

@@ -15,6 +15,14 @@ pub enum DataError {
         /// Number of columns found.
         cols: usize,
     },
+    /// A row index past the last row.
+    #[error("row {row} does not exist: the data have {rows} rows")]
+    RowOutOfRange {
+        /// The index asked for.
+        row: usize,
+        /// Number of rows.
+        rows: usize,
+    },
     /// A flat buffer whose length is not `rows * cols`.
     #[error("buffer of {len} values cannot be a {rows} x {cols} matrix (needs {})", rows.saturating_mul(*cols))]
     LengthMismatch {

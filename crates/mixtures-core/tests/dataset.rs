@@ -448,3 +448,34 @@ fn error_messages_name_the_place() {
         .to_string();
     assert!(msg.contains("row 2") && msg.contains("-3"), "{msg}");
 }
+
+#[test]
+fn selected_and_sampled_rows_keep_their_values_weights_and_order() {
+    let rows: Vec<[f64; 2]> = (0..10).map(|i| [i as f64, -(i as f64)]).collect();
+    let w: Vec<f64> = (0..10).map(|i| 1.0 + i as f64).collect();
+    let x = Dataset::from_rows(&rows).unwrap().with_weights(w).unwrap();
+    let s = x.select_rows(&[7, 2]).unwrap();
+    assert_eq!(s.n_samples(), 2);
+    assert_eq!((s.view()[(0, 0)], s.view()[(1, 1)]), (7.0, -2.0));
+    assert_eq!(s.weights().unwrap(), [8.0, 3.0]);
+    assert!(matches!(
+        x.select_rows(&[3, 10]),
+        Err(DataError::RowOutOfRange { row: 10, rows: 10 })
+    ));
+    assert!(matches!(x.select_rows(&[]), Err(DataError::Empty { .. })));
+    assert!(x.sample_rows(10, 1).unwrap().is_none());
+    let a = x.sample_rows(4, 1).unwrap().unwrap();
+    assert_eq!(
+        a,
+        x.sample_rows(4, 1).unwrap().unwrap(),
+        "the draw follows the seed"
+    );
+    let firsts: Vec<f64> = (0..4).map(|i| a.view()[(i, 0)]).collect();
+    assert!(
+        firsts.windows(2).all(|p| p[0] < p[1]),
+        "rows keep their order: {firsts:?}"
+    );
+    for (i, &f) in firsts.iter().enumerate() {
+        assert_eq!(a.weights().unwrap()[i], 1.0 + f);
+    }
+}

@@ -507,9 +507,11 @@ impl<T: Scalar> LogDensity<T> for Gaussian<T> {
         let (m, wide, flat) = match self.factors {
             Factors::Full(_) => (0, 0, maha_work_len(max_rows, d)),
             Factors::Tied { .. } => (max_rows, d, 0),
-            Factors::Diag { .. } | Factors::Spherical { .. } => {
-                (0, 0, max_rows.div_ceil(AXIS_TILE) * AXIS_TILE * d)
-            }
+            // The tiles only when the products are not used.
+            Factors::Diag { .. } | Factors::Spherical { .. } => match self.product_reference() {
+                Some(_) => (0, 0, 0),
+                None => (0, 0, max_rows.div_ceil(AXIS_TILE) * AXIS_TILE * d),
+            },
         };
         let wide_f64 = match self.product_reference() {
             Some(_) => max_rows * (2 * d + self.n_components()),

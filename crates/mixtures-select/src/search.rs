@@ -14,8 +14,6 @@ use std::sync::atomic::AtomicBool;
 use mixtures_core::seed::derive_seed;
 use mixtures_core::{Dataset, Scalar};
 use mixtures_em::FitError;
-use rand::SeedableRng;
-use rand::rngs::StdRng;
 
 use crate::grid::distinct_check;
 use crate::{Grid, Scores, SelectError, Selection};
@@ -100,11 +98,10 @@ impl<T: Scalar> Grid<T> {
         let Some(m) = self.search_rows.filter(|&m| m < n) else {
             return Ok(None);
         };
-        let mut rng =
-            StdRng::seed_from_u64(derive_seed(self.em_control().seed, &[0x7365_6172_6368]));
-        let mut idx = rand::seq::index::sample(&mut rng, n, m).into_vec();
-        idx.sort_unstable();
-        let sample = rows_of(data, &idx)?;
+        let seed = derive_seed(self.em_control().seed, &[0x7365_6172_6368]);
+        let Some(sample) = data.sample_rows(m, seed)? else {
+            return Ok(None);
+        };
         let k_max = self.cells().iter().map(|c| c.0).max().unwrap_or(1);
         // A sample of repeated rows may hold fewer distinct rows than the
         // largest k although the data hold enough: search on every row then.
@@ -165,17 +162,6 @@ impl<T: Scalar> Grid<T> {
             None => Err(self.all_failed(&table)),
         }
     }
-}
-
-/// The given rows of `data` (with their weights).
-fn rows_of<T: Scalar>(data: &Dataset<T>, rows: &[usize]) -> Result<Dataset<T>, SelectError> {
-    let x = data.view();
-    let m = faer::Mat::from_fn(rows.len(), data.n_features(), |i, j| x[(rows[i], j)]);
-    let mut sub = Dataset::from_mat(m.as_ref())?;
-    if let Some(w) = data.weights() {
-        sub = sub.with_weights(rows.iter().map(|&i| w[i]).collect())?;
-    }
-    Ok(sub)
 }
 
 /// The models of the cells, `None` where a cell was skipped.
