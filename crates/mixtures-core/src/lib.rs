@@ -31,6 +31,7 @@ mod scalar;
 pub mod seed;
 #[cfg(feature = "serde")]
 pub mod serde_mat;
+pub mod source;
 pub mod special;
 
 pub use dataset::Dataset;

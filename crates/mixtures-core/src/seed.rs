@@ -26,6 +26,84 @@ pub fn restart_seed(seed: u64, restart: usize) -> u64 {
     mix(seed ^ mix(restart as u64))
 }
 
+/// A uniform sample of at most `m` items from a stream of numbered items,
+/// the same for a seed however the stream is split or merged: item `i` is
+/// kept when its key `mix(seed ^ mix(i))` is among the `m` smallest seen
+/// (bottom-k sampling). Items are built only when they enter the sample.
+#[derive(Debug, Clone)]
+pub struct BottomK<V> {
+    m: usize,
+    seed: u64,
+    /// Max-heap on the key: the top is the first to leave.
+    heap: std::collections::BinaryHeap<Keyed<V>>,
+}
+
+#[derive(Debug, Clone)]
+struct Keyed<V>(u64, u64, V);
+
+impl<V> PartialEq for Keyed<V> {
+    fn eq(&self, o: &Self) -> bool {
+        (self.0, self.1) == (o.0, o.1)
+    }
+}
+impl<V> Eq for Keyed<V> {}
+impl<V> PartialOrd for Keyed<V> {
+    fn partial_cmp(&self, o: &Self) -> Option<core::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl<V> Ord for Keyed<V> {
+    fn cmp(&self, o: &Self) -> core::cmp::Ordering {
+        (self.0, self.1).cmp(&(o.0, o.1))
+    }
+}
+
+impl<V> BottomK<V> {
+    /// An empty sample of at most `m` items under `seed`.
+    #[must_use]
+    pub fn new(m: usize, seed: u64) -> Self {
+        Self {
+            m,
+            seed,
+            heap: std::collections::BinaryHeap::new(),
+        }
+    }
+
+    /// Offers item `index`; `make` builds it if it enters the sample.
+    pub fn offer(&mut self, index: u64, make: impl FnOnce() -> V) {
+        if self.m == 0 {
+            return;
+        }
+        let key = mix(self.seed ^ mix(index));
+        if self.heap.len() < self.m {
+            self.heap.push(Keyed(key, index, make()));
+        } else if self.heap.peek().is_some_and(|t| (key, index) < (t.0, t.1)) {
+            self.heap.pop();
+            self.heap.push(Keyed(key, index, make()));
+        }
+    }
+
+    /// Adds another sample of other items under the same seed and size.
+    pub fn merge(&mut self, other: Self) {
+        for Keyed(key, index, v) in other.heap {
+            if self.heap.len() < self.m {
+                self.heap.push(Keyed(key, index, v));
+            } else if self.heap.peek().is_some_and(|t| (key, index) < (t.0, t.1)) {
+                self.heap.pop();
+                self.heap.push(Keyed(key, index, v));
+            }
+        }
+    }
+
+    /// The items kept, in increasing order of their index.
+    #[must_use]
+    pub fn into_sorted(self) -> Vec<V> {
+        let mut v: Vec<(u64, V)> = self.heap.into_iter().map(|Keyed(_, i, v)| (i, v)).collect();
+        v.sort_by_key(|(i, _)| *i);
+        v.into_iter().map(|(_, v)| v).collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -49,5 +127,26 @@ mod tests {
         assert_eq!(mix(0), 0xE220_A839_7B1D_CDAF);
         let seeds: std::collections::HashSet<u64> = (0..64).map(|r| restart_seed(3, r)).collect();
         assert_eq!(seeds.len(), 64);
+    }
+
+    #[test]
+    fn bottom_k_ignores_the_split() {
+        let mut whole = BottomK::new(10, 5);
+        for i in 0..1000u64 {
+            whole.offer(i, || i);
+        }
+        let (mut a, mut b) = (BottomK::new(10, 5), BottomK::new(10, 5));
+        for i in 0..1000u64 {
+            if i % 7 < 3 {
+                a.offer(i, || i)
+            } else {
+                b.offer(i, || i)
+            }
+        }
+        a.merge(b);
+        let kept = whole.into_sorted();
+        assert_eq!(kept.len(), 10);
+        assert_eq!(a.into_sorted(), kept);
+        assert!(kept.windows(2).all(|w| w[0] < w[1]));
     }
 }

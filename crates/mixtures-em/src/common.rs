@@ -4,7 +4,7 @@ use faer::Mat;
 use mixtures_core::{Dataset, Scalar};
 
 use crate::FitError;
-use crate::pass::{Source, gaussian_pass};
+use crate::pass::{Source, Stats, gaussian_pass};
 use crate::report::{
     DegeneracyAction, DegeneracyEvent, DegeneracyPolicy, DegeneracyReason, MAX_RESEEDS,
 };
@@ -74,6 +74,40 @@ fn count_distinct<T: Scalar>(data: &Dataset<T>, n: usize) -> usize {
     rows.len()
 }
 
+/// The checks of [`check_data`] and [`check_scale`] for the rows of a fit,
+/// and the settings a fit reading its rows in batches cannot honour. Out of
+/// core, the distinct rows are counted in the initialization sample.
+pub(crate) fn check_rows<T: Scalar>(
+    rows: &crate::rows::Rows<'_, T>,
+    k: usize,
+    control: &crate::EmControl,
+) -> Result<(), FitError> {
+    if let Some(data) = rows.memory() {
+        check_data(data, k)?;
+        return check_scale(data, true);
+    }
+    if control.trim > 0.0 {
+        return Err(FitError::NeedsRowsInMemory { what: "trimming" });
+    }
+    if control.noise.is_some() {
+        return Err(FitError::NeedsRowsInMemory {
+            what: "a noise component",
+        });
+    }
+    if control.init == crate::Init::RandomResponsibilities {
+        return Err(FitError::NeedsRowsInMemory {
+            what: "random initial responsibilities",
+        });
+    }
+    check_data(rows.reseed_rows(), k)?;
+    check_ranges::<T>(
+        &rows.ranges(),
+        rows.n_rows() as f64,
+        rows.total_weight(),
+        true,
+    )
+}
+
 /// Refuses data whose spread would overflow the fit's arithmetic, before any
 /// work.
 ///
@@ -92,8 +126,27 @@ fn count_distinct<T: Scalar>(data: &Dataset<T>, n: usize) -> usize {
 /// the ridge (or the Laplace scale floor) then sets the variance, and
 /// without one the component is degenerate (a typed error).
 pub fn check_scale<T: Scalar>(data: &Dataset<T>, squares_in_t: bool) -> Result<(), FitError> {
-    let (n, d) = (data.n_samples(), data.n_features());
-    let w = data.total_weight().max(n as f64);
+    let ranges: Vec<(f64, f64)> = (0..data.n_features())
+        .map(|j| data.column_range(j))
+        .collect();
+    check_ranges::<T>(
+        &ranges,
+        data.n_samples() as f64,
+        data.total_weight(),
+        squares_in_t,
+    )
+}
+
+/// [`check_scale`] from the columns' ranges, the number of rows and their
+/// total weight.
+pub(crate) fn check_ranges<T: Scalar>(
+    ranges: &[(f64, f64)],
+    n: f64,
+    total: f64,
+    squares_in_t: bool,
+) -> Result<(), FitError> {
+    let d = ranges.len();
+    let w = total.max(n);
     let max_sum = if squares_in_t {
         T::max_value().as_f64()
     } else {
@@ -106,14 +159,7 @@ pub fn check_scale<T: Scalar>(data: &Dataset<T>, squares_in_t: bool) -> Result<(
         // which overflows f32 long before the f64 bound on squares binds.
         limit = limit.min(T::max_value().as_f64() / 64.0 / (d as f64 * w));
     }
-    for j in 0..d {
-        let col = data.column(j);
-        let (lo, hi) = col
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-                let v = v.as_f64();
-                (lo.min(v), hi.max(v))
-            });
+    for (j, &(lo, hi)) in ranges.iter().enumerate() {
         let spread = hi - lo;
         if !(spread <= limit) {
             let f32_data = T::NAME == "f32";
@@ -160,7 +206,6 @@ pub fn summarize<T: Scalar>(data: &Dataset<T>, full: bool) -> Summary<T> {
             T::c(s / total)
         })
         .collect();
-    let den = if total > 1.0 { total - 1.0 } else { total };
     let ones = Mat::<T>::from_fn(n, 1, |_, _| T::one());
     let shifts = Mat::from_fn(1, d, |_, j| mean[j]);
     let st = gaussian_pass(
@@ -170,6 +215,19 @@ pub fn summarize<T: Scalar>(data: &Dataset<T>, full: bool) -> Summary<T> {
         &shifts,
         full,
     );
+    summary_from(mean, &st, total, full)
+}
+
+/// The summary from the means and the finished statistics of one component
+/// of responsibility 1 shifted to the means (total weight `total`).
+pub(crate) fn summary_from<T: Scalar>(
+    mean: Vec<T>,
+    st: &Stats<T>,
+    total: f64,
+    full: bool,
+) -> Summary<T> {
+    let d = mean.len();
+    let den = if total > 1.0 { total - 1.0 } else { total };
     let nk = st.nk[0];
     let var = (0..d)
         .map(|j| {
@@ -286,6 +344,11 @@ pub(crate) fn final_log_likelihood(ll: f64) -> Result<f64, FitError> {
             ),
         })
     }
+}
+
+/// The values of row `i`, if there is one.
+pub(crate) fn row_of<T: Scalar>(data: &Dataset<T>, i: usize) -> Option<Vec<T>> {
+    (i < data.n_samples()).then(|| data.view().row(i).iter().copied().collect())
 }
 
 /// The matrix without row `c` (a dropped component's parameters).

@@ -131,6 +131,22 @@ pub enum FitError {
         /// What happened.
         reason: String,
     },
+    /// The rows could not be read (out-of-core fits), or changed between
+    /// passes.
+    #[error(transparent)]
+    Source(#[from] mixtures_core::source::SourceError),
+    /// Partial statistics that do not belong together.
+    #[error(transparent)]
+    Stats(#[from] crate::StatsError),
+    /// A setting that needs every row in memory, asked of a fit that reads
+    /// its rows in batches.
+    #[error(
+        "{what} needs the rows in memory; load them into a Dataset, or fit without it when reading in batches"
+    )]
+    NeedsRowsInMemory {
+        /// The setting.
+        what: &'static str,
+    },
 }
 
 impl FitError {

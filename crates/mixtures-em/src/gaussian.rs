@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use faer::Mat;
+use mixtures_core::source::RowSource;
 use mixtures_core::{Dataset, Scalar};
 use mixtures_dist::{Covariances, Gaussian, GaussianMixtureModel, Mixture, ModelError};
 use rand::rngs::StdRng;
@@ -11,16 +12,17 @@ use crate::Covariance;
 use crate::EmControl;
 use crate::FitError;
 use crate::common::{
-    Summary, check_data, check_precision, check_scale, fallback_variance, summarize, without_row,
+    Summary, check_precision, check_rows, fallback_variance, final_log_likelihood, without_row,
 };
 use crate::constraint::{CovarianceConstraint, MStepStats, PriorTerms, Scatter};
 use crate::engine::{Engine, Restart, run};
-use crate::init::initial_responsibilities;
 use crate::noise;
-use crate::pass::{Source, Stats, gaussian_pass};
+use crate::pass::Stats;
 use crate::regularize::{ConjugatePrior, RegContext, Regularizer, Ridge};
 use crate::repair::{BuildError, Components as RepairParts, Site, repair};
 use crate::report::Fitted;
+use crate::rows::{Batched, DEFAULT_SAMPLE_ROWS, Rows, StatsReducer};
+use crate::stats::EStep;
 use crate::trim;
 
 /// Entry point for fitting Gaussian mixtures:
@@ -131,18 +133,78 @@ impl<T: Scalar> GaussianParams<T> {
     /// nothing can be fitted; [`FitError::Precision`] when the fitted covariance
     /// is too ill-conditioned for `T` ([`check_precision`](crate::check_precision)).
     pub fn fit(&self, data: &Dataset<T>) -> Result<Fitted<GaussianMixtureModel<T>>, FitError> {
-        self.check_for(data.n_features())?;
-        check_data(data, self.k)?;
-        check_scale(data, true)?;
-        let engine = GaussianEngine::new(self, data, self.k);
+        self.fit_rows(Rows::Memory(data), None)
+    }
+
+    /// Fits a mixture of `k` components to rows read in batches, one pass
+    /// per iteration (out-of-core: the rows are never all in memory). The
+    /// restarts start from a seeded sample of [`DEFAULT_SAMPLE_ROWS`] rows,
+    /// the same whatever the batches (k-means++ and k-means on the sample,
+    /// then every row assigned to its nearest centre); from the same start
+    /// the fit is the in-memory fit's up to rounding. A source that is a
+    /// [`Dataset`] is fitted in memory.
+    ///
+    /// # Errors
+    /// As [`GaussianParams::fit`]; [`FitError::Source`] when the rows cannot
+    /// be read or change between passes; [`FitError::NeedsRowsInMemory`] for
+    /// trimming, a noise component and random initial responsibilities.
+    pub fn fit_source(
+        &self,
+        source: &dyn RowSource<T>,
+    ) -> Result<Fitted<GaussianMixtureModel<T>>, FitError> {
+        match source.as_dataset() {
+            Some(data) => self.fit(data),
+            None => self.fit_reduced(&Batched::new(source)),
+        }
+    }
+
+    /// As [`GaussianParams::fit_source`], with the E-steps' statistics
+    /// computed by `reducer` (a query engine's aggregate, say).
+    ///
+    /// # Errors
+    /// As [`GaussianParams::fit_source`].
+    pub fn fit_reduced(
+        &self,
+        reducer: &dyn StatsReducer<T>,
+    ) -> Result<Fitted<GaussianMixtureModel<T>>, FitError> {
+        self.check_for(reducer.rows().n_features())?;
+        let rows = Rows::scan(reducer, DEFAULT_SAMPLE_ROWS, self.control.seed)?;
+        self.fit_rows(rows, None)
+    }
+
+    /// As [`GaussianParams::fit_from`], reading the rows through `reducer`.
+    ///
+    /// # Errors
+    /// As [`GaussianParams::fit_source`].
+    pub fn fit_reduced_from(
+        &self,
+        model: &GaussianMixtureModel<T>,
+        reducer: &dyn StatsReducer<T>,
+    ) -> Result<Fitted<GaussianMixtureModel<T>>, FitError> {
+        FitError::check_warm_start(model.dim(), reducer.rows().n_features())?;
+        self.check_for(reducer.rows().n_features())?;
+        let rows = Rows::scan(reducer, DEFAULT_SAMPLE_ROWS, self.control.seed)?;
+        self.fit_rows(rows, Some(model))
+    }
+
+    fn fit_rows(
+        &self,
+        rows: Rows<'_, T>,
+        start: Option<&GaussianMixtureModel<T>>,
+    ) -> Result<Fitted<GaussianMixtureModel<T>>, FitError> {
+        let k = start.map_or(self.k, |m| m.n_components());
+        self.check_for(rows.n_features())?;
+        check_rows(&rows, k, &self.control)?;
+        let total = rows.total_weight();
+        let engine = GaussianEngine::new(self, rows, k)?;
         // Initialization needs the data summary. Computing it here, before the
         // restarts run in parallel, matters: a restart that initialized it
         // lazily would wait in rayon (the summary pass is parallel), steal
         // another restart, and that one would block on the same `OnceLock`,
         // a deadlock.
         let _ = engine.summary();
-        let fitted = run(&engine, &self.control, None)?;
-        check_precision(&fitted.model, data.total_weight())?;
+        let fitted = run(&engine, &self.control, start)?;
+        check_precision(&fitted.model, total)?;
         Ok(fitted)
     }
 
@@ -158,13 +220,7 @@ impl<T: Scalar> GaussianParams<T> {
         data: &Dataset<T>,
     ) -> Result<Fitted<GaussianMixtureModel<T>>, FitError> {
         FitError::check_warm_start(model.dim(), data.n_features())?;
-        self.check_for(data.n_features())?;
-        check_data(data, model.n_components())?;
-        check_scale(data, true)?;
-        let engine = GaussianEngine::new(self, data, model.n_components());
-        let fitted = run(&engine, &self.control, Some(model))?;
-        check_precision(&fitted.model, data.total_weight())?;
-        Ok(fitted)
+        self.fit_rows(Rows::Memory(data), Some(model))
     }
 }
 
@@ -182,7 +238,7 @@ impl<T: Scalar> GaussianParams<T> {
     ) -> Result<(f64, GaussianMixtureModel<T>), FitError> {
         FitError::check_warm_start(model.dim(), data.n_features())?;
         self.check_for(data.n_features())?;
-        let engine = GaussianEngine::new(self, data, model.n_components());
+        let engine = GaussianEngine::new(self, Rows::Memory(data), model.n_components())?;
         let mut cx = Restart {
             rng: <StdRng as rand::SeedableRng>::seed_from_u64(self.control.seed),
             restart: 0,
@@ -201,7 +257,7 @@ struct ResolvedPrior<T: Scalar> {
 
 struct GaussianEngine<'a, T: Scalar> {
     p: &'a GaussianParams<T>,
-    data: &'a Dataset<T>,
+    rows: Rows<'a, T>,
     k: usize,
     full: bool,
     /// Data mean and variances, computed on first use (initialization, priors,
@@ -213,23 +269,25 @@ struct GaussianEngine<'a, T: Scalar> {
 }
 
 impl<'a, T: Scalar> GaussianEngine<'a, T> {
-    fn new(p: &'a GaussianParams<T>, data: &'a Dataset<T>, k: usize) -> Self {
+    fn new(p: &'a GaussianParams<T>, rows: Rows<'a, T>, k: usize) -> Result<Self, FitError> {
         let full = p.constraint.needs_full_scatter();
-        let d = data.n_features();
+        let d = rows.n_features();
         let prior_spec = p.regularizers.iter().find_map(|r| r.prior().cloned());
         let summary = std::sync::OnceLock::new();
-        if prior_spec.is_some() {
-            let _ = summary.set(summarize(data, full));
+        // Out of core the summary is a pass that may fail: taken now.
+        if prior_spec.is_some() || rows.memory().is_none() {
+            let _ = summary.set(rows.summary(prior_spec.is_some() && full)?);
         }
         let fac = (1.0 / k as f64).powf(2.0 / d as f64);
+        let n_rows = rows.n_rows() as usize;
         let prior = prior_spec.map(|ps| {
-            let summary = summary.get_or_init(|| summarize(data, full));
+            let summary = summary.get_or_init(|| rows.fallback_summary());
             let mean = match &ps.mean {
                 Some(m) => m.iter().map(|&v| T::c(v)).collect(),
                 None => summary.mean.clone(),
             };
             let mean_var = summary.var.iter().map(|v| v.as_f64()).sum::<f64>() / d as f64;
-            let scale = match (&summary.cov, data.n_samples() > d) {
+            let scale = match (&summary.cov, n_rows > d) {
                 (Some(c), true) => Mat::from_fn(d, d, |i, j| {
                     T::c(c[(i, j)].as_f64() * fac * ps.scale_factor)
                 }),
@@ -251,20 +309,20 @@ impl<'a, T: Scalar> GaussianEngine<'a, T> {
                 },
             }
         });
-        Self {
+        Ok(Self {
             p,
-            data,
+            rows,
             k,
             full,
             summary,
             ctx: std::sync::OnceLock::new(),
             prior,
             ridge: Ridge(p.control.reg_covar),
-        }
+        })
     }
 
     fn summary(&self) -> &Summary<T> {
-        self.summary.get_or_init(|| summarize(self.data, false))
+        self.summary.get_or_init(|| self.rows.fallback_summary())
     }
 
     fn ctx(&self) -> &RegContext<T> {
@@ -274,10 +332,10 @@ impl<'a, T: Scalar> GaussianEngine<'a, T> {
         })
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn m_step(
         &self,
         st: &Stats<T>,
+        worst: Option<Vec<T>>,
         shifts: &Mat<T>,
         cx: &mut Restart,
     ) -> Result<GaussianMixtureModel<T>, FitError> {
@@ -325,7 +383,7 @@ impl<'a, T: Scalar> GaussianEngine<'a, T> {
         let total: T = nk.iter().copied().sum();
         let weights: Vec<T> = nk.iter().map(|&v| v / total).collect();
         let collapsed: Vec<(usize, f64)> = (0..k)
-            .filter(|&c| st.nk[c].as_f64() < COLLAPSE_REL * self.data.total_weight())
+            .filter(|&c| st.nk[c].as_f64() < COLLAPSE_REL * self.rows.total_weight())
             .map(|c| (c, st.nk[c].as_f64()))
             .collect();
         let parts = ScaleParts {
@@ -335,11 +393,11 @@ impl<'a, T: Scalar> GaussianEngine<'a, T> {
             structure: self.p.constraint.structure(),
         };
         let site = Site {
-            data: self.data,
+            data: self.rows.reseed_rows(),
             policy: self.p.control.policy,
             cx,
         };
-        repair(parts, weights, &collapsed, st.worst.1, site)
+        repair(parts, weights, &collapsed, worst, site)
     }
 }
 
@@ -450,38 +508,50 @@ impl<T: Scalar> Engine for GaussianEngine<'_, T> {
     type State = GaussianMixtureModel<T>;
 
     fn init(&self, cx: &mut Restart) -> Result<Self::State, FitError> {
-        let resp = initial_responsibilities(self.p.control.init, self.data, self.k, &mut cx.rng);
-        let d = self.data.n_features();
-        let shifts = Mat::from_fn(self.k, d, |_, j| self.summary().mean[j]);
-        let st = gaussian_pass(
-            self.data.view(),
-            self.data.weights(),
-            Source::Resp(resp.as_ref()),
-            &shifts,
-            self.full,
-        );
-        let model = self.m_step(&st, &shifts, cx)?;
-        noise::start(model, self.p.control.noise.as_ref(), self.data)
+        let mean = &self.summary().mean;
+        let (k, d) = (self.k, mean.len());
+        let st = self
+            .rows
+            .initial(self.p.control.init, k, mean, self.full, &mut cx.rng)?;
+        let shifts = Mat::from_fn(k, d, |_, j| mean[j]);
+        let (st, worst) = st.finished();
+        let model = self.m_step(&st, worst, &shifts, cx)?;
+        match self.rows.memory() {
+            Some(data) => noise::start(model, self.p.control.noise.as_ref(), data),
+            None => Ok(model),
+        }
     }
 
     fn step(&self, model: &Self::State, cx: &mut Restart) -> Result<(f64, Self::State), FitError> {
         let shifts = model.components().means().to_owned();
-        let kept = trim::step_weights(model, self.data, self.p.control.trim)?;
-        let st = gaussian_pass(
-            self.data.view(),
-            kept.as_deref(),
-            Source::Model(model),
-            &shifts,
-            self.full,
-        );
-        let ll = st.ll / kept.total;
-        let next = self.m_step(&st, &shifts, cx)?;
-        let next = noise::carry(next, model, st.noise, kept.total)?;
+        let (st, total) = match self.rows.memory() {
+            Some(data) => {
+                let kept = trim::step_weights(model, data, self.p.control.trim)?;
+                let st = self
+                    .rows
+                    .e_step(EStep::Gaussian(model), self.full, kept.as_deref())?;
+                (st, kept.total)
+            }
+            None => {
+                let st = self.rows.e_step(EStep::Gaussian(model), self.full, None)?;
+                (st, self.rows.total_weight())
+            }
+        };
+        let ll = st.log_likelihood() / total;
+        let (st, worst) = st.finished();
+        let next = self.m_step(&st, worst, &shifts, cx)?;
+        let next = noise::carry(next, model, st.noise, total)?;
         Ok((ll, next))
     }
 
     fn objective(&self, model: &Self::State) -> Result<f64, FitError> {
-        trim::objective(model, self.data, self.p.control.trim)
+        match self.rows.memory() {
+            Some(data) => trim::objective(model, data, self.p.control.trim),
+            None => {
+                let st = self.rows.e_step(EStep::Gaussian(model), false, None)?;
+                final_log_likelihood(st.log_likelihood() / self.rows.total_weight())
+            }
+        }
     }
 
     fn n_parameters(&self, model: &Self::State) -> usize {
@@ -494,6 +564,9 @@ impl<T: Scalar> Engine for GaussianEngine<'_, T> {
     }
 
     fn total_weight(&self) -> f64 {
-        trim::kept_total(self.data, self.p.control.trim)
+        match self.rows.memory() {
+            Some(data) => trim::kept_total(data, self.p.control.trim),
+            None => self.rows.total_weight(),
+        }
     }
 }

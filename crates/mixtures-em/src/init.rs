@@ -107,8 +107,8 @@ fn assign<T: Scalar>(x: MatRef<'_, T>, centers: &[Vec<f64>], labels: &mut [usize
         });
 }
 
-/// Lloyd's iterations from the given centres; returns the final labels.
-fn lloyd<T: Scalar>(data: &Dataset<T>, mut centers: Vec<Vec<f64>>) -> Vec<usize> {
+/// Lloyd's iterations from the given centres; returns the final centres.
+fn lloyd<T: Scalar>(data: &Dataset<T>, mut centers: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
     let x = data.view();
     let (n, d) = (x.nrows(), x.ncols());
     let k = centers.len();
@@ -168,8 +168,55 @@ fn lloyd<T: Scalar>(data: &Dataset<T>, mut centers: Vec<Vec<f64>>) -> Vec<usize>
             break;
         }
     }
-    assign(x, &centers, &mut labels);
+    centers
+}
+
+/// Every row's label: its nearest centre.
+fn labels<T: Scalar>(x: MatRef<'_, T>, centers: &[Vec<f64>]) -> Vec<usize> {
+    let mut labels = vec![0; x.nrows()];
+    assign(x, centers, &mut labels);
     labels
+}
+
+/// The centres of a start drawn from `sample` (k-means, k-means++ or random
+/// rows, as [`initial_responsibilities`] draws them), for a fit that then
+/// assigns every row to its nearest centre; `None` for
+/// [`Init::RandomResponsibilities`], which has no centres.
+pub(crate) fn initial_centers<T: Scalar>(
+    init: Init,
+    sample: &Dataset<T>,
+    k: usize,
+    rng: &mut StdRng,
+) -> Option<Vec<Vec<f64>>> {
+    match init {
+        Init::KMeans => Some(lloyd(sample, kmeans_pp(sample, k, rng))),
+        Init::KMeansPlusPlus => Some(kmeans_pp(sample, k, rng)),
+        Init::RandomPoints => Some(random_points(sample, k, rng)),
+        Init::RandomResponsibilities => None,
+    }
+}
+
+/// One-hot responsibilities of the rows for their nearest centre.
+pub(crate) fn nearest_one_hot<T: Scalar>(x: MatRef<'_, T>, centers: &[Vec<f64>]) -> Mat<T> {
+    one_hot(&labels(x, centers), centers.len())
+}
+
+/// `K` distinct rows drawn at random (by weight), fewer when the rows have
+/// fewer distinct values.
+fn random_points<T: Scalar>(data: &Dataset<T>, k: usize, rng: &mut StdRng) -> Vec<Vec<f64>> {
+    let x = data.view();
+    let (n, d) = (x.nrows(), x.ncols());
+    let mut w: Vec<f64> = (0..n).map(|i| weight(data, i)).collect();
+    let mut centers: Vec<Vec<f64>> = Vec::with_capacity(k);
+    while centers.len() < k && w.iter().any(|&v| v > 0.0) {
+        let i = draw(&w, rng);
+        w[i] = 0.0;
+        let c: Vec<f64> = (0..d).map(|j| x[(i, j)].as_f64()).collect();
+        if !centers.contains(&c) {
+            centers.push(c);
+        }
+    }
+    centers
 }
 
 fn one_hot<T: Scalar>(labels: &[usize], k: usize) -> Mat<T> {
@@ -188,13 +235,8 @@ pub fn initial_responsibilities<T: Scalar>(
     let x = data.view();
     let n = x.nrows();
     match init {
-        Init::KMeans => one_hot(&lloyd(data, kmeans_pp(data, k, rng)), k),
-        Init::KMeansPlusPlus => {
-            let centers = kmeans_pp(data, k, rng);
-            let mut labels = vec![0; n];
-            assign(x, &centers, &mut labels);
-            one_hot(&labels, k)
-        }
+        Init::KMeans => one_hot(&labels(x, &lloyd(data, kmeans_pp(data, k, rng))), k),
+        Init::KMeansPlusPlus => one_hot(&labels(x, &kmeans_pp(data, k, rng)), k),
         Init::RandomResponsibilities => {
             let mut r = Mat::<T>::zeros(n, k);
             for i in 0..n {
@@ -206,21 +248,6 @@ pub fn initial_responsibilities<T: Scalar>(
             }
             r
         }
-        Init::RandomPoints => {
-            let d = x.ncols();
-            let mut w: Vec<f64> = (0..n).map(|i| weight(data, i)).collect();
-            let mut centers: Vec<Vec<f64>> = Vec::with_capacity(k);
-            while centers.len() < k && w.iter().any(|&v| v > 0.0) {
-                let i = draw(&w, rng);
-                w[i] = 0.0;
-                let c: Vec<f64> = (0..d).map(|j| x[(i, j)].as_f64()).collect();
-                if !centers.contains(&c) {
-                    centers.push(c);
-                }
-            }
-            let mut labels = vec![0; n];
-            assign(x, &centers, &mut labels);
-            one_hot(&labels, k)
-        }
+        Init::RandomPoints => one_hot(&labels(x, &random_points(data, k, rng)), k),
     }
 }

@@ -12,7 +12,7 @@ use num_traits::Float;
 use rayon::prelude::*;
 
 use crate::EmControl;
-use crate::common::{Summary, check_data, check_scale, summarize, without_row};
+use crate::common::{Summary, check_data, check_scale, row_of, summarize, without_row};
 use crate::engine::{Engine, Restart, run};
 use crate::init::initial_responsibilities;
 use crate::noise;
@@ -244,7 +244,7 @@ impl<'a, T: Scalar> LaplaceEngine<'a, T> {
             policy: self.p.control.policy,
             cx,
         };
-        repair(parts, weights, &collapsed, worst, site)
+        repair(parts, weights, &collapsed, row_of(self.data, worst), site)
     }
 
     /// The scale of a re-seeded component along feature `j`: a broad

@@ -38,6 +38,9 @@ mod pass;
 mod regularize;
 mod repair;
 mod report;
+mod rows;
+mod stats;
+mod stats_bytes;
 mod student;
 pub mod trim;
 pub mod variational;
@@ -63,6 +66,8 @@ pub use report::{
     Control, DegeneracyAction, DegeneracyEvent, DegeneracyPolicy, DegeneracyReason, FitReport,
     Fitted, Iteration, MAX_RESEEDS, Observer, RestartSummary, Termination,
 };
+pub use rows::{Batched, DEFAULT_SAMPLE_ROWS, StatsReducer};
+pub use stats::{EStep, GaussianStats, StatsError};
 pub use student::{
     DEFAULT_INITIAL_DOF, DOF_RANGE, DegreesOfFreedom, StudentTMixture, StudentTParams,
 };

@@ -24,7 +24,7 @@ use mixtures_dist::{
 };
 use num_traits::Float;
 
-use crate::Scatter;
+pub(crate) use crate::stats::Stats;
 
 /// Where the responsibilities of a pass come from.
 #[derive(Clone, Copy)]
@@ -37,151 +37,6 @@ pub enum Source<'a, T: Scalar> {
     /// `rᵢₖ uᵢₖ` (the latent precision weights), and [`Stats::mass`] and
     /// [`Stats::u_term`] are accumulated too.
     StudentT(&'a StudentTMixtureModel<T>),
-}
-
-/// Weighted sufficient statistics of a block of rows (or of all of them).
-pub struct Stats<T: Scalar> {
-    /// `Σ wᵢ rᵢₖ`.
-    pub nk: Vec<T>,
-    /// `K x D`: `Σ wᵢ rᵢₖ (xᵢ − cₖ)`.
-    pub s: Mat<T>,
-    /// Per component, the lower triangle of `Σ wᵢ rᵢₖ (xᵢ − cₖ)(xᵢ − cₖ)ᵀ` (full
-    /// scatter only). During the pass each is the `(D + 1) x (D + 1)` Gram matrix
-    /// of the rows `√(wr)·[x − c, 1]`, whose last row holds `s` and `nk`; see
-    /// `Stats::finish`.
-    pub full: Vec<Mat<T>>,
-    /// `K x D`: `Σ wᵢ rᵢₖ (xᵢ − cₖ)²` (diagonal scatter only).
-    pub diag: Mat<T>,
-    /// `K x 2D`, diagonal moments by products only: `[Σ wᵢ rᵢₖ yᵢ, Σ wᵢ rᵢₖ yᵢ²]`
-    /// with `y = x − c` about the common reference, in `f64`; turned into `s`
-    /// and `diag` by `Stats::shift_from` after the pass.
-    pub axis: Mat<f64>,
-    /// `Σ wᵢ ln p(xᵢ)` under the model of the E-step (0 for given responsibilities).
-    pub ll: f64,
-    /// The least likely row and its log-density (for re-seeding degenerate
-    /// components); under given responsibilities, the row farthest from the shift.
-    pub worst: (f64, usize),
-    /// Student-t E-step only: `Σ wᵢ rᵢₖ` (`nk` is then `Σ wᵢ rᵢₖ uᵢₖ`).
-    pub mass: Vec<T>,
-    /// Student-t E-step only: `Σ wᵢ rᵢₖ (ln uᵢₖ − uᵢₖ)`, for the update of
-    /// the degrees of freedom.
-    pub u_term: Vec<f64>,
-    /// `Σ wᵢ rᵢ₀`, the weight a noise component claims (0 without one).
-    pub noise: f64,
-}
-
-impl<T: Scalar> Stats<T> {
-    fn zeros(k: usize, d: usize, full: bool, products: bool) -> Self {
-        Self {
-            axis: if products {
-                Mat::zeros(k, 2 * d)
-            } else {
-                Mat::zeros(0, 0)
-            },
-            nk: vec![T::zero(); k],
-            s: Mat::zeros(k, d),
-            full: if full {
-                (0..k).map(|_| Mat::zeros(d + 1, d + 1)).collect()
-            } else {
-                Vec::new()
-            },
-            diag: if full {
-                Mat::zeros(0, 0)
-            } else {
-                Mat::zeros(k, d)
-            },
-            ll: 0.0,
-            worst: (f64::INFINITY, usize::MAX),
-            mass: vec![T::zero(); k],
-            u_term: vec![0.0; k],
-            noise: 0.0,
-        }
-    }
-
-    /// Turns the diagonal moments accumulated about the common reference `c`
-    /// ([`Stats::axis`]) into `s` and `diag` about each component's shift
-    /// `cₖ`: with `m = cₖ − c`, `Σ r (x − cₖ) = s − n m` and
-    /// `Σ r (x − cₖ)² = q − m (2 s − n m)`, in `f64`. The terms are of size
-    /// `n (σ² + m²)` where the result is of size `n σ²`: the relative error is
-    /// about `(2 m²/σ² + 3) ε`, which the model's product-form limit bounds.
-    fn shift_from(&mut self, c: &[f64], shifts: &Mat<T>) {
-        let d = c.len();
-        for (k, &n) in self.nk.iter().enumerate() {
-            let n = n.as_f64();
-            for (j, &cj) in c.iter().enumerate() {
-                let m = shifts[(k, j)].as_f64() - cj;
-                let (s, q) = (self.axis[(k, j)], self.axis[(k, d + j)]);
-                self.diag[(k, j)] = T::c(q - m * (2.0 * s - n * m));
-                self.s[(k, j)] = T::c(s - n * m);
-            }
-        }
-    }
-
-    /// Moves `s` and `nk` out of the augmented Gram matrices of a full-scatter
-    /// pass and leaves the `D x D` scatter.
-    fn finish(mut self) -> Self {
-        for (c, g) in self.full.iter_mut().enumerate() {
-            let d = g.nrows() - 1;
-            for j in 0..d {
-                self.s[(c, j)] = g[(d, j)];
-            }
-            self.nk[c] = g[(d, d)];
-            *g = g.as_ref().submatrix(0, 0, d, d).to_owned();
-        }
-        self
-    }
-
-    /// The counts (with `10 ε` added, so that an empty component never divides
-    /// by zero, as in scikit-learn), the weighted means and the scatter about
-    /// them (full or diagonal), from statistics accumulated about `shifts`.
-    pub fn moments(&self, shifts: &Mat<T>, full: bool) -> (Vec<T>, Mat<T>, Scatter<T>) {
-        let (k, d) = (self.nk.len(), shifts.ncols());
-        let guard = T::c(10.0) * T::epsilon();
-        let nk: Vec<T> = self.nk.iter().map(|&v| v + guard).collect();
-        let means = Mat::from_fn(k, d, |c, j| shifts[(c, j)] + self.s[(c, j)] / nk[c]);
-        let scatter = if full {
-            Scatter::Full(
-                (0..k)
-                    .map(|c| {
-                        Mat::from_fn(d, d, |i, j| {
-                            let (a, b) = if i >= j { (i, j) } else { (j, i) };
-                            self.full[c][(a, b)] - self.s[(c, a)] * self.s[(c, b)] / nk[c]
-                        })
-                    })
-                    .collect(),
-            )
-        } else {
-            Scatter::Diagonal(Mat::from_fn(k, d, |c, j| {
-                let v = self.diag[(c, j)] - self.s[(c, j)] * self.s[(c, j)] / nk[c];
-                if v > T::zero() { v } else { T::zero() }
-            }))
-        };
-        (nk, means, scatter)
-    }
-
-    fn merge(&mut self, o: Self) {
-        for (a, b) in self.nk.iter_mut().zip(&o.nk) {
-            *a += *b;
-        }
-        self.s += &o.s;
-        for (a, b) in self.full.iter_mut().zip(&o.full) {
-            *a += b;
-        }
-        self.diag += &o.diag;
-        self.axis += &o.axis;
-        self.ll += o.ll;
-        for (a, b) in self.mass.iter_mut().zip(&o.mass) {
-            *a += *b;
-        }
-        for (a, b) in self.u_term.iter_mut().zip(&o.u_term) {
-            *a += *b;
-        }
-        self.noise += o.noise;
-        // Lowest value wins; ties go to the earlier row.
-        if o.worst.0 < self.worst.0 || (o.worst.0 == self.worst.0 && o.worst.1 < self.worst.1) {
-            self.worst = o.worst;
-        }
-    }
 }
 
 /// Per-thread buffers for one block.
@@ -212,6 +67,26 @@ pub fn gaussian_pass<T: Scalar>(
     shifts: &Mat<T>,
     full: bool,
 ) -> Stats<T> {
+    let reference: Option<Vec<f64>> =
+        product_reference(src, shifts, full).map(|c| c.iter().map(|v| v.as_f64()).collect());
+    let mut st = raw_pass(x, weights, src, shifts, full, reference.as_deref()).finish();
+    if let Some(c) = reference.as_deref() {
+        st.shift_from(c, shifts);
+    }
+    st
+}
+
+/// The pass's statistics as accumulated, before [`Stats::finish`] and
+/// [`Stats::shift_from`] (so that partial statistics of other rows can still
+/// be merged into them); `reference` is [`product_reference`]'s.
+pub(crate) fn raw_pass<T: Scalar>(
+    x: MatRef<'_, T>,
+    weights: Option<&[T]>,
+    src: Source<'_, T>,
+    shifts: &Mat<T>,
+    full: bool,
+    reference: Option<&[f64]>,
+) -> Stats<T> {
     let (n, d) = (x.nrows(), x.ncols());
     let k = shifts.nrows();
     // A noise component adds a last column to the responsibilities.
@@ -220,9 +95,6 @@ pub fn gaussian_pass<T: Scalar>(
         Source::StudentT(m) => m.n_columns(),
         Source::Resp(_) => k,
     };
-    let reference: Option<Vec<f64>> =
-        product_reference(src, shifts, full).map(|c| c.iter().map(|v| v.as_f64()).collect());
-    let reference = reference.as_deref();
     let (rows, n_leaves) = leaves(n);
     let make_buffers = || {
         Buffers {
@@ -256,7 +128,7 @@ pub fn gaussian_pass<T: Scalar>(
     let slots: Vec<std::sync::Mutex<Option<Buffers<T>>>> = (0..=rayon::current_num_threads())
         .map(|_| std::sync::Mutex::new(None))
         .collect();
-    let st = tree_reduce(
+    tree_reduce(
         n_leaves,
         &|leaf| {
             let lo = leaf * rows;
@@ -296,12 +168,7 @@ pub fn gaussian_pass<T: Scalar>(
             st
         },
         &|a: &mut Stats<T>, b| a.merge(b),
-    );
-    let mut st = st.finish();
-    if let Some(c) = reference {
-        st.shift_from(c, shifts);
-    }
-    st
+    )
 }
 
 /// The common reference the diagonal moments are accumulated about by matrix
@@ -309,7 +176,11 @@ pub fn gaussian_pass<T: Scalar>(
 /// which also vouches for the accuracy) when the shifts are its means, or the
 /// shift when every component has the same one (the M-step after
 /// initialization, where nothing cancels).
-fn product_reference<T: Scalar>(src: Source<'_, T>, shifts: &Mat<T>, full: bool) -> Option<Vec<T>> {
+pub(crate) fn product_reference<T: Scalar>(
+    src: Source<'_, T>,
+    shifts: &Mat<T>,
+    full: bool,
+) -> Option<Vec<T>> {
     if full || shifts.nrows() == 0 {
         return None;
     }

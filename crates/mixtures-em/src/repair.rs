@@ -32,7 +32,8 @@ pub(crate) trait Components<T: Scalar> {
     fn build(&self, weights: Vec<T>) -> Result<Self::Model, BuildError>;
 }
 
-/// Where a repair happens, for the degeneracy log.
+/// Where a repair happens, for the degeneracy log; `data` are the rows later
+/// re-seeds are drawn from (every row, or a sample of them).
 pub(crate) struct Site<'a, T: Scalar> {
     pub data: &'a Dataset<T>,
     pub policy: DegeneracyPolicy,
@@ -41,14 +42,14 @@ pub(crate) struct Site<'a, T: Scalar> {
 
 /// Builds the model from `parts` and `weights`, repairing the components
 /// listed in `collapsed` (index and effective number of points) and any that
-/// fail to build. The first re-seed goes to row `worst` (the least likely
-/// row under the previous model, when known), later ones to random rows of
+/// fail to build. The first re-seed goes to `worst` (the least likely row
+/// under the previous model, when known), later ones to random rows of
 /// positive weight.
 pub(crate) fn repair<T: Scalar, C: Components<T>>(
     mut parts: C,
     mut weights: Vec<T>,
     collapsed: &[(usize, f64)],
-    worst: usize,
+    worst: Option<Vec<T>>,
     site: Site<'_, T>,
 ) -> Result<C::Model, FitError> {
     let k = weights.len();
@@ -58,7 +59,7 @@ pub(crate) fn repair<T: Scalar, C: Components<T>>(
         .collect();
     // Original indices of the components still present (for the log).
     let mut alive: Vec<usize> = (0..k).collect();
-    let mut first_reseed = true;
+    let mut worst = worst;
     let d = site.data.n_features();
     let mut row = vec![T::zero(); d];
     for _ in 0..=2 * k + 2 {
@@ -86,15 +87,15 @@ pub(crate) fn repair<T: Scalar, C: Components<T>>(
                     }
                 }
             } else {
-                let i = if first_reseed && worst < site.data.n_samples() {
-                    worst
-                } else {
-                    random_row(site.data, &mut site.cx.rng)
-                };
-                first_reseed = false;
-                let x = site.data.view();
-                for (j, r) in row.iter_mut().enumerate() {
-                    *r = x[(i, j)];
+                match worst.take() {
+                    Some(w) if w.len() == d => row.copy_from_slice(&w),
+                    _ => {
+                        let i = random_row(site.data, &mut site.cx.rng);
+                        let x = site.data.view();
+                        for (j, r) in row.iter_mut().enumerate() {
+                            *r = x[(i, j)];
+                        }
+                    }
                 }
                 parts.reseed(c, &row);
                 reweight_reseeded(&mut weights, c);

@@ -27,7 +27,7 @@ use mixtures_core::special::digamma;
 use mixtures_core::{Dataset, Scalar};
 use mixtures_dist::{Mixture, StudentT, StudentTMixtureModel};
 
-use crate::common::{Summary, check_data, check_scale, fallback_variance, summarize};
+use crate::common::{Summary, check_data, check_scale, fallback_variance, row_of, summarize};
 use crate::constraint::{CovarianceConstraint, MStepStats};
 use crate::engine::{Engine, Restart, run};
 use crate::gaussian::ScaleParts;
@@ -290,7 +290,13 @@ impl<'a, T: Scalar> StudentEngine<'a, T> {
             policy: self.p.control.policy,
             cx,
         };
-        repair(parts, weights, &collapsed, st.worst.1, site)
+        repair(
+            parts,
+            weights,
+            &collapsed,
+            row_of(self.data, st.worst.1),
+            site,
+        )
     }
 
     /// The degrees of freedom after an E-step under `model`.
