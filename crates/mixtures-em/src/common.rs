@@ -82,9 +82,19 @@ pub(crate) fn check_rows<T: Scalar>(
     k: usize,
     control: &crate::EmControl,
 ) -> Result<(), FitError> {
+    check_rows_of(rows, k, control, true)
+}
+
+/// [`check_rows`] with `squares_in_t` as [`check_scale`] takes it.
+pub(crate) fn check_rows_of<T: Scalar>(
+    rows: &crate::rows::Rows<'_, T>,
+    k: usize,
+    control: &crate::EmControl,
+    squares_in_t: bool,
+) -> Result<(), FitError> {
     if let Some(data) = rows.memory() {
         check_data(data, k)?;
-        return check_scale(data, true);
+        return check_scale(data, squares_in_t);
     }
     if control.trim > 0.0 {
         return Err(FitError::NeedsRowsInMemory { what: "trimming" });

@@ -6,18 +6,21 @@
 use core::marker::PhantomData;
 
 use faer::Mat;
+use mixtures_core::source::RowSource;
 use mixtures_core::{Dataset, Scalar};
 use mixtures_dist::{Laplace, LaplaceMixtureModel, LaplaceScales, Mixture, ModelError};
 use num_traits::Float;
 use rayon::prelude::*;
 
 use crate::EmControl;
-use crate::common::{Summary, check_data, check_scale, row_of, summarize, without_row};
+use crate::common::{Summary, check_rows_of, final_log_likelihood, row_of, summarize, without_row};
 use crate::engine::{Engine, Restart, run};
-use crate::init::initial_responsibilities;
+use crate::init::{initial_centers, initial_responsibilities, nearest_one_hot};
+use crate::medians::{laplace_step, medians};
 use crate::noise;
 use crate::repair::{BuildError, Components as RepairParts, Site, repair};
 use crate::report::Fitted;
+use crate::rows::{Batched, DEFAULT_SAMPLE_ROWS, Rows};
 use crate::trim;
 use crate::{Covariance, Family, FitError, ModelSpec};
 
@@ -101,9 +104,42 @@ impl<T: Scalar> LaplaceParams<T> {
     pub fn fit(&self, data: &Dataset<T>) -> Result<Fitted<LaplaceMixtureModel<T>>, FitError> {
         self.check()?;
         check_rows(data)?;
-        check_data(data, self.k)?;
-        check_scale(data, false)?;
-        run(&LaplaceEngine::new(self, data, self.k), &self.control, None)
+        self.fit_rows(Rows::Memory(data), None)
+    }
+
+    /// Fits to rows read in batches (out-of-core), from `start` when given.
+    /// Each iteration reads the rows two or three times: the weighted
+    /// medians are found exactly by narrowing brackets (see
+    /// `docs/out-of-core.md`). A [`Dataset`] source is fitted in memory.
+    ///
+    /// # Errors
+    /// As [`crate::GaussianParams::fit_source`].
+    pub fn fit_source(
+        &self,
+        source: &dyn RowSource<T>,
+        start: Option<&LaplaceMixtureModel<T>>,
+    ) -> Result<Fitted<LaplaceMixtureModel<T>>, FitError> {
+        if let Some(m) = start {
+            FitError::check_warm_start(m.dim(), source.n_features())?;
+        }
+        self.check()?;
+        if let Some(data) = source.as_dataset() {
+            check_rows(data)?;
+            return self.fit_rows(Rows::Memory(data), start);
+        }
+        let batched = Batched::new(source);
+        let rows = Rows::scan(&batched, DEFAULT_SAMPLE_ROWS, self.control.seed)?;
+        self.fit_rows(rows, start)
+    }
+
+    fn fit_rows(
+        &self,
+        rows: Rows<'_, T>,
+        start: Option<&LaplaceMixtureModel<T>>,
+    ) -> Result<Fitted<LaplaceMixtureModel<T>>, FitError> {
+        let k = start.map_or(self.k, |m| m.n_components());
+        check_rows_of(&rows, k, &self.control, false)?;
+        run(&LaplaceEngine::new(self, rows, k)?, &self.control, start)
     }
 
     /// Fits starting from `model` (warm start).
@@ -118,21 +154,16 @@ impl<T: Scalar> LaplaceParams<T> {
         FitError::check_warm_start(model.dim(), data.n_features())?;
         self.check()?;
         check_rows(data)?;
-        check_data(data, model.n_components())?;
-        check_scale(data, false)?;
-        run(
-            &LaplaceEngine::new(self, data, model.n_components()),
-            &self.control,
-            Some(model),
-        )
+        self.fit_rows(Rows::Memory(data), Some(model))
     }
 }
 
 struct LaplaceEngine<'a, T: Scalar> {
     p: &'a LaplaceParams<T>,
-    data: &'a Dataset<T>,
+    rows: Rows<'a, T>,
     k: usize,
-    /// Row indices of each column in increasing order of value.
+    /// Row indices of each column in increasing order of value (in memory;
+    /// empty for rows read in batches).
     order: Vec<Vec<u32>>,
     summary: Summary<T>,
 }
@@ -152,7 +183,17 @@ fn check_rows<T: Scalar>(data: &Dataset<T>) -> Result<(), FitError> {
 }
 
 impl<'a, T: Scalar> LaplaceEngine<'a, T> {
-    fn new(p: &'a LaplaceParams<T>, data: &'a Dataset<T>, k: usize) -> Self {
+    fn new(p: &'a LaplaceParams<T>, rows: Rows<'a, T>, k: usize) -> Result<Self, FitError> {
+        let Some(data) = rows.memory() else {
+            let summary = rows.summary(false)?;
+            return Ok(Self {
+                p,
+                rows,
+                k,
+                order: Vec::new(),
+                summary,
+            });
+        };
         let order = (0..data.n_features())
             .into_par_iter()
             .map(|j| {
@@ -166,25 +207,25 @@ impl<'a, T: Scalar> LaplaceEngine<'a, T> {
                 idx
             })
             .collect();
-        Self {
+        Ok(Self {
             p,
-            data,
+            rows,
             k,
             order,
             summary: summarize(data, false),
-        }
+        })
     }
 
     /// M-step from weighted responsibilities (`n x K`, already multiplied by the
-    /// sample weights).
-    #[allow(clippy::too_many_arguments)]
+    /// sample weights) of the rows in memory.
     fn m_step(
         &self,
+        data: &Dataset<T>,
         r: &Mat<T>,
         worst: usize,
         cx: &mut Restart,
     ) -> Result<LaplaceMixtureModel<T>, FitError> {
-        let (k, d) = (r.ncols(), self.data.n_features());
+        let (k, d) = (r.ncols(), data.n_features());
         let nk: Vec<T> = (0..k)
             .map(|c| r.col_as_slice(c).iter().copied().sum())
             .collect();
@@ -193,7 +234,7 @@ impl<'a, T: Scalar> LaplaceEngine<'a, T> {
             .into_par_iter()
             .map(|cj| {
                 let (c, j) = (cj / d, cj % d);
-                let (rc, col) = (r.col_as_slice(c), self.data.column(j));
+                let (rc, col) = (r.col_as_slice(c), data.column(j));
                 let half = nk[c] * T::c(0.5);
                 let mut acc = T::zero();
                 let mut med = col[self.order[j][0] as usize];
@@ -212,6 +253,19 @@ impl<'a, T: Scalar> LaplaceEngine<'a, T> {
                 (med, dev)
             })
             .collect();
+        self.m_step_cells(nk, &cells, row_of(data, worst), cx)
+    }
+
+    /// M-step from the components' weights `Σ r`, and the `(median,
+    /// Σ r |x − median|)` of every (component, feature).
+    fn m_step_cells(
+        &self,
+        nk: Vec<T>,
+        cells: &[(T, T)],
+        worst: Option<Vec<T>>,
+        cx: &mut Restart,
+    ) -> Result<LaplaceMixtureModel<T>, FitError> {
+        let (k, d) = (nk.len(), self.rows.n_features());
         let guard = T::c(10.0) * T::epsilon();
         let floor = T::c(self.p.scale_floor);
         let loc = Mat::from_fn(k, d, |c, j| cells[c * d + j].0);
@@ -231,7 +285,7 @@ impl<'a, T: Scalar> LaplaceEngine<'a, T> {
         let total: T = nk.iter().map(|&v| v + guard).sum();
         let weights: Vec<T> = nk.iter().map(|&v| (v + guard) / total).collect();
         let collapsed: Vec<(usize, f64)> = (0..k)
-            .filter(|&c| nk[c].as_f64() < COLLAPSE_REL * self.data.total_weight())
+            .filter(|&c| nk[c].as_f64() < COLLAPSE_REL * self.rows.total_weight())
             .map(|c| (c, nk[c].as_f64()))
             .collect();
         let parts = LaplaceParts {
@@ -240,18 +294,18 @@ impl<'a, T: Scalar> LaplaceEngine<'a, T> {
             engine: self,
         };
         let site = Site {
-            data: self.data,
+            data: self.rows.reseed_rows(),
             policy: self.p.control.policy,
             cx,
         };
-        repair(parts, weights, &collapsed, row_of(self.data, worst), site)
+        repair(parts, weights, &collapsed, worst, site)
     }
 
     /// The scale of a re-seeded component along feature `j`: a broad
     /// Laplace, of variance `2b²` equal to the data variance shrunk by
     /// `K^(2/D)`.
     fn fallback_scale(&self, j: usize) -> T {
-        let d = self.data.n_features() as f64;
+        let d = self.rows.n_features() as f64;
         let fac = (1.0 / self.k as f64).powf(2.0 / d);
         T::c(
             (self.summary.var[j].as_f64() * fac / 2.0)
@@ -325,17 +379,42 @@ impl<T: Scalar> Engine for LaplaceEngine<'_, T> {
     type State = LaplaceMixtureModel<T>;
 
     fn init(&self, cx: &mut Restart) -> Result<Self::State, FitError> {
+        let Some(data) = self.rows.memory() else {
+            // Out of core: the centres of the sample's start, every row
+            // assigned to the nearest, and the medians of those groups.
+            let sample = self.rows.reseed_rows();
+            let centers = initial_centers(self.p.control.init, sample, self.k, &mut cx.rng).ok_or(
+                FitError::NeedsRowsInMemory {
+                    what: "random initial responsibilities",
+                },
+            )?;
+            let centre = Mat::from_fn(centers.len(), sample.n_features(), |c, j| centers[c][j]);
+            let st = medians(&self.rows, &centre, &|b| {
+                Ok((
+                    vec![T::zero(); b.rows.nrows()],
+                    nearest_one_hot(b.rows, &centers),
+                ))
+            })?;
+            return self.m_step_cells(st.nk, &st.cells, None, cx);
+        };
         let r = weighted(
-            initial_responsibilities(self.p.control.init, self.data, self.k, &mut cx.rng),
-            self.data.weights(),
+            initial_responsibilities(self.p.control.init, data, self.k, &mut cx.rng),
+            data.weights(),
         );
-        let model = self.m_step(&r, usize::MAX, cx)?;
-        noise::start(model, self.p.control.noise.as_ref(), self.data)
+        let model = self.m_step(data, &r, usize::MAX, cx)?;
+        noise::start(model, self.p.control.noise.as_ref(), data)
     }
 
     fn step(&self, model: &Self::State, cx: &mut Restart) -> Result<(f64, Self::State), FitError> {
-        let kept = trim::step_weights(model, self.data, self.p.control.trim)?;
-        let (lp, r) = model.log_prob_and_responsibilities(self.data)?;
+        let Some(data) = self.rows.memory() else {
+            let st = laplace_step(&self.rows, model)?;
+            let total = self.rows.total_weight();
+            let next = self.m_step_cells(st.nk, &st.cells, st.worst, cx)?;
+            let next = noise::carry(next, model, st.noise, total)?;
+            return Ok((st.ll / total, next));
+        };
+        let kept = trim::step_weights(model, data, self.p.control.trim)?;
+        let (lp, r) = model.log_prob_and_responsibilities(data)?;
         let weights = kept.as_deref();
         let w = |i: usize| weights.map_or(1.0, |w| w[i].as_f64());
         let mut ll = 0.0;
@@ -357,13 +436,26 @@ impl<T: Scalar> Engine for LaplaceEngine<'_, T> {
             0.0
         };
         r.truncate(r.nrows(), k);
-        let next = self.m_step(&r, worst.1, cx)?;
+        let next = self.m_step(data, &r, worst.1, cx)?;
         let next = noise::carry(next, model, noise_mass, kept.total)?;
         Ok((ll / kept.total, next))
     }
 
     fn objective(&self, model: &Self::State) -> Result<f64, FitError> {
-        trim::objective(model, self.data, self.p.control.trim)
+        let Some(data) = self.rows.memory() else {
+            let mut ll = 0.0;
+            self.rows.for_each_batch(&mut |b| {
+                let lp = model.log_prob(&Dataset::from_mat(b.rows)?)?;
+                ll += lp
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| b.weights.map_or(1.0, |w| w[i].as_f64()) * l.as_f64())
+                    .sum::<f64>();
+                Ok(())
+            })?;
+            return final_log_likelihood(ll / self.rows.total_weight());
+        };
+        trim::objective(model, data, self.p.control.trim)
     }
 
     fn n_parameters(&self, model: &Self::State) -> usize {
@@ -377,6 +469,9 @@ impl<T: Scalar> Engine for LaplaceEngine<'_, T> {
     }
 
     fn total_weight(&self) -> f64 {
-        trim::kept_total(self.data, self.p.control.trim)
+        match self.rows.memory() {
+            Some(data) => trim::kept_total(data, self.p.control.trim),
+            None => self.rows.total_weight(),
+        }
     }
 }

@@ -33,6 +33,7 @@ mod gaussian;
 mod init;
 mod laplace;
 pub mod mcd;
+mod medians;
 mod noise;
 mod pass;
 mod regularize;

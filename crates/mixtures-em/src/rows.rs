@@ -375,6 +375,24 @@ impl<'a, T: Scalar> Rows<'a, T> {
         crate::common::summarize(self.reseed_rows(), false)
     }
 
+    /// One pass over the rows (one batch in memory).
+    ///
+    /// # Errors
+    /// As [`Batched::pass`], or `f`'s.
+    pub fn for_each_batch(
+        &self,
+        f: &mut dyn FnMut(Batch<'_, T>) -> Result<(), FitError>,
+    ) -> Result<(), FitError> {
+        match self {
+            Self::Memory(d) => f(Batch {
+                rows: d.view(),
+                weights: d.weights(),
+                first: 0,
+            }),
+            Self::Source { batched, .. } => batched.pass(f),
+        }
+    }
+
     /// The per-feature ranges, for the scale check.
     pub fn ranges(&self) -> Vec<(f64, f64)> {
         match self {

@@ -23,19 +23,21 @@ use core::marker::PhantomData;
 use faer::prelude::ReborrowMut;
 use num_traits::Float;
 
+use mixtures_core::source::RowSource;
 use mixtures_core::special::digamma;
 use mixtures_core::{Dataset, Scalar};
 use mixtures_dist::{Mixture, StudentT, StudentTMixtureModel};
 
-use crate::common::{Summary, check_data, check_scale, fallback_variance, row_of, summarize};
+use crate::common::{Summary, check_rows, fallback_variance, final_log_likelihood};
 use crate::constraint::{CovarianceConstraint, MStepStats};
 use crate::engine::{Engine, Restart, run};
 use crate::gaussian::ScaleParts;
-use crate::init::initial_responsibilities;
 use crate::noise;
-use crate::pass::{Source, Stats, gaussian_pass};
+use crate::pass::Stats;
 use crate::regularize::Ridge;
 use crate::repair::{BuildError, Components as RepairParts, Site, repair};
+use crate::rows::{Batched, DEFAULT_SAMPLE_ROWS, Rows, StatsReducer};
+use crate::stats::EStep;
 use crate::trim;
 use crate::{Covariance, EmControl, Family, FitError, Fitted, ModelSpec};
 
@@ -169,15 +171,58 @@ impl<T: Scalar> StudentTParams<T> {
     /// # Errors
     /// As [`crate::GaussianParams::fit`].
     pub fn fit(&self, data: &Dataset<T>) -> Result<Fitted<StudentTMixtureModel<T>>, FitError> {
+        self.fit_rows(Rows::Memory(data), None)
+    }
+
+    /// Fits to rows read in batches, one pass per iteration, as
+    /// [`crate::GaussianParams::fit_source`] does (a [`Dataset`] source is
+    /// fitted in memory).
+    ///
+    /// # Errors
+    /// As [`crate::GaussianParams::fit_source`].
+    pub fn fit_source(
+        &self,
+        source: &dyn RowSource<T>,
+    ) -> Result<Fitted<StudentTMixtureModel<T>>, FitError> {
+        match source.as_dataset() {
+            Some(data) => self.fit(data),
+            None => self.fit_reduced(&Batched::new(source), None),
+        }
+    }
+
+    /// As [`StudentTParams::fit_source`], with the E-steps' statistics
+    /// computed by `reducer`, from `start` when given (a warm start).
+    ///
+    /// # Errors
+    /// As [`crate::GaussianParams::fit_source`].
+    pub fn fit_reduced(
+        &self,
+        reducer: &dyn StatsReducer<T>,
+        start: Option<&StudentTMixtureModel<T>>,
+    ) -> Result<Fitted<StudentTMixtureModel<T>>, FitError> {
+        let d = reducer.rows().n_features();
+        if let Some(m) = start {
+            FitError::check_warm_start(m.dim(), d)?;
+        }
         self.check()?;
-        check_data(data, self.k)?;
-        check_scale(data, true)?;
-        let engine = StudentEngine::new(self, data, self.k);
+        let rows = Rows::scan(reducer, DEFAULT_SAMPLE_ROWS, self.control.seed)?;
+        self.fit_rows(rows, start)
+    }
+
+    fn fit_rows(
+        &self,
+        rows: Rows<'_, T>,
+        start: Option<&StudentTMixtureModel<T>>,
+    ) -> Result<Fitted<StudentTMixtureModel<T>>, FitError> {
+        self.check()?;
+        let k = start.map_or(self.k, |m| m.n_components());
+        check_rows(&rows, k, &self.control)?;
+        let engine = StudentEngine::new(self, rows, k)?;
         // Initialization needs the summary: computed here, before the restarts
         // run in parallel, for the reason given in `GaussianParams::fit` (a
         // lazy one inside a restart could deadlock on its `OnceLock`).
         let _ = engine.summary();
-        run(&engine, &self.control, None)
+        run(&engine, &self.control, start)
     }
 
     /// Fits starting from `model` (a warm start; its number of components).
@@ -190,11 +235,7 @@ impl<T: Scalar> StudentTParams<T> {
         data: &Dataset<T>,
     ) -> Result<Fitted<StudentTMixtureModel<T>>, FitError> {
         FitError::check_warm_start(model.dim(), data.n_features())?;
-        self.check()?;
-        check_data(data, model.n_components())?;
-        check_scale(data, true)?;
-        let engine = StudentEngine::new(self, data, model.n_components());
-        run(&engine, &self.control, Some(model))
+        self.fit_rows(Rows::Memory(data), Some(model))
     }
 
     /// One ECM iteration from `model`: the E-step under `model`, then both
@@ -211,7 +252,7 @@ impl<T: Scalar> StudentTParams<T> {
     ) -> Result<(f64, StudentTMixtureModel<T>), FitError> {
         FitError::check_warm_start(model.dim(), data.n_features())?;
         self.check()?;
-        let engine = StudentEngine::new(self, data, model.n_components());
+        let engine = StudentEngine::new(self, Rows::Memory(data), model.n_components())?;
         let mut cx = Restart {
             rng: <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(self.control.seed),
             restart: 0,
@@ -224,7 +265,7 @@ impl<T: Scalar> StudentTParams<T> {
 
 struct StudentEngine<'a, T: Scalar> {
     p: &'a StudentTParams<T>,
-    data: &'a Dataset<T>,
+    rows: Rows<'a, T>,
     k: usize,
     full: bool,
     /// Needed by initialization and by the repair of a degenerate component
@@ -233,25 +274,32 @@ struct StudentEngine<'a, T: Scalar> {
 }
 
 impl<'a, T: Scalar> StudentEngine<'a, T> {
-    fn new(p: &'a StudentTParams<T>, data: &'a Dataset<T>, k: usize) -> Self {
-        Self {
+    fn new(p: &'a StudentTParams<T>, rows: Rows<'a, T>, k: usize) -> Result<Self, FitError> {
+        let summary = std::sync::OnceLock::new();
+        // Out of core the summary is a pass that may fail: taken now.
+        if rows.memory().is_none() {
+            let _ = summary.set(rows.summary(false)?);
+        }
+        Ok(Self {
             p,
-            data,
+            rows,
             k,
             full: p.covariance.is_full(),
-            summary: std::sync::OnceLock::new(),
-        }
+            summary,
+        })
     }
 
     fn summary(&self) -> &Summary<T> {
-        self.summary.get_or_init(|| summarize(self.data, false))
+        self.summary.get_or_init(|| self.rows.fallback_summary())
     }
 
     /// The M-step from statistics weighted by `r u` (`st.nk = Σ r u`), the
     /// masses `Σ r` and the new degrees of freedom.
+    #[allow(clippy::too_many_arguments)]
     fn m_step(
         &self,
         st: &Stats<T>,
+        worst: Option<Vec<T>>,
         mass: &[T],
         shifts: &faer::Mat<T>,
         dof: Vec<T>,
@@ -271,7 +319,7 @@ impl<'a, T: Scalar> StudentEngine<'a, T> {
         let total: T = nk.iter().copied().sum();
         let weights: Vec<T> = nk.iter().map(|&v| v / total).collect();
         let collapsed: Vec<(usize, f64)> = (0..nk.len())
-            .filter(|&c| mass[c].as_f64() < COLLAPSE_REL * self.data.total_weight())
+            .filter(|&c| mass[c].as_f64() < COLLAPSE_REL * self.rows.total_weight())
             .map(|c| (c, mass[c].as_f64()))
             .collect();
         let parts = StudentParts {
@@ -286,23 +334,17 @@ impl<'a, T: Scalar> StudentEngine<'a, T> {
             dof,
         };
         let site = Site {
-            data: self.data,
+            data: self.rows.reseed_rows(),
             policy: self.p.control.policy,
             cx,
         };
-        repair(
-            parts,
-            weights,
-            &collapsed,
-            row_of(self.data, st.worst.1),
-            site,
-        )
+        repair(parts, weights, &collapsed, worst, site)
     }
 
     /// The degrees of freedom after an E-step under `model`.
     fn update_dof(&self, model: &StudentTMixtureModel<T>, st: &Stats<T>) -> Vec<T> {
         let old = model.components().dof();
-        let d = self.data.n_features() as f64;
+        let d = self.rows.n_features() as f64;
         // ψ((ν + D)/2) − ln((ν + D)/2) of the E-step's ν.
         let tail = |nu: f64| digamma(0.5 * (nu + d)) - (0.5 * (nu + d)).ln();
         match self.p.dof {
@@ -492,40 +534,50 @@ impl<T: Scalar> Engine for StudentEngine<'_, T> {
     /// The weighted Gaussian update from the initialization's
     /// responsibilities (every `u = 1`), with the initial degrees of freedom.
     fn init(&self, cx: &mut Restart) -> Result<Self::State, FitError> {
-        let resp = initial_responsibilities(self.p.control.init, self.data, self.k, &mut cx.rng);
-        let d = self.data.n_features();
-        let shifts = faer::Mat::from_fn(self.k, d, |_, j| self.summary().mean[j]);
-        let st = gaussian_pass(
-            self.data.view(),
-            self.data.weights(),
-            Source::Resp(resp.as_ref()),
-            &shifts,
-            self.full,
-        );
+        let mean = &self.summary().mean;
+        let (k, d) = (self.k, mean.len());
+        let st = self
+            .rows
+            .initial(self.p.control.init, k, mean, self.full, &mut cx.rng)?;
+        let shifts = faer::Mat::from_fn(k, d, |_, j| mean[j]);
+        let (st, worst) = st.finished();
         let mass = st.nk.clone();
-        let model = self.m_step(&st, &mass, &shifts, self.initial_dof(), cx)?;
-        noise::start(model, self.p.control.noise.as_ref(), self.data)
+        let model = self.m_step(&st, worst, &mass, &shifts, self.initial_dof(), cx)?;
+        match self.rows.memory() {
+            Some(data) => noise::start(model, self.p.control.noise.as_ref(), data),
+            None => Ok(model),
+        }
     }
 
     fn step(&self, model: &Self::State, cx: &mut Restart) -> Result<(f64, Self::State), FitError> {
         let shifts = model.components().means().to_owned();
-        let kept = trim::step_weights(model, self.data, self.p.control.trim)?;
-        let st = gaussian_pass(
-            self.data.view(),
-            kept.as_deref(),
-            Source::StudentT(model),
-            &shifts,
-            self.full,
-        );
-        let ll = st.ll / kept.total;
+        let e = EStep::StudentT(model);
+        let (st, total) = match self.rows.memory() {
+            Some(data) => {
+                let kept = trim::step_weights(model, data, self.p.control.trim)?;
+                (self.rows.e_step(e, self.full, kept.as_deref())?, kept.total)
+            }
+            None => (
+                self.rows.e_step(e, self.full, None)?,
+                self.rows.total_weight(),
+            ),
+        };
+        let ll = st.log_likelihood() / total;
+        let (st, worst) = st.finished();
         let dof = self.update_dof(model, &st);
-        let next = self.m_step(&st, &st.mass, &shifts, dof, cx)?;
-        let next = noise::carry(next, model, st.noise, kept.total)?;
+        let next = self.m_step(&st, worst, &st.mass, &shifts, dof, cx)?;
+        let next = noise::carry(next, model, st.noise, total)?;
         Ok((ll, next))
     }
 
     fn objective(&self, model: &Self::State) -> Result<f64, FitError> {
-        trim::objective(model, self.data, self.p.control.trim)
+        match self.rows.memory() {
+            Some(data) => trim::objective(model, data, self.p.control.trim),
+            None => {
+                let st = self.rows.e_step(EStep::StudentT(model), false, None)?;
+                final_log_likelihood(st.log_likelihood() / self.rows.total_weight())
+            }
+        }
     }
 
     fn n_parameters(&self, model: &Self::State) -> usize {
@@ -547,6 +599,9 @@ impl<T: Scalar> Engine for StudentEngine<'_, T> {
     }
 
     fn total_weight(&self) -> f64 {
-        trim::kept_total(self.data, self.p.control.trim)
+        match self.rows.memory() {
+            Some(data) => trim::kept_total(data, self.p.control.trim),
+            None => self.rows.total_weight(),
+        }
     }
 }

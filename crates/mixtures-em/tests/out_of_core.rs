@@ -311,3 +311,95 @@ fn nan_and_empty_sources_are_refused_with_their_place() {
     assert!(matches!(e, FitError::NeedsRowsInMemory { .. }), "{e}");
     let _ = StdRng::seed_from_u64(0).random::<u8>();
 }
+
+#[test]
+fn student_t_batched_fit_equals_in_memory_fit() {
+    use mixtures_em::{DegreesOfFreedom, StudentTMixture};
+    let data = blobs(2000, 3, 6);
+    for cov in [Covariance::Full, Covariance::Diag] {
+        let params = StudentTMixture::params(2)
+            .covariance(cov)
+            .degrees_of_freedom(DegreesOfFreedom::PerComponent)
+            .seed(2)
+            .tol(0.0)
+            .max_iter(10);
+        let start = StudentTMixture::params(2)
+            .covariance(cov)
+            .seed(2)
+            .max_iter(2)
+            .fit(&data)
+            .unwrap()
+            .model;
+        let memory = params.fit_from(&start, &data).unwrap();
+        for chunk in [13, 700] {
+            let source = Chunked::new(&data, chunk);
+            let batched = params
+                .fit_reduced(&Batched::new(&source), Some(&start))
+                .unwrap();
+            let (a, b) = (&memory.model, &batched.model);
+            for (x, y) in a.components().dof().iter().zip(b.components().dof()) {
+                assert!(rel(*x, *y) < 1e-10, "{cov:?} {chunk}: dof {x} {y}");
+            }
+            let (ma, mb) = (a.components().means(), b.components().means());
+            for i in 0..ma.nrows() {
+                for j in 0..ma.ncols() {
+                    assert!(rel(ma[(i, j)], mb[(i, j)]) < 1e-10);
+                }
+            }
+            assert!(rel(memory.report.log_likelihood, batched.report.log_likelihood) < 1e-10);
+        }
+        // From the sample's start, too.
+        let a = params.fit_source(&Chunked::new(&data, 2000)).unwrap();
+        let b = params.fit_source(&Chunked::new(&data, 77)).unwrap();
+        assert!(rel(a.report.log_likelihood, b.report.log_likelihood) < 1e-10);
+    }
+}
+
+#[test]
+fn laplace_batched_fit_finds_the_exact_medians() {
+    use mixtures_em::LaplaceMixture;
+    // Many rows per median bin at first, so the brackets narrow over several
+    // passes before the rows are collected.
+    let data = blobs(30_000, 2, 7);
+    for structure in [Covariance::Diag, Covariance::Spherical] {
+        let params = LaplaceMixture::params(3)
+            .structure(structure)
+            .seed(4)
+            .tol(0.0)
+            .max_iter(6);
+        let start = LaplaceMixture::params(3)
+            .structure(structure)
+            .seed(4)
+            .max_iter(2)
+            .fit(&data)
+            .unwrap()
+            .model;
+        let memory = params.fit_from(&start, &data).unwrap();
+        for chunk in [999, 30_000] {
+            let source = Chunked::new(&data, chunk);
+            let batched = params.fit_source(&source, Some(&start)).unwrap();
+            let (a, b) = (&memory.model, &batched.model);
+            let (la, lb) = (a.components().locations(), b.components().locations());
+            for i in 0..la.nrows() {
+                for j in 0..la.ncols() {
+                    assert_eq!(
+                        la[(i, j)],
+                        lb[(i, j)],
+                        "{structure:?} {chunk}: a median is exact"
+                    );
+                }
+            }
+            for (x, y) in a.weights().iter().zip(b.weights()) {
+                assert!(rel(*x, *y) < 1e-10);
+            }
+            assert!(rel(memory.report.log_likelihood, batched.report.log_likelihood) < 1e-10);
+        }
+        let a = params
+            .fit_source(&Chunked::new(&data, 30_000), None)
+            .unwrap();
+        let b = params
+            .fit_source(&Chunked::new(&data, 4_321), None)
+            .unwrap();
+        assert!(rel(a.report.log_likelihood, b.report.log_likelihood) < 1e-10);
+    }
+}
