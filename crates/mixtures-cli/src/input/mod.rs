@@ -33,7 +33,9 @@
 //! ```
 
 mod cells;
+mod columnar;
 mod reader;
+mod source;
 #[cfg(test)]
 mod tests;
 
@@ -42,7 +44,9 @@ use std::path::Path;
 
 use mixtures_core::{Dataset, Scalar};
 
+pub use columnar::{columns_of, expand_data, format_of, open_files, read_file};
 pub use reader::{Chunk, CsvReader};
+pub use source::CsvSource;
 
 use crate::error::CliError;
 
