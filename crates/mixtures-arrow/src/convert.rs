@@ -204,6 +204,17 @@ mod tests {
     }
 
     #[test]
+    fn decimals_are_cast() {
+        use arrow::array::Decimal128Array;
+        let d = Decimal128Array::from(vec![12345i128, -5])
+            .with_precision_and_scale(10, 2)
+            .unwrap();
+        let mut out = [0.0f64; 2];
+        numbers(&d, 0, &mut out).unwrap();
+        assert_eq!(out, [123.45, -0.05]);
+    }
+
+    #[test]
     fn labels_of_every_kind() {
         let mut out = Vec::new();
         labels(&BooleanArray::from(vec![true, false]), 0, 2, &mut out).unwrap();

@@ -102,6 +102,62 @@ fn values_equal_the_rows_in_memory_in_every_format_and_batch_size() {
 }
 
 #[test]
+fn every_codec_users_write_is_read() {
+    use mixtures_arrow::arrow::ipc::CompressionType;
+    use mixtures_arrow::arrow::ipc::writer::{FileWriter, IpcWriteOptions};
+    use mixtures_arrow::parquet::arrow::ArrowWriter;
+    use mixtures_arrow::parquet::basic::{Compression, GzipLevel, ZstdLevel};
+    use mixtures_arrow::parquet::file::properties::WriterProperties;
+    let dir = tempdir("codecs");
+    let data = blobs(500, 3, 6);
+    let b = batch_of(&data, 0..500);
+    for (name, codec) in [
+        ("snappy", Compression::SNAPPY),
+        ("zstd", Compression::ZSTD(ZstdLevel::default())),
+        ("lz4raw", Compression::LZ4_RAW),
+        ("lz4", Compression::LZ4),
+        ("gzip", Compression::GZIP(GzipLevel::default())),
+        ("none", Compression::UNCOMPRESSED),
+    ] {
+        let path = dir.join(format!("{name}.parquet"));
+        let props = WriterProperties::builder().set_compression(codec).build();
+        let mut w = ArrowWriter::try_new(
+            std::fs::File::create(&path).unwrap(),
+            b.schema(),
+            Some(props),
+        )
+        .unwrap();
+        w.write(&b).unwrap();
+        w.close().unwrap();
+        let t = ParquetSource::open(&[&path], &Columns::default())
+            .unwrap()
+            .files()
+            .read_table::<f64>()
+            .unwrap();
+        assert_eq!(t.data, data, "{name}");
+    }
+    for (name, codec) in [
+        ("lz4", CompressionType::LZ4_FRAME),
+        ("zstd", CompressionType::ZSTD),
+    ] {
+        let path = dir.join(format!("{name}.feather"));
+        let options = IpcWriteOptions::default()
+            .try_with_compression(Some(codec))
+            .unwrap();
+        let mut w = FileWriter::try_new_with_options(
+            std::fs::File::create(&path).unwrap(),
+            &b.schema(),
+            options,
+        )
+        .unwrap();
+        w.write(&b).unwrap();
+        w.finish().unwrap();
+        let a = ArrowIpcSource::open(&[&path], &Columns::default()).unwrap();
+        assert_eq!(rows_of(&a), data.to_row_major(), "{name}");
+    }
+}
+
+#[test]
 fn several_files_read_as_one_and_locate_names_the_file() {
     let dir = tempdir("several");
     let data = blobs(900, 2, 2);
@@ -356,4 +412,39 @@ fn bad_inputs_are_typed_errors_naming_the_file_and_row() {
             p.display()
         );
     }
+}
+
+#[test]
+fn files_that_change_between_passes_are_refused() {
+    let dir = tempdir("changed");
+    let data = blobs(40, 2, 7);
+    let path = dir.join("d.parquet");
+    write_parquet(&path, &[batch_of(&data, 0..40)], 16);
+    let source = ParquetSource::open(&[&path], &Columns::default())
+        .unwrap()
+        .batch_rows(8);
+    let batched = Batched::<f64>::new(&source);
+    batched.pass(&mut |_| Ok(())).unwrap();
+    // The same columns, one value changed: the checksum differs.
+    let mut other = data.to_row_major();
+    other[17] += 1.0;
+    let changed = mixtures_core::Dataset::from_row_major(&other, 40, 2).unwrap();
+    write_parquet(&path, &[batch_of(&changed, 0..40)], 16);
+    let e = batched.pass(&mut |_| Ok(())).unwrap_err();
+    assert!(
+        matches!(e, FitError::Source(SourceError::Changed { pass: 2, .. })),
+        "{e}"
+    );
+    // Other columns: named before any row is read.
+    let col: ArrayRef = Arc::new(Int32Array::from(vec![1; 40]));
+    write_parquet(
+        &path,
+        &[batch(vec![("x0".into(), col.clone()), ("x1".into(), col)])],
+        16,
+    );
+    let e = RowSource::<f64>::for_each_batch(&source, &mut |_| Ok(())).unwrap_err();
+    assert!(
+        matches!(&e, SourceError::Schema { message, .. } if message.contains("changed since")),
+        "{e}"
+    );
 }
