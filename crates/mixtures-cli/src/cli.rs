@@ -224,9 +224,10 @@ pub struct FitCmd {
     #[arg(value_name = "DATA", required = true, num_args = 1..)]
     pub data: Vec<PathBuf>,
     /// Read the rows out of core, N rows at a time, once per EM iteration,
-    /// never all in memory (for data larger than memory): a Gaussian
-    /// mixture with --components K or --init [default with several files:
-    /// 65536].
+    /// never all in memory (for data larger than memory): Gaussian mixtures;
+    /// without --components the candidates are fitted on the --search-rows
+    /// sample and the chosen one refitted on every row [default with
+    /// several files: 65536].
     #[arg(long, value_name = "N")]
     pub chunk_rows: Option<usize>,
     /// Where to write the model file.

@@ -326,6 +326,28 @@ fn several_files_globs_and_chunk_rows_fit_out_of_core() {
         let g = gap(&json(&read(&out)), &memory);
         assert!(g < 1e-10, "--chunk-rows {chunk}: {g:e}");
     }
+    // The automatic choice: its candidates on the rows the in-memory search
+    // samples, the winner refitted out of core: the in-memory model.
+    let auto = |data: &str, extra: &[&str], name: &str| {
+        let out = dir.join(name);
+        let mut args = vec!["fit", data, "-o", s(&out), "--columns", "a,b", "--json"];
+        args.extend(["--max-components", "3", "--search-rows", "120", "-q"]);
+        args.extend(extra);
+        let summary = json(&ok(&args));
+        (json(&read(&out)), summary)
+    };
+    let (memory, m_summary) = auto(s(&csv), &[], "auto_mem.json");
+    assert_eq!(m_summary["selection"]["search"]["rows"], 120);
+    for (data, chunk) in [(s(&whole), "16"), (glob.as_str(), "1000"), (s(&csv), "77")] {
+        let (model, summary) = auto(data, &["--chunk-rows", chunk], "auto_ooc.json");
+        assert!(gap(&model, &memory) < 1e-10, "{data} --chunk-rows {chunk}");
+        assert_eq!(summary["selection"]["k"], m_summary["selection"]["k"]);
+        assert_eq!(
+            summary["selection"]["value"],
+            m_summary["selection"]["value"]
+        );
+    }
+
     // The summary says how the rows were read.
     let out = dir.join("summary.json");
     let text = ok(&[
@@ -492,8 +514,33 @@ fn bad_files_are_clear_errors_and_nothing_is_written() {
         &out,
     );
     refused(
-        &["fit", s(&good), s(&good), "-o", o],
-        &["--components"],
+        &[
+            "fit",
+            s(&good),
+            s(&good),
+            "-o",
+            o,
+            "--columns",
+            "a,b",
+            "--search-rows",
+            "0",
+        ],
+        &["--search-rows 0", "in memory"],
+        &out,
+    );
+    refused(
+        &[
+            "fit",
+            s(&good),
+            s(&good),
+            "-o",
+            o,
+            "--columns",
+            "a,b",
+            "--family",
+            "laplace",
+        ],
+        &["Gaussian", "laplace"],
         &out,
     );
     refused(

@@ -129,18 +129,38 @@ pub fn fit_model<T: Scalar>(
     })
 }
 
+/// What a fit's summary says about its data.
+pub struct DataInfo<'a> {
+    /// The data's name (a file, or a description of several).
+    pub name: String,
+    /// Their rows.
+    pub rows: usize,
+    /// The feature names.
+    pub features: &'a [String],
+    /// The rows' total weight.
+    pub total_weight: f64,
+}
+
+impl<'a> DataInfo<'a> {
+    /// The data of a table read from `path`.
+    pub fn of<T: Scalar>(path: &Path, table: &'a Table<T>) -> Self {
+        Self {
+            name: path.display().to_string(),
+            rows: table.data.n_samples(),
+            features: &table.features,
+            total_weight: table.data.total_weight(),
+        }
+    }
+}
+
 /// The text and JSON lines that describe a fit.
-pub fn describe_fit<T: Scalar>(
-    data: &Path,
-    table: &Table<T>,
-    o: &Outcome<T>,
-) -> (String, serde_json::Value) {
+pub fn describe_fit<T: Scalar>(data: &DataInfo<'_>, o: &Outcome<T>) -> (String, serde_json::Value) {
     let mut text = format!(
         "data: {}, {} rows x {} features ({})\n",
-        data.display(),
-        table.data.n_samples(),
-        table.features.len(),
-        table.features.join(", ")
+        data.name,
+        data.rows,
+        data.features.len(),
+        data.features.join(", ")
     );
     let selection = o.selection.as_ref().map(|sel| {
         text.push_str(&describe_choice(sel));
@@ -163,7 +183,7 @@ pub fn describe_fit<T: Scalar>(
     ));
     // A trimmed fit keeps less than the data's weight: say what its
     // log-likelihood is a mean over.
-    let total = table.data.total_weight();
+    let total = data.total_weight;
     let kept = o.report.total_weight;
     if kept < total {
         text.push_str(&format!(
@@ -174,9 +194,9 @@ pub fn describe_fit<T: Scalar>(
         ));
     }
     let value = json!({
-        "data": data.display().to_string(),
-        "rows": table.data.n_samples(),
-        "features": table.features,
+        "data": data.name,
+        "rows": data.rows,
+        "features": data.features,
         "family": o.model.family(),
         "structure": o.report.structure,
         "components": o.model.n_components(),
@@ -201,7 +221,7 @@ fn typed<T: Scalar>(c: &FitCmd, data: &Path, ui: &mut Ui) -> Result<(), CliError
     let axes = scatter_axes(&table, c.plot_features.as_deref())?;
     let outcome = fit_model(&c.fit, init, &table, ui)?;
     model_io::save(ui, &outcome.model, &c.output)?;
-    let (text, mut value) = describe_fit(data, &table, &outcome);
+    let (text, mut value) = describe_fit(&DataInfo::of(data, &table), &outcome);
     value["command"] = json!("fit");
     value["model_file"] = json!(c.output.display().to_string());
     ui.result(&text, &value)?;

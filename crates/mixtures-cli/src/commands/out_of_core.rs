@@ -1,25 +1,31 @@
 //! `mixtures fit` out of core (`--chunk-rows N`, or several files): the
 //! rows are read in batches once per EM iteration through
 //! `GaussianParams::fit_source` and never all held, so the data can be
-//! larger than memory. A Gaussian mixture of a given number of components
-//! (or a warm start); the automatic choice, the other families and the
-//! robust options need the rows in memory and are refused with the reason.
+//! larger than memory. Gaussian mixtures: a given number of components, a
+//! warm start, or the automatic choice, whose candidates are fitted on the
+//! rows that the in-memory search would sample (`Grid::search_indices`,
+//! gathered in one pass) and whose winner is then refitted out of core from
+//! there, so that the choice and the model are the in-memory fit's. The
+//! other families and the robust options need the rows in memory and are
+//! refused with the reason.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use mixtures_arrow::DEFAULT_BATCH_ROWS;
-use mixtures_core::Scalar;
 use mixtures_core::source::RowSource;
+use mixtures_core::{Dataset, Scalar};
 use mixtures_dist::{Family, ModelSpec};
-use mixtures_em::{Batched, FitReport, GaussianMixture};
+use mixtures_em::{Batched, EmControl, FitReport, GaussianMixture};
+use mixtures_select::{Scores, Search, Selection};
 use serde_json::json;
 
-use super::fit::load_init;
+use super::fit::{DataInfo, Outcome, describe_fit, load_init};
 use crate::cli::FitCmd;
 use crate::error::CliError;
-use crate::fitting::{Progress, ProgressObserver, check_flags, describe_model, em_control};
-use crate::input::{CsvSource, Selection, format_of, open_files};
-use crate::ui::{Ui, num};
+use crate::fitting::{Plan, Progress, ProgressObserver, check_flags, em_control, plan};
+use crate::input::{CsvSource, format_of, open_files};
+use crate::ui::Ui;
 use crate::{model_io, plot};
 
 /// The flags an out-of-core fit cannot honour, refused before any data are
@@ -37,10 +43,10 @@ fn refuse(c: &FitCmd, family: Family, has_init: bool) -> Result<(), CliError> {
             "{why} fits Gaussian mixtures only; the {family} family needs the rows in memory"
         )));
     }
-    if c.fit.components.is_none() && !has_init {
+    if c.fit.components.is_none() && !has_init && c.fit.search_rows == Some(0) {
         return Err(CliError::Usage(format!(
-            "{why} needs --components K (or --init MODEL.json): the automatic choice of the \
-             model fits many candidates and needs the rows in memory"
+            "--search-rows 0 fits every candidate on every row, which needs the rows in \
+             memory; {why} fits the candidates on a sample: give --search-rows N or -k K"
         )));
     }
     for (flag, given) in c.fit.robust.flags() {
@@ -78,7 +84,7 @@ pub fn run<T: Scalar>(c: &FitCmd, paths: &[PathBuf], ui: &mut Ui) -> Result<(), 
         (None, Some(names)) => Some(names.to_vec()),
         _ => None,
     };
-    let sel = Selection {
+    let sel = crate::input::Selection {
         columns: names.clone().or_else(|| c.input.columns.clone()),
         columns_from: if names.is_some() {
             "the model's feature_names"
@@ -88,19 +94,20 @@ pub fn run<T: Scalar>(c: &FitCmd, paths: &[PathBuf], ui: &mut Ui) -> Result<(), 
         label_column: c.input.label_column.clone(),
         label_by_name: names.is_none(),
         no_header: c.input.csv.no_header,
-        ..Selection::default()
+        ..crate::input::Selection::default()
     };
-    let (source, features, left_out): (Box<dyn RowSource<T>>, Vec<String>, Option<String>) =
+    let (source, features, left_out, known_rows): (Box<dyn RowSource<T>>, _, _, _) =
         match format_of(&paths[0]) {
             Some(format) => {
                 let files = open_files(paths, format, &sel)?.batch_rows(batch_rows);
                 let layout = files.layout().clone();
-                (Box::new(files), layout.features, layout.left_out)
+                let rows = files.n_rows();
+                (Box::new(files), layout.features, layout.left_out, rows)
             }
             None => {
                 let csv = CsvSource::open(paths, c.input.csv.delimiter, &sel, batch_rows)?;
                 let (f, l) = (csv.features().to_vec(), csv.left_out().map(str::to_owned));
-                (Box::new(csv), f, l)
+                (Box::new(csv), f, l, None)
             }
         };
     if let Some(label) = &left_out {
@@ -110,67 +117,191 @@ pub fn run<T: Scalar>(c: &FitCmd, paths: &[PathBuf], ui: &mut Ui) -> Result<(), 
         ));
     }
     let progress = Progress::new(ui.quiet, em_control(&c.fit).n_init);
-    let mut control = em_control(&c.fit);
-    if let Some(p) = &progress {
-        control = control.observer(ProgressObserver(p.clone()));
-    }
-    let start = init.as_ref().and_then(|m| m.as_gaussian());
-    let spec = named
-        .or(init.as_ref().map(|m| m.spec()))
-        .unwrap_or(ModelSpec::default_for(Family::Gaussian));
-    let k = start.map_or(c.fit.components.unwrap_or(1), |m| m.n_components());
-    let params = GaussianMixture::params::<T>(k)
-        .covariance(spec.covariance())
-        .control(control);
-    let fitted = ui.time("fit", || match start {
-        Some(m) => params.fit_reduced_from(m, &Batched::new(source.as_ref())),
-        None => params.fit_source(source.as_ref()),
-    });
+    let outcome = if init.is_some() || c.fit.components.is_some() {
+        let start = init.as_ref().and_then(|m| m.as_gaussian());
+        let spec = named
+            .or(init.as_ref().map(|m| m.spec()))
+            .unwrap_or(ModelSpec::default_for(Family::Gaussian));
+        let k = start.map_or(c.fit.components.unwrap_or(1), |m| m.n_components());
+        let params = GaussianMixture::params::<T>(k)
+            .covariance(spec.covariance())
+            .control(observed(em_control(&c.fit), progress.as_ref()));
+        ui.time("fit", || match start {
+            Some(m) => params.fit_reduced_from(m, &Batched::new(source.as_ref())),
+            None => params.fit_source(source.as_ref()),
+        })
+        .map_err(CliError::from)
+        .map(|f| {
+            let f = f.into_any();
+            Outcome {
+                model: f.model,
+                report: f.report,
+                selection: None,
+            }
+        })
+    } else {
+        choose(c, source.as_ref(), known_rows, progress.clone(), ui)
+    };
     if let Some(p) = &progress {
         p.finish();
     }
-    let fitted = fitted?.into_any();
-    let model = fitted
+    let mut outcome = outcome?;
+    outcome.model = outcome
         .model
         .with_feature_names(features.clone())
         .map_err(|e| CliError::Fit(e.into()))?;
-    model_io::save(ui, &model, &c.output)?;
-    let report = &fitted.report;
-    let what = source.describe();
-    let rows = report.total_weight;
-    let text = format!(
-        "data: {what}, {} rows x {} features ({}), read out of core in batches of {batch_rows} \
-         rows\nmodel: {}, {}\nfit: {}\n",
-        crate::ui::shortest(rows),
-        features.len(),
-        features.join(", "),
-        describe_model(&model, Some(report)),
-        T::NAME,
-        report
+    model_io::save(ui, &outcome.model, &c.output)?;
+    let total = outcome.report.total_weight;
+    let data = DataInfo {
+        name: source.describe(),
+        rows: total as usize,
+        features: &features,
+        total_weight: total,
+    };
+    let (mut text, mut value) = describe_fit(&data, &outcome);
+    // After the data line: how the rows were read.
+    let at = text.find('\n').map_or(text.len(), |i| i + 1);
+    text.insert_str(
+        at,
+        &format!("read out of core, in batches of {batch_rows} rows, once per iteration\n"),
     );
-    let value = json!({
-        "command": "fit",
-        "data": what,
-        "files": paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
-        "out_of_core": true,
-        "chunk_rows": batch_rows,
-        "rows": rows as u64,
-        "features": features,
-        "family": model.family(),
-        "structure": report.structure,
-        "components": model.n_components(),
-        "precision": T::NAME,
-        "converged": report.converged,
-        "n_iter": report.n_iter,
-        "mean_log_likelihood": num(report.log_likelihood),
-        "n_parameters": report.n_parameters,
-        "model_file": c.output.display().to_string(),
-    });
+    value["command"] = json!("fit");
+    value["model_file"] = json!(c.output.display().to_string());
+    value["out_of_core"] = json!(true);
+    value["chunk_rows"] = json!(batch_rows);
+    value["files"] = json!(
+        paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+    );
     ui.result(&text, &value)?;
     ui.note(&format!("wrote {}", c.output.display()));
-    plots(c, ui, report)?;
+    plots(c, ui, &outcome.report)?;
     ui.print_timings();
     Ok(())
+}
+
+/// `control` reporting to the progress bar, if one is shown.
+fn observed(control: EmControl, progress: Option<&Arc<Progress>>) -> EmControl {
+    match progress {
+        Some(p) => control.observer(ProgressObserver(p.clone())),
+        None => control,
+    }
+}
+
+/// The automatic choice out of core, as in memory: the grid's candidates on
+/// the rows its search would sample (every row when there are no more than
+/// `--search-rows`, then the in-memory choice itself), the winner refitted
+/// on every row from its fit on the sample.
+///
+/// # Errors
+/// Bad flags, unreadable rows, failed fits.
+fn choose<T: Scalar>(
+    c: &FitCmd,
+    source: &dyn RowSource<T>,
+    known_rows: Option<u64>,
+    progress: Option<Arc<Progress>>,
+    ui: &mut Ui,
+) -> Result<Outcome<T>, CliError> {
+    let batched = Batched::new(source);
+    let n = match known_rows {
+        Some(n) => n,
+        None => {
+            let mut n = 0u64;
+            ui.time("count rows", || {
+                batched.pass(&mut |b| {
+                    n += b.rows.nrows() as u64;
+                    Ok(())
+                })
+            })?;
+            n
+        }
+    };
+    let n = usize::try_from(n)
+        .map_err(|_| CliError::Usage(format!("{n} rows are more than this machine can count")))?;
+    let Plan::Auto(grid) = plan(&c.fit, None, n, progress.clone())? else {
+        return Err(CliError::Usage(
+            "the automatic choice needs neither --components nor --init".to_owned(),
+        ));
+    };
+    if let Some(p) = &progress {
+        p.candidates(Some(grid.cells().len()));
+    }
+    ui.note(&format!(
+        "choosing the model: {} candidate fits (k x structure) by BIC",
+        grid.cells().len()
+    ));
+    let idx = grid.search_indices(n);
+    let sample = ui.time("sample rows", || {
+        gather(&batched, idx.as_deref(), source.n_features())
+    })?;
+    let sel = ui.time("fit", || grid.fit(&sample))?;
+    let Some(idx) = idx else {
+        // Every row was in the sample: this is the in-memory choice.
+        return Ok(Outcome {
+            model: sel.model.clone(),
+            report: sel.report.clone(),
+            selection: Some(sel),
+        });
+    };
+    let cell = sel.best_cell();
+    let start = sel.model.as_gaussian().ok_or_else(|| {
+        CliError::Usage("the automatic choice out of core fits Gaussian mixtures only".to_owned())
+    })?;
+    let params = GaussianMixture::params::<T>(start.n_components())
+        .covariance(cell.structure.covariance())
+        .control(observed(
+            em_control(&c.fit).seed(cell.seed),
+            progress.as_ref(),
+        ));
+    let refit = ui
+        .time("fit", || params.fit_reduced_from(start, &batched))?
+        .into_any();
+    let search = Search {
+        rows: idx.len(),
+        total_rows: n,
+        scores: Scores::from_report(&refit.report),
+        failed_refits: Vec::new(),
+    };
+    Ok(Outcome {
+        model: refit.model.clone(),
+        report: refit.report.clone(),
+        selection: Some(Selection {
+            model: refit.model,
+            report: refit.report,
+            search: Some(search),
+            ..sel
+        }),
+    })
+}
+
+/// The rows `idx` (increasing), or every row, gathered in one pass.
+fn gather<T: Scalar>(
+    batched: &Batched<'_, T>,
+    idx: Option<&[usize]>,
+    d: usize,
+) -> Result<Dataset<T>, CliError> {
+    let mut values = Vec::with_capacity(idx.map_or(0, <[usize]>::len) * d);
+    let (mut next, mut rows) = (0, 0);
+    batched.pass(&mut |b| {
+        for i in 0..b.rows.nrows() {
+            let take = match idx {
+                None => true,
+                Some(idx) => {
+                    let hit = idx.get(next) == Some(&(b.first as usize + i));
+                    next += usize::from(hit);
+                    hit
+                }
+            };
+            if take {
+                values.extend((0..d).map(|j| b.rows[(i, j)]));
+                rows += 1;
+            }
+        }
+        Ok(())
+    })?;
+    Dataset::from_row_major(&values, rows, d).map_err(|e| CliError::Fit(e.into()))
 }
 
 /// The lower bound per iteration; the scatter needs every row in memory.
