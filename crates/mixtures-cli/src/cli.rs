@@ -6,10 +6,11 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// Mixture models and anomaly detection on CSV files.
+/// Mixture models and anomaly detection on CSV, Parquet and Arrow IPC files.
 ///
-/// Data files are CSV with a header row; every column except the label column
-/// is a feature unless --columns picks some. Model files are the JSON format of
+/// Data files are CSV with a header row, or Parquet (.parquet) or Arrow IPC
+/// (.arrow, .ipc, .feather) files; every column except the label column is
+/// a feature unless --columns picks some. Model files are the JSON format of
 /// docs/model-format.md; a detector file is a model file with a threshold.
 #[derive(Debug, Parser)]
 #[command(name = "mixtures", version, about, long_about = None, propagate_version = true)]
@@ -43,9 +44,10 @@ pub struct GlobalArgs {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Fit a mixture model to a CSV file and write the model file.
+    /// Fit a mixture model to a data file (or several, out of core) and write
+    /// the model file.
     Fit(FitCmd),
-    /// Score every row of a CSV file under a model (or detector) file.
+    /// Score every row of a data file under a model (or detector) file.
     Score(ScoreCmd),
     /// Fit a model and an anomaly threshold; write the detector file.
     Detect(DetectCmd),
@@ -76,7 +78,7 @@ pub enum Precision {
     F64,
 }
 
-/// Options of reading a CSV file.
+/// Options of reading a data file (the CSV ones apply to CSV files only).
 #[derive(Debug, Clone, Args)]
 pub struct DataArgs {
     /// Feature columns by name, comma separated (default: every column but the
@@ -215,9 +217,19 @@ impl RobustArgs {
 /// `mixtures fit`.
 #[derive(Debug, Clone, Args)]
 pub struct FitCmd {
-    /// The training data.
-    #[arg(value_name = "DATA.csv")]
-    pub data: PathBuf,
+    /// The training data: CSV, Parquet (.parquet) or Arrow IPC (.arrow,
+    /// .ipc, .feather) files. Several files, a directory or a quoted glob
+    /// ('data/part-*.parquet') are read as one table, out of core (as with
+    /// --chunk-rows); every file must have the first one's columns.
+    #[arg(value_name = "DATA", required = true, num_args = 1..)]
+    pub data: Vec<PathBuf>,
+    /// Read the rows out of core, N rows at a time, once per EM iteration,
+    /// never all in memory (for data larger than memory): Gaussian mixtures;
+    /// without --components the candidates are fitted on the --search-rows
+    /// sample and the chosen one refitted on every row [default with
+    /// several files: 65536].
+    #[arg(long, value_name = "N")]
+    pub chunk_rows: Option<usize>,
     /// Where to write the model file.
     #[arg(short, long, value_name = "MODEL.json")]
     pub output: PathBuf,
@@ -327,7 +339,7 @@ pub struct ExplainCmd {
     #[arg(value_name = "MODEL.json")]
     pub model: PathBuf,
     /// The data; the model's feature columns are read by name.
-    #[arg(value_name = "DATA.csv")]
+    #[arg(value_name = "DATA")]
     pub data: PathBuf,
     /// Rows to explain, by index: 0 is the first row after the header (the
     /// order of `score`'s output).
@@ -355,7 +367,7 @@ pub struct ScoreCmd {
     #[arg(value_name = "MODEL.json")]
     pub model: PathBuf,
     /// The data to score; the model's feature columns are read by name.
-    #[arg(value_name = "DATA.csv")]
+    #[arg(value_name = "DATA")]
     pub data: PathBuf,
     /// Where to write the scores (default: standard output).
     #[arg(short, long, value_name = "SCORES.csv")]
@@ -376,7 +388,7 @@ pub struct ScoreCmd {
 #[derive(Debug, Clone, Args)]
 pub struct DetectCmd {
     /// The training data.
-    #[arg(value_name = "DATA.csv")]
+    #[arg(value_name = "DATA")]
     pub data: PathBuf,
     /// Where to write the detector file.
     #[arg(short, long, value_name = "DETECTOR.json")]
@@ -445,7 +457,7 @@ pub struct EvaluateCmd {
     #[arg(value_name = "MODEL_OR_DETECTOR.json")]
     pub model: PathBuf,
     /// Labelled data.
-    #[arg(value_name = "DATA.csv")]
+    #[arg(value_name = "DATA")]
     pub data: PathBuf,
     /// The column of labels (0 normal, 1 anomaly).
     #[arg(long, value_name = "NAME")]
@@ -470,7 +482,7 @@ pub struct EvaluateCmd {
 #[derive(Debug, Clone, Args)]
 pub struct SelectCmd {
     /// The data.
-    #[arg(value_name = "DATA.csv")]
+    #[arg(value_name = "DATA")]
     pub data: PathBuf,
     /// Numbers of components to try: `1..10` (inclusive), `2..=6`, `3` or
     /// `1,2,4`.

@@ -8,6 +8,7 @@
 
 use mixtures_anomaly::AnomalyError;
 use mixtures_core::DataError;
+use mixtures_core::source::SourceError;
 use mixtures_dist::ModelError;
 use mixtures_em::FitError;
 use mixtures_select::SelectError;
@@ -46,6 +47,11 @@ pub enum CliError {
         #[source]
         source: DataError,
     },
+    /// Rows that could not be read from a file (Parquet, Arrow IPC, or CSV
+    /// read in chunks); the message names the file and, where there is one,
+    /// the row.
+    #[error(transparent)]
+    Source(#[from] SourceError),
     /// A fit that could not start or produced nothing.
     #[error(transparent)]
     Fit(#[from] FitError),
@@ -85,6 +91,7 @@ impl CliError {
             Self::Usage(_) | Self::Input { .. } | Self::Model { .. } | Self::Data { .. } => {
                 EXIT_USAGE
             }
+            Self::Source(e) => source_code(e),
             Self::Fit(e) => fit_code(e),
             Self::Select(e) => select_code(e),
             Self::Anomaly(e) => anomaly_code(e),
@@ -160,6 +167,16 @@ pub fn source_name(path: &std::path::Path) -> String {
     }
 }
 
+/// A file that cannot be read, has other columns or bad values, or changed
+/// while it was read is the user's to mend; a consumer's own failure carried
+/// through a source is not.
+fn source_code(e: &SourceError) -> u8 {
+    match e {
+        SourceError::Consumer(_) => EXIT_FAILURE,
+        _ => EXIT_USAGE,
+    }
+}
+
 /// Parameters out of range and data that do not allow the fit asked for are
 /// the user's to fix; a fit that degenerated is not.
 fn fit_code(e: &FitError) -> u8 {
@@ -174,7 +191,9 @@ fn fit_code(e: &FitError) -> u8 {
         | FitError::InvalidPrior { .. }
         | FitError::CovariancePriorNotPositiveDefinite { .. }
         | FitError::ResponsibilitiesShape { .. }
-        | FitError::InvalidResponsibility { .. } => EXIT_USAGE,
+        | FitError::InvalidResponsibility { .. }
+        | FitError::NeedsRowsInMemory { .. } => EXIT_USAGE,
+        FitError::Source(s) => source_code(s),
         _ => EXIT_FAILURE,
     }
 }

@@ -1,7 +1,8 @@
-//! `mixtures`: mixture models and anomaly detection on CSV files.
+//! `mixtures`: mixture models and anomaly detection on CSV, Parquet and Arrow
+//! IPC files.
 //!
 //! ```text
-//! mixtures fit DATA.csv -o MODEL.json [--components K] [--covariance full|...]
+//! mixtures fit DATA... -o MODEL.json [--components K] [--covariance full|...] [--chunk-rows N]
 //! mixtures score MODEL.json DATA.csv [-o SCORES.csv]
 //! mixtures detect DATA.csv -o DETECTOR.json [--contamination Q | --threshold T | --best-f1]
 //! mixtures evaluate MODEL_OR_DETECTOR.json DATA.csv --label-column NAME
@@ -22,7 +23,7 @@ mod model_io;
 mod plot;
 mod ui;
 
-// The CSV reader and the error type live in the library target (so that the
+// The data readers and the error type live in the library target (so that the
 // fuzz targets reach them); imported here so `crate::input` and
 // `crate::error` name them throughout the binary.
 use mixtures_cli::{error, files, input};

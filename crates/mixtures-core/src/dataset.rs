@@ -155,15 +155,10 @@ impl<T: Scalar> Dataset<T> {
     /// As [`Dataset::select_rows`] (only [`DataError::Empty`] for `m = 0` and
     /// [`DataError::BadWeightSum`] can occur).
     pub fn sample_rows(&self, m: usize, seed: u64) -> Result<Option<Self>, DataError> {
-        use rand::SeedableRng;
-        let n = self.n_samples();
-        if n <= m {
-            return Ok(None);
+        match crate::seed::sample_indices(self.n_samples(), m, seed) {
+            Some(idx) => self.select_rows(&idx).map(Some),
+            None => Ok(None),
         }
-        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-        let mut idx = rand::seq::index::sample(&mut rng, n, m).into_vec();
-        idx.sort_unstable();
-        self.select_rows(&idx).map(Some)
     }
 
     /// Attaches per-sample weights (one per row, finite, `>= 0`, positive sum).

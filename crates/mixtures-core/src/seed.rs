@@ -20,6 +20,23 @@ pub fn derive_seed(seed: u64, path: &[u64]) -> u64 {
     path.iter().fold(mix(seed), |h, &p| mix(h ^ mix(p)))
 }
 
+/// `m` of the indices `0..n`, drawn without replacement by `seed`, in
+/// increasing order; `None` when `n <= m` (every index). The draw depends on
+/// `n`, `m` and `seed` only, so rows read in batches (out of core) can be
+/// sampled as [`Dataset::sample_rows`](crate::Dataset::sample_rows) samples
+/// them in memory.
+#[must_use]
+pub fn sample_indices(n: usize, m: usize, seed: u64) -> Option<Vec<usize>> {
+    use rand::SeedableRng;
+    if n <= m {
+        return None;
+    }
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut idx = rand::seq::index::sample(&mut rng, n, m).into_vec();
+    idx.sort_unstable();
+    Some(idx)
+}
+
 /// The seed of restart `restart` of a fit seeded with `seed`.
 #[must_use]
 pub fn restart_seed(seed: u64, restart: usize) -> u64 {

@@ -94,18 +94,25 @@ impl<T: Scalar> Grid<T> {
     /// [`SelectError::Data`] when the sample cannot be built (it cannot for
     /// valid data).
     pub fn search_sample(&self, data: &Dataset<T>) -> Result<Option<Dataset<T>>, SelectError> {
-        let n = data.n_samples();
-        let Some(m) = self.search_rows.filter(|&m| m < n) else {
+        let Some(idx) = self.search_indices(data.n_samples()) else {
             return Ok(None);
         };
-        let seed = derive_seed(self.em_control().seed, &[0x7365_6172_6368]);
-        let Some(sample) = data.sample_rows(m, seed)? else {
-            return Ok(None);
-        };
+        let sample = data.select_rows(&idx)?;
         let k_max = self.cells().iter().map(|c| c.0).max().unwrap_or(1);
         // A sample of repeated rows may hold fewer distinct rows than the
         // largest k although the data hold enough: search on every row then.
         Ok(distinct_check(&sample, k_max).is_ok().then_some(sample))
+    }
+
+    /// The rows (indices into `0..n`, increasing) whose sample
+    /// [`Grid::search_sample`] draws from `n` rows under
+    /// [`Grid::search_rows`], before its check of distinct rows; `None` when
+    /// the cells are fitted on every row. For rows read in batches: the same
+    /// indices give the same sample as in memory.
+    pub fn search_indices(&self, n: usize) -> Option<Vec<usize>> {
+        let m = self.search_rows.filter(|&m| m < n)?;
+        let seed = derive_seed(self.em_control().seed, &[0x7365_6172_6368]);
+        mixtures_core::seed::sample_indices(n, m, seed)
     }
 
     /// The grid on `sample`, the winner refitted on `data`.

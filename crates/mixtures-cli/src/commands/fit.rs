@@ -1,7 +1,9 @@
-//! `mixtures fit DATA.csv -o MODEL.json`: fit a mixture (a given number of
-//! components, a warm start, or a model chosen by BIC) and write the model file.
+//! `mixtures fit DATA -o MODEL.json`: fit a mixture (a given number of
+//! components, a warm start, or a model chosen by BIC) and write the model
+//! file. One data file is read into memory; several files, or
+//! `--chunk-rows`, are read out of core ([`super::out_of_core`]).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use mixtures_core::Scalar;
 use mixtures_dist::AnyMixture;
@@ -16,7 +18,7 @@ use crate::files::check_files;
 use crate::fitting::{
     Plan, Progress, check_flags, describe_choice, describe_model, em_control, plan,
 };
-use crate::input::Table;
+use crate::input::{Table, expand_data};
 use crate::ui::{Ui, num, shortest};
 use crate::{model_io, plot};
 
@@ -25,13 +27,24 @@ use crate::{model_io, plot};
 /// # Errors
 /// Bad flags or files (exit 2), failed fits or writes (exit 1).
 pub fn run(c: &FitCmd, ui: &mut Ui) -> Result<(), CliError> {
-    let mut inputs = vec![c.data.as_path()];
+    let data = expand_data(&c.data)?;
+    let mut inputs: Vec<&Path> = data.iter().map(PathBuf::as_path).collect();
     inputs.extend(c.fit.init.as_deref());
     check_files(&inputs, &[c.output.as_path()], c.plot.as_deref().as_slice())?;
-    if c.variational.variational {
-        return super::variational::run(c, ui);
+    match data.as_slice() {
+        [one] if c.chunk_rows.is_none() => {
+            if c.variational.variational {
+                return super::variational::run(c, one, ui);
+            }
+            by_precision!(c.fit.precision, typed(c, one, ui))
+        }
+        _ => by_precision!(c.fit.precision, out_of_core_run(c, &data, ui)),
     }
-    by_precision!(c.fit.precision, typed(c, ui))
+}
+
+/// [`super::out_of_core::run`] under the name the precision dispatch calls.
+fn out_of_core_run<T: Scalar>(c: &FitCmd, data: &[PathBuf], ui: &mut Ui) -> Result<(), CliError> {
+    super::out_of_core::run::<T>(c, data, ui)
 }
 
 /// The warm-start model of `--init`, in precision `T` (a detector file is a
@@ -116,18 +129,38 @@ pub fn fit_model<T: Scalar>(
     })
 }
 
+/// What a fit's summary says about its data.
+pub struct DataInfo<'a> {
+    /// The data's name (a file, or a description of several).
+    pub name: String,
+    /// Their rows.
+    pub rows: usize,
+    /// The feature names.
+    pub features: &'a [String],
+    /// The rows' total weight.
+    pub total_weight: f64,
+}
+
+impl<'a> DataInfo<'a> {
+    /// The data of a table read from `path`.
+    pub fn of<T: Scalar>(path: &Path, table: &'a Table<T>) -> Self {
+        Self {
+            name: path.display().to_string(),
+            rows: table.data.n_samples(),
+            features: &table.features,
+            total_weight: table.data.total_weight(),
+        }
+    }
+}
+
 /// The text and JSON lines that describe a fit.
-pub fn describe_fit<T: Scalar>(
-    data: &Path,
-    table: &Table<T>,
-    o: &Outcome<T>,
-) -> (String, serde_json::Value) {
+pub fn describe_fit<T: Scalar>(data: &DataInfo<'_>, o: &Outcome<T>) -> (String, serde_json::Value) {
     let mut text = format!(
         "data: {}, {} rows x {} features ({})\n",
-        data.display(),
-        table.data.n_samples(),
-        table.features.len(),
-        table.features.join(", ")
+        data.name,
+        data.rows,
+        data.features.len(),
+        data.features.join(", ")
     );
     let selection = o.selection.as_ref().map(|sel| {
         text.push_str(&describe_choice(sel));
@@ -150,7 +183,7 @@ pub fn describe_fit<T: Scalar>(
     ));
     // A trimmed fit keeps less than the data's weight: say what its
     // log-likelihood is a mean over.
-    let total = table.data.total_weight();
+    let total = data.total_weight;
     let kept = o.report.total_weight;
     if kept < total {
         text.push_str(&format!(
@@ -161,9 +194,9 @@ pub fn describe_fit<T: Scalar>(
         ));
     }
     let value = json!({
-        "data": data.display().to_string(),
-        "rows": table.data.n_samples(),
-        "features": table.features,
+        "data": data.name,
+        "rows": data.rows,
+        "features": data.features,
         "family": o.model.family(),
         "structure": o.report.structure,
         "components": o.model.n_components(),
@@ -178,17 +211,17 @@ pub fn describe_fit<T: Scalar>(
     (text, value)
 }
 
-fn typed<T: Scalar>(c: &FitCmd, ui: &mut Ui) -> Result<(), CliError> {
+fn typed<T: Scalar>(c: &FitCmd, data: &Path, ui: &mut Ui) -> Result<(), CliError> {
     let init = match c.fit.init.as_deref() {
         Some(path) => ui.time("read model", || load_init::<T>(Some(path)))?,
         None => None,
     };
     check_flags(&c.fit, init.as_ref())?;
-    let table = load_training::<T>(ui, &c.data, &c.input, init.as_ref(), false)?;
+    let table = load_training::<T>(ui, data, &c.input, init.as_ref(), false)?;
     let axes = scatter_axes(&table, c.plot_features.as_deref())?;
     let outcome = fit_model(&c.fit, init, &table, ui)?;
     model_io::save(ui, &outcome.model, &c.output)?;
-    let (text, mut value) = describe_fit(&c.data, &table, &outcome);
+    let (text, mut value) = describe_fit(&DataInfo::of(data, &table), &outcome);
     value["command"] = json!("fit");
     value["model_file"] = json!(c.output.display().to_string());
     ui.result(&text, &value)?;

@@ -6,6 +6,7 @@ mod detect;
 mod evaluate;
 mod explain;
 mod fit;
+mod out_of_core;
 mod score;
 mod select;
 mod variational;
@@ -21,7 +22,7 @@ use mixtures_dist::AnyMixture;
 
 use crate::cli::{Command, DataArgs};
 use crate::error::CliError;
-use crate::input::{Selection, Table, read_csv};
+use crate::input::{Selection, Table, read_file};
 use crate::plot;
 use crate::ui::Ui;
 
@@ -91,13 +92,14 @@ pub fn write_output<R: Default>(
     }
 }
 
-/// Reads the data file of a command with its CSV options. `model_names` (a
+/// Reads the data file of a command: Parquet or Arrow IPC by its extension,
+/// CSV with its CSV options otherwise. `model_names` (a
 /// model's feature names) pick the features instead of `--columns`; without
 /// them, a column named `label` is left out of the features with a note
 /// (unless `--columns` or `--label-column` say otherwise).
 ///
 /// # Errors
-/// As [`read_csv`].
+/// As [`read_file`].
 pub fn read_data<T: Scalar>(
     ui: &mut Ui,
     path: &Path,
@@ -120,7 +122,7 @@ pub fn read_data<T: Scalar>(
         keep: Vec::new(),
         no_header: args.csv.no_header,
     };
-    let table = ui.time("read data", || read_csv(path, args.csv.delimiter, &sel))?;
+    let table = ui.time("read data", || read_file(path, args.csv.delimiter, &sel))?;
     if let Some(label) = &table.left_out {
         ui.note(&format!(
             "note: column {label:?} is left out of the features (pass --label-column {label} to \

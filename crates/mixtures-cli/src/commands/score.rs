@@ -21,9 +21,10 @@ use super::by_precision;
 use crate::cli::{Precision, ScoreCmd};
 use crate::error::{CliError, source_name};
 use crate::files::check_files;
-use crate::input::{Chunk, CsvReader, Selection, open};
+use crate::input::{Chunk, CsvReader, Selection, format_of, open, open_files};
 use crate::model_io::{self, ModelText};
 use crate::ui::{Ui, num, shortest};
+use mixtures_arrow::ArrowFiles;
 
 /// Rows per chunk: large enough that the parallel scoring of a chunk
 /// amortizes its start, small enough that a chunk of 100 features in f64
@@ -72,20 +73,37 @@ pub(crate) fn csv_field(out: &mut dyn Write, text: &str) -> std::io::Result<()> 
     }
 }
 
-/// Scores the source chunk by chunk and writes every row to `out`.
-struct Scorer<'a, T: Scalar, R: std::io::Read> {
+/// Where the rows come from: a CSV reader, read chunk by chunk, or Parquet
+/// or Arrow IPC files, read batch by batch.
+enum Input<R: std::io::Read> {
+    Csv(CsvReader<R>),
+    Files(ArrowFiles),
+}
+
+/// Keeps `e` as the error that stopped the output; the writer gets an I/O
+/// error that only says it stopped.
+fn fail(e: CliError, failure: &mut Option<CliError>) -> std::io::Error {
+    *failure = Some(e);
+    std::io::Error::other("stopped")
+}
+
+/// Scores the input chunk by chunk and writes every row to `out`.
+struct Scorer<'a, T: Scalar> {
     model: &'a AnyMixture<T>,
     detector: Option<&'a FileDetector<T>>,
-    reader: CsvReader<R>,
+    /// The kept columns' names.
+    kept: Vec<String>,
+    /// The data file, for messages.
+    path: std::path::PathBuf,
     format: Format,
 }
 
-impl<T: Scalar, R: std::io::Read> Scorer<'_, T, R> {
+impl<T: Scalar> Scorer<'_, T> {
     fn header(&self, out: &mut dyn Write) -> std::io::Result<()> {
         let ours = if self.detector.is_some() { 4 } else { 3 };
         match self.format {
             Format::Csv => {
-                for k in &self.reader.kept {
+                for k in &self.kept {
                     csv_field(out, k)?;
                     out.write_all(b",")?;
                 }
@@ -95,18 +113,20 @@ impl<T: Scalar, R: std::io::Read> Scorer<'_, T, R> {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn rows(
         &self,
         out: &mut dyn Write,
-        chunk: &Chunk<T>,
+        rows: usize,
+        kept_text: &[String],
         ll: &[T],
         component: &[usize],
         flags: Option<&[u8]>,
         first: bool,
     ) -> std::io::Result<()> {
-        let keep = self.reader.kept.len();
-        for i in 0..chunk.rows {
-            let kept = &chunk.kept[i * keep..(i + 1) * keep];
+        let keep = self.kept.len();
+        for i in 0..rows {
+            let kept = &kept_text[i * keep..(i + 1) * keep];
             match self.format {
                 Format::Csv => {
                     for k in kept {
@@ -127,7 +147,7 @@ impl<T: Scalar, R: std::io::Read> Scorer<'_, T, R> {
                 }
                 Format::Json => {
                     let mut row = serde_json::Map::new();
-                    for (name, text) in self.reader.kept.iter().zip(kept) {
+                    for (name, text) in self.kept.iter().zip(kept) {
                         row.insert(name.clone(), json!(text));
                     }
                     row.insert("log_likelihood".into(), num(json_shortest(ll[i])));
@@ -144,48 +164,82 @@ impl<T: Scalar, R: std::io::Read> Scorer<'_, T, R> {
         Ok(())
     }
 
+    /// Scores one chunk (`data`, with its kept text) and writes its rows.
+    fn chunk(
+        &self,
+        ui: &mut Ui,
+        out: &mut dyn Write,
+        data: Result<Dataset<T>, CliError>,
+        kept: &[String],
+        counts: &mut Counts,
+        failure: &mut Option<CliError>,
+    ) -> std::io::Result<()> {
+        let scored = data.and_then(|data| ui.time("score", || self.score(&data)));
+        let (ll, component, flags) = scored.map_err(|e| fail(e, failure))?;
+        self.rows(
+            out,
+            ll.len(),
+            kept,
+            &ll,
+            &component,
+            flags.as_deref(),
+            counts.rows == 0,
+        )?;
+        counts.rows += ll.len();
+        counts.flagged += flags.map_or(0, |f| f.iter().filter(|&&v| v == 1).count());
+        Ok(())
+    }
+
     /// Reads, scores and writes every row; the error that stopped it, if
     /// any, is kept in `failure` (the writer only carries I/O errors).
-    fn run(
-        &mut self,
+    fn run<R: std::io::Read>(
+        &self,
         ui: &mut Ui,
         out: &mut dyn Write,
         failure: &mut Option<CliError>,
+        input: &mut Input<R>,
     ) -> std::io::Result<Counts> {
-        let fail = |e: CliError, failure: &mut Option<CliError>| {
-            *failure = Some(e);
-            std::io::Error::other("stopped")
-        };
         self.header(out)?;
-        let mut chunk = Chunk::default();
         let mut counts = Counts::default();
-        loop {
-            let more = ui.time("read data", || {
-                self.reader.next_chunk(CHUNK_ROWS, &mut chunk)
-            });
-            match more {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(e) => return Err(fail(e, failure)),
+        match input {
+            Input::Csv(reader) => {
+                let mut chunk = Chunk::default();
+                let d = reader.features.len();
+                loop {
+                    let more = ui.time("read data", || reader.next_chunk(CHUNK_ROWS, &mut chunk));
+                    match more {
+                        Ok(true) => {}
+                        Ok(false) => break,
+                        Err(e) => return Err(fail(e, failure)),
+                    }
+                    let data = Dataset::from_row_major(&chunk.values, chunk.rows, d)
+                        .map_err(|source| self.data_error(source));
+                    self.chunk(ui, out, data, &chunk.kept, &mut counts, failure)?;
+                }
             }
-            let scored = ui.time("score", || self.score(&chunk));
-            let (ll, component, flags) = scored.map_err(|e| fail(e, failure))?;
-            self.rows(
-                out,
-                &chunk,
-                &ll,
-                &component,
-                flags.as_deref(),
-                counts.rows == 0,
-            )?;
-            counts.rows += chunk.rows;
-            counts.flagged += flags.map_or(0, |f| f.iter().filter(|&&v| v == 1).count());
+            Input::Files(files) => {
+                // The files' batches come to a callback: a write error is
+                // kept and the pass stopped.
+                let mut io_error = None;
+                let read = files.for_each_chunk::<T>(true, &mut |c| {
+                    let data = Dataset::from_mat(c.rows).map_err(|source| self.data_error(source));
+                    self.chunk(ui, out, data, c.kept, &mut counts, failure)
+                        .map_err(|e| {
+                            io_error = Some(e);
+                            mixtures_core::source::SourceError::Consumer("stopped".to_owned())
+                        })
+                });
+                if let Some(e) = io_error {
+                    return Err(e);
+                }
+                if failure.is_some() {
+                    return Err(std::io::Error::other("stopped"));
+                }
+                read.map_err(|e| fail(e.into(), failure))?;
+            }
         }
         if counts.rows == 0 {
-            return Err(fail(
-                CliError::input(self.reader.path(), "no data rows after the header"),
-                failure,
-            ));
+            return Err(fail(CliError::input(&self.path, "no data rows"), failure));
         }
         if self.format == Format::Json {
             let flagged = self.detector.map(|_| counts.flagged);
@@ -200,20 +254,22 @@ impl<T: Scalar, R: std::io::Read> Scorer<'_, T, R> {
         Ok(counts)
     }
 
+    fn data_error(&self, source: mixtures_core::DataError) -> CliError {
+        CliError::Data {
+            path: source_name(&self.path),
+            source,
+        }
+    }
+
     /// Log-likelihoods, components and flags of one chunk.
     #[allow(clippy::type_complexity)]
-    fn score(&self, chunk: &Chunk<T>) -> Result<(Vec<T>, Vec<usize>, Option<Vec<u8>>), CliError> {
-        let d = self.reader.features.len();
-        let data_error = |source| CliError::Data {
-            path: source_name(self.reader.path()),
-            source,
-        };
-        let data = Dataset::from_row_major(&chunk.values, chunk.rows, d).map_err(data_error)?;
+    fn score(&self, data: &Dataset<T>) -> Result<(Vec<T>, Vec<usize>, Option<Vec<u8>>), CliError> {
+        let data_error = |source| self.data_error(source);
         data.check_dim(self.model.dim()).map_err(data_error)?;
         // A detector's own score (an ensemble's is not −ln p of its main part).
         let (ll, component) = match self.detector {
-            Some(det) => det.log_prob_and_predict(&data),
-            None => self.model.log_prob_and_predict(&data),
+            Some(det) => det.log_prob_and_predict(data),
+            None => self.model.log_prob_and_predict(data),
         }
         .map_err(data_error)?;
         let flags = self.detector.map(|det| {
@@ -231,13 +287,25 @@ fn typed<T: Scalar>(c: &ScoreCmd, text: &ModelText, ui: &mut Ui) -> Result<(), C
     // `label`.
     let names = loaded.model.feature_names();
     let sel = Selection::for_model(names, c.keep_columns.clone(), c.csv.no_header);
-    let reader = CsvReader::new(open(&c.data)?, &c.data, c.csv.delimiter, &sel)?;
-    if let Some(k) = reader.kept.iter().find(|k| COLUMNS.contains(&k.as_str())) {
+    let (mut input, kept, left_out) = match format_of(&c.data) {
+        Some(format) => {
+            let files =
+                open_files(std::slice::from_ref(&c.data), format, &sel)?.batch_rows(CHUNK_ROWS);
+            let layout = files.layout().clone();
+            (Input::Files(files), layout.kept, layout.left_out)
+        }
+        None => {
+            let reader = CsvReader::new(open(&c.data)?, &c.data, c.csv.delimiter, &sel)?;
+            let (kept, left_out) = (reader.kept.clone(), reader.left_out.clone());
+            (Input::Csv(reader), kept, left_out)
+        }
+    };
+    if let Some(k) = kept.iter().find(|k| COLUMNS.contains(&k.as_str())) {
         return Err(CliError::Usage(format!(
             "--keep-columns {k}: the output has a column of that name already"
         )));
     }
-    if let Some(label) = &reader.left_out {
+    if let Some(label) = &left_out {
         ui.note(&format!(
             "note: column {label:?} is left out of the features"
         ));
@@ -247,14 +315,15 @@ fn typed<T: Scalar>(c: &ScoreCmd, text: &ModelText, ui: &mut Ui) -> Result<(), C
     } else {
         Format::Csv
     };
-    let mut scorer = Scorer {
+    let scorer = Scorer {
         model: &loaded.model,
         detector: loaded.detector.as_ref(),
-        reader,
+        kept,
+        path: c.data.clone(),
         format,
     };
     let counts = super::write_output(c.output.as_deref(), |out, failure| {
-        scorer.run(ui, out, failure)
+        scorer.run(ui, out, failure, &mut input)
     })?;
     if let Some(path) = &c.output {
         let flagged = loaded.detector.as_ref().map(|_| counts.flagged);

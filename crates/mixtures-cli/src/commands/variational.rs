@@ -6,6 +6,8 @@
 //! whose expected weight is below the weight threshold are dropped from it,
 //! and the weights of the others rescaled, unless --keep-all-components.
 
+use std::path::Path;
+
 use mixtures_core::Scalar;
 use mixtures_dist::{AnyMixture, Covariance, Family, GaussianMixtureModel};
 use mixtures_select::{VariationalGaussianMixture, WeightPrior};
@@ -27,9 +29,9 @@ pub const DEFAULT_MAX_COMPONENTS: usize = 8;
 /// # Errors
 /// Flags that do not apply to a variational fit, bad priors or files (exit
 /// 2); failed fits or writes (exit 1).
-pub fn run(c: &FitCmd, ui: &mut Ui) -> Result<(), CliError> {
+pub fn run(c: &FitCmd, data: &Path, ui: &mut Ui) -> Result<(), CliError> {
     check_flags(c)?;
-    by_precision!(c.fit.precision, typed(c, ui))
+    by_precision!(c.fit.precision, typed(c, data, ui))
 }
 
 /// Refuses the fit flags a variational fit does not take, before any work.
@@ -88,7 +90,7 @@ fn without<T: Scalar>(
         .map_err(|e| CliError::Fit(e.into()))
 }
 
-fn typed<T: Scalar>(c: &FitCmd, ui: &mut Ui) -> Result<(), CliError> {
+fn typed<T: Scalar>(c: &FitCmd, data: &Path, ui: &mut Ui) -> Result<(), CliError> {
     let v = &c.variational;
     let k = c.fit.components.unwrap_or(DEFAULT_MAX_COMPONENTS);
     let covariance: Covariance = match &c.fit.covariance {
@@ -128,7 +130,7 @@ fn typed<T: Scalar>(c: &FitCmd, ui: &mut Ui) -> Result<(), CliError> {
     }
     // Parameters out of range are reported before the data are read.
     params.check()?;
-    let table = load_training::<T>(ui, &c.data, &c.input, None, false)?;
+    let table = load_training::<T>(ui, data, &c.input, None, false)?;
     let axes = scatter_axes(&table, c.plot_features.as_deref())?;
     if let Some(m) = &v.mean_prior
         && m.len() != table.features.len()
@@ -181,7 +183,7 @@ fn typed<T: Scalar>(c: &FitCmd, ui: &mut Ui) -> Result<(), CliError> {
         "data: {}, {} rows x {} features ({})\n\
          variational fit: {} prior, at most {k} components, {covariance}; {effective} with \
          expected weight above {threshold}\n",
-        c.data.display(),
+        data.display(),
         table.data.n_samples(),
         table.features.len(),
         table.features.join(", "),
@@ -212,7 +214,7 @@ fn typed<T: Scalar>(c: &FitCmd, ui: &mut Ui) -> Result<(), CliError> {
         "command": "fit",
         "variational": true,
         "model_file": c.output.display().to_string(),
-        "data": c.data.display().to_string(),
+        "data": data.display().to_string(),
         "rows": table.data.n_samples(),
         "features": table.features,
         "family": "gaussian",

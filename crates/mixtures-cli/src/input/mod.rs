@@ -1,4 +1,8 @@
-//! CSV input: a header row (or `--no-header`), then one sample per row.
+//! Data input: CSV here (a header row, or `--no-header`, then one sample per
+//! row); Parquet and Arrow IPC files, told by their extension, through
+//! mixtures-arrow with the same column choices ([`read_file`] reads any of
+//! the three, [`expand_data`] lists the files of directories and globs,
+//! [`CsvSource`] reads CSV files in chunks once per pass).
 //!
 //! Sources are read exactly once, front to back, so a pipe, a FIFO or
 //! standard input (`-`) reads like a file. Each record is parsed into a
@@ -33,7 +37,9 @@
 //! ```
 
 mod cells;
+mod columnar;
 mod reader;
+mod source;
 #[cfg(test)]
 mod tests;
 
@@ -42,7 +48,9 @@ use std::path::Path;
 
 use mixtures_core::{Dataset, Scalar};
 
+pub use columnar::{columns_of, expand_data, format_of, open_files, read_file};
 pub use reader::{Chunk, CsvReader};
+pub use source::CsvSource;
 
 use crate::error::CliError;
 

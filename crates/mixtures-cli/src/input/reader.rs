@@ -173,6 +173,11 @@ impl<R: Read> CsvReader<R> {
         })
     }
 
+    /// The names of every column of the header (or `f0, f1, …`).
+    pub fn header(&self) -> &[String] {
+        &self.header
+    }
+
     /// The name messages give the source.
     pub fn path(&self) -> &Path {
         &self.path
