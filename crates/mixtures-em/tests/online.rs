@@ -155,11 +155,15 @@ fn a_stream_approaches_the_batch_fit() {
         .covariance(Covariance::Full)
         .seed(3);
     let mut online = params.online();
+    let mut averaged = params.online().averaging(20);
     let batches: Vec<Dataset<f64>> = (0..60).map(|b| batch_of(&m, 1000, 1000 + b)).collect();
     let mut gaps = Vec::new();
-    for b in &batches {
+    for (t, b) in batches.iter().enumerate() {
         online.partial_fit(b).unwrap();
+        averaged.partial_fit(b).unwrap();
         gaps.push(gap(online.model().unwrap(), &m));
+        assert_eq!(averaged.averaged_model().is_some(), t >= 20);
+        assert_eq!(averaged.model(), online.model());
     }
     let rows: Vec<f64> = batches.iter().flat_map(Dataset::to_row_major).collect();
     let all = Dataset::from_row_major(&rows, 60_000, 2).unwrap();
@@ -177,6 +181,12 @@ fn a_stream_approaches_the_batch_fit() {
         gaps
     );
     assert!(gaps[59] < 0.5 * gaps[0], "{gaps:?}");
+    // The average of the last 40 batches' statistics is closer still.
+    let to_batch_averaged = gap(averaged.averaged_model().unwrap(), &batch);
+    assert!(
+        to_batch_averaged < 0.9 * to_batch,
+        "{to_batch_averaged} {to_batch}"
+    );
     assert_eq!(online.n_rows(), 60_000);
     assert_eq!(online.n_batches(), 60);
 }

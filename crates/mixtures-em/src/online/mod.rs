@@ -13,6 +13,7 @@
 //! shifts and cannot simply be added. docs/online.md has the schedule, what
 //! converges, forgetting for drift and measurements.
 
+mod context;
 mod running;
 mod schedule;
 
@@ -22,13 +23,12 @@ use mixtures_dist::GaussianMixtureModel;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-use crate::common::{Summary, check_scale, fallback_variance, summarize};
+use crate::common::check_scale;
 use crate::engine::Restart;
-use crate::mstep::{MStepEnv, ResolvedPrior, gaussian_m_step};
-use crate::regularize::RegContext;
+use crate::mstep::gaussian_m_step;
 use crate::report::{DegeneracyEvent, FitReport};
-use crate::stats::{EStep, GaussianStats};
 use crate::{FitError, GaussianParams};
+use context::{Context, Env, batch_dataset, e_step};
 use running::Running;
 pub use schedule::{DEFAULT_ALPHA, DEFAULT_T0, StepSize};
 
@@ -101,6 +101,10 @@ pub struct OnlineGaussianMixture<T: Scalar> {
     context: Option<Context<T>>,
     /// The random stream of re-seeds and the degeneracy log, across batches.
     cx: Restart,
+    /// Averaging of the running statistics from this batch `t` on.
+    average_from: Option<u64>,
+    /// The averaged model's own re-seeds (rare: it averages valid models).
+    average_cx: Restart,
     batches: u64,
     rows: u64,
     start_report: Option<FitReport>,
@@ -113,67 +117,19 @@ struct State<T: Scalar> {
     running: Running,
     /// Batches blended in since the start.
     t: u64,
+    average: Option<Average<T>>,
 }
 
-/// What the M-step reads besides the statistics, taken from the first batch
-/// (so that a prior or a regularizer does not move with each batch).
-struct Context<T: Scalar> {
-    summary: Summary<T>,
-    ctx: RegContext<T>,
-    prior: Option<ResolvedPrior<T>>,
-    k: usize,
-}
-
-impl<T: Scalar> core::fmt::Debug for Context<T> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Context")
-            .field("k", &self.k)
-            .finish_non_exhaustive()
-    }
-}
-
-impl<T: Scalar> Context<T> {
-    fn new(params: &GaussianParams<T>, batch: &Dataset<T>, k: usize, full: bool) -> Self {
-        let spec = params.regularizers.iter().find_map(|r| r.prior().cloned());
-        let summary = summarize(batch, spec.is_some() && full);
-        let prior = spec.map(|ps| ResolvedPrior::resolve(&ps, &summary, k, batch.n_samples()));
-        let ctx = RegContext {
-            data_variance: summary.var.clone(),
-            n_components: k,
-        };
-        Self {
-            summary,
-            ctx,
-            prior,
-            k,
-        }
-    }
-}
-
-/// The M-step's view of one online update.
-struct Env<'a, T: Scalar> {
-    context: &'a Context<T>,
-    reg_covar: f64,
-    total: f64,
-    rows: &'a Dataset<T>,
-}
-
-impl<T: Scalar> MStepEnv<T> for Env<'_, T> {
-    fn ctx(&self) -> &RegContext<T> {
-        &self.context.ctx
-    }
-
-    fn fallback(&self, j: usize) -> T {
-        fallback_variance(&self.context.summary, self.context.k, self.reg_covar, j)
-    }
-
-    fn total_weight(&self) -> f64 {
-        self.total
-    }
-
-    fn reseed_rows(&self) -> &Dataset<T> {
-        self.rows
-    }
+/// Polyak–Ruppert averaging: the mean of the running statistics since
+/// averaging began, and the model of that mean.
+#[derive(Debug, Clone)]
+struct Average<T: Scalar> {
+    stats: Running,
+    /// Batches averaged.
+    batches: u64,
+    /// Their total weight: what the averaged statistics stand for.
+    weight: f64,
+    model: GaussianMixtureModel<T>,
 }
 
 impl<T: Scalar> GaussianParams<T> {
@@ -210,16 +166,19 @@ impl<T: Scalar> GaussianParams<T> {
 impl<T: Scalar> OnlineGaussianMixture<T> {
     fn new(params: GaussianParams<T>, start: Option<GaussianMixtureModel<T>>) -> Self {
         let full = params.constraint.needs_full_scatter();
-        let cx = Restart {
-            rng: StdRng::seed_from_u64(params.control.seed),
+        let restart = |seed: u64| Restart {
+            rng: StdRng::seed_from_u64(seed),
             restart: 0,
             iteration: 0,
             degeneracies: Vec::new(),
         };
+        let cx = restart(params.control.seed);
+        let average_cx = restart(mixtures_core::seed::restart_seed(params.control.seed, 1));
         let state = start.map(|model| State {
             running: Running::from_model(&model, full),
             model,
             t: 0,
+            average: None,
         });
         Self {
             params,
@@ -228,6 +187,8 @@ impl<T: Scalar> OnlineGaussianMixture<T> {
             state,
             context: None,
             cx,
+            average_from: None,
+            average_cx,
             batches: 0,
             rows: 0,
             start_report: None,
@@ -239,6 +200,29 @@ impl<T: Scalar> OnlineGaussianMixture<T> {
     pub fn step_size(mut self, s: StepSize) -> Self {
         self.step_size = s;
         self
+    }
+
+    /// Polyak–Ruppert averaging from batch `t = start` on (from 1; off by
+    /// default): [`averaged_model`](Self::averaged_model) is then the
+    /// M-step of the mean of the running statistics over the batches since,
+    /// while the E-steps keep using [`model`](Self::model). With a
+    /// decaying step of `α < 1`, averaging removes most of the iterates'
+    /// noise: the averaged model approaches the batch fit at the rate of
+    /// the batch fit itself (Cappé & Moulines 2009, §2.3; docs/online.md).
+    /// Start it once the start is forgotten; a repair restarts it.
+    #[must_use]
+    pub fn averaging(mut self, start: u64) -> Self {
+        self.average_from = Some(start.max(1));
+        self
+    }
+
+    /// The averaged model (with [`averaging`](Self::averaging), once a
+    /// batch has been averaged).
+    pub fn averaged_model(&self) -> Option<&GaussianMixtureModel<T>> {
+        self.state
+            .as_ref()
+            .and_then(|s| s.average.as_ref())
+            .map(|a| &a.model)
     }
 
     /// The schedule.
@@ -411,6 +395,7 @@ impl<T: Scalar> OnlineGaussianMixture<T> {
             model,
             running,
             t: 0,
+            average: None,
         });
         Ok(OnlineStep {
             t: 0,
@@ -458,12 +443,49 @@ impl<T: Scalar> OnlineGaussianMixture<T> {
             worst,
             &mut self.cx,
         )?;
-        if self.cx.degeneracies.len() > repairs || next.n_components() != running.n_components() {
+        let repaired =
+            self.cx.degeneracies.len() > repairs || next.n_components() != running.n_components();
+        if repaired {
             // A re-seeded component's statistics describe where it collapsed,
             // not where it was moved: the running statistics restart from
             // the repaired model, which would otherwise undo the repair.
             running = Running::from_model(&next, self.full);
         }
+        let average = match self.average_from {
+            Some(from) if t >= from => {
+                // After a repair the earlier statistics belong to other
+                // components: the average starts again.
+                let previous = state.average.as_ref().filter(|_| !repaired);
+                let (stats, batches, weight) = match previous {
+                    Some(a) => {
+                        let mut s = a.stats.clone();
+                        s.blend(1.0 / (a.batches + 1) as f64, &running);
+                        (s, a.batches + 1, a.weight + total)
+                    }
+                    None => (running.clone(), 1, total),
+                };
+                let env = Env {
+                    total: weight,
+                    ..env
+                };
+                self.average_cx.iteration = self.cx.iteration;
+                let model = gaussian_m_step(
+                    &self.params,
+                    prior,
+                    stats.moments(weight),
+                    &env,
+                    None,
+                    &mut self.average_cx,
+                )?;
+                Some(Average {
+                    stats,
+                    batches,
+                    weight,
+                    model,
+                })
+            }
+            _ => None,
+        };
         let step = OnlineStep {
             t,
             step_size: eta,
@@ -475,35 +497,9 @@ impl<T: Scalar> OnlineGaussianMixture<T> {
                 model: next,
                 running,
                 t,
+                average,
             },
             step,
         ))
-    }
-}
-
-/// The statistics of one E-step of `batch` under `model`.
-fn e_step<T: Scalar>(
-    model: &GaussianMixtureModel<T>,
-    batch: &Dataset<T>,
-    full: bool,
-) -> Result<GaussianStats<T>, FitError> {
-    let mut st = GaussianStats::new(EStep::Gaussian(model), full);
-    st.accumulate(
-        EStep::Gaussian(model),
-        Batch {
-            rows: batch.view(),
-            weights: batch.weights(),
-            first: 0,
-        },
-    )?;
-    Ok(st)
-}
-
-/// A source's batch as a checked data set (one copy of the batch).
-fn batch_dataset<T: Scalar>(b: Batch<'_, T>) -> Result<Dataset<T>, DataError> {
-    let data = Dataset::from_mat(b.rows)?;
-    match b.weights {
-        Some(w) => data.with_weights(w.to_vec()),
-        None => Ok(data),
     }
 }
