@@ -111,3 +111,9 @@ pub mod prelude {
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctest;
+
+/// docs/online.md's example, compiled and run as a doctest so that it stays
+/// true.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/online.md")]
+pub struct OnlineDoctest;

@@ -152,6 +152,18 @@ fn summarize(rows: &[Row], rank_error: f64) {
             avg(&|r| r.threshold, from, to),
         );
     }
+    let peak = |f: &dyn Fn(&Row) -> f64| {
+        rows.iter()
+            .enumerate()
+            .skip(20)
+            .map(|(t, r)| (f(r), t))
+            .fold((0.0, 0), |a, b| if b.0 > a.0 { b } else { a })
+    };
+    let (online, at) = peak(&|r| r.share);
+    let (frozen, frozen_at) = peak(&|r| r.frozen_share);
+    println!(
+        "largest share flagged after batch 20: {online:.4} online (batch {at}), {frozen:.4} frozen (batch {frozen_at})"
+    );
     println!("rank error of the last threshold's sketches: {rank_error:.2e}");
 }
 
