@@ -422,3 +422,29 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn single_precision_follows_double() {
+    let m = truth();
+    let params64 = GaussianMixture::params(3)
+        .covariance(Covariance::Diag)
+        .seed(6);
+    let params32 = GaussianMixture::params::<f32>(3)
+        .covariance(Covariance::Diag)
+        .seed(6);
+    let (mut o64, mut o32) = (params64.online(), params32.online());
+    for b in 0..10 {
+        let x = batch_of(&m, 2000, 300 + b);
+        let rows: Vec<f32> = x.to_row_major().iter().map(|&v| v as f32).collect();
+        o64.partial_fit(&x).unwrap();
+        o32.partial_fit(&Dataset::from_row_major(&rows, 2000, 2).unwrap())
+            .unwrap();
+    }
+    let (a, b) = (o64.model().unwrap(), o32.model().unwrap());
+    for c in 0..3 {
+        assert!((a.weights()[c] - f64::from(b.weights()[c])).abs() < 1e-3);
+        for (x, y) in a.components().mean(c).iter().zip(b.components().mean(c)) {
+            assert!((x - f64::from(*y)).abs() < 1e-3, "{x} {y}");
+        }
+    }
+}
