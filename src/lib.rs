@@ -58,8 +58,9 @@ pub use mixtures_anomaly::AnyDetector;
 pub use mixtures_anomaly::{
     AnomalyError, AutoFitter, AutoSelection, BestF, ConfusionMatrix, Contamination, DensityModel,
     Detector, DetectorParams, Ensemble, EnsembleFitter, Explain, Explanations, Fixed, Mad,
-    ModelFitter, OperatingPoints, PeaksOverThreshold, PositiveUnlabeled, ScoreReference, ScoreSet,
-    TargetPrecision, TargetRecall, Threshold, ThresholdRule, average_precision, roc_auc,
+    ModelFitter, OnlineDetector, OperatingPoints, PeaksOverThreshold, PositiveUnlabeled,
+    QuantileSketch, ScoreReference, ScoreSet, TargetPrecision, TargetRecall, Threshold,
+    ThresholdRule, average_precision, roc_auc,
 };
 pub use mixtures_core;
 pub use mixtures_core::{Cholesky, DataError, Dataset, LinalgError, Scalar};
@@ -74,8 +75,8 @@ pub use mixtures_dist::{
 pub use mixtures_em;
 pub use mixtures_em::{
     ConjugatePrior, CovarianceConstraint, DegeneracyPolicy, EmControl, Fit, FitError, FitReport,
-    Fitted, GaussianMixture, GaussianParams, Init, Mcd, McdFit, ModelParams, Noise, Regularizer,
-    StudentTMixture, StudentTParams, fit, fit_from,
+    Fitted, GaussianMixture, GaussianParams, Init, Mcd, McdFit, ModelParams, Noise,
+    OnlineGaussianMixture, Regularizer, StepSize, StudentTMixture, StudentTParams, fit, fit_from,
 };
 pub use mixtures_select;
 pub use mixtures_select::{
@@ -110,3 +111,9 @@ pub mod prelude {
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctest;
+
+/// docs/online.md's example, compiled and run as a doctest so that it stays
+/// true.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/online.md")]
+pub struct OnlineDoctest;

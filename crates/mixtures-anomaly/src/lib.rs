@@ -86,10 +86,12 @@ mod io;
 mod labels;
 pub mod metrics;
 mod model;
+mod online;
 mod pot;
 mod pu;
 mod reference;
 mod robust;
+mod sketch;
 mod threshold;
 
 pub use auto::{
@@ -118,10 +120,12 @@ pub use metrics::{
 };
 pub use mixtures_dist::DensityModel;
 pub use model::{ModelChoice, ModelFit, ModelFitter, anomaly_scores};
+pub use online::{OnlineDetector, OnlineUpdate, ScoreWindow};
 pub use pot::{GpdFit, MIN_EXCEEDANCES, PeaksOverThreshold};
 pub use pu::{PositiveUnlabeled, PuEstimate};
 pub use reference::{REFERENCE_QUANTILES, ScoreReference};
 pub use robust::McdFitter;
+pub use sketch::{DEFAULT_SKETCH_CAPACITY, QuantileSketch};
 pub use threshold::{
     BestF, Contamination, Fixed, Mad, ScoreSet, TargetPrecision, TargetRecall, Threshold,
     ThresholdRule,

@@ -14,12 +14,13 @@ use crate::FitError;
 use crate::common::{
     Summary, check_precision, check_rows, fallback_variance, final_log_likelihood, without_row,
 };
-use crate::constraint::{CovarianceConstraint, MStepStats, PriorTerms, Scatter};
+use crate::constraint::CovarianceConstraint;
 use crate::engine::{Engine, Restart, run};
+use crate::mstep::{MStepEnv, Moments, ResolvedPrior, gaussian_m_step};
 use crate::noise;
 use crate::pass::Stats;
-use crate::regularize::{ConjugatePrior, RegContext, Regularizer, Ridge};
-use crate::repair::{BuildError, Components as RepairParts, Site, repair};
+use crate::regularize::{ConjugatePrior, RegContext, Regularizer};
+use crate::repair::{BuildError, Components as RepairParts};
 use crate::report::Fitted;
 use crate::rows::{Batched, DEFAULT_SAMPLE_ROWS, Rows, StatsReducer};
 use crate::stats::EStep;
@@ -47,10 +48,10 @@ impl GaussianMixture {
 /// Parameters of a Gaussian mixture fit; checked when fitting, before any work.
 #[derive(Clone)]
 pub struct GaussianParams<T: Scalar> {
-    k: usize,
-    constraint: Arc<dyn CovarianceConstraint<T>>,
-    regularizers: Vec<Arc<dyn Regularizer<T>>>,
-    control: EmControl,
+    pub(crate) k: usize,
+    pub(crate) constraint: Arc<dyn CovarianceConstraint<T>>,
+    pub(crate) regularizers: Vec<Arc<dyn Regularizer<T>>>,
+    pub(crate) control: EmControl,
 }
 
 impl<T: Scalar> core::fmt::Debug for GaussianParams<T> {
@@ -63,10 +64,6 @@ impl<T: Scalar> core::fmt::Debug for GaussianParams<T> {
             .finish()
     }
 }
-
-/// Effective number of points below which a component counts as collapsed,
-/// relative to the total weight.
-const COLLAPSE_REL: f64 = 1e-8;
 
 impl<T: Scalar> GaussianParams<T> {
     crate::em_control_builder!();
@@ -117,7 +114,7 @@ impl<T: Scalar> GaussianParams<T> {
         self.regularizers.iter().try_for_each(|r| r.check())
     }
 
-    fn check_for(&self, d: usize) -> Result<(), FitError> {
+    pub(crate) fn check_for(&self, d: usize) -> Result<(), FitError> {
         self.check()?;
         for p in self.regularizers.iter().filter_map(|r| r.prior()) {
             p.check(d)?;
@@ -249,12 +246,6 @@ impl<T: Scalar> GaussianParams<T> {
     }
 }
 
-struct ResolvedPrior<T: Scalar> {
-    kappa: T,
-    mean: Vec<T>,
-    terms: PriorTerms<T>,
-}
-
 struct GaussianEngine<'a, T: Scalar> {
     p: &'a GaussianParams<T>,
     rows: Rows<'a, T>,
@@ -265,49 +256,21 @@ struct GaussianEngine<'a, T: Scalar> {
     summary: std::sync::OnceLock<Summary<T>>,
     ctx: std::sync::OnceLock<RegContext<T>>,
     prior: Option<ResolvedPrior<T>>,
-    ridge: Ridge,
 }
 
 impl<'a, T: Scalar> GaussianEngine<'a, T> {
     fn new(p: &'a GaussianParams<T>, rows: Rows<'a, T>, k: usize) -> Result<Self, FitError> {
         let full = p.constraint.needs_full_scatter();
-        let d = rows.n_features();
         let prior_spec = p.regularizers.iter().find_map(|r| r.prior().cloned());
         let summary = std::sync::OnceLock::new();
         // Out of core the summary is a pass that may fail: taken now.
         if prior_spec.is_some() || rows.memory().is_none() {
             let _ = summary.set(rows.summary(prior_spec.is_some() && full)?);
         }
-        let fac = (1.0 / k as f64).powf(2.0 / d as f64);
         let n_rows = rows.n_rows() as usize;
         let prior = prior_spec.map(|ps| {
             let summary = summary.get_or_init(|| rows.fallback_summary());
-            let mean = match &ps.mean {
-                Some(m) => m.iter().map(|&v| T::c(v)).collect(),
-                None => summary.mean.clone(),
-            };
-            let mean_var = summary.var.iter().map(|v| v.as_f64()).sum::<f64>() / d as f64;
-            let scale = match (&summary.cov, n_rows > d) {
-                (Some(c), true) => Mat::from_fn(d, d, |i, j| {
-                    T::c(c[(i, j)].as_f64() * fac * ps.scale_factor)
-                }),
-                _ => Mat::from_fn(d, d, |i, j| {
-                    if i == j {
-                        T::c(summary.var[i].as_f64() * fac * ps.scale_factor)
-                    } else {
-                        T::zero()
-                    }
-                }),
-            };
-            ResolvedPrior {
-                kappa: T::c(ps.shrinkage),
-                mean,
-                terms: PriorTerms {
-                    dof: T::c(ps.dof.unwrap_or(d as f64 + 2.0)),
-                    scale,
-                    scale_scalar: T::c(mean_var * fac * ps.scale_factor),
-                },
-            }
+            ResolvedPrior::resolve(&ps, summary, k, n_rows)
         });
         Ok(Self {
             p,
@@ -317,7 +280,6 @@ impl<'a, T: Scalar> GaussianEngine<'a, T> {
             summary,
             ctx: std::sync::OnceLock::new(),
             prior,
-            ridge: Ridge(p.control.reg_covar),
         })
     }
 
@@ -339,65 +301,26 @@ impl<'a, T: Scalar> GaussianEngine<'a, T> {
         shifts: &Mat<T>,
         cx: &mut Restart,
     ) -> Result<GaussianMixtureModel<T>, FitError> {
-        let (k, d) = (st.nk.len(), shifts.ncols());
-        let (nk, ml_means, mut scatter) = st.moments(shifts, self.full);
-        let means = match &self.prior {
-            None => ml_means,
-            Some(p) => {
-                // Fraley & Raftery (2007): means shrink towards the prior mean and
-                // the scatter gains κ nₖ/(κ + nₖ) (x̄ₖ − μₚ)(x̄ₖ − μₚ)ᵀ.
-                for c in 0..k {
-                    let f = p.kappa * nk[c] / (p.kappa + nk[c]);
-                    let dev: Vec<T> = (0..d).map(|j| ml_means[(c, j)] - p.mean[j]).collect();
-                    match &mut scatter {
-                        Scatter::Full(w) => {
-                            for i in 0..d {
-                                for j in 0..d {
-                                    w[c][(i, j)] += f * dev[i] * dev[j];
-                                }
-                            }
-                        }
-                        Scatter::Diagonal(w) => {
-                            for j in 0..d {
-                                w[(c, j)] += f * dev[j] * dev[j];
-                            }
-                        }
-                    }
-                }
-                Mat::from_fn(k, d, |c, j| {
-                    (nk[c] * ml_means[(c, j)] + p.kappa * p.mean[j]) / (nk[c] + p.kappa)
-                })
-            }
-        };
-        let stats = MStepStats {
-            nk: nk.clone(),
-            means,
-            scatter,
-            prior: self.prior.as_ref().map(|p| p.terms.clone()),
-        };
-        let mut cov = self.p.constraint.estimate(&stats)?;
-        self.ridge.apply(&mut cov);
-        for r in &self.p.regularizers {
-            r.regularize(&mut cov, self.ctx());
-        }
-        let total: T = nk.iter().copied().sum();
-        let weights: Vec<T> = nk.iter().map(|&v| v / total).collect();
-        let collapsed: Vec<(usize, f64)> = (0..k)
-            .filter(|&c| st.nk[c].as_f64() < COLLAPSE_REL * self.rows.total_weight())
-            .map(|c| (c, st.nk[c].as_f64()))
-            .collect();
-        let parts = ScaleParts {
-            means: stats.means,
-            cov,
-            fallback: &|j| fallback_variance(self.summary(), self.k, self.p.control.reg_covar, j),
-            structure: self.p.constraint.structure(),
-        };
-        let site = Site {
-            data: self.rows.reseed_rows(),
-            policy: self.p.control.policy,
-            cx,
-        };
-        repair(parts, weights, &collapsed, worst, site)
+        let moments = Moments::from_stats(st, shifts, self.full);
+        gaussian_m_step(self.p, self.prior.as_ref(), moments, self, worst, cx)
+    }
+}
+
+impl<T: Scalar> MStepEnv<T> for GaussianEngine<'_, T> {
+    fn ctx(&self) -> &RegContext<T> {
+        GaussianEngine::ctx(self)
+    }
+
+    fn fallback(&self, j: usize) -> T {
+        fallback_variance(self.summary(), self.k, self.p.control.reg_covar, j)
+    }
+
+    fn total_weight(&self) -> f64 {
+        self.rows.total_weight()
+    }
+
+    fn reseed_rows(&self) -> &Dataset<T> {
+        self.rows.reseed_rows()
     }
 }
 

@@ -34,7 +34,9 @@ mod init;
 mod laplace;
 pub mod mcd;
 mod medians;
+mod mstep;
 mod noise;
+pub mod online;
 mod pass;
 mod regularize;
 mod repair;
@@ -60,6 +62,7 @@ pub use laplace::{LaplaceMixture, LaplaceParams};
 pub use mcd::{Mcd, McdFit};
 pub use mixtures_dist::{Covariance, Family, ModelSpec};
 pub use noise::Noise;
+pub use online::{OnlineGaussianMixture, OnlineStep, StepSize};
 pub use regularize::{
     ConjugatePrior, RegContext, Regularizer, Ridge, ShrinkTarget, Shrinkage, VarianceFloor,
 };
