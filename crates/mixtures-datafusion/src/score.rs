@@ -124,6 +124,13 @@ impl MixtureScore {
         self
     }
 
+    /// The [`MixtureScore`] inside a scalar UDF, if it is one (for plan
+    /// codecs: encode it with [`MixtureScore::to_bytes`]).
+    pub fn of(udf: &ScalarUDF) -> Option<&MixtureScore> {
+        let inner: &dyn std::any::Any = udf.inner().as_ref();
+        inner.downcast_ref::<MixtureScore>()
+    }
+
     /// The model.
     pub fn model(&self) -> &AnyMixture<f64> {
         &self.model

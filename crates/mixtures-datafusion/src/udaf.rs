@@ -175,6 +175,13 @@ impl EmStep {
         self
     }
 
+    /// The [`EmStep`] inside an aggregate UDF, if it is one (for plan codecs:
+    /// encode it with [`EmStep::to_bytes`]).
+    pub fn of(udaf: &AggregateUDF) -> Option<&EmStep> {
+        let inner: &dyn std::any::Any = udaf.inner().as_ref();
+        inner.downcast_ref::<EmStep>()
+    }
+
     /// Number of features (arguments) the function takes.
     pub fn n_features(&self) -> usize {
         self.model.dim()

@@ -426,7 +426,9 @@ fn the_aggregate_merges_partial_statistics_exactly() {
         register_parquet(&ctx, "t", dir.path());
         let step = EmStep::new(e, true);
         // Through the bytes, as a codec would ship it.
-        let shipped = EmStep::from_bytes(&step.to_bytes()).unwrap();
+        let udaf = step.udaf();
+        let found = EmStep::of(&udaf).unwrap();
+        let shipped = EmStep::from_bytes(&found.to_bytes()).unwrap();
         assert_eq!(shipped.n_features(), 3);
         ctx.register_udaf(shipped.udaf());
         let out = sql(&ctx, "SELECT mixture_em_step(f0, f1, f2) FROM t").unwrap();
@@ -538,7 +540,9 @@ fn the_score_udf_equals_log_prob() {
     }
     // Through the bytes.
     let f = MixtureScore::new(model.clone()).with_name("shipped");
-    let back = MixtureScore::from_bytes(&f.to_bytes()).unwrap();
+    let udf = f.udf();
+    let back = MixtureScore::from_bytes(&MixtureScore::of(&udf).unwrap().to_bytes()).unwrap();
+    assert_eq!(back.udf().name(), "shipped");
     assert_eq!(back.model(), f.model());
 }
 
