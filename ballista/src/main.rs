@@ -9,7 +9,7 @@
 //! ```sh
 //! cd ballista && cargo run --release              # the whole demonstration
 //! cargo run --release -- scheduler PORT           # one scheduler
-//! cargo run --release -- executor PORT GRPC_PORT SCHEDULER_PORT
+//! cargo run --release -- executor PORT GRPC_PORT SCHEDULER_PORT WORK_DIR
 //! ```
 //!
 //! Why a codec: the E-step's aggregate is built for one model, which changes
@@ -244,8 +244,7 @@ fn scheduler(port: u16) {
     });
 }
 
-fn executor(port: u16, grpc_port: u16, scheduler_port: u16) {
-    let work = tempfile::tempdir().unwrap();
+fn executor(port: u16, grpc_port: u16, scheduler_port: u16, work: &Path) {
     let config = ExecutorProcessConfig {
         bind_host: "127.0.0.1".into(),
         external_host: Some("localhost".into()),
@@ -253,7 +252,7 @@ fn executor(port: u16, grpc_port: u16, scheduler_port: u16) {
         grpc_port,
         scheduler_host: "localhost".into(),
         scheduler_port,
-        work_dir: Some(work.path().to_str().unwrap().into()),
+        work_dir: Some(work.to_str().unwrap().into()),
         override_logical_codec: Some(Arc::new(MixturesLogicalCodec::default())),
         override_physical_codec: Some(Arc::new(MixturesPhysicalCodec::default())),
         ..ExecutorProcessConfig::default()
@@ -332,6 +331,18 @@ fn write_data(dir: &Path, n: usize, d: usize, files: usize) -> Dataset<f64> {
     data
 }
 
+fn count_files(dir: &Path) -> usize {
+    std::fs::read_dir(dir).map_or(0, |entries| {
+        entries
+            .flatten()
+            .map(|e| {
+                let p = e.path();
+                if p.is_dir() { count_files(&p) } else { 1 }
+            })
+            .sum()
+    })
+}
+
 fn demonstrate() {
     let exe = std::env::current_exe().unwrap();
     let (sp, e1, g1, e2, g2) = (
@@ -341,6 +352,10 @@ fn demonstrate() {
         free_port(),
         free_port(),
     );
+    let dir = tempfile::tempdir().unwrap();
+    let work: Vec<_> = (1..=2)
+        .map(|i| dir.path().join(format!("executor-{i}")))
+        .collect();
     let mut cluster = Cluster(Vec::new());
     cluster.0.push(
         Command::new(&exe)
@@ -349,10 +364,12 @@ fn demonstrate() {
             .unwrap(),
     );
     wait_for_port(sp, "the scheduler");
-    for (p, g) in [(e1, g1), (e2, g2)] {
+    for ((p, g), w) in [(e1, g1), (e2, g2)].into_iter().zip(&work) {
+        std::fs::create_dir_all(w).unwrap();
         cluster.0.push(
             Command::new(&exe)
                 .args(["executor", &p.to_string(), &g.to_string(), &sp.to_string()])
+                .arg(w)
                 .spawn()
                 .unwrap(),
         );
@@ -363,9 +380,10 @@ fn demonstrate() {
         cluster.0.iter().map(Child::id).collect::<Vec<_>>()
     );
 
-    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    std::fs::create_dir_all(&data_dir).unwrap();
     let (n, d) = (30_000, 4);
-    let data = write_data(dir.path(), n, d, 4);
+    let data = write_data(&data_dir, n, d, 4);
 
     // The client: a Ballista context with the same codecs.
     let rt = runtime();
@@ -385,7 +403,7 @@ fn demonstrate() {
         .unwrap();
     rt.block_on(ctx.register_parquet(
         "points",
-        dir.path().to_str().unwrap(),
+        data_dir.to_str().unwrap(),
         ParquetReadOptions::default(),
     ))
     .unwrap();
@@ -409,6 +427,16 @@ fn demonstrate() {
     let driver = DataFusionReducer::from_sql(&ctx, "SELECT f0, f1, f2, f3 FROM points")
         .unwrap()
         .with_label("the Ballista table points");
+    // Each query of the driver is a Ballista job.
+    let plan = driver
+        .run({
+            let f = driver.frame().clone();
+            async move { f.create_physical_plan().await }
+        })
+        .unwrap()
+        .unwrap();
+    println!("the driver's queries run as {}", plan.name());
+    assert_eq!(plan.name(), "DistributedQueryExec");
     let t = Instant::now();
     let remote = params.fit_reduced_from(&start, &driver).unwrap();
     let t_remote = t.elapsed();
@@ -474,6 +502,12 @@ fn demonstrate() {
     assert_eq!(i, n);
     println!("mixture_score on the cluster equals -log_prob on {n} rows within {worst:.1e}");
     assert!(worst < 1e-12);
+    // What each executor wrote (its shuffle files, by job): both worked.
+    for (i, w) in work.iter().enumerate() {
+        let files = count_files(w);
+        println!("executor {} wrote {files} shuffle files", i + 1);
+        assert!(files > 0);
+    }
     drop(driver);
     drop(cluster);
 }
@@ -483,10 +517,10 @@ fn main() {
     let port = |i: usize| args[i].parse::<u16>().unwrap();
     match args.get(1).map(String::as_str) {
         Some("scheduler") => scheduler(port(2)),
-        Some("executor") => executor(port(2), port(3), port(4)),
+        Some("executor") => executor(port(2), port(3), port(4), Path::new(&args[5])),
         None | Some("fit") => demonstrate(),
         Some(other) => panic!(
-            "unknown command {other}: scheduler PORT | executor PORT GRPC_PORT SCHEDULER_PORT | fit"
+            "unknown command {other}: scheduler PORT | executor PORT GRPC_PORT SCHEDULER_PORT WORK_DIR | fit"
         ),
     }
 }
