@@ -29,7 +29,7 @@ use crate::AnomalyError;
 pub const DEFAULT_SKETCH_CAPACITY: usize = 4096;
 
 /// A mergeable quantile sketch with a deterministic rank-error bound (see
-/// the [module](self) documentation).
+/// the module documentation of `sketch.rs`).
 ///
 /// ```
 /// use mixtures_anomaly::QuantileSketch;
