@@ -463,6 +463,42 @@ fn the_aggregate_merges_partial_statistics_exactly() {
 }
 
 #[test]
+fn the_aggregate_accumulates_student_t_statistics() {
+    let data = blobs(1200, 2, 9);
+    let model = mixtures_em::StudentTMixture::params(2)
+        .seed(4)
+        .max_iter(5)
+        .fit(&data)
+        .unwrap()
+        .model;
+    let e = EStep::StudentT(&model);
+    let mut whole = GaussianStats::new(e, true);
+    whole
+        .accumulate(
+            e,
+            Batch {
+                rows: data.view(),
+                weights: None,
+                first: 0,
+            },
+        )
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    write_parquet(dir.path(), &data, 2, 300);
+    let ctx = context(3);
+    register_parquet(&ctx, "t", dir.path());
+    let step = EmStep::new(e, true);
+    let shipped = EmStep::from_bytes(&step.to_bytes()).unwrap();
+    for f in [step, shipped] {
+        ctx.register_udaf(f.udaf());
+        let out = sql(&ctx, "SELECT mixture_em_step(f0, f1) FROM t").unwrap();
+        let stats = EmStep::stats_of_column(out[0].column(0), 0).unwrap();
+        assert_eq!(stats.n_rows(), 1200);
+        assert!(rel(stats.log_likelihood(), whole.log_likelihood()) < 1e-12);
+    }
+}
+
+#[test]
 fn the_score_udf_equals_log_prob() {
     let data = blobs(2000, 3, 7);
     let model = GaussianMixture::params(3)
