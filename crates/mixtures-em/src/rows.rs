@@ -38,6 +38,13 @@ pub trait StatsReducer<T: Scalar>: Sync {
     /// # Errors
     /// Why the rows could not be read.
     fn reduce(&self, model: EStep<'_, T>, full: bool) -> Result<GaussianStats<T>, FitError>;
+
+    /// The reducer as a [`Batched`] pass, if it is one: a fit then reads
+    /// every pass (the first, the E-steps and the others) through it, so
+    /// each is compared with the first.
+    fn as_batched(&self) -> Option<&Batched<'_, T>> {
+        None
+    }
 }
 
 /// The default [`StatsReducer`]: one pass over the source's batches per
@@ -73,18 +80,7 @@ impl<'a, T: Scalar> Batched<'a, T> {
         let mut print = Fingerprint::default();
         let mut failure: Option<FitError> = None;
         let read = self.source.for_each_batch(&mut |b| {
-            print.add(&b).map_err(|e| match e {
-                SourceError::NonFinite {
-                    location,
-                    column,
-                    value,
-                } => SourceError::NonFinite {
-                    location: self.source.locate(location_row(&location)),
-                    column,
-                    value,
-                },
-                other => other,
-            })?;
+            print.add_located(&b, &|row| self.source.locate(row))?;
             f(b).map_err(|e| {
                 let text = e.to_string();
                 failure = Some(e);
@@ -120,14 +116,6 @@ impl<'a, T: Scalar> Batched<'a, T> {
     }
 }
 
-/// The row number of a `row N` location.
-fn location_row(location: &str) -> u64 {
-    location
-        .strip_prefix("row ")
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(0)
-}
-
 impl<T: Scalar> StatsReducer<T> for Batched<'_, T> {
     fn rows(&self) -> &dyn RowSource<T> {
         self.source
@@ -137,6 +125,34 @@ impl<T: Scalar> StatsReducer<T> for Batched<'_, T> {
         let mut st = GaussianStats::new(model, full);
         self.pass(&mut |b| Ok(st.accumulate(model, b)?))?;
         Ok(st)
+    }
+
+    fn as_batched(&self) -> Option<&Batched<'_, T>> {
+        Some(self)
+    }
+}
+
+/// The [`Batched`] pass a fit reads its rows through outside the E-steps:
+/// the reducer itself when it is one (so that every pass is compared with
+/// the same first pass), else one over the reducer's rows.
+pub(crate) enum Passes<'a, T: Scalar> {
+    Own(Batched<'a, T>),
+    Reducer(&'a Batched<'a, T>),
+}
+
+impl<'a, T: Scalar> Passes<'a, T> {
+    fn of(reducer: &'a dyn StatsReducer<T>) -> Self {
+        match reducer.as_batched() {
+            Some(b) => Self::Reducer(b),
+            None => Self::Own(Batched::new(reducer.rows())),
+        }
+    }
+
+    fn get(&self) -> &Batched<'a, T> {
+        match self {
+            Self::Own(b) => b,
+            Self::Reducer(b) => b,
+        }
     }
 }
 
@@ -158,7 +174,7 @@ pub(crate) enum Rows<'a, T: Scalar> {
     /// Rows read in batches, once per pass.
     Source {
         reducer: &'a dyn StatsReducer<T>,
-        batched: Batched<'a, T>,
+        passes: Passes<'a, T>,
         scan: Scan<T>,
     },
 }
@@ -174,7 +190,8 @@ impl<'a, T: Scalar> Rows<'a, T> {
         sample_rows: usize,
         seed: u64,
     ) -> Result<Self, FitError> {
-        let batched = Batched::new(reducer.rows());
+        let passes = Passes::of(reducer);
+        let batched = passes.get();
         let d = reducer.rows().n_features();
         let m = sample_rows.min(SAMPLE_BYTES / (8 * (d + 1))).max(1);
         let mut sums = vec![0.0f64; d];
@@ -219,7 +236,7 @@ impl<'a, T: Scalar> Rows<'a, T> {
         }
         Ok(Self::Source {
             reducer,
-            batched,
+            passes,
             scan: Scan {
                 n,
                 total,
@@ -302,10 +319,7 @@ impl<'a, T: Scalar> Rows<'a, T> {
         full: bool,
         resp: &dyn Fn(Batch<'_, T>) -> Mat<T>,
     ) -> Result<GaussianStats<T>, FitError> {
-        let d = shift.len();
-        let shifts = Mat::from_fn(k, d, |_, j| shift[j]);
-        let reference = (!full).then(|| shift.iter().map(|v| v.as_f64()).collect());
-        let mut st = GaussianStats::with_layout(KIND_GIVEN, full, shifts, reference, k);
+        let mut st = given_layout(k, shift, full);
         let mut add = |b: Batch<'_, T>| -> Result<(), FitError> {
             let r = resp(b);
             Ok(st.add_pass(b, Source::Resp(r.as_ref()))?)
@@ -316,7 +330,7 @@ impl<'a, T: Scalar> Rows<'a, T> {
                 weights: data.weights(),
                 first: 0,
             })?,
-            Self::Source { batched, .. } => batched.pass(&mut add)?,
+            Self::Source { passes, .. } => passes.get().pass(&mut add)?,
         }
         Ok(st)
     }
@@ -352,11 +366,14 @@ impl<'a, T: Scalar> Rows<'a, T> {
         match self {
             Self::Memory(d) => {
                 let resp = crate::init::initial_responsibilities(init, d, k, rng);
-                self.given(k, shift, full, &|b| {
-                    resp.as_ref()
-                        .subrows(b.first as usize, b.rows.nrows())
-                        .to_owned()
-                })
+                let mut st = given_layout(k, shift, full);
+                let rows = Batch {
+                    rows: d.view(),
+                    weights: d.weights(),
+                    first: 0,
+                };
+                st.add_pass(rows, Source::Resp(resp.as_ref()))?;
+                Ok(st)
             }
             Self::Source { scan, .. } => {
                 let centers = initial_centers(init, &scan.sample, k, rng).ok_or(
@@ -389,7 +406,7 @@ impl<'a, T: Scalar> Rows<'a, T> {
                 weights: d.weights(),
                 first: 0,
             }),
-            Self::Source { batched, .. } => batched.pass(f),
+            Self::Source { passes, .. } => passes.get().pass(f),
         }
     }
 
@@ -400,4 +417,12 @@ impl<'a, T: Scalar> Rows<'a, T> {
             Self::Source { scan, .. } => scan.range.clone(),
         }
     }
+}
+
+/// Empty statistics under given responsibilities, every component shifted
+/// to `shift`.
+fn given_layout<T: Scalar>(k: usize, shift: &[T], full: bool) -> GaussianStats<T> {
+    let shifts = Mat::from_fn(k, shift.len(), |_, j| shift[j]);
+    let reference = (!full).then(|| shift.iter().map(|v| v.as_f64()).collect());
+    GaussianStats::with_layout(KIND_GIVEN, full, shifts, reference, k)
 }
