@@ -7,6 +7,7 @@
 use std::sync::OnceLock;
 
 use faer::Mat;
+use mixtures_core::missing::IncompleteDataset;
 use mixtures_core::source::{Batch, Fingerprint, RowSource, SourceError};
 use mixtures_core::{Dataset, Scalar};
 use rand::rngs::StdRng;
@@ -177,6 +178,15 @@ pub(crate) enum Rows<'a, T: Scalar> {
         passes: Passes<'a, T>,
         scan: Scan<T>,
     },
+    /// Every row in memory, some with missing features.
+    Incomplete {
+        data: &'a IncompleteDataset<T>,
+        /// The complete rows (they take the complete-data pass).
+        complete: Option<Dataset<T>>,
+        /// The rows with missing cells filled by the columns' observed
+        /// means: for the start and re-seeds only.
+        filled: Dataset<T>,
+    },
 }
 
 impl<'a, T: Scalar> Rows<'a, T> {
@@ -247,10 +257,21 @@ impl<'a, T: Scalar> Rows<'a, T> {
         })
     }
 
+    /// Rows with missing cells (none complete-only: see
+    /// [`IncompleteDataset::complete_rows`]).
+    pub fn incomplete(data: &'a IncompleteDataset<T>) -> Self {
+        Self::Incomplete {
+            data,
+            complete: data.complete_rows().map(|(c, _)| c),
+            filled: data.mean_filled(),
+        }
+    }
+
     pub fn n_features(&self) -> usize {
         match self {
             Self::Memory(d) => d.n_features(),
             Self::Source { scan, .. } => scan.mean.len(),
+            Self::Incomplete { data, .. } => data.n_features(),
         }
     }
 
@@ -258,6 +279,7 @@ impl<'a, T: Scalar> Rows<'a, T> {
         match self {
             Self::Memory(d) => d.total_weight(),
             Self::Source { scan, .. } => scan.total,
+            Self::Incomplete { data, .. } => data.total_weight(),
         }
     }
 
@@ -265,22 +287,33 @@ impl<'a, T: Scalar> Rows<'a, T> {
         match self {
             Self::Memory(d) => d.n_samples() as u64,
             Self::Source { scan, .. } => scan.n,
+            Self::Incomplete { data, .. } => data.n_samples() as u64,
         }
     }
 
-    /// The data in memory, if they are.
+    /// The data in memory, if they are (and complete).
     pub fn memory(&self) -> Option<&'a Dataset<T>> {
         match self {
             Self::Memory(d) => Some(d),
-            Self::Source { .. } => None,
+            Self::Source { .. } | Self::Incomplete { .. } => None,
         }
     }
 
-    /// Rows re-seeds may be drawn from: every row, or the sample.
+    /// The data with missing cells, if they are.
+    pub fn incomplete_data(&self) -> Option<&'a IncompleteDataset<T>> {
+        match self {
+            Self::Incomplete { data, .. } => Some(data),
+            Self::Memory(_) | Self::Source { .. } => None,
+        }
+    }
+
+    /// Rows re-seeds may be drawn from: every row, the sample, or the rows
+    /// with missing cells filled.
     pub fn reseed_rows(&self) -> &Dataset<T> {
         match self {
             Self::Memory(d) => d,
             Self::Source { scan, .. } => &scan.sample,
+            Self::Incomplete { filled, .. } => filled,
         }
     }
 
@@ -307,6 +340,26 @@ impl<'a, T: Scalar> Rows<'a, T> {
                 Ok(st)
             }
             Self::Source { reducer, .. } => reducer.reduce(model, full),
+            Self::Incomplete { data, complete, .. } => {
+                let EStep::Gaussian(gaussian) = model else {
+                    return Err(FitError::MissingValues {
+                        what: "a Student-t mixture",
+                    });
+                };
+                let mut st = GaussianStats::new(model, full);
+                if let Some(c) = complete {
+                    st.accumulate(
+                        model,
+                        Batch {
+                            rows: c.view(),
+                            weights: c.weights(),
+                            first: 0,
+                        },
+                    )?;
+                }
+                crate::missing::add_incomplete(&mut st, gaussian, data)?;
+                Ok(st)
+            }
         }
     }
 
@@ -331,6 +384,11 @@ impl<'a, T: Scalar> Rows<'a, T> {
                 first: 0,
             })?,
             Self::Source { passes, .. } => passes.get().pass(&mut add)?,
+            Self::Incomplete { filled, .. } => add(Batch {
+                rows: filled.view(),
+                weights: filled.weights(),
+                first: 0,
+            })?,
         }
         Ok(st)
     }
@@ -341,6 +399,9 @@ impl<'a, T: Scalar> Rows<'a, T> {
     pub fn summary(&self, full: bool) -> Result<Summary<T>, FitError> {
         match self {
             Self::Memory(d) => Ok(crate::common::summarize(d, full)),
+            // The filled rows' summary: it only scales the start, priors and
+            // re-seeds (mean filling shrinks the variances a little).
+            Self::Incomplete { filled, .. } => Ok(crate::common::summarize(filled, full)),
             Self::Source { scan, .. } => {
                 let mean: Vec<T> = scan.mean.iter().map(|&m| T::c(m)).collect();
                 let st = self.given(1, &mean, full, &|b| {
@@ -363,8 +424,14 @@ impl<'a, T: Scalar> Rows<'a, T> {
         full: bool,
         rng: &mut StdRng,
     ) -> Result<GaussianStats<T>, FitError> {
-        match self {
-            Self::Memory(d) => {
+        let in_memory = match self {
+            Self::Memory(d) => Some(*d),
+            // The start only: k-means on the rows with their gaps filled.
+            Self::Incomplete { filled, .. } => Some(filled),
+            Self::Source { .. } => None,
+        };
+        match (in_memory, self) {
+            (Some(d), _) => {
                 let resp = crate::init::initial_responsibilities(init, d, k, rng);
                 let mut st = given_layout(k, shift, full);
                 let rows = Batch {
@@ -375,7 +442,7 @@ impl<'a, T: Scalar> Rows<'a, T> {
                 st.add_pass(rows, Source::Resp(resp.as_ref()))?;
                 Ok(st)
             }
-            Self::Source { scan, .. } => {
+            (None, Self::Source { scan, .. }) => {
                 let centers = initial_centers(init, &scan.sample, k, rng).ok_or(
                     FitError::NeedsRowsInMemory {
                         what: "random initial responsibilities",
@@ -383,6 +450,8 @@ impl<'a, T: Scalar> Rows<'a, T> {
                 )?;
                 self.given(k, shift, full, &|b| nearest_one_hot(b.rows, &centers))
             }
+            // Not reached: rows in memory are matched above.
+            (None, _) => Ok(given_layout(k, shift, full)),
         }
     }
 
@@ -407,6 +476,9 @@ impl<'a, T: Scalar> Rows<'a, T> {
                 first: 0,
             }),
             Self::Source { passes, .. } => passes.get().pass(f),
+            Self::Incomplete { .. } => Err(FitError::MissingValues {
+                what: "a pass over complete rows",
+            }),
         }
     }
 
@@ -415,6 +487,9 @@ impl<'a, T: Scalar> Rows<'a, T> {
         match self {
             Self::Memory(d) => (0..d.n_features()).map(|j| d.column_range(j)).collect(),
             Self::Source { scan, .. } => scan.range.clone(),
+            Self::Incomplete { filled, .. } => (0..filled.n_features())
+                .map(|j| filled.column_range(j))
+                .collect(),
         }
     }
 }
