@@ -36,9 +36,10 @@ impl Exported {
              //! Do not edit; regenerate. Scored by the `mixtures-score` crate\n\
              //! (`no_std`, no allocation): `SCORER.evaluate(&x)`.\n\
              #![allow(clippy::approx_constant, clippy::excessive_precision)]\n\n\
-             use mixtures_score::{{Family, Mixture, MixtureParams, Noise, Part, Scale, Scorer}};\n",
+             use mixtures_score::{{{}}};\n",
             env!("CARGO_PKG_VERSION"),
-            self.describe()
+            self.describe(),
+            self.imports()
         );
         let _ = writeln!(o, "/// Features of a point, in this order.\npub const DIM: usize = {};", self.dim());
         if let Some(names) = &self.feature_names {
@@ -67,6 +68,9 @@ impl Exported {
                 part.log_weights.len()
             );
             let mut array = |name: &str, values: &[f64]| {
+                if values.is_empty() {
+                    return;
+                }
                 let _ = writeln!(o, "static P{j}_{name}: [{ty}; {}] = [", values.len());
                 for chunk in values.chunks(6) {
                     let line: Vec<String> = chunk.iter().map(|&v| literal(v, p)).collect();
@@ -94,6 +98,11 @@ impl Exported {
                 ScaleKind::Diag => "Diag",
                 ScaleKind::Spherical => "Spherical",
             };
+            let dof = if part.dof.is_empty() {
+                "&[]".to_owned()
+            } else {
+                format!("&P{j}_DOF")
+            };
             let noise = match &part.noise {
                 Some((ld, _, _)) => format!(
                     "Some(Noise {{\n        log_density: {},\n        lower: &P{j}_NOISE_LOWER,\n        \
@@ -107,7 +116,7 @@ impl Exported {
                 "const P{j}: Mixture<'static, {ty}> = match Mixture::new(MixtureParams {{\n    \
                  dim: {},\n    family: Family::{family},\n    log_weights: &P{j}_LOG_WEIGHTS,\n    \
                  means: &P{j}_MEANS,\n    log_norms: &P{j}_LOG_NORMS,\n    \
-                 scale: Scale::{scale}(&P{j}_SCALE),\n    dof: &P{j}_DOF,\n    noise: {noise},\n}}) {{\n    \
+                 scale: Scale::{scale}(&P{j}_SCALE),\n    dof: {dof},\n    noise: {noise},\n}}) {{\n    \
                  Ok(m) => m,\n    Err(_) => panic!(\"part {j}: the exported arrays do not fit together\"),\n}};",
                 part.dim
             );
@@ -139,5 +148,18 @@ impl Exported {
              pub static SCORER: Scorer<'static, {ty}> = {scorer};"
         );
         o
+    }
+
+    /// The names of `mixtures_score` the file uses.
+    fn imports(&self) -> String {
+        let mut names = vec!["Family", "Mixture", "MixtureParams"];
+        if self.parts.iter().any(|p| p.noise.is_some()) {
+            names.push("Noise");
+        }
+        if self.kind == ExportKind::Ensemble {
+            names.push("Part");
+        }
+        names.extend(["Scale", "Scorer"]);
+        names.join(", ")
     }
 }

@@ -3,6 +3,8 @@
 //! `export_c.rs`).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod footprint;
+
 use faer::Mat;
 use mixtures_anomaly::export::{Exported, Precision};
 use mixtures_anomaly::{Detector, Ensemble, EnsemblePart, Threshold};
@@ -144,19 +146,24 @@ pub fn to_f32(m: &AnyMixture<f64>) -> AnyMixture<f32> {
 /// the spread of the means, in random directions) and the centres
 /// themselves (a third of them nudged by 1e-9).
 pub fn points(model: &AnyMixture<f64>, seed: u64) -> Vec<Vec<f64>> {
+    points_in(model, seed, D)
+}
+
+/// [`points`] for a model of dimension `d`.
+pub fn points_in(model: &AnyMixture<f64>, seed: u64, d: usize) -> Vec<Vec<f64>> {
     let r = &mut StdRng::seed_from_u64(seed);
     let n_in = 4 * N_POINTS / 10;
     let n_far = 3 * N_POINTS / 10;
     let (x, _) = model.sample(n_in, r);
-    let mut rows: Vec<Vec<f64>> = (0..n_in).map(|i| (0..D).map(|j| x[(i, j)]).collect()).collect();
+    let mut rows: Vec<Vec<f64>> = (0..n_in).map(|i| (0..d).map(|j| x[(i, j)]).collect()).collect();
     let centres: Vec<Vec<f64>> = match model {
         AnyMixture::Gaussian(m) => rows_of(m.components().means()),
         AnyMixture::StudentT(m) => rows_of(m.components().means()),
         AnyMixture::Laplace(m) => rows_of(m.components().locations()),
     };
-    let mid: Vec<f64> = (0..D).map(|j| centres.iter().map(|c| c[j]).sum::<f64>() / centres.len() as f64).collect();
+    let mid: Vec<f64> = (0..d).map(|j| centres.iter().map(|c| c[j]).sum::<f64>() / centres.len() as f64).collect();
     for _ in 0..n_far {
-        let dir: Vec<f64> = (0..D).map(|_| normal(r)).collect();
+        let dir: Vec<f64> = (0..d).map(|_| normal(r)).collect();
         let norm = dir.iter().map(|v| v * v).sum::<f64>().sqrt();
         let radius = 10.0 * 100f64.powf(r.random::<f64>()) * 4.0;
         rows.push(mid.iter().zip(&dir).map(|(m, v)| m + radius * v / norm).collect());
