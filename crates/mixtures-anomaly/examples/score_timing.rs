@@ -42,13 +42,22 @@ fn per_point<T: Scalar + Real>(s: &Scorer<'_, T>, rows: &[T]) -> f64 {
 
 fn main() {
     let det = footprint::footprint_detector();
-    let (x, _) = det.model().sample(N, &mut rand::rngs::StdRng::seed_from_u64(1));
-    let rows64: Vec<f64> = (0..N).flat_map(|i| (0..footprint::D).map(move |j| (i, j))).map(|(i, j)| x[(i, j)]).collect();
+    let (x, _) = det
+        .model()
+        .sample(N, &mut rand::rngs::StdRng::seed_from_u64(1));
+    let rows64: Vec<f64> = (0..N)
+        .flat_map(|i| (0..footprint::D).map(move |j| (i, j)))
+        .map(|(i, j)| x[(i, j)])
+        .collect();
     let rows32: Vec<f32> = rows64.iter().map(|&v| v as f32).collect();
     let e32 = Exported::detector(&det, Precision::F32).unwrap();
     let e64 = Exported::detector(&det, Precision::F64).unwrap();
-    let t32 = e32.with_scorer::<f32, _>(|s| per_point(s, &rows32)).unwrap();
-    let t64 = e64.with_scorer::<f64, _>(|s| per_point(s, &rows64)).unwrap();
+    let t32 = e32
+        .with_scorer::<f32, _>(|s| per_point(s, &rows32))
+        .unwrap();
+    let t64 = e64
+        .with_scorer::<f64, _>(|s| per_point(s, &rows64))
+        .unwrap();
     let data = Dataset::from_row_major(&rows64, N, footprint::D).unwrap();
     let mut lib = f64::INFINITY;
     for _ in 0..REPEATS {

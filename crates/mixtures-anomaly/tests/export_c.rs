@@ -17,11 +17,18 @@ use mixtures_anomaly::export::{Exported, Precision};
 /// The C compiler, or `None` (with the reason printed) when there is none.
 fn compiler() -> Option<String> {
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_owned());
-    if Command::new(&cc).arg("--version").output().is_ok_and(|o| o.status.success()) {
+    if Command::new(&cc)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
         return Some(cc);
     }
     let under_ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    assert!(!under_ci, "no C compiler ({cc}); CI needs one for the C export test");
+    assert!(
+        !under_ci,
+        "no C compiler ({cc}); CI needs one for the C export test"
+    );
     eprintln!("skipped: no C compiler ({cc}) to compile the exported header with");
     None
 }
@@ -66,10 +73,22 @@ fn run_c(
         Precision::F32 => "float",
         Precision::F64 => "double",
     };
-    std::fs::write(dir.join("driver.c"), format!("#define REAL {real}\n{DRIVER}")).unwrap();
+    std::fs::write(
+        dir.join("driver.c"),
+        format!("#define REAL {real}\n{DRIVER}"),
+    )
+    .unwrap();
     let exe = dir.join("driver");
     let out = Command::new(cc)
-        .args(["-std=c99", "-Wall", "-Wextra", "-pedantic", "-Werror", "-O2", "-o"])
+        .args([
+            "-std=c99",
+            "-Wall",
+            "-Wextra",
+            "-pedantic",
+            "-Werror",
+            "-O2",
+            "-o",
+        ])
         .arg(&exe)
         .arg(dir.join("driver.c"))
         .arg("-lm")
@@ -84,7 +103,13 @@ fn run_c(
     // exactly (then rounds it to float, as the library rounds it to f32).
     let input: String = rows
         .iter()
-        .map(|r| r.iter().map(|v| format!("{v:?}")).collect::<Vec<_>>().join(" ") + "\n")
+        .map(|r| {
+            r.iter()
+                .map(|v| format!("{v:?}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+                + "\n"
+        })
         .collect();
     let points = dir.join("points.txt");
     std::fs::write(&points, input).unwrap();
@@ -122,7 +147,11 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 fn check(name: &str, p: Precision, lib: &Answers, ours: &[(f64, f64, usize, Option<bool>)]) {
-    assert_eq!(ours.len(), lib.log_prob.len(), "{name}: the driver stopped early");
+    assert_eq!(
+        ours.len(),
+        lib.log_prob.len(),
+        "{name}: the driver stopped early"
+    );
     let tol = match p {
         Precision::F64 => TOL_F64,
         Precision::F32 => TOL_F32,
@@ -138,9 +167,16 @@ fn check(name: &str, p: Precision, lib: &Answers, ours: &[(f64, f64, usize, Opti
         a.decision_mismatches,
         a.decisions_near_threshold
     );
-    assert!(a.max_rel_log_prob <= tol && a.max_rel_score <= tol, "{name} {p:?}: {a:?}");
+    assert!(
+        a.max_rel_log_prob <= tol && a.max_rel_score <= tol,
+        "{name} {p:?}: {a:?}"
+    );
     assert_eq!(a.decision_mismatches, 0, "{name} {p:?}: {a:?}");
-    let allowed = if p == Precision::F64 { 0 } else { N_POINTS / 1000 };
+    let allowed = if p == Precision::F64 {
+        0
+    } else {
+        N_POINTS / 1000
+    };
     assert!(a.component_mismatches <= allowed, "{name} {p:?}: {a:?}");
 }
 
@@ -156,7 +192,12 @@ fn the_c_header_agrees_with_the_library() {
         let dir = scratch(&name);
         for (p, e) in exports(&det) {
             let ours = run_c(&cc, &dir, &e, &rows);
-            check(&name, p, if p == Precision::F64 { &lib64 } else { &lib32 }, &ours);
+            check(
+                &name,
+                p,
+                if p == Precision::F64 { &lib64 } else { &lib32 },
+                &ours,
+            );
         }
         // A plain model's header: no threshold and no is_anomaly.
         let plain = Exported::model(&model, Precision::F64).unwrap();
@@ -182,7 +223,12 @@ fn the_c_header_of_an_ensemble_agrees_with_the_library() {
     for p in [Precision::F64, Precision::F32] {
         let e = Exported::ensemble(&det, p).unwrap();
         let ours = run_c(&cc, &dir, &e, &rows);
-        check("ensemble", p, if p == Precision::F64 { &lib64 } else { &lib32 }, &ours);
+        check(
+            "ensemble",
+            p,
+            if p == Precision::F64 { &lib64 } else { &lib32 },
+            &ours,
+        );
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }

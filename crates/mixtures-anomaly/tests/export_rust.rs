@@ -8,8 +8,11 @@
 
 mod export_common;
 
+// Generated: formatted by the generator, not rustfmt.
+#[rustfmt::skip]
 #[path = "../../mixtures-score/footprint/src/model_f32.rs"]
 mod model_f32;
+#[rustfmt::skip]
 #[path = "../../mixtures-score/footprint/src/model_f64.rs"]
 mod model_f64;
 
@@ -20,8 +23,11 @@ use mixtures_core::Scalar;
 use mixtures_score::{Real, Scorer};
 
 fn generated_file(precision: Precision) -> std::path::PathBuf {
-    std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../mixtures-score/footprint/src"))
-        .join(format!("model_{}.rs", precision.as_str()))
+    std::path::PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../mixtures-score/footprint/src"
+    ))
+    .join(format!("model_{}.rs", precision.as_str()))
 }
 
 #[test]
@@ -42,12 +48,20 @@ fn the_committed_files_are_what_the_generator_writes() {
     }
 }
 
-fn scored<T: Scalar + Real>(s: &Scorer<'_, T>, rows: &[Vec<f64>]) -> Vec<(f64, f64, usize, Option<bool>)> {
+fn scored<T: Scalar + Real>(
+    s: &Scorer<'_, T>,
+    rows: &[Vec<f64>],
+) -> Vec<(f64, f64, usize, Option<bool>)> {
     rows.iter()
         .map(|r| {
             let x: Vec<T> = r.iter().map(|&v| T::c(v)).collect();
             let o = s.evaluate(&x).unwrap();
-            (o.log_prob.as_f64(), o.score.as_f64(), o.component, o.is_anomaly)
+            (
+                o.log_prob.as_f64(),
+                o.score.as_f64(),
+                o.component,
+                o.is_anomaly,
+            )
         })
         .collect()
 }
@@ -63,7 +77,9 @@ fn the_generated_static_scorers_agree_with_the_library() {
     assert_eq!(model_f64::DIM, footprint::D);
     let a = compare(&lib64, &scored(&model_f64::SCORER, &rows), TOL_F64);
     eprintln!("generated f64: {a:?}");
-    assert!(a.max_rel_log_prob <= TOL_F64 && a.decision_mismatches == 0 && a.component_mismatches == 0);
+    assert!(
+        a.max_rel_log_prob <= TOL_F64 && a.decision_mismatches == 0 && a.component_mismatches == 0
+    );
     let a = compare(&lib32, &scored(&model_f32::SCORER, &rows), TOL_F32);
     eprintln!("generated f32: {a:?}");
     assert!(a.max_rel_log_prob <= TOL_F32 && a.decision_mismatches == 0);

@@ -21,14 +21,24 @@ fn scored<T: mixtures_core::Scalar + mixtures_score::Real>(
             .map(|r| {
                 let x: Vec<T> = r.iter().map(|&v| T::c(v)).collect();
                 let o = s.evaluate(&x).unwrap();
-                (o.log_prob.as_f64(), o.score.as_f64(), o.component, o.is_anomaly)
+                (
+                    o.log_prob.as_f64(),
+                    o.score.as_f64(),
+                    o.component,
+                    o.is_anomaly,
+                )
             })
             .collect()
     })
     .unwrap()
 }
 
-fn check(name: &str, precision: Precision, lib: &Answers, ours: &[(f64, f64, usize, Option<bool>)]) {
+fn check(
+    name: &str,
+    precision: Precision,
+    lib: &Answers,
+    ours: &[(f64, f64, usize, Option<bool>)],
+) {
     let tol = match precision {
         Precision::F64 => TOL_F64,
         Precision::F32 => TOL_F32,
@@ -53,7 +63,10 @@ fn check(name: &str, precision: Precision, lib: &Answers, ours: &[(f64, f64, usi
         Precision::F64 => 0,
         Precision::F32 => N_POINTS / 1000,
     };
-    assert!(a.component_mismatches <= allowed, "{name} {precision:?}: {a:?}");
+    assert!(
+        a.component_mismatches <= allowed,
+        "{name} {precision:?}: {a:?}"
+    );
 }
 
 #[test]

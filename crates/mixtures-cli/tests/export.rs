@@ -28,7 +28,11 @@ int main(void)
 /// under CI its absence fails.
 fn compiler() -> Option<String> {
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_owned());
-    if Command::new(&cc).arg("--version").output().is_ok_and(|o| o.status.success()) {
+    if Command::new(&cc)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
         return Some(cc);
     }
     assert!(
@@ -44,11 +48,37 @@ fn a_detector_exported_to_c_flags_what_score_flags() {
     let dir = temp_dir("export-c");
     let data = labelled_csv(&dir);
     let det = dir.join("detector.json");
-    ok(&["detect", s(&data), "-o", s(&det), "-k", "2", "--covariance", "full", "--columns", "a,b",
-        "--label-column", "label", "--contamination", "0.05", "-q"]);
+    ok(&[
+        "detect",
+        s(&data),
+        "-o",
+        s(&det),
+        "-k",
+        "2",
+        "--covariance",
+        "full",
+        "--columns",
+        "a,b",
+        "--label-column",
+        "label",
+        "--contamination",
+        "0.05",
+        "-q",
+    ]);
     let header = dir.join("detector.h");
-    ok(&["export", s(&det), "--to", "c", "--prefix", "sensor", "--precision", "f64",
-        "-o", s(&header), "-q"]);
+    ok(&[
+        "export",
+        s(&det),
+        "--to",
+        "c",
+        "--prefix",
+        "sensor",
+        "--precision",
+        "f64",
+        "-o",
+        s(&header),
+        "-q",
+    ]);
     let text = std::fs::read_to_string(&header).unwrap();
     for needle in [
         "#define SENSOR_DIM 2",
@@ -84,7 +114,11 @@ fn a_detector_exported_to_c_flags_what_score_flags() {
         .arg("-lm")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // The data's `a,label,b` columns after the id: the driver skips the label.
     let rows: String = std::fs::read_to_string(&data)
         .unwrap()
@@ -116,7 +150,15 @@ fn the_default_detector_exports_as_rust_and_compact_json() {
     let dir = temp_dir("export-ensemble");
     let data = clusters_csv(&dir, 60, 3);
     let det = dir.join("detector.json");
-    ok(&["detect", s(&data), "-o", s(&det), "--label-column", "label", "-q"]);
+    ok(&[
+        "detect",
+        s(&data),
+        "-o",
+        s(&det),
+        "--label-column",
+        "label",
+        "-q",
+    ]);
     let rust = ok(&["export", s(&det), "--to", "rust", "--precision", "f32"]);
     for needle in [
         "pub const DIM: usize = 3;",
@@ -127,7 +169,15 @@ fn the_default_detector_exports_as_rust_and_compact_json() {
         assert!(rust.contains(needle), "{needle} not in:\n{rust}");
     }
     let out = dir.join("arrays.json");
-    let summary = ok(&["export", s(&det), "--to", "json-compact", "-o", s(&out), "--json"]);
+    let summary = ok(&[
+        "export",
+        s(&det),
+        "--to",
+        "json-compact",
+        "-o",
+        s(&out),
+        "--json",
+    ]);
     assert_eq!(json(&summary)["to"], "json-compact");
     let text = std::fs::read_to_string(&out).unwrap();
     assert_eq!(text.lines().count(), 1, "compact: one line");
@@ -150,7 +200,16 @@ fn a_model_that_overflows_f32_is_refused_naming_the_parameter() {
     );
     let out = dir.join("big.h");
     bad(
-        &["export", s(&model), "--to", "c", "--precision", "f32", "-o", s(&out)],
+        &[
+            "export",
+            s(&model),
+            "--to",
+            "c",
+            "--precision",
+            "f32",
+            "-o",
+            s(&out),
+        ],
         &["big.json", "f32", "means"],
     );
     assert!(!out.exists(), "nothing is written");
@@ -176,9 +235,25 @@ fn bad_prefixes_and_outputs_over_the_input_are_refused() {
     let dir = temp_dir("export-bad");
     let data = labelled_csv(&dir);
     let model = dir.join("model.json");
-    ok(&["fit", s(&data), "-o", s(&model), "-k", "2", "--columns", "a,b", "-q"]);
-    bad(&["export", s(&model), "--to", "c", "--prefix", "9lives"], &["--prefix", "9lives"]);
-    bad(&["export", s(&model), "--to", "c", "-o", s(&model)], &["is the input"]);
+    ok(&[
+        "fit",
+        s(&data),
+        "-o",
+        s(&model),
+        "-k",
+        "2",
+        "--columns",
+        "a,b",
+        "-q",
+    ]);
+    bad(
+        &["export", s(&model), "--to", "c", "--prefix", "9lives"],
+        &["--prefix", "9lives"],
+    );
+    bad(
+        &["export", s(&model), "--to", "c", "-o", s(&model)],
+        &["is the input"],
+    );
     let header = ok(&["export", s(&model), "--to", "c"]);
     assert!(header.contains("#define MIXTURES_DIM 2"));
     assert!(!header.contains("is_anomaly"), "a model has no threshold");

@@ -215,7 +215,11 @@ impl Exported {
         let _ = writeln!(w.out, "#define {upper}_DIM {}", self.dim());
         if let Some(names) = &self.feature_names {
             let list: Vec<String> = names.iter().map(|n| format!("{n:?}")).collect();
-            let _ = writeln!(w.out, "/* Features: {} */", list.join(", ").replace("*/", "* /"));
+            let _ = writeln!(
+                w.out,
+                "/* Features: {} */",
+                list.join(", ").replace("*/", "* /")
+            );
         }
         let main = &self.parts[self.main.min(self.parts.len() - 1)];
         let _ = writeln!(
@@ -224,7 +228,11 @@ impl Exported {
              #define {upper}_COMPONENTS {}",
             prefix,
             upper,
-            if main.noise.is_some() { ", or the count for the noise" } else { "" },
+            if main.noise.is_some() {
+                ", or the count for the noise"
+            } else {
+                ""
+            },
             main.log_weights.len()
         );
         if let Some(t) = self.threshold {
@@ -245,7 +253,10 @@ impl Exported {
                 format!("    int c;\n    return -{prefix}_p0_log_prob(x, &c);\n")
             }
             ExportKind::Ensemble => {
-                let mut s = format!("    int c;\n    {ty} score = {};\n", literal(0.0, self.precision));
+                let mut s = format!(
+                    "    int c;\n    {ty} score = {};\n",
+                    literal(0.0, self.precision)
+                );
                 for (j, p) in self.parts.iter().enumerate() {
                     let _ = writeln!(
                         s,
@@ -292,7 +303,11 @@ impl Exported {
             "\n/* The most likely component of the model{}. */\n\
              static inline int {prefix}_component(const {ty} *x)\n{{\n    int c;\n    \
              (void){prefix}_p{m}_log_prob(x, &c);\n    return c;\n}}\n\n#endif /* {upper}_H */",
-            if self.kind == ExportKind::Ensemble { " (the ensemble's main part)" } else { "" }
+            if self.kind == ExportKind::Ensemble {
+                " (the ensemble's main part)"
+            } else {
+                ""
+            }
         );
         Ok(w.out)
     }

@@ -48,7 +48,9 @@ mod rust;
 
 use mixtures_core::Scalar;
 use mixtures_dist::{AnyMixture, ModelError};
-use mixtures_score::{Family, Mixture, MixtureParams, Noise, Part, Real, Scale, ScoreError, Scorer};
+use mixtures_score::{
+    Family, Mixture, MixtureParams, Noise, Part, Real, Scale, ScoreError, Scorer,
+};
 use thiserror::Error;
 
 use crate::{AnyDetector, Detector, Ensemble};
@@ -203,7 +205,10 @@ impl Exported {
     ///
     /// # Errors
     /// [`ExportError::Precision`] or [`ExportError::NotRepresentable`].
-    pub fn model<T: Scalar>(model: &AnyMixture<T>, precision: Precision) -> Result<Self, ExportError> {
+    pub fn model<T: Scalar>(
+        model: &AnyMixture<T>,
+        precision: Precision,
+    ) -> Result<Self, ExportError> {
         Ok(Self {
             kind: ExportKind::Model,
             precision,
@@ -249,7 +254,9 @@ impl Exported {
             let weight = 1.0 / (j_count * p.spread);
             let round = |what: &str, v| parts::round(|| format!("{}.{what}", p.name), v, precision);
             let (centre, weight) = (round("centre", p.centre)?, round("weight", weight)?);
-            out.push(parts::mixture(&p.name, &p.model, precision, centre, weight)?);
+            out.push(parts::mixture(
+                &p.name, &p.model, precision, centre, weight,
+            )?);
         }
         Ok(Self {
             kind: ExportKind::Ensemble,
@@ -297,7 +304,10 @@ impl Exported {
                 log_norms: cast(&p.log_norms),
                 scale: cast(&p.scale),
                 dof: cast(&p.dof),
-                noise: p.noise.as_ref().map(|(l, lo, hi)| (T::c(*l), cast(lo), cast(hi))),
+                noise: p
+                    .noise
+                    .as_ref()
+                    .map(|(l, lo, hi)| (T::c(*l), cast(lo), cast(hi))),
             })
             .collect();
         let mut mixtures = Vec::with_capacity(arrays.len());

@@ -156,7 +156,14 @@ pub(super) fn mixture<T: Scalar>(
             let g = m.components();
             let (kind, scale, log_dets) = gaussian_scale(name, g)?;
             let norms = log_dets.into_iter().map(gauss_norm).collect();
-            (Family::Gaussian, rows(g.means()), kind, scale, norms, Vec::new())
+            (
+                Family::Gaussian,
+                rows(g.means()),
+                kind,
+                scale,
+                norms,
+                Vec::new(),
+            )
         }
         AnyMixture::StudentT(m) => {
             let t = m.components();
@@ -189,7 +196,14 @@ pub(super) fn mixture<T: Scalar>(
                     b.iter().map(|s| -dd * (2.0 * s.as_f64()).ln()).collect(),
                 ),
             };
-            (Family::Laplace, rows(l.locations()), kind, scale, norms, Vec::new())
+            (
+                Family::Laplace,
+                rows(l.locations()),
+                kind,
+                scale,
+                norms,
+                Vec::new(),
+            )
         }
     };
     let log_weights: Vec<f64> = model.weights().iter().map(|w| w.as_f64().ln()).collect();

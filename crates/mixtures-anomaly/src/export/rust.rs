@@ -41,7 +41,11 @@ impl Exported {
             self.describe(),
             self.imports()
         );
-        let _ = writeln!(o, "/// Features of a point, in this order.\npub const DIM: usize = {};", self.dim());
+        let _ = writeln!(
+            o,
+            "/// Features of a point, in this order.\npub const DIM: usize = {};",
+            self.dim()
+        );
         if let Some(names) = &self.feature_names {
             let list: Vec<String> = names.iter().map(|n| format!("{n:?}")).collect();
             let _ = writeln!(
@@ -125,7 +129,11 @@ impl Exported {
             ExportKind::Model => "Scorer::model(P0)".to_owned(),
             ExportKind::Detector => "Scorer::detector(P0, THRESHOLD)".to_owned(),
             ExportKind::Ensemble => {
-                let _ = writeln!(o, "\nstatic PARTS: [Part<'static, {ty}>; {}] = [", self.parts.len());
+                let _ = writeln!(
+                    o,
+                    "\nstatic PARTS: [Part<'static, {ty}>; {}] = [",
+                    self.parts.len()
+                );
                 for (j, part) in self.parts.iter().enumerate() {
                     let _ = writeln!(
                         o,

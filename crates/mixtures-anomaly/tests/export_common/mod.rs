@@ -32,7 +32,9 @@ fn normal(r: &mut StdRng) -> f64 {
 }
 
 fn means(r: &mut StdRng) -> Mat<f64> {
-    Mat::from_fn(K, D, |c, j| 4.0 * c as f64 * if j % 2 == 0 { 1.0 } else { -0.5 } + normal(r))
+    Mat::from_fn(K, D, |c, j| {
+        4.0 * c as f64 * if j % 2 == 0 { 1.0 } else { -0.5 } + normal(r)
+    })
 }
 
 fn spd(r: &mut StdRng) -> Mat<f64> {
@@ -88,12 +90,21 @@ pub fn cases() -> Vec<(String, AnyMixture<f64>)> {
     }
     let loc = means(r);
     let l = Laplace::per_dimension(loc.clone(), variances(r, K)).unwrap();
-    out.push(("laplace diag".into(), Mixture::new(WEIGHTS.to_vec(), l).unwrap().into()));
+    out.push((
+        "laplace diag".into(),
+        Mixture::new(WEIGHTS.to_vec(), l).unwrap().into(),
+    ));
     let l = Laplace::spherical(loc, vec![0.5, 1.0, 2.0]).unwrap();
-    out.push(("laplace spherical".into(), Mixture::new(WEIGHTS.to_vec(), l).unwrap().into()));
+    out.push((
+        "laplace spherical".into(),
+        Mixture::new(WEIGHTS.to_vec(), l).unwrap().into(),
+    ));
     let g = Mixture::new(WEIGHTS.to_vec(), gaussian(r, Covariance::Full)).unwrap();
     let noise = UniformNoise::new(vec![-10.0; D], vec![15.0; D]).unwrap();
-    out.push(("gaussian full + noise".into(), g.add_noise(0.05, noise).unwrap().into()));
+    out.push((
+        "gaussian full + noise".into(),
+        g.add_noise(0.05, noise).unwrap().into(),
+    ));
     out
 }
 
@@ -111,7 +122,9 @@ pub fn ensemble(t: f64) -> Detector<f64, Ensemble<f64>> {
         },
         EnsemblePart {
             name: "mixture".into(),
-            model: Mixture::new(WEIGHTS.to_vec(), gaussian(r, Covariance::Tied)).unwrap().into(),
+            model: Mixture::new(WEIGHTS.to_vec(), gaussian(r, Covariance::Tied))
+                .unwrap()
+                .into(),
             centre: 9.5,
             spread: 3.25,
         },
@@ -155,18 +168,27 @@ pub fn points_in(model: &AnyMixture<f64>, seed: u64, d: usize) -> Vec<Vec<f64>> 
     let n_in = 4 * N_POINTS / 10;
     let n_far = 3 * N_POINTS / 10;
     let (x, _) = model.sample(n_in, r);
-    let mut rows: Vec<Vec<f64>> = (0..n_in).map(|i| (0..d).map(|j| x[(i, j)]).collect()).collect();
+    let mut rows: Vec<Vec<f64>> = (0..n_in)
+        .map(|i| (0..d).map(|j| x[(i, j)]).collect())
+        .collect();
     let centres: Vec<Vec<f64>> = match model {
         AnyMixture::Gaussian(m) => rows_of(m.components().means()),
         AnyMixture::StudentT(m) => rows_of(m.components().means()),
         AnyMixture::Laplace(m) => rows_of(m.components().locations()),
     };
-    let mid: Vec<f64> = (0..d).map(|j| centres.iter().map(|c| c[j]).sum::<f64>() / centres.len() as f64).collect();
+    let mid: Vec<f64> = (0..d)
+        .map(|j| centres.iter().map(|c| c[j]).sum::<f64>() / centres.len() as f64)
+        .collect();
     for _ in 0..n_far {
         let dir: Vec<f64> = (0..d).map(|_| normal(r)).collect();
         let norm = dir.iter().map(|v| v * v).sum::<f64>().sqrt();
         let radius = 10.0 * 100f64.powf(r.random::<f64>()) * 4.0;
-        rows.push(mid.iter().zip(&dir).map(|(m, v)| m + radius * v / norm).collect());
+        rows.push(
+            mid.iter()
+                .zip(&dir)
+                .map(|(m, v)| m + radius * v / norm)
+                .collect(),
+        );
     }
     let mut i = 0;
     while rows.len() < N_POINTS {
@@ -179,7 +201,9 @@ pub fn points_in(model: &AnyMixture<f64>, seed: u64, d: usize) -> Vec<Vec<f64>> 
 }
 
 fn rows_of(m: faer::MatRef<'_, f64>) -> Vec<Vec<f64>> {
-    (0..m.nrows()).map(|i| (0..m.ncols()).map(|j| m[(i, j)]).collect()).collect()
+    (0..m.nrows())
+        .map(|i| (0..m.ncols()).map(|j| m[(i, j)]).collect())
+        .collect()
 }
 
 /// `|a − b|` relative to `|b|`, or absolute when `|b| < 1`.
@@ -206,7 +230,10 @@ pub fn library<T: Scalar, M: DensityModel<T>>(
     threshold: Option<T>,
     rows: &[Vec<f64>],
 ) -> Answers {
-    let rows_t: Vec<Vec<T>> = rows.iter().map(|r| r.iter().map(|&v| T::c(v)).collect()).collect();
+    let rows_t: Vec<Vec<T>> = rows
+        .iter()
+        .map(|r| r.iter().map(|&v| T::c(v)).collect())
+        .collect();
     let data = Dataset::from_rows(&rows_t).unwrap();
     let lp = model.log_prob(&data).unwrap();
     let score = model.anomaly_scores(&data).unwrap();
@@ -232,11 +259,7 @@ pub struct Agreement {
 
 /// Compares `(log_prob, score, component, flag)` per row with the library's;
 /// a flag may differ only within `tol` of the threshold.
-pub fn compare(
-    lib: &Answers,
-    ours: &[(f64, f64, usize, Option<bool>)],
-    tol: f64,
-) -> Agreement {
+pub fn compare(lib: &Answers, ours: &[(f64, f64, usize, Option<bool>)], tol: f64) -> Agreement {
     let mut a = Agreement::default();
     for (i, &(lp, s, c, flag)) in ours.iter().enumerate() {
         a.max_rel_log_prob = a.max_rel_log_prob.max(rel(lp, lib.log_prob[i]));
@@ -257,7 +280,10 @@ pub fn compare(
 
 /// The export of a case as a detector with its threshold at the median
 /// library score (so that half the points are flagged).
-pub fn detector_of(model: &AnyMixture<f64>, rows: &[Vec<f64>]) -> mixtures_anomaly::AnyDetector<f64> {
+pub fn detector_of(
+    model: &AnyMixture<f64>,
+    rows: &[Vec<f64>],
+) -> mixtures_anomaly::AnyDetector<f64> {
     let lib = library::<f64, _>(model, None, rows);
     let mut s = lib.score.clone();
     s.sort_by(f64::total_cmp);

@@ -3,6 +3,8 @@
 #![no_std]
 #![no_main]
 
+// Generated: formatted by the generator, not rustfmt.
+#[rustfmt::skip]
 #[path = "../model_f64.rs"]
 mod model;
 
