@@ -67,9 +67,10 @@ pub enum CliError {
     Export {
         /// The model file.
         path: String,
-        /// What the exporter said.
+        /// What the exporter said (boxed: it holds a model error, and every
+        /// `Result` of the command line carries this type).
         #[source]
-        source: mixtures_anomaly::export::ExportError,
+        source: Box<mixtures_anomaly::export::ExportError>,
     },
     /// An output file or directory that cannot be written.
     #[error("cannot write {path}: {message}")]

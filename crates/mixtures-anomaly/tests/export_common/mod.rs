@@ -1,7 +1,7 @@
 //! Models of every family and structure, points to score them on, and the
 //! library's answers, for the export tests (`export_scorer.rs`,
 //! `export_c.rs`).
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod footprint;
 

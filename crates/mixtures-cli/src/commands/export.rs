@@ -31,7 +31,7 @@ pub fn run(c: &ExportCmd, ui: &mut Ui) -> Result<(), CliError> {
         ExportError::InvalidPrefix(_) => CliError::Usage(format!("--prefix: {e}")),
         source => CliError::Export {
             path: source_name(&c.model),
-            source,
+            source: Box::new(source),
         },
     };
     let exported = match &loaded.detector {
