@@ -42,6 +42,7 @@ mod error;
 mod format;
 mod gaussian;
 mod incomplete;
+mod incomplete_laplace;
 #[cfg(feature = "serde")]
 pub mod json;
 mod laplace;

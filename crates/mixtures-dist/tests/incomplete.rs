@@ -175,3 +175,36 @@ fn the_tail_score_is_a_chi_square_tail_whatever_the_observed_features() {
     // Far out: finite (the tail probability itself underflows).
     assert!(s[3].is_finite() && s[3] > 700.0);
 }
+
+#[test]
+fn laplace_rows_with_missing_features_use_the_observed_features_alone() {
+    use mixtures_dist::Laplace;
+    let loc = faer::mat![[0.0, 1.0, -1.0], [3.0, -2.0, 0.5]];
+    let scale = faer::mat![[1.0, 0.5, 2.0], [0.7, 1.5, 1.0]];
+    let m = Mixture::new(
+        vec![0.4, 0.6],
+        Laplace::per_dimension(loc.clone(), scale.clone()).unwrap(),
+    )
+    .unwrap();
+    let nan = f64::NAN;
+    let data =
+        Dataset::with_missing(&[0.5, nan, 2.0, nan, -1.0, nan, 1.0, 2.0, 3.0], 3, 3).unwrap();
+    let lp = m.log_prob_incomplete(&data).unwrap();
+    let sub = |cols: &[usize], x: &[f64]| {
+        let l = Mat::from_fn(2, cols.len(), |c, j| loc[(c, cols[j])]);
+        let s = Mat::from_fn(2, cols.len(), |c, j| scale[(c, cols[j])]);
+        let mm = Mixture::new(vec![0.4, 0.6], Laplace::per_dimension(l, s).unwrap()).unwrap();
+        mm.log_prob(&Dataset::from_row_major(x, 1, cols.len()).unwrap())
+            .unwrap()[0]
+    };
+    assert!((lp[0] - sub(&[0, 2], &[0.5, 2.0])).abs() < 1e-12);
+    assert!((lp[1] - sub(&[1], &[-1.0])).abs() < 1e-12);
+    let full = m
+        .log_prob(&Dataset::from_row_major(&[1.0, 2.0, 3.0], 1, 3).unwrap())
+        .unwrap()[0];
+    assert_eq!(lp[2].to_bits(), full.to_bits());
+    let filled = m.impute(&data).unwrap();
+    let r = m.predict_proba_incomplete(&data).unwrap();
+    let want = r[(0, 0)] * 1.0 + r[(0, 1)] * -2.0;
+    assert!((filled.view()[(0, 1)] - want).abs() < 1e-12);
+}

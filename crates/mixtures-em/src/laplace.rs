@@ -6,6 +6,7 @@
 use core::marker::PhantomData;
 
 use faer::Mat;
+use mixtures_core::missing::IncompleteDataset;
 use mixtures_core::source::RowSource;
 use mixtures_core::{Dataset, Scalar};
 use mixtures_dist::{Laplace, LaplaceMixtureModel, LaplaceScales, Mixture, ModelError};
@@ -142,6 +143,32 @@ impl<T: Scalar> LaplaceParams<T> {
         run(&LaplaceEngine::new(self, rows, k)?, &self.control, start)
     }
 
+    /// Fits to data with missing values: exact EM for the observed-data
+    /// likelihood (a Laplace component's features are independent, so a
+    /// row's density is its observed features' product, and each location
+    /// and scale is the weighted median and mean absolute deviation of the
+    /// rows where that feature is observed). Without a missing cell, exactly
+    /// [`LaplaceParams::fit`].
+    ///
+    /// # Errors
+    /// As [`LaplaceParams::fit`]; [`FitError::MissingValues`] for trimming
+    /// or a noise component; [`mixtures_core::DataError::NeverObserved`].
+    pub fn fit_incomplete(
+        &self,
+        data: &IncompleteDataset<T>,
+    ) -> Result<Fitted<LaplaceMixtureModel<T>>, FitError> {
+        self.check()?;
+        if data.n_missing() == 0 {
+            if let Some((complete, _)) = data.complete_rows() {
+                check_rows(&complete)?;
+                return self.fit_rows(Rows::Memory(&complete), None);
+            }
+        }
+        data.check_every_column_observed()?;
+        check_rows(&data.mean_filled())?;
+        self.fit_rows(Rows::incomplete(data), None)
+    }
+
     /// Fits starting from `model` (warm start).
     ///
     /// # Errors
@@ -163,7 +190,8 @@ struct LaplaceEngine<'a, T: Scalar> {
     rows: Rows<'a, T>,
     k: usize,
     /// Row indices of each column in increasing order of value (in memory;
-    /// empty for rows read in batches).
+    /// empty for rows read in batches); with missing values, of the rows
+    /// where the column is observed.
     order: Vec<Vec<u32>>,
     summary: Summary<T>,
 }
@@ -184,6 +212,32 @@ fn check_rows<T: Scalar>(data: &Dataset<T>) -> Result<(), FitError> {
 
 impl<'a, T: Scalar> LaplaceEngine<'a, T> {
     fn new(p: &'a LaplaceParams<T>, rows: Rows<'a, T>, k: usize) -> Result<Self, FitError> {
+        if let Some(inc) = rows.incomplete_data() {
+            let filled = rows.reseed_rows();
+            let order = (0..inc.n_features())
+                .into_par_iter()
+                .map(|j| {
+                    let col = filled.column(j);
+                    let mut idx: Vec<u32> = (0..col.len() as u32)
+                        .filter(|&i| inc.value(i as usize, j).is_some())
+                        .collect();
+                    idx.sort_by(|&a, &b| {
+                        col[a as usize]
+                            .partial_cmp(&col[b as usize])
+                            .unwrap_or(core::cmp::Ordering::Equal)
+                    });
+                    idx
+                })
+                .collect();
+            let summary = summarize(filled, false);
+            return Ok(Self {
+                p,
+                rows,
+                k,
+                order,
+                summary,
+            });
+        }
         let Some(data) = rows.memory() else {
             let summary = rows.summary(false)?;
             return Ok(Self {
@@ -226,6 +280,7 @@ impl<'a, T: Scalar> LaplaceEngine<'a, T> {
         cx: &mut Restart,
     ) -> Result<LaplaceMixtureModel<T>, FitError> {
         let (k, d) = (r.ncols(), data.n_features());
+        let observed_only = self.rows.incomplete_data().is_some();
         let nk: Vec<T> = (0..k)
             .map(|c| r.col_as_slice(c).iter().copied().sum())
             .collect();
@@ -235,7 +290,11 @@ impl<'a, T: Scalar> LaplaceEngine<'a, T> {
             .map(|cj| {
                 let (c, j) = (cj / d, cj % d);
                 let (rc, col) = (r.col_as_slice(c), data.column(j));
-                let half = nk[c] * T::c(0.5);
+                let half = if observed_only {
+                    self.order[j].iter().map(|&i| rc[i as usize]).sum::<T>() * T::c(0.5)
+                } else {
+                    nk[c] * T::c(0.5)
+                };
                 let mut acc = T::zero();
                 let mut med = col[self.order[j][0] as usize];
                 for &i in &self.order[j] {
@@ -245,23 +304,42 @@ impl<'a, T: Scalar> LaplaceEngine<'a, T> {
                         break;
                     }
                 }
-                let dev = rc
-                    .iter()
-                    .zip(col)
-                    .map(|(&ri, &x)| ri * Float::abs(x - med))
-                    .sum();
+                let dev = if observed_only {
+                    self.order[j]
+                        .iter()
+                        .map(|&i| rc[i as usize] * Float::abs(col[i as usize] - med))
+                        .sum()
+                } else {
+                    rc.iter()
+                        .zip(col)
+                        .map(|(&ri, &x)| ri * Float::abs(x - med))
+                        .sum()
+                };
                 (med, dev)
             })
             .collect();
-        self.m_step_cells(nk, &cells, row_of(data, worst), cx)
+        // With missing values each (component, feature) has its own mass:
+        // the responsibilities of the rows where the feature is observed.
+        let masses: Option<Vec<T>> = observed_only.then(|| {
+            (0..k * d)
+                .map(|cj| {
+                    let rc = r.col_as_slice(cj / d);
+                    self.order[cj % d].iter().map(|&i| rc[i as usize]).sum()
+                })
+                .collect()
+        });
+        self.m_step_cells(nk, &cells, masses.as_deref(), row_of(data, worst), cx)
     }
 
     /// M-step from the components' weights `Σ r`, and the `(median,
     /// Σ r |x − median|)` of every (component, feature).
+    /// `masses` (`K x D`, row-major) when each (component, feature) has its
+    /// own mass (missing values); the components' weights otherwise.
     fn m_step_cells(
         &self,
         nk: Vec<T>,
         cells: &[(T, T)],
+        masses: Option<&[T]>,
         worst: Option<Vec<T>>,
         cx: &mut Restart,
     ) -> Result<LaplaceMixtureModel<T>, FitError> {
@@ -271,13 +349,18 @@ impl<'a, T: Scalar> LaplaceEngine<'a, T> {
         let loc = Mat::from_fn(k, d, |c, j| cells[c * d + j].0);
         let scales = match self.p.structure {
             Covariance::Diag => LaplaceScales::PerDimension(Mat::from_fn(k, d, |c, j| {
-                Float::max(cells[c * d + j].1 / (nk[c] + guard), floor)
+                let mass = masses.map_or(nk[c], |m| m[c * d + j]);
+                Float::max(cells[c * d + j].1 / (mass + guard), floor)
             })),
             _ => LaplaceScales::Spherical(
                 (0..k)
                     .map(|c| {
                         let s: T = (0..d).map(|j| cells[c * d + j].1).sum();
-                        Float::max(s / ((nk[c] + guard) * T::from_usize(d)), floor)
+                        let mass = match masses {
+                            Some(m) => m[c * d..(c + 1) * d].iter().copied().sum(),
+                            None => nk[c] * T::from_usize(d),
+                        };
+                        Float::max(s / (mass + guard), floor)
                     })
                     .collect(),
             ),
@@ -313,6 +396,35 @@ impl<'a, T: Scalar> LaplaceEngine<'a, T> {
                 .max(self.p.scale_floor.max(1e-300)),
         )
     }
+}
+
+/// The E-step on rows with missing values: `Σ w ln p(x_o)`, the
+/// responsibilities times the row weights, and the least likely row.
+fn incomplete_e_step<T: Scalar>(
+    model: &LaplaceMixtureModel<T>,
+    data: &IncompleteDataset<T>,
+) -> Result<(f64, Mat<T>, usize), FitError> {
+    let w = model
+        .weighted_log_prob_incomplete(data)
+        .map_err(|e| FitError::Degenerate {
+            reason: e.to_string(),
+        })?;
+    let n = data.n_samples();
+    let (mut lse, mut mx) = (vec![T::zero(); n], vec![T::zero(); n]);
+    mixtures_core::kernels::log_sum_exp_rows(w.as_ref(), &mut lse, &mut mx);
+    let weight = |i: usize| data.weights().map_or(1.0, |w| w[i].as_f64());
+    let mut ll = 0.0;
+    let mut worst = (f64::INFINITY, usize::MAX);
+    for (i, l) in lse.iter().enumerate() {
+        if weight(i) > 0.0 {
+            ll += weight(i) * l.as_f64();
+            if l.as_f64() < worst.0 {
+                worst = (l.as_f64(), i);
+            }
+        }
+    }
+    let r = Mat::from_fn(n, w.ncols(), |i, c| (w[(i, c)] - lse[i]).exp());
+    Ok((ll, weighted(r, data.weights()), worst.1))
 }
 
 /// Responsibilities multiplied by the row weights.
@@ -379,6 +491,15 @@ impl<T: Scalar> Engine for LaplaceEngine<'_, T> {
     type State = LaplaceMixtureModel<T>;
 
     fn init(&self, cx: &mut Restart) -> Result<Self::State, FitError> {
+        if self.rows.incomplete_data().is_some() {
+            // The start only: k-means on the rows with their gaps filled.
+            let filled = self.rows.reseed_rows();
+            let r = weighted(
+                initial_responsibilities(self.p.control.init, filled, self.k, &mut cx.rng),
+                filled.weights(),
+            );
+            return self.m_step(filled, &r, usize::MAX, cx);
+        }
         let Some(data) = self.rows.memory() else {
             // Out of core: the centres of the sample's start, every row
             // assigned to the nearest, and the medians of those groups.
@@ -395,7 +516,7 @@ impl<T: Scalar> Engine for LaplaceEngine<'_, T> {
                     nearest_one_hot(b.rows, &centers),
                 ))
             })?;
-            return self.m_step_cells(st.nk, &st.cells, None, cx);
+            return self.m_step_cells(st.nk, &st.cells, None, None, cx);
         };
         let r = weighted(
             initial_responsibilities(self.p.control.init, data, self.k, &mut cx.rng),
@@ -406,10 +527,15 @@ impl<T: Scalar> Engine for LaplaceEngine<'_, T> {
     }
 
     fn step(&self, model: &Self::State, cx: &mut Restart) -> Result<(f64, Self::State), FitError> {
+        if let Some(inc) = self.rows.incomplete_data() {
+            let (ll, r, worst) = incomplete_e_step(model, inc)?;
+            let next = self.m_step(self.rows.reseed_rows(), &r, worst, cx)?;
+            return Ok((ll / inc.total_weight(), next));
+        }
         let Some(data) = self.rows.memory() else {
             let st = laplace_step(&self.rows, model)?;
             let total = self.rows.total_weight();
-            let next = self.m_step_cells(st.nk, &st.cells, st.worst, cx)?;
+            let next = self.m_step_cells(st.nk, &st.cells, None, st.worst, cx)?;
             let next = noise::carry(next, model, st.noise, total)?;
             return Ok((st.ll / total, next));
         };
@@ -442,6 +568,10 @@ impl<T: Scalar> Engine for LaplaceEngine<'_, T> {
     }
 
     fn objective(&self, model: &Self::State) -> Result<f64, FitError> {
+        if let Some(inc) = self.rows.incomplete_data() {
+            let (ll, _, _) = incomplete_e_step(model, inc)?;
+            return final_log_likelihood(ll / inc.total_weight());
+        }
         let Some(data) = self.rows.memory() else {
             let mut ll = 0.0;
             self.rows.for_each_batch(&mut |b| {

@@ -420,3 +420,71 @@ fn settings_that_need_complete_rows_are_refused() {
         .unwrap_err();
     assert!(matches!(e, FitError::MissingValues { .. }), "{e}");
 }
+
+#[test]
+fn one_laplace_takes_each_features_observed_median_and_deviation() {
+    use mixtures_em::LaplaceMixture;
+    let n = 501;
+    let v = remove(&bivariate(n, 31), 2, 0.3, 32);
+    let data = Dataset::with_missing(&v, n, 2).unwrap();
+    let fit = LaplaceMixture::params(1)
+        .tol(0.0)
+        .max_iter(5)
+        .fit_incomplete(&data)
+        .unwrap();
+    let comps = fit.model.components();
+    for j in 0..2 {
+        let mut obs: Vec<f64> = v.chunks(2).map(|r| r[j]).filter(|x| !x.is_nan()).collect();
+        obs.sort_by(f64::total_cmp);
+        // The lower weighted median (the first value whose cumulative weight
+        // reaches half), as the M-step takes it.
+        let med = obs[obs.len().div_ceil(2) - 1];
+        let dev = obs.iter().map(|x| (x - med).abs()).sum::<f64>() / obs.len() as f64;
+        assert_eq!(comps.location(0)[j], med);
+        assert!(
+            (comps.scale(0, j) - dev).abs() < 1e-12 * dev,
+            "{} vs {dev}",
+            comps.scale(0, j)
+        );
+    }
+}
+
+#[test]
+fn laplace_with_missing_values_is_monotone_and_equal_without_them() {
+    use mixtures_em::LaplaceMixture;
+    let n = 900;
+    let v = clusters(n, 41);
+    let complete = Dataset::from_row_major(&v, n, 4).unwrap();
+    let params = LaplaceMixture::params(3).seed(2);
+    let a = params.fit(&complete).unwrap();
+    let b = params
+        .fit_incomplete(&Dataset::with_missing(&v, n, 4).unwrap())
+        .unwrap();
+    assert_eq!(a.model, b.model);
+    let data = Dataset::with_missing(&remove(&v, 4, 0.25, 42), n, 4).unwrap();
+    for structure in [Covariance::Diag, Covariance::Spherical] {
+        let trace = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&trace);
+        LaplaceMixture::params(3)
+            .structure(structure)
+            .seed(3)
+            .tol(1e-12)
+            .max_iter(200)
+            .observer(move |it: &Iteration| {
+                seen.lock().unwrap().push(it.lower_bound);
+                Control::Continue
+            })
+            .fit_incomplete(&data)
+            .unwrap();
+        let lls = trace.lock().unwrap().clone();
+        assert!(lls.len() > 3);
+        for w in lls.windows(2) {
+            assert!(
+                w[1] >= w[0] - 1e-12 * w[0].abs(),
+                "{structure:?}: {} then {}",
+                w[0],
+                w[1]
+            );
+        }
+    }
+}
