@@ -101,6 +101,7 @@ impl<T: Scalar> IntoKind<T> for Ensemble<T> {
 
 /// What `fit_detector` needs besides the data, as the Python layer passes it.
 #[derive(Debug, Clone, FromPyObject)]
+#[pyo3(from_item_all)]
 pub struct Setup {
     method: String,
     family: String,

@@ -21,6 +21,7 @@ use crate::model::{AnyModel, PyModel, array, borrow, matrix};
 
 /// The settings every EM fit shares, as the Python layer passes them.
 #[derive(Debug, Clone, FromPyObject)]
+#[pyo3(from_item_all)]
 pub struct Control {
     n_init: usize,
     max_iter: usize,
@@ -281,6 +282,7 @@ pub fn initial_responsibilities<'py>(
 /// The priors of a variational fit as the Python layer passes them (`None`:
 /// scikit-learn's defaults, computed on the data).
 #[derive(Debug, Clone, FromPyObject)]
+#[pyo3(from_item_all)]
 pub struct Priors<'py> {
     weight_concentration_prior_type: String,
     weight_concentration_prior: Option<f64>,
