@@ -162,8 +162,9 @@ class _BaseMixture(DensityMixin, BaseEstimator):
         est = cls(n_components=model.n_components, **params)
         est.model_ = model
         est.n_features_in_ = model.n_features
-        if model.feature_names is not None:
-            est.feature_names_in_ = np.asarray(model.feature_names, dtype=object)
+        # The file's feature names stay in the model (and are saved again),
+        # but are not feature_names_in_: scikit-learn would then warn on
+        # every NumPy array scored.
         est.converged_ = True
         est.n_iter_ = 0
         est.lower_bound_ = float("nan")
