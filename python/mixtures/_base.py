@@ -76,16 +76,20 @@ class _BaseMixture(DensityMixin, BaseEstimator):
     # -- scikit-learn's API --------------------------------------------------
     def fit(self, X: Any, y: Any = None) -> "_BaseMixture":
         """Fits the mixture to the rows of X (float32 input fits in float32)."""
-        self.fit_predict(X, y)
+        self._fit(X)
         return self
 
-    def fit_predict(self, X: Any, y: Any = None) -> np.ndarray:
-        """Fits, then labels the training rows with their most likely component."""
+    def _fit(self, X: Any) -> np.ndarray:
         X = check_X(self, X, reset=True, min_samples=2)
         self._check_n_components(X)
         model, report = self._fit_native(X)
         self._finish_fit(model, report)
-        return model.predict(X, n_threads=self._threads())
+        return X
+
+    def fit_predict(self, X: Any, y: Any = None) -> np.ndarray:
+        """Fits, then labels the training rows with their most likely component."""
+        X = self._fit(X)
+        return self.model_.predict(X, n_threads=self._threads())
 
     def score_samples(self, X: Any) -> np.ndarray:
         """ln p(x) of every row."""
