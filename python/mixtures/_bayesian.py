@@ -8,7 +8,7 @@ import numpy as np
 
 from . import _native
 from ._base import _BaseMixture
-from ._gaussian import STORAGE, precision_cholesky, precisions
+from ._gaussian import STORAGE, precisions
 
 
 class BayesianGaussianMixture(_BaseMixture):
@@ -99,5 +99,5 @@ class BayesianGaussianMixture(_BaseMixture):
         self.weights_ = params["weights"]
         self.means_ = params["means"]
         self.covariances_ = params["covariances"]
-        self.precisions_cholesky_ = precision_cholesky(self.covariances_, storage)
+        self.precisions_cholesky_ = params["precisions_cholesky"]
         self.precisions_ = precisions(self.precisions_cholesky_, storage)

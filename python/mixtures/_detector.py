@@ -188,7 +188,7 @@ class Detector(BaseEstimator):
         (``"linear"``) or through the Gaussian CDF of its z-score
         (``"unify"``)."""
         scores = self.decision_function(X)
-        train = self.decision_scores_
+        train = self._training_scores()
         probs = np.zeros((scores.shape[0], 2))
         if method == "linear":
             lo, hi = train.min(), train.max()
@@ -205,13 +205,24 @@ class Detector(BaseEstimator):
             return probs, self.predict_confidence(X)
         return probs
 
+    def _training_scores(self) -> np.ndarray:
+        check_is_fitted(self, "detector_")
+        if self.decision_scores_.shape[0] == 0:
+            raise ValueError(
+                "this detector was read from a file, which keeps a summary of the training "
+                "scores, not the scores; predict_proba and predict_confidence need them "
+                "(tail_probability uses the summary)"
+            )
+        return self.decision_scores_
+
     def predict_confidence(self, X: Any) -> np.ndarray:
         """PyOD's confidence in each prediction (Perini et al., ExCeed)."""
         from scipy.stats import binom
 
-        n = self.decision_scores_.shape[0]
+        train = self._training_scores()
+        n = train.shape[0]
         scores = self.decision_function(X)
-        count = np.count_nonzero(self.decision_scores_[None, :] <= scores[:, None], axis=1)
+        count = np.searchsorted(np.sort(train), scores, side="right")
         post = (1 + count) / (2 + n)
         c = float(self.contamination)
         conf = 1 - binom.cdf(n - int(n * c), n, post)
@@ -257,9 +268,9 @@ class Detector(BaseEstimator):
 
     @classmethod
     def load(cls, path: str) -> "Detector":
-        """Reads a detector file (``mixtures detect`` writes them). The
-        training scores are not stored; ``decision_scores_`` holds the
-        stored reference quantiles' stand-in: empty."""
+        """Reads a detector file (``mixtures detect`` writes them). Files
+        keep a summary of the training scores, not the scores, so
+        ``decision_scores_`` and ``labels_`` are empty."""
         return cls._from_native(_native.Detector.load(str(path)))
 
     @classmethod

@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any, Optional
 
 import numpy as np
-from scipy import linalg
-
 from . import _native
 from ._base import _BaseMixture, model_from_parameters
 
@@ -25,22 +23,6 @@ STORAGE = {
     "spherical": "spherical", "VII": "spherical",
     "tied-spherical": "spherical", "EII": "spherical",
 }
-
-
-def precision_cholesky(covariances: np.ndarray, storage: str) -> np.ndarray:
-    """scikit-learn's ``precisions_cholesky_`` from covariances."""
-    if storage == "full":
-        out = np.empty_like(covariances)
-        eye = np.eye(covariances.shape[1], dtype=covariances.dtype)
-        for k, cov in enumerate(covariances):
-            chol = linalg.cholesky(cov, lower=True)
-            out[k] = linalg.solve_triangular(chol, eye, lower=True).T
-        return out
-    if storage == "tied":
-        chol = linalg.cholesky(covariances, lower=True)
-        eye = np.eye(covariances.shape[0], dtype=covariances.dtype)
-        return linalg.solve_triangular(chol, eye, lower=True).T
-    return 1.0 / np.sqrt(covariances)
 
 
 def precisions(prec_chol: np.ndarray, storage: str) -> np.ndarray:
@@ -180,7 +162,7 @@ class GaussianMixture(_BaseMixture):
         self.weights_ = params["weights"]
         self.means_ = params["means"]
         self.covariances_ = params["covariances"]
-        self.precisions_cholesky_ = precision_cholesky(self.covariances_, storage)
+        self.precisions_cholesky_ = params["precisions_cholesky"]
         self.precisions_ = precisions(self.precisions_cholesky_, storage)
 
     def to_sklearn(self) -> Any:

@@ -138,6 +138,9 @@ def test_detector_pickles_and_saves(contaminated, tmp_path):
         assert loaded.threshold_ == det.threshold_
         np.testing.assert_array_equal(loaded.decision_function(X), det.decision_function(X))
         np.testing.assert_array_equal(loaded.predict(X), det.predict(X))
+        np.testing.assert_allclose(loaded.tail_probability(X), det.tail_probability(X))
+        with pytest.raises(ValueError, match="training scores"):
+            loaded.predict_proba(X)
 
 
 def test_set_threshold(contaminated):

@@ -3,6 +3,7 @@
 
 use faer::{Mat, MatRef};
 use mixtures_anomaly::Explain;
+use mixtures_core::Cholesky;
 use mixtures_dist::{AnyMixture, Covariances, LaplaceScales};
 use numpy::ndarray::{ArrayD, IxDyn};
 use numpy::{IntoPyArray, PyReadonlyArray2};
@@ -111,6 +112,41 @@ fn covariances<'py, T: Float>(
     }
 }
 
+/// scikit-learn's `precisions_cholesky_`: `(L⁻¹)ᵀ` of each covariance
+/// `Σ = L Lᵀ` (full, tied), `1/√σ²` (diagonal, spherical). Computed here:
+/// SciPy's `solve_triangular` on many small matrices cost milliseconds per
+/// fit through the BLAS's thread start-up.
+fn precision_cholesky<'py, T: Float>(
+    py: Python<'py>,
+    c: &Covariances<T>,
+    d: usize,
+) -> PyResult<Bound<'py, PyAny>> {
+    let upper = |m: &Mat<T>| -> PyResult<Vec<T>> {
+        let chol = Cholesky::new(m.as_ref()).map_err(value_error)?;
+        // Row-major (L⁻¹)ᵀ: element (i, j) is L⁻¹[j, i].
+        let l_inv = chol.l_inv();
+        Ok(row_major(l_inv.transpose()))
+    };
+    let inv_sqrt = |v: T| T::one() / v.sqrt();
+    match c {
+        Covariances::Full(ms) => {
+            let mut v = Vec::with_capacity(ms.len() * d * d);
+            for m in ms {
+                v.extend(upper(m)?);
+            }
+            array(py, &[ms.len(), d, d], v)
+        }
+        Covariances::Tied(m) => array(py, &[d, d], upper(m)?),
+        Covariances::Diag(m) => {
+            let v = row_major(m.as_ref()).into_iter().map(inv_sqrt).collect();
+            array(py, &[m.nrows(), d], v)
+        }
+        Covariances::Spherical(s) => {
+            array(py, &[s.len()], s.iter().copied().map(inv_sqrt).collect())
+        }
+    }
+}
+
 fn parameters<'py, T: Float>(py: Python<'py>, m: &AnyMixture<T>) -> PyResult<Bound<'py, PyDict>> {
     let out = PyDict::new(py);
     let d = m.dim();
@@ -128,6 +164,10 @@ fn parameters<'py, T: Float>(py: Python<'py>, m: &AnyMixture<T>) -> PyResult<Bou
                 array(py, &[c.means().nrows(), d], row_major(c.means()))?,
             )?;
             out.set_item("covariances", covariances(py, c.covariances(), d)?)?;
+            out.set_item(
+                "precisions_cholesky",
+                precision_cholesky(py, c.covariances(), d)?,
+            )?;
         }
         AnyMixture::Laplace(l) => {
             let c = l.components();
