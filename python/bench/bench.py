@@ -15,6 +15,7 @@ numbers depend on the machine (and on other load on it).
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 import warnings
@@ -74,7 +75,8 @@ def main() -> None:
         print("WARNING: the extension is a debug build; build it in release to time it")
     n, d, k = (20_000 if args.quick else 100_000), 16, 8
     X = data(n, d, k)
-    print(f"data: {n} x {d}, k = {k}, float64; tol 1e-3, max_iter 100, init k-means")
+    print(f"data: {n} x {d}, k = {k}, float64; tol 1e-3, max_iter 100, init k-means "
+          f"(load average before: {os.getloadavg()[0]:.2f})")
     header = ("cov", "thr", "start", "sk fit s", "sk it", "mx fit s", "mx it", "fit x",
               "sk/it ms", "mx/it ms", "per-it x")
     print("| " + " | ".join(header) + " |")
@@ -83,9 +85,13 @@ def main() -> None:
     for cov in ("full", "diag"):
         start = start_of(X, k, cov)
         for t in (int(s) for s in args.threads.split(",")):
-            for kind, extra in (("own k-means", {}), ("same start", start)):
+            for kind, extra in (("own k-means", {}),
+                                ("own k-means++", {"init_params": "k-means++"}),
+                                ("same start", start),
+                                ("same start, 20 it", dict(start, tol=0.0, max_iter=20))):
                 common = dict(n_components=k, covariance_type=cov, tol=1e-3, max_iter=100,
-                              random_state=0, **extra)
+                              random_state=0)
+                common.update(extra)
                 with threadpool_limits(limits=t), warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     sk = SkGaussianMixture(**common)
@@ -107,6 +113,8 @@ def main() -> None:
     print("|---|---|---|---|---|")
     for cov, t, a, b in score_rows:
         print(f"| {cov} | {t} | {1e3 * a:.1f} | {1e3 * b:.2f} | {a / b:.1f} |")
+
+    print(f"\nload average after the table: {os.getloadavg()[0]:.2f}")
 
     # Overhead of the binding: the Python call's wall time minus the same
     # fit timed inside Rust (the data set's copy and the EM, measured by the
