@@ -123,3 +123,16 @@ def test_student_t_fixed_dof_and_laplace_spherical(blobs):
     np.testing.assert_array_equal(t.degrees_of_freedom_, [4.0, 4.0, 4.0])
     lap = mixtures.LaplaceMixture(3, covariance_type="spherical", random_state=0).fit(blobs)
     assert lap.scales_.shape == (3,)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_input_reaches_the_native_code_without_a_copy(blobs, dtype, order):
+    from mixtures._validation import check_X
+
+    X = np.asarray(blobs, dtype=dtype, order=order)
+    X.setflags(write=False)  # read-only arrays are read in place too
+    gm = mixtures.GaussianMixture(2, random_state=0)
+    assert np.shares_memory(check_X(gm, X, reset=True), X)
+    gm.fit(X)
+    assert gm.score_samples(X).shape == (len(X),)
