@@ -149,3 +149,11 @@ def test_set_threshold(contaminated):
     det.set_threshold(100.0)
     assert det.threshold_ == 100.0 and det.detector_.rule == "fixed"
     assert det.predict(X).sum() == 0
+
+
+def test_mixture_detector_scores_are_minus_log_density(contaminated):
+    """PyOD's GMM detector scores -score_samples; so does method="mixture"."""
+    X, _ = contaminated
+    det = mixtures.Detector(method="mixture", n_components=2, random_state=3).fit(X)
+    gm = mixtures.GaussianMixture(2, random_state=3).fit(X)
+    np.testing.assert_allclose(det.decision_scores_, -gm.score_samples(X), rtol=1e-12)

@@ -136,3 +136,29 @@ def test_input_reaches_the_native_code_without_a_copy(blobs, dtype, order):
     assert np.shares_memory(check_X(gm, X, reset=True), X)
     gm.fit(X)
     assert gm.score_samples(X).shape == (len(X),)
+
+
+def test_the_gil_is_released_during_a_fit():
+    """Another Python thread runs while the native fit is in progress."""
+    import threading
+    import time
+
+    X = np.random.default_rng(3).standard_normal((4000, 8))
+    span = {}
+
+    def work():
+        gm = mixtures.GaussianMixture(4, max_iter=15, tol=0.0, random_state=0)
+        span["start"] = time.perf_counter()
+        gm.fit(X)
+        span["end"] = time.perf_counter()
+
+    t = threading.Thread(target=work)
+    ticks = []
+    t.start()
+    while t.is_alive():
+        ticks.append(time.perf_counter())
+        time.sleep(0.001)
+    t.join()
+    duration = span["end"] - span["start"]
+    inside = [x for x in ticks if span["start"] + 0.2 * duration < x < span["end"] - 0.2 * duration]
+    assert duration > 0.05 and len(inside) > 3
