@@ -16,7 +16,7 @@ echo "== python: fresh virtual environment ($venv)"
 rm -rf "$venv"
 "$python" -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --upgrade pip
-"$venv/bin/python" -m pip install --quiet "maturin>=1.5,<2" numpy scikit-learn scipy pytest pandas
+"$venv/bin/python" -m pip install --quiet -r python/requirements-ci.txt
 
 echo "== python: build the extension (maturin develop, dev profile)"
 (
