@@ -205,6 +205,7 @@ fn typed_fit<'py, T: Float>(
 #[pyfunction]
 #[pyo3(signature = (x, family, covariance_type, n_components, control, start = None,
                     degrees_of_freedom = None, initial_dof = None, n_threads = None))]
+// Python's keyword arguments, one Rust argument each.
 #[allow(clippy::too_many_arguments)]
 pub fn fit<'py>(
     py: Python<'py>,
@@ -297,6 +298,7 @@ pub struct Priors<'py> {
     covariance_prior: Option<PyReadonlyArrayDyn<'py, f64>>,
 }
 
+// As `typed_fit`: the pyfunction's arguments, typed.
 #[allow(clippy::too_many_arguments)]
 fn typed_variational<'py, T: Float>(
     py: Python<'py>,
