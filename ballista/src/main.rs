@@ -441,27 +441,12 @@ fn demonstrate() {
     let remote = params.fit_reduced_from(&start, &driver).unwrap();
     let t_remote = t.elapsed();
     let rel = |a: f64, b: f64| (a - b).abs() / a.abs().max(b.abs()).max(1e-300);
-    let mut gap = rel(local.report.log_likelihood, remote.report.log_likelihood);
-    let (ma, mb) = (
-        local.model.components().means(),
-        remote.model.components().means(),
+    let gap = rel(local.report.log_likelihood, remote.report.log_likelihood).max(
+        local
+            .model
+            .largest_relative_difference(&remote.model)
+            .unwrap_or(f64::INFINITY),
     );
-    for c in 0..3 {
-        gap = gap.max(rel(local.model.weights()[c], remote.model.weights()[c]));
-        for j in 0..d {
-            gap = gap.max(rel(ma[(c, j)], mb[(c, j)]));
-        }
-        let (ca, cb) = (
-            local.model.components().covariance_matrix(c),
-            remote.model.components().covariance_matrix(c),
-        );
-        for i in 0..d {
-            for j in 0..d {
-                gap = gap
-                    .max((ca[(i, j)] - cb[(i, j)]).abs() / ca[(i, i)].abs().max(ca[(j, j)].abs()));
-            }
-        }
-    }
     println!(
         "Ballista fit ({} iterations, {:.1} s): log-likelihood {:.10}; local fit ({} iterations, {:.3} s): {:.10}",
         remote.report.n_iter,

@@ -82,6 +82,8 @@ pub mod ensemble;
 mod error;
 pub mod explain;
 #[cfg(feature = "serde")]
+pub mod export;
+#[cfg(feature = "serde")]
 mod io;
 mod labels;
 pub mod metrics;

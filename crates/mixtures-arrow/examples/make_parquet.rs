@@ -14,7 +14,7 @@
 //! (weights, means, covariance factors) is printed to standard error as JSON,
 //! so a fit can be compared with the truth.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use mixtures_arrow::arrow::array::{ArrayRef, Float64Array, RecordBatch};
@@ -120,10 +120,10 @@ fn usage(why: &str) -> ! {
     std::process::exit(2)
 }
 
-type Failure = Box<dyn std::error::Error>;
+type Failure = Box<dyn std::error::Error + Send + Sync>;
 
 fn write(
-    path: &Path,
+    out: &mut (dyn std::io::Write + Send),
     rows: usize,
     d: usize,
     truth: &Truth,
@@ -138,8 +138,7 @@ fn write(
         .set_compression(Compression::SNAPPY)
         .set_max_row_group_row_count(Some(group))
         .build();
-    let file = std::fs::File::create_new(path)?;
-    let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(props))?;
+    let mut writer = ArrowWriter::try_new(out, schema.clone(), Some(props))?;
     let mut rng = StdRng::seed_from_u64(seed);
     let mut cols = vec![Vec::with_capacity(group); d];
     // Batches of at most 64 Ki rows into row groups of `group` rows: the
@@ -157,8 +156,7 @@ fn write(
         writer.write(&batch)?;
         written += m;
     }
-    let file = writer.into_inner()?;
-    file.sync_all()?;
+    writer.close()?;
     Ok(())
 }
 
@@ -179,19 +177,12 @@ fn main() {
     // The mixture depends on the seed alone, the rows on the seed and the
     // row count: the same arguments write the same file.
     let truth = Truth::new(k, d, &mut StdRng::seed_from_u64(seed ^ 0x5eed));
-    let Some(name) = path.file_name() else {
-        usage("PATH must name a file");
-    };
-    let tmp = path.with_file_name(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let done = write(&tmp, rows, d, &truth, seed, group)
-        .and_then(|()| std::fs::rename(&tmp, &path).map_err(Failure::from));
+    // Written beside the destination and renamed into place: the final
+    // name never holds a partial file, whatever fails.
+    let done = mixtures_core::io::write_atomic(&path, |out| {
+        write(out, rows, d, &truth, seed, group).map_err(std::io::Error::other)
+    });
     if let Err(e) = done {
-        // Whatever failed, the final name never holds a partial file.
-        let _ = std::fs::remove_file(&tmp);
         eprintln!("make_parquet: cannot write {}: {e}", path.display());
         std::process::exit(1);
     }

@@ -345,6 +345,6 @@ fn draw(path: &Path, rows: &[Row]) -> Result<(), Box<dyn Error>> {
     let mut writer = encoder.write_header()?;
     writer.write_image_data(&rgb)?;
     writer.finish()?;
-    std::fs::write(path, bytes)?;
+    mixtures_core::io::write_bytes_atomic(path, &bytes)?;
     Ok(())
 }

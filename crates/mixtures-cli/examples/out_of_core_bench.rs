@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use mixtures_arrow::{Columns, ParquetSource};
-use mixtures_core::source::RowSource;
+use mixtures_core::source::{RowSource, SourceError};
 use mixtures_em::{Batched, Control, Covariance, GaussianMixture, Iteration};
 
 fn peak_mib() -> f64 {
@@ -132,29 +132,28 @@ fn main() {
         }
         "csv" => {
             // The first ROWS rows of the Parquet file as CSV (for `read`).
-            use std::io::Write;
             let out = args.get(2).expect("an output CSV path");
             let limit = env("ROWS", 2_000_000) as u64;
             let source = ParquetSource::open(&[path], &Columns::default()).unwrap();
-            let tmp = format!("{out}.tmp");
-            let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp).unwrap());
-            writeln!(w, "{}", source.features().join(",")).unwrap();
             let mut seen = 0u64;
-            RowSource::<f64>::for_each_batch(&source, &mut |b| {
-                for i in 0..b.rows.nrows() {
-                    if seen >= limit {
-                        break;
+            mixtures_core::io::write_atomic(std::path::Path::new(out), |w| {
+                writeln!(w, "{}", source.features().join(","))?;
+                RowSource::<f64>::for_each_batch(&source, &mut |b| {
+                    for i in 0..b.rows.nrows() {
+                        if seen >= limit {
+                            break;
+                        }
+                        let row: Vec<String> =
+                            b.rows.row(i).iter().map(|v| format!("{v}")).collect();
+                        writeln!(w, "{}", row.join(","))
+                            .map_err(|e| SourceError::Consumer(e.to_string()))?;
+                        seen += 1;
                     }
-                    let row: Vec<String> = b.rows.row(i).iter().map(|v| format!("{v}")).collect();
-                    writeln!(w, "{}", row.join(",")).unwrap();
-                    seen += 1;
-                }
-                Ok(())
+                    Ok(())
+                })
+                .map_err(std::io::Error::other)
             })
             .unwrap();
-            w.flush().unwrap();
-            drop(w);
-            std::fs::rename(&tmp, out).unwrap();
             println!("wrote {seen} rows to {out}");
         }
         other => panic!("unknown mode {other}: read, batched, memory or csv"),

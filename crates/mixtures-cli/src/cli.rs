@@ -62,6 +62,10 @@ pub enum Command {
     /// Per-feature contributions to the anomaly score of chosen rows: which
     /// features make a row anomalous.
     Explain(ExplainCmd),
+    /// Write a model or detector as code for devices: a Rust source file for
+    /// the no_std `mixtures-score` crate, a C99 header, or the precomputed
+    /// arrays as compact JSON (docs/embedded.md).
+    Export(ExportCmd),
     /// DAGMM, the deep autoencoding Gaussian mixture model, and its variants
     /// (a build with the `deep` feature).
     #[cfg(feature = "deep")]
@@ -329,6 +333,39 @@ pub enum WeightPriorArg {
     /// A symmetric Dirichlet distribution.
     #[value(alias = "dirichlet_distribution")]
     DirichletDistribution,
+}
+
+/// What `mixtures export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// A Rust source file: `static` arrays and a `SCORER` for mixtures-score.
+    Rust,
+    /// One C99 header: no allocation, reentrant, `<math.h>` only.
+    C,
+    /// The precomputed arrays as one compact JSON object.
+    JsonCompact,
+}
+
+/// `mixtures export`.
+#[derive(Debug, Clone, Args)]
+pub struct ExportCmd {
+    /// A model or detector file (a detector's threshold is exported too).
+    #[arg(value_name = "MODEL.json")]
+    pub model: PathBuf,
+    /// What to write.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub to: ExportFormat,
+    /// Where to write it (default: standard output).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Precision of the exported arrays, `float` or `double` in C (default:
+    /// the model file's dtype, else f64). A model that does not fit f32 is
+    /// refused with the parameter named.
+    #[arg(long, value_enum)]
+    pub precision: Option<Precision>,
+    /// Prefix of the C header's names: PREFIX_log_prob, PREFIX_DIM, ...
+    #[arg(long, default_value = "mixtures", value_name = "NAME")]
+    pub prefix: String,
 }
 
 /// `mixtures explain`.

@@ -61,6 +61,17 @@ pub enum CliError {
     /// Scoring, thresholds, detectors and metrics.
     #[error(transparent)]
     Anomaly(#[from] AnomalyError),
+    /// A model or detector that cannot be exported as asked (it does not
+    /// fit the precision); the message names the parameter.
+    #[error("{path}: {source}")]
+    Export {
+        /// The model file.
+        path: String,
+        /// What the exporter said (boxed: it holds a model error, and every
+        /// `Result` of the command line carries this type).
+        #[source]
+        source: Box<mixtures_anomaly::export::ExportError>,
+    },
     /// An output file or directory that cannot be written.
     #[error("cannot write {path}: {message}")]
     Output {
@@ -88,9 +99,11 @@ impl CliError {
     /// The process exit code for this error (0 for a closed standard output).
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::Usage(_) | Self::Input { .. } | Self::Model { .. } | Self::Data { .. } => {
-                EXIT_USAGE
-            }
+            Self::Usage(_)
+            | Self::Input { .. }
+            | Self::Model { .. }
+            | Self::Data { .. }
+            | Self::Export { .. } => EXIT_USAGE,
             Self::Source(e) => source_code(e),
             Self::Fit(e) => fit_code(e),
             Self::Select(e) => select_code(e),

@@ -167,27 +167,14 @@ impl<T: Scalar> Dataset<T> {
     /// [`DataError::WeightsLength`], [`DataError::InvalidWeight`] or
     /// [`DataError::BadWeightSum`].
     pub fn with_weights(mut self, weights: Vec<T>) -> Result<Self, DataError> {
-        if weights.len() != self.n_samples() {
-            return Err(DataError::WeightsLength {
-                expected: self.n_samples(),
-                found: weights.len(),
-            });
-        }
-        if let Some(row) = weights
-            .iter()
-            .position(|w| !w.is_finite() || *w < T::zero())
-        {
-            return Err(DataError::InvalidWeight {
-                row,
-                value: weights[row].as_f64(),
-            });
-        }
-        let sum: f64 = weights.iter().map(|w| w.as_f64()).sum();
-        if !(sum > 0.0 && sum.is_finite() && T::c(sum).is_finite()) {
-            return Err(DataError::BadWeightSum { sum });
-        }
+        check_weights(&weights, self.n_samples())?;
         self.weights = Some(weights);
         Ok(self)
+    }
+
+    /// A data set of values and weights already checked.
+    pub(crate) fn from_checked(x: Mat<T>, weights: Option<Vec<T>>) -> Self {
+        Self { x, weights }
     }
 
     /// Removes the sample weights.
@@ -300,4 +287,29 @@ impl<T: Scalar> TryFrom<MatRef<'_, T>> for Dataset<T> {
     fn try_from(m: MatRef<'_, T>) -> Result<Self, DataError> {
         Self::from_mat(m)
     }
+}
+
+/// Sample weights: one per row, finite, `>= 0`, with a positive sum.
+pub(crate) fn check_weights<T: Scalar>(weights: &[T], n: usize) -> Result<(), DataError> {
+    if weights.len() != n {
+        return Err(DataError::WeightsLength {
+            expected: n,
+            found: weights.len(),
+        });
+    }
+
+    if let Some(row) = weights
+        .iter()
+        .position(|w| !w.is_finite() || *w < T::zero())
+    {
+        return Err(DataError::InvalidWeight {
+            row,
+            value: weights[row].as_f64(),
+        });
+    }
+    let sum: f64 = weights.iter().map(|w| w.as_f64()).sum();
+    if !(sum > 0.0 && sum.is_finite() && T::c(sum).is_finite()) {
+        return Err(DataError::BadWeightSum { sum });
+    }
+    Ok(())
 }

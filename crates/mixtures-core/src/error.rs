@@ -53,6 +53,18 @@ pub enum DataError {
         /// The value itself (NaN or ±inf), widened to f64.
         value: f64,
     },
+    /// A row whose every value is missing (it says nothing about the data).
+    #[error("row {row} has no observed value")]
+    NoObservedValue {
+        /// The row.
+        row: usize,
+    },
+    /// A column whose every value is missing (nothing can be learnt of it).
+    #[error("column {col} is never observed: every value is missing")]
+    NeverObserved {
+        /// The column.
+        col: usize,
+    },
     /// Sample weights whose count differs from the number of rows.
     #[error("{found} sample weights given for {expected} rows")]
     WeightsLength {

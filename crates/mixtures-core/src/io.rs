@@ -9,7 +9,8 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Writes a file through `write` (which receives a buffered writer), then
+/// Writes a file through `write` (which receives a buffered writer; `Send`,
+/// so that writers that require it, a Parquet writer say, can wrap it), then
 /// moves it into place at `path` in one rename.
 ///
 /// ```
@@ -34,7 +35,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// (or `write`'s own error); the destination is then untouched.
 pub fn write_atomic(
     path: &Path,
-    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    write: impl FnOnce(&mut (dyn Write + Send)) -> io::Result<()>,
 ) -> io::Result<()> {
     let tmp = temporary_path(path)?;
     let result = (|| {

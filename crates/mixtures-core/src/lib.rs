@@ -26,6 +26,7 @@ mod error;
 pub mod io;
 pub mod kernels;
 mod ln1p;
+pub mod missing;
 pub mod par;
 mod scalar;
 pub mod seed;

@@ -219,13 +219,28 @@ pub struct Fingerprint {
 
 impl Fingerprint {
     /// Adds a batch, and checks that it starts where the previous one ended
-    /// and that every value is finite.
+    /// and that every value is finite; a value that is not finite is named
+    /// as `row N` (counted over the whole source).
+    ///
+    /// # Errors
+    /// As [`Fingerprint::add_located`].
+    pub fn add<T: Scalar>(&mut self, batch: &Batch<'_, T>) -> Result<(), SourceError> {
+        self.add_located(batch, &|row| format!("row {row}"))
+    }
+
+    /// [`Fingerprint::add`], a value that is not finite named by
+    /// `locate(row)` (a source's [`RowSource::locate`]: its file and row).
     ///
     /// # Errors
     /// [`SourceError::NonFinite`] naming the first value that is not finite
-    /// (as `row N, column J`: the caller knows the file);
-    /// [`SourceError::Consumer`] if the batch does not follow the previous.
-    pub fn add<T: Scalar>(&mut self, batch: &Batch<'_, T>) -> Result<(), SourceError> {
+    /// (in the first column that has one); [`SourceError::Consumer`] if the
+    /// batch does not follow the previous.
+    pub fn add_located<T: Scalar>(
+        &mut self,
+        batch: &Batch<'_, T>,
+        locate: &dyn Fn(u64) -> String,
+    ) -> Result<(), SourceError> {
+        use rayon::prelude::*;
         if batch.first != self.rows {
             return Err(SourceError::Consumer(format!(
                 "a batch starts at row {} after {} rows",
@@ -233,8 +248,11 @@ impl Fingerprint {
             )));
         }
         let (m, d) = (batch.rows.nrows(), batch.rows.ncols());
-        let mut sum = self.checksum;
-        for j in 0..d {
+        // Each column's part of the sum, and whether it holds a value that
+        // is not finite. The parts are added with wrapping arithmetic, which
+        // does not depend on the order, so the columns may run in parallel;
+        // small batches stay on one thread, where that costs less.
+        let column = |j: usize| {
             let col = batch.rows.col(j);
             // The multiplier of row i, column j is (i A + j B) | 1: one add
             // per value, so the sweep costs about as much as reading it.
@@ -249,10 +267,20 @@ impl Fingerprint {
                 part = part.wrapping_add(bits.wrapping_mul(mult | 1));
                 mult = mult.wrapping_add(ROW_STEP);
             }
+            (part, bad)
+        };
+        let parts: Vec<(u64, bool)> = if m.saturating_mul(d) >= PARALLEL_VALUES && d > 1 {
+            (0..d).into_par_iter().map(column).collect()
+        } else {
+            (0..d).map(column).collect()
+        };
+        let mut sum = self.checksum;
+        for (j, &(part, bad)) in parts.iter().enumerate() {
             if bad {
+                let col = batch.rows.col(j);
                 let i = (0..m).find(|&i| !col[i].is_finite()).unwrap_or(0);
                 return Err(SourceError::NonFinite {
-                    location: format!("row {}", batch.first + i as u64),
+                    location: locate(batch.first + i as u64),
                     column: j.to_string(),
                     value: col[i].as_f64(),
                 });
@@ -274,6 +302,8 @@ impl Fingerprint {
     }
 }
 
+/// Values in a batch above which its columns are fingerprinted in parallel.
+const PARALLEL_VALUES: usize = 1 << 15;
 /// The exponent bits of an `f64`: all set for NaN and the infinities.
 const EXPONENT: u64 = 0x7FF0_0000_0000_0000;
 /// Steps of the position multipliers between rows and between columns (odd
@@ -320,6 +350,41 @@ mod tests {
         u[10] = f64::from_bits(u[10].to_bits() ^ 1);
         let changed = Dataset::from_row_major(&u, 20, 3).unwrap();
         assert_ne!(print_of(&changed, 5).checksum, whole.checksum);
+    }
+
+    #[test]
+    fn parallel_columns_give_the_serial_checksum() {
+        // 30 000 x 3 values: the whole batch is past the parallel threshold,
+        // batches of 1000 rows are not.
+        let v: Vec<f64> = (0..90_000).map(|i| (i as f64 * 0.013).cos()).collect();
+        let data = Dataset::from_row_major(&v, 30_000, 3).unwrap();
+        const { assert!(30_000 * 3 >= PARALLEL_VALUES && 1000 * 3 < PARALLEL_VALUES) };
+        assert_eq!(print_of(&data, 30_000), print_of(&data, 1000));
+    }
+
+    #[test]
+    fn a_value_that_is_not_finite_is_named_by_the_locator() {
+        let x = faer::Mat::from_fn(
+            4,
+            2,
+            |i, j| if i == 2 && j == 0 { f64::INFINITY } else { 1.0 },
+        );
+        let mut p = Fingerprint {
+            rows: 10,
+            checksum: 0,
+        };
+        let e = p.add_located(
+            &Batch {
+                rows: x.as_ref(),
+                weights: None,
+                first: 10,
+            },
+            &|row| format!("part-1.parquet, row {}", row - 8),
+        );
+        assert!(
+            matches!(e, Err(SourceError::NonFinite { ref location, ref column, .. })
+            if location == "part-1.parquet, row 4" && column == "0")
+        );
     }
 
     #[test]

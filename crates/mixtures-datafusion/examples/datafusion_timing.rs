@@ -87,29 +87,30 @@ fn write_files(dir: &Path, n: usize) -> Vec<PathBuf> {
         .build();
     for (f, path) in files.iter().enumerate() {
         let (lo, hi) = (f * n / FILES, (f + 1) * n / FILES);
-        let mut w: Option<ArrowWriter<File>> = None;
-        let mut start = lo;
-        while start < hi {
-            let end = (start + GROUP).min(hi);
-            let cols = rows(start, end);
-            let batch = RecordBatch::try_from_iter(
-                cols.into_iter()
-                    .enumerate()
-                    .map(|(j, c)| (format!("f{j}"), Arc::new(Float64Array::from(c)) as ArrayRef)),
-            )
-            .unwrap();
-            let w = w.get_or_insert_with(|| {
-                ArrowWriter::try_new(
-                    File::create(path).unwrap(),
-                    batch.schema(),
-                    Some(props.clone()),
-                )
-                .unwrap()
-            });
-            w.write(&batch).unwrap();
-            start = end;
-        }
-        w.unwrap().close().unwrap();
+        // Written beside the destination and renamed into place, so an
+        // interrupted run leaves no partial file that a later run would read.
+        mixtures_core::io::write_atomic(path, |out| {
+            let batch_of =
+                |lo: usize, hi: usize| {
+                    RecordBatch::try_from_iter(rows(lo, hi).into_iter().enumerate().map(
+                        |(j, c)| (format!("f{j}"), Arc::new(Float64Array::from(c)) as ArrayRef),
+                    ))
+                    .map_err(std::io::Error::other)
+                };
+            let first = batch_of(lo, (lo + GROUP).min(hi))?;
+            let mut w = ArrowWriter::try_new(out, first.schema(), Some(props.clone()))
+                .map_err(std::io::Error::other)?;
+            w.write(&first).map_err(std::io::Error::other)?;
+            let mut start = (lo + GROUP).min(hi);
+            while start < hi {
+                let end = (start + GROUP).min(hi);
+                w.write(&batch_of(start, end)?)
+                    .map_err(std::io::Error::other)?;
+                start = end;
+            }
+            w.close().map(drop).map_err(std::io::Error::other)
+        })
+        .unwrap();
     }
     println!(
         "wrote {n} rows into {} files in {:.1} s",

@@ -15,7 +15,6 @@ use datafusion::prelude::{CsvReadOptions, ParquetReadOptions, SessionConfig, Ses
 use mixtures_core::Dataset;
 use mixtures_core::source::{Batch, Chunked, SourceError};
 use mixtures_datafusion::{DataFusionReducer, EmStep, MixtureScore};
-use mixtures_dist::GaussianMixtureModel;
 use mixtures_em::{Covariance, EStep, FitError, GaussianMixture, GaussianStats};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -39,32 +38,6 @@ fn blobs(n: usize, d: usize, seed: u64) -> Dataset<f64> {
 
 fn rel(a: f64, b: f64) -> f64 {
     (a - b).abs() / a.abs().max(b.abs()).max(1e-300)
-}
-
-fn worst_gap(a: &GaussianMixtureModel<f64>, b: &GaussianMixtureModel<f64>) -> f64 {
-    let mut g = 0.0f64;
-    for (x, y) in a.weights().iter().zip(b.weights()) {
-        g = g.max(rel(*x, *y));
-    }
-    let (ma, mb) = (a.components().means(), b.components().means());
-    for i in 0..ma.nrows() {
-        for j in 0..ma.ncols() {
-            g = g.max(rel(ma[(i, j)], mb[(i, j)]));
-        }
-    }
-    for c in 0..a.n_components() {
-        let (ca, cb) = (
-            a.components().covariance_matrix(c),
-            b.components().covariance_matrix(c),
-        );
-        for i in 0..ca.nrows() {
-            for j in 0..ca.ncols() {
-                let scale = ca[(i, i)].abs().max(ca[(j, j)].abs());
-                g = g.max((ca[(i, j)] - cb[(i, j)]).abs() / scale);
-            }
-        }
-    }
-    g
 }
 
 fn names(d: usize) -> Vec<String> {
@@ -173,7 +146,10 @@ fn check_warm_fit(
     let memory = params.fit_from(&start, data).unwrap();
     let driver = DataFusionReducer::from_table(ctx, table).unwrap();
     let fitted = params.fit_reduced_from(&start, &driver).unwrap();
-    let gap = worst_gap(&memory.model, &fitted.model);
+    let gap = memory
+        .model
+        .largest_relative_difference(&fitted.model)
+        .unwrap();
     assert!(gap < 1e-10, "{what} {cov:?}: {gap:e}");
     assert!(
         rel(memory.report.log_likelihood, fitted.report.log_likelihood) < 1e-10,
@@ -244,7 +220,10 @@ fn a_fit_from_scratch_equals_the_batched_fit_of_the_same_rows() {
         register_parquet(&ctx, "t", dir.path());
         let driver = DataFusionReducer::from_table(&ctx, "t").unwrap();
         let fitted = params.fit_reduced(&driver).unwrap();
-        let gap = worst_gap(&batched.model, &fitted.model);
+        let gap = batched
+            .model
+            .largest_relative_difference(&fitted.model)
+            .unwrap();
         assert!(gap < 1e-10, "{partitions} partitions: {gap:e}");
         assert_eq!(batched.report.n_iter, fitted.report.n_iter);
     }

@@ -178,6 +178,15 @@ pub enum ModelError {
         /// What is wrong.
         reason: String,
     },
+    /// Data the model cannot be evaluated on.
+    #[error(transparent)]
+    Data(#[from] mixtures_core::DataError),
+    /// What this model does not do (with missing values, a noise component).
+    #[error("{what} is not supported")]
+    Unsupported {
+        /// What was asked for.
+        what: String,
+    },
     /// A model file that could not be read or written.
     #[error("cannot access model file {path}: {message}")]
     Io {

@@ -41,6 +41,7 @@ mod error;
 #[cfg(feature = "serde")]
 mod format;
 mod gaussian;
+mod incomplete;
 #[cfg(feature = "serde")]
 pub mod json;
 mod laplace;
@@ -56,6 +57,7 @@ pub use error::ModelError;
 #[cfg(feature = "serde")]
 pub use format::{FORMAT_VERSION, ModelFile, Persist};
 pub use gaussian::{Covariances, Gaussian, GaussianScratch};
+pub use incomplete::{IncompleteBlock, IncompleteParts, PatternParts};
 pub use laplace::{Laplace, LaplaceScales};
 pub use mixture::{
     GaussianMixtureModel, LaplaceMixtureModel, Mixture, StudentTMixtureModel, WEIGHT_SUM_TOLERANCE,

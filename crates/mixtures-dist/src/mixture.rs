@@ -437,6 +437,56 @@ impl<T: Scalar, C: LogDensity<T>> Mixture<T, C> {
     }
 }
 
+impl<T: Scalar> Mixture<T, Gaussian<T>> {
+    /// The largest relative difference between two Gaussian mixtures'
+    /// parameters, component by component in their order: weights and means
+    /// relative to the larger of the two values, covariance entries relative
+    /// to the larger of their row's and column's variances (so that entries
+    /// near zero are not magnified). `None` when the two differ in the number
+    /// of components or features. For comparing fits that should agree (the
+    /// same data read two ways, say); it does not match components up.
+    ///
+    /// ```
+    /// use mixtures_dist::{Gaussian, Mixture};
+    /// use faer::mat;
+    ///
+    /// let a = Mixture::new(vec![1.0_f64], Gaussian::spherical(mat![[1.0]], vec![2.0])?)?;
+    /// let b = Mixture::new(vec![1.0_f64], Gaussian::spherical(mat![[1.0]], vec![2.0 + 2e-9])?)?;
+    /// let gap = a.largest_relative_difference(&b).ok_or("shapes differ")?;
+    /// assert!((gap - 1e-9).abs() < 1e-12);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn largest_relative_difference(&self, other: &Self) -> Option<f64> {
+        let (k, d) = (self.n_components(), self.dim());
+        if other.n_components() != k || other.dim() != d {
+            return None;
+        }
+        let rel = |a: f64, b: f64| (a - b).abs() / a.abs().max(b.abs()).max(f64::MIN_POSITIVE);
+        let mut gap = 0.0f64;
+        for (a, b) in self.weights.iter().zip(&other.weights) {
+            gap = gap.max(rel(a.as_f64(), b.as_f64()));
+        }
+        let (ma, mb) = (self.components.means(), other.components.means());
+        for c in 0..k {
+            for j in 0..d {
+                gap = gap.max(rel(ma[(c, j)].as_f64(), mb[(c, j)].as_f64()));
+            }
+            let (ca, cb) = (
+                self.components.covariance_matrix(c),
+                other.components.covariance_matrix(c),
+            );
+            for i in 0..d {
+                for j in 0..d {
+                    let scale = ca[(i, i)].as_f64().abs().max(ca[(j, j)].as_f64().abs());
+                    let diff = (ca[(i, j)].as_f64() - cb[(i, j)].as_f64()).abs();
+                    gap = gap.max(diff / scale.max(f64::MIN_POSITIVE));
+                }
+            }
+        }
+        Some(gap)
+    }
+}
+
 impl<T: Scalar, C: Sample<T>> Mixture<T, C> {
     /// [`Mixture::sample`] for a number of samples that comes from a user:
     /// `n` is checked before anything is allocated.

@@ -149,6 +149,14 @@ impl<T: Scalar> StudentT<T> {
         &self.dof
     }
 
+    /// The log-density of each component at its centre (`δ² = 0`):
+    /// `ln Γ((ν+D)/2) − ln Γ(ν/2) − (D/2) ln(νπ) − ½ ln |Σ|`, computed in
+    /// `f64` without the cancellation of two large `ln Γ` when `ν` is large.
+    /// What an exported scorer (`mixtures_anomaly::export`) starts from.
+    pub fn log_norms(&self) -> &[T] {
+        &self.norm
+    }
+
     /// Writes the t log-densities of a block of rows into `out` (`m x K`),
     /// the E-step's latent weights `uᵢₖ = (νₖ + D) / (νₖ + δ²ᵢₖ)` into `u`
     /// (`m x K`: the expected precision scaling of row `i` were it drawn from

@@ -96,6 +96,20 @@ pub(crate) fn check_rows_of<T: Scalar>(
         check_data(data, k)?;
         return check_scale(data, squares_in_t);
     }
+    if rows.incomplete_data().is_some() {
+        if control.trim > 0.0 {
+            return Err(FitError::MissingValues { what: "trimming" });
+        }
+        if control.noise.is_some() {
+            return Err(FitError::MissingValues {
+                what: "a noise component",
+            });
+        }
+        // The filled rows have the observed rows' ranges.
+        let filled = rows.reseed_rows();
+        check_data(filled, k)?;
+        return check_scale(filled, squares_in_t);
+    }
     if control.trim > 0.0 {
         return Err(FitError::NeedsRowsInMemory { what: "trimming" });
     }

@@ -147,6 +147,14 @@ pub enum FitError {
         /// The setting.
         what: &'static str,
     },
+    /// A setting or family not available on data with missing values.
+    #[error(
+        "{what} cannot be fitted to data with missing values (fit without it, or fit the complete rows)"
+    )]
+    MissingValues {
+        /// The setting or family.
+        what: &'static str,
+    },
 }
 
 impl FitError {

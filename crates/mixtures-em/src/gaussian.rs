@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use faer::Mat;
+use mixtures_core::missing::IncompleteDataset;
 use mixtures_core::source::RowSource;
 use mixtures_core::{Dataset, Scalar};
 use mixtures_dist::{Covariances, Gaussian, GaussianMixtureModel, Mixture, ModelError};
@@ -203,6 +204,50 @@ impl<T: Scalar> GaussianParams<T> {
         let fitted = run(&engine, &self.control, start)?;
         check_precision(&fitted.model, total)?;
         Ok(fitted)
+    }
+
+    /// Fits the mixture to data with missing values by EM on the observed
+    /// data (module `missing`): each row's responsibilities from its
+    /// marginal density, the M-step from the conditional expectations of
+    /// the missing features. Without a missing cell, exactly
+    /// [`GaussianParams::fit`].
+    ///
+    /// # Errors
+    /// As [`GaussianParams::fit`]; [`FitError::MissingValues`] for trimming
+    /// or a noise component.
+    pub fn fit_incomplete(
+        &self,
+        data: &IncompleteDataset<T>,
+    ) -> Result<Fitted<GaussianMixtureModel<T>>, FitError> {
+        self.fit_incomplete_rows(data, None)
+    }
+
+    /// [`GaussianParams::fit_incomplete`] from `model` (a warm start).
+    ///
+    /// # Errors
+    /// [`FitError::WarmStartDimension`], or as [`GaussianParams::fit_incomplete`].
+    pub fn fit_incomplete_from(
+        &self,
+        model: &GaussianMixtureModel<T>,
+        data: &IncompleteDataset<T>,
+    ) -> Result<Fitted<GaussianMixtureModel<T>>, FitError> {
+        FitError::check_warm_start(model.dim(), data.n_features())?;
+        self.fit_incomplete_rows(data, Some(model))
+    }
+
+    fn fit_incomplete_rows(
+        &self,
+        data: &IncompleteDataset<T>,
+        start: Option<&GaussianMixtureModel<T>>,
+    ) -> Result<Fitted<GaussianMixtureModel<T>>, FitError> {
+        if data.n_missing() == 0 {
+            if let Some((complete, _)) = data.complete_rows() {
+                return self.fit_rows(Rows::Memory(&complete), start);
+            }
+        }
+        data.check_every_column_observed()?;
+        self.check_for(data.n_features())?;
+        self.fit_rows(Rows::incomplete(data), start)
     }
 
     /// Fits starting from `model` (warm start, or continuing an earlier fit): no

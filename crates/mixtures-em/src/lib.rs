@@ -34,6 +34,7 @@ mod init;
 mod laplace;
 pub mod mcd;
 mod medians;
+mod missing;
 mod mstep;
 mod noise;
 pub mod online;

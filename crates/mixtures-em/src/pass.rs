@@ -167,7 +167,7 @@ pub(crate) fn raw_pass<T: Scalar>(
             }
             st
         },
-        &|a: &mut Stats<T>, b| a.merge(b),
+        &|a: &mut Stats<T>, b| a.merge(&b),
     )
 }
 

@@ -7,6 +7,7 @@
 use std::sync::OnceLock;
 
 use faer::Mat;
+use mixtures_core::missing::IncompleteDataset;
 use mixtures_core::source::{Batch, Fingerprint, RowSource, SourceError};
 use mixtures_core::{Dataset, Scalar};
 use rand::rngs::StdRng;
@@ -38,6 +39,13 @@ pub trait StatsReducer<T: Scalar>: Sync {
     /// # Errors
     /// Why the rows could not be read.
     fn reduce(&self, model: EStep<'_, T>, full: bool) -> Result<GaussianStats<T>, FitError>;
+
+    /// The reducer as a [`Batched`] pass, if it is one: a fit then reads
+    /// every pass (the first, the E-steps and the others) through it, so
+    /// each is compared with the first.
+    fn as_batched(&self) -> Option<&Batched<'_, T>> {
+        None
+    }
 }
 
 /// The default [`StatsReducer`]: one pass over the source's batches per
@@ -73,18 +81,7 @@ impl<'a, T: Scalar> Batched<'a, T> {
         let mut print = Fingerprint::default();
         let mut failure: Option<FitError> = None;
         let read = self.source.for_each_batch(&mut |b| {
-            print.add(&b).map_err(|e| match e {
-                SourceError::NonFinite {
-                    location,
-                    column,
-                    value,
-                } => SourceError::NonFinite {
-                    location: self.source.locate(location_row(&location)),
-                    column,
-                    value,
-                },
-                other => other,
-            })?;
+            print.add_located(&b, &|row| self.source.locate(row))?;
             f(b).map_err(|e| {
                 let text = e.to_string();
                 failure = Some(e);
@@ -120,14 +117,6 @@ impl<'a, T: Scalar> Batched<'a, T> {
     }
 }
 
-/// The row number of a `row N` location.
-fn location_row(location: &str) -> u64 {
-    location
-        .strip_prefix("row ")
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(0)
-}
-
 impl<T: Scalar> StatsReducer<T> for Batched<'_, T> {
     fn rows(&self) -> &dyn RowSource<T> {
         self.source
@@ -137,6 +126,34 @@ impl<T: Scalar> StatsReducer<T> for Batched<'_, T> {
         let mut st = GaussianStats::new(model, full);
         self.pass(&mut |b| Ok(st.accumulate(model, b)?))?;
         Ok(st)
+    }
+
+    fn as_batched(&self) -> Option<&Batched<'_, T>> {
+        Some(self)
+    }
+}
+
+/// The [`Batched`] pass a fit reads its rows through outside the E-steps:
+/// the reducer itself when it is one (so that every pass is compared with
+/// the same first pass), else one over the reducer's rows.
+pub(crate) enum Passes<'a, T: Scalar> {
+    Own(Batched<'a, T>),
+    Reducer(&'a Batched<'a, T>),
+}
+
+impl<'a, T: Scalar> Passes<'a, T> {
+    fn of(reducer: &'a dyn StatsReducer<T>) -> Self {
+        match reducer.as_batched() {
+            Some(b) => Self::Reducer(b),
+            None => Self::Own(Batched::new(reducer.rows())),
+        }
+    }
+
+    fn get(&self) -> &Batched<'a, T> {
+        match self {
+            Self::Own(b) => b,
+            Self::Reducer(b) => b,
+        }
     }
 }
 
@@ -158,8 +175,17 @@ pub(crate) enum Rows<'a, T: Scalar> {
     /// Rows read in batches, once per pass.
     Source {
         reducer: &'a dyn StatsReducer<T>,
-        batched: Batched<'a, T>,
+        passes: Passes<'a, T>,
         scan: Scan<T>,
+    },
+    /// Every row in memory, some with missing features.
+    Incomplete {
+        data: &'a IncompleteDataset<T>,
+        /// The complete rows (they take the complete-data pass).
+        complete: Option<Dataset<T>>,
+        /// The rows with missing cells filled by the columns' observed
+        /// means: for the start and re-seeds only.
+        filled: Dataset<T>,
     },
 }
 
@@ -174,7 +200,8 @@ impl<'a, T: Scalar> Rows<'a, T> {
         sample_rows: usize,
         seed: u64,
     ) -> Result<Self, FitError> {
-        let batched = Batched::new(reducer.rows());
+        let passes = Passes::of(reducer);
+        let batched = passes.get();
         let d = reducer.rows().n_features();
         let m = sample_rows.min(SAMPLE_BYTES / (8 * (d + 1))).max(1);
         let mut sums = vec![0.0f64; d];
@@ -219,7 +246,7 @@ impl<'a, T: Scalar> Rows<'a, T> {
         }
         Ok(Self::Source {
             reducer,
-            batched,
+            passes,
             scan: Scan {
                 n,
                 total,
@@ -230,10 +257,21 @@ impl<'a, T: Scalar> Rows<'a, T> {
         })
     }
 
+    /// Rows with missing cells (none complete-only: see
+    /// [`IncompleteDataset::complete_rows`]).
+    pub fn incomplete(data: &'a IncompleteDataset<T>) -> Self {
+        Self::Incomplete {
+            data,
+            complete: data.complete_rows().map(|(c, _)| c),
+            filled: data.mean_filled(),
+        }
+    }
+
     pub fn n_features(&self) -> usize {
         match self {
             Self::Memory(d) => d.n_features(),
             Self::Source { scan, .. } => scan.mean.len(),
+            Self::Incomplete { data, .. } => data.n_features(),
         }
     }
 
@@ -241,6 +279,7 @@ impl<'a, T: Scalar> Rows<'a, T> {
         match self {
             Self::Memory(d) => d.total_weight(),
             Self::Source { scan, .. } => scan.total,
+            Self::Incomplete { data, .. } => data.total_weight(),
         }
     }
 
@@ -248,22 +287,33 @@ impl<'a, T: Scalar> Rows<'a, T> {
         match self {
             Self::Memory(d) => d.n_samples() as u64,
             Self::Source { scan, .. } => scan.n,
+            Self::Incomplete { data, .. } => data.n_samples() as u64,
         }
     }
 
-    /// The data in memory, if they are.
+    /// The data in memory, if they are (and complete).
     pub fn memory(&self) -> Option<&'a Dataset<T>> {
         match self {
             Self::Memory(d) => Some(d),
-            Self::Source { .. } => None,
+            Self::Source { .. } | Self::Incomplete { .. } => None,
         }
     }
 
-    /// Rows re-seeds may be drawn from: every row, or the sample.
+    /// The data with missing cells, if they are.
+    pub fn incomplete_data(&self) -> Option<&'a IncompleteDataset<T>> {
+        match self {
+            Self::Incomplete { data, .. } => Some(data),
+            Self::Memory(_) | Self::Source { .. } => None,
+        }
+    }
+
+    /// Rows re-seeds may be drawn from: every row, the sample, or the rows
+    /// with missing cells filled.
     pub fn reseed_rows(&self) -> &Dataset<T> {
         match self {
             Self::Memory(d) => d,
             Self::Source { scan, .. } => &scan.sample,
+            Self::Incomplete { filled, .. } => filled,
         }
     }
 
@@ -290,6 +340,26 @@ impl<'a, T: Scalar> Rows<'a, T> {
                 Ok(st)
             }
             Self::Source { reducer, .. } => reducer.reduce(model, full),
+            Self::Incomplete { data, complete, .. } => {
+                let EStep::Gaussian(gaussian) = model else {
+                    return Err(FitError::MissingValues {
+                        what: "a Student-t mixture",
+                    });
+                };
+                let mut st = GaussianStats::new(model, full);
+                if let Some(c) = complete {
+                    st.accumulate(
+                        model,
+                        Batch {
+                            rows: c.view(),
+                            weights: c.weights(),
+                            first: 0,
+                        },
+                    )?;
+                }
+                crate::missing::add_incomplete(&mut st, gaussian, data)?;
+                Ok(st)
+            }
         }
     }
 
@@ -302,10 +372,7 @@ impl<'a, T: Scalar> Rows<'a, T> {
         full: bool,
         resp: &dyn Fn(Batch<'_, T>) -> Mat<T>,
     ) -> Result<GaussianStats<T>, FitError> {
-        let d = shift.len();
-        let shifts = Mat::from_fn(k, d, |_, j| shift[j]);
-        let reference = (!full).then(|| shift.iter().map(|v| v.as_f64()).collect());
-        let mut st = GaussianStats::with_layout(KIND_GIVEN, full, shifts, reference, k);
+        let mut st = given_layout(k, shift, full);
         let mut add = |b: Batch<'_, T>| -> Result<(), FitError> {
             let r = resp(b);
             Ok(st.add_pass(b, Source::Resp(r.as_ref()))?)
@@ -316,7 +383,12 @@ impl<'a, T: Scalar> Rows<'a, T> {
                 weights: data.weights(),
                 first: 0,
             })?,
-            Self::Source { batched, .. } => batched.pass(&mut add)?,
+            Self::Source { passes, .. } => passes.get().pass(&mut add)?,
+            Self::Incomplete { filled, .. } => add(Batch {
+                rows: filled.view(),
+                weights: filled.weights(),
+                first: 0,
+            })?,
         }
         Ok(st)
     }
@@ -327,6 +399,9 @@ impl<'a, T: Scalar> Rows<'a, T> {
     pub fn summary(&self, full: bool) -> Result<Summary<T>, FitError> {
         match self {
             Self::Memory(d) => Ok(crate::common::summarize(d, full)),
+            // The filled rows' summary: it only scales the start, priors and
+            // re-seeds (mean filling shrinks the variances a little).
+            Self::Incomplete { filled, .. } => Ok(crate::common::summarize(filled, full)),
             Self::Source { scan, .. } => {
                 let mean: Vec<T> = scan.mean.iter().map(|&m| T::c(m)).collect();
                 let st = self.given(1, &mean, full, &|b| {
@@ -349,16 +424,25 @@ impl<'a, T: Scalar> Rows<'a, T> {
         full: bool,
         rng: &mut StdRng,
     ) -> Result<GaussianStats<T>, FitError> {
-        match self {
-            Self::Memory(d) => {
+        let in_memory = match self {
+            Self::Memory(d) => Some(*d),
+            // The start only: k-means on the rows with their gaps filled.
+            Self::Incomplete { filled, .. } => Some(filled),
+            Self::Source { .. } => None,
+        };
+        match (in_memory, self) {
+            (Some(d), _) => {
                 let resp = crate::init::initial_responsibilities(init, d, k, rng);
-                self.given(k, shift, full, &|b| {
-                    resp.as_ref()
-                        .subrows(b.first as usize, b.rows.nrows())
-                        .to_owned()
-                })
+                let mut st = given_layout(k, shift, full);
+                let rows = Batch {
+                    rows: d.view(),
+                    weights: d.weights(),
+                    first: 0,
+                };
+                st.add_pass(rows, Source::Resp(resp.as_ref()))?;
+                Ok(st)
             }
-            Self::Source { scan, .. } => {
+            (None, Self::Source { scan, .. }) => {
                 let centers = initial_centers(init, &scan.sample, k, rng).ok_or(
                     FitError::NeedsRowsInMemory {
                         what: "random initial responsibilities",
@@ -366,6 +450,8 @@ impl<'a, T: Scalar> Rows<'a, T> {
                 )?;
                 self.given(k, shift, full, &|b| nearest_one_hot(b.rows, &centers))
             }
+            // Not reached: rows in memory are matched above.
+            (None, _) => Ok(given_layout(k, shift, full)),
         }
     }
 
@@ -389,7 +475,10 @@ impl<'a, T: Scalar> Rows<'a, T> {
                 weights: d.weights(),
                 first: 0,
             }),
-            Self::Source { batched, .. } => batched.pass(f),
+            Self::Source { passes, .. } => passes.get().pass(f),
+            Self::Incomplete { .. } => Err(FitError::MissingValues {
+                what: "a pass over complete rows",
+            }),
         }
     }
 
@@ -398,6 +487,17 @@ impl<'a, T: Scalar> Rows<'a, T> {
         match self {
             Self::Memory(d) => (0..d.n_features()).map(|j| d.column_range(j)).collect(),
             Self::Source { scan, .. } => scan.range.clone(),
+            Self::Incomplete { filled, .. } => (0..filled.n_features())
+                .map(|j| filled.column_range(j))
+                .collect(),
         }
     }
+}
+
+/// Empty statistics under given responsibilities, every component shifted
+/// to `shift`.
+fn given_layout<T: Scalar>(k: usize, shift: &[T], full: bool) -> GaussianStats<T> {
+    let shifts = Mat::from_fn(k, shift.len(), |_, j| shift[j]);
+    let reference = (!full).then(|| shift.iter().map(|v| v.as_f64()).collect());
+    GaussianStats::with_layout(KIND_GIVEN, full, shifts, reference, k)
 }

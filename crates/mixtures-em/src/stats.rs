@@ -133,7 +133,7 @@ impl<T: Scalar> Stats<T> {
         (nk, means, scatter)
     }
 
-    pub(crate) fn merge(&mut self, o: Self) {
+    pub(crate) fn merge(&mut self, o: &Self) {
         for (a, b) in self.nk.iter_mut().zip(&o.nk) {
             *a += *b;
         }
@@ -352,11 +352,11 @@ impl<T: Scalar> GaussianStats<T> {
             self.full,
             self.reference.as_deref(),
         );
+        let mut part = part;
         let (lp, local) = part.worst;
         let before = self.raw.worst;
-        let mut part = part;
         part.worst = (lp, local.saturating_add(batch.first as usize));
-        self.raw.merge(part);
+        self.raw.merge(&part);
         if self.raw.worst != before && local < batch.rows.nrows() {
             self.worst_row = batch.rows.row(local).iter().copied().collect();
         }
@@ -381,7 +381,7 @@ impl<T: Scalar> GaussianStats<T> {
             ));
         }
         let before = self.raw.worst;
-        self.raw.merge(other.raw.clone());
+        self.raw.merge(&other.raw);
         if self.raw.worst != before {
             self.worst_row.clone_from(&other.worst_row);
         }

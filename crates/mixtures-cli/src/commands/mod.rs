@@ -5,6 +5,7 @@ mod demo;
 mod detect;
 mod evaluate;
 mod explain;
+mod export;
 mod fit;
 mod out_of_core;
 mod score;
@@ -39,6 +40,7 @@ pub fn run(command: Command, ui: &mut Ui) -> Result<(), CliError> {
         Command::Select(c) => select::run(&c, ui),
         Command::Demo(c) => demo::run(&c, ui),
         Command::Explain(c) => explain::run(&c, ui),
+        Command::Export(c) => export::run(&c, ui),
         #[cfg(feature = "deep")]
         Command::Deep(c) => crate::deep::run(&c, ui),
     }

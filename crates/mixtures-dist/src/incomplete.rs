@@ -1,0 +1,651 @@
+//! Gaussian mixtures on rows with missing features: each row's density is
+//! its marginal on the observed features `o`, and the missing features `m`
+//! follow the conditional Gaussian given the observed ones.
+//!
+//! Everything goes through the precision `Λ = Σ⁻¹` of each component, so
+//! that a pattern costs a factorization of `Λ_mm` (as small as the number of
+//! missing features), never one of `Σ_oo`:
+//! - the conditional mean is `x̂_m = μ_m + G (x_o − μ_o)` with
+//!   `G = −Λ_mm⁻¹ Λ_mo`, and the conditional covariance `C = Λ_mm⁻¹`;
+//! - the completed row `x̂ = [x_o, x̂_m]` minimizes `(x − μ)ᵀ Λ (x − μ)` over
+//!   the missing features, and the minimum is the marginal's
+//!   `(x_o − μ_o)ᵀ Σ_oo⁻¹ (x_o − μ_o)`: the completed rows are whitened by the
+//!   full covariance's factor as complete rows are, in block products;
+//! - `ln det Σ_oo = ln det Σ − ln det C`.
+//!
+//! ```
+//! use mixtures_core::Dataset;
+//! use mixtures_dist::{Gaussian, Mixture};
+//! use faer::mat;
+//!
+//! // One component with correlation 0.8 between the two features.
+//! let g = Gaussian::full(mat![[0.0, 0.0]], vec![mat![[1.0, 0.8], [0.8, 1.0]]])?;
+//! let model = Mixture::new(vec![1.0_f64], g)?;
+//! let data = Dataset::with_missing(&[1.0, f64::NAN], 1, 2)?;
+//! // The density of x0 = 1 alone: a standard normal's.
+//! let lp = model.log_prob_incomplete(&data)?;
+//! assert!((lp[0] - (-0.5 - 0.5 * (2.0 * std::f64::consts::PI).ln())).abs() < 1e-12);
+//! // The missing x1 is imputed by its conditional mean 0.8 x0.
+//! let filled = model.impute(&data)?;
+//! assert!((filled.view()[(0, 1)] - 0.8).abs() < 1e-12);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use faer::linalg::matmul::matmul;
+use faer::{Accum, Mat, Par};
+use mixtures_core::chi2::chi2_ln_sf;
+use mixtures_core::kernels::log_sum_exp_rows;
+use mixtures_core::missing::IncompleteDataset;
+use mixtures_core::{CHUNK_ROWS, Cholesky, DataError, Dataset, LN_2PI, Scalar};
+use rayon::prelude::*;
+
+use crate::{GaussianMixtureModel, ModelError};
+
+/// One component, once per model: its mean, the inverse Cholesky factor of
+/// its covariance (which whitens completed rows) and its precision.
+#[derive(Debug, Clone)]
+struct Component<T: Scalar> {
+    mean: Vec<T>,
+    l_inv: Mat<T>,
+    log_det: T,
+    /// `Λ`, row-major in `f64` (the patterns' parts read it entry by entry).
+    precision: Vec<f64>,
+}
+
+/// One pattern under one component.
+#[derive(Debug, Clone)]
+pub struct PatternParts<T: Scalar> {
+    /// `G = −Λ_mm⁻¹ Λ_mo` (`|m| x |o|`): `x̂_m − μ_m = G (x_o − μ_o)`.
+    pub gain: Mat<T>,
+    /// `C = Λ_mm⁻¹` (`|m| x |m|`), the conditional covariance.
+    pub cov: Mat<T>,
+    /// `ln wₖ − ½ (|o| ln 2π + ln det Σ_oo)`.
+    pub log_norm: T,
+}
+
+/// What evaluating a data set's incomplete rows under a Gaussian mixture
+/// needs, computed once per model and data set: per component its whitening
+/// factor, per pattern and component its [`PatternParts`].
+#[derive(Debug, Clone)]
+pub struct IncompleteParts<T: Scalar> {
+    components: Vec<Component<T>>,
+    /// Per pattern (empty for the complete one), per component.
+    patterns: Vec<Vec<PatternParts<T>>>,
+}
+
+/// Buffers for one block of [`IncompleteParts::block`].
+pub struct IncompleteBlock<T: Scalar> {
+    /// Per component, `m x D`: the completed rows minus the component's mean.
+    pub centred: Vec<Mat<T>>,
+    /// `m x K`: `ln wₖ + ln pₖ(x_o)`.
+    pub weighted: Mat<T>,
+    /// `m x K`: squared Mahalanobis distances of the observed features.
+    pub quad: Mat<T>,
+    /// `CHUNK_ROWS x (D + 1)` scratch, free for the caller's use between
+    /// blocks.
+    pub scratch: Mat<T>,
+}
+
+impl<T: Scalar> IncompleteBlock<T> {
+    /// Buffers for up to [`CHUNK_ROWS`] rows of `d` features, `k` components.
+    pub fn new(k: usize, d: usize) -> Self {
+        Self {
+            centred: (0..k).map(|_| Mat::zeros(CHUNK_ROWS, d)).collect(),
+            weighted: Mat::zeros(CHUNK_ROWS, k),
+            quad: Mat::zeros(CHUNK_ROWS, k),
+            scratch: Mat::zeros(CHUNK_ROWS, d + 1),
+        }
+    }
+}
+
+impl<T: Scalar> IncompleteParts<T> {
+    /// Pattern `p`'s parts under component `c`.
+    pub fn pattern(&self, p: usize, c: usize) -> &PatternParts<T> {
+        &self.patterns[p][c]
+    }
+
+    /// Component `c`'s mean.
+    pub fn mean(&self, c: usize) -> &[T] {
+        &self.components[c].mean
+    }
+
+    /// Evaluates the incomplete rows `lo..lo + m` (positions in
+    /// [`IncompleteDataset::incomplete_order`], `m` at most [`CHUNK_ROWS`])
+    /// into `buf`'s first `m` rows.
+    pub fn block(
+        &self,
+        data: &IncompleteDataset<T>,
+        lo: usize,
+        m: usize,
+        buf: &mut IncompleteBlock<T>,
+    ) {
+        let rows = &data.incomplete_order()[lo..lo + m];
+        let x = data.incomplete_values().subrows(lo, m);
+        let d = x.ncols();
+        let pats = data.patterns();
+        // Runs of rows of one pattern (the rows come pattern after pattern).
+        let mut runs: Vec<(usize, usize, usize)> = Vec::new();
+        for (i, &(_, p)) in rows.iter().enumerate() {
+            match runs.last_mut() {
+                Some(r) if r.2 == p => r.1 = i + 1,
+                _ => runs.push((i, i + 1, p)),
+            }
+        }
+        let mut tmp = vec![T::zero(); m];
+        let mut q = vec![T::zero(); m];
+        for (c, comp) in self.components.iter().enumerate() {
+            let e = &mut buf.centred[c];
+            // Every column gathered and centred (missing cells are NaN
+            // here and replaced below), column by column.
+            for j in 0..d {
+                let mu = comp.mean[j];
+                let xj = x.col(j).try_as_col_major().map(|c| c.as_slice());
+                let out = &mut e.col_as_slice_mut(j)[..m];
+                match xj {
+                    Some(xj) => {
+                        for (v, &xv) in out.iter_mut().zip(xj) {
+                            *v = xv - mu;
+                        }
+                    }
+                    None => {
+                        for (i, v) in out.iter_mut().enumerate() {
+                            *v = x[(i, j)] - mu;
+                        }
+                    }
+                }
+            }
+            // x̂_m − μ_m = G (x_o − μ_o), run by run, as column updates.
+            for &(lo, hi, p) in &runs {
+                let pat = &pats[p];
+                let gain = &self.patterns[p][c].gain;
+                for (a, &j) in pat.missing.iter().enumerate() {
+                    let t = &mut tmp[..hi - lo];
+                    t.fill(T::zero());
+                    for (b, &o) in pat.observed.iter().enumerate() {
+                        let g = gain[(a, b)];
+                        for (v, &y) in t.iter_mut().zip(&e.col_as_slice(o)[lo..hi]) {
+                            *v += g * y;
+                        }
+                    }
+                    e.col_as_slice_mut(j)[lo..hi].copy_from_slice(t);
+                }
+            }
+            let z = &mut buf.scratch;
+            matmul(
+                z.as_mut().subrows_mut(0, m).subcols_mut(0, d),
+                Accum::Replace,
+                e.as_ref().subrows(0, m),
+                comp.l_inv.as_ref().transpose(),
+                T::one(),
+                Par::Seq,
+            );
+            q.fill(T::zero());
+            for j in 0..d {
+                for (qi, &v) in q.iter_mut().zip(&z.col_as_slice(j)[..m]) {
+                    *qi += v * v;
+                }
+            }
+            for (i, &(_, p)) in rows.iter().enumerate() {
+                buf.quad[(i, c)] = q[i];
+                let v = self.patterns[p][c].log_norm - T::c(0.5) * q[i];
+                buf.weighted[(i, c)] = if v.is_nan() { T::neg_infinity() } else { v };
+            }
+        }
+    }
+}
+
+impl<T: Scalar> GaussianMixtureModel<T> {
+    /// The [`IncompleteParts`] of `data` under the mixture.
+    ///
+    /// # Errors
+    /// [`ModelError::Data`] for data of another dimension;
+    /// [`ModelError::Unsupported`] for a mixture with a noise component;
+    /// [`ModelError::NotPositiveDefinite`] if a precision block cannot be
+    /// factorized (a component too close to singular).
+    pub fn incomplete_parts(
+        &self,
+        data: &IncompleteDataset<T>,
+    ) -> Result<IncompleteParts<T>, ModelError> {
+        if data.n_features() != self.dim() {
+            return Err(ModelError::Data(DataError::DimensionMismatch {
+                expected: self.dim(),
+                found: data.n_features(),
+            }));
+        }
+        if self.noise().is_some() {
+            return Err(ModelError::Unsupported {
+                what: "a noise component with missing values".into(),
+            });
+        }
+        let g = self.components();
+        let components = (0..self.n_components())
+            .map(|c| {
+                let sigma = g.covariance_matrix(c);
+                let chol =
+                    Cholesky::new(sigma.as_ref()).map_err(|e| ModelError::NotPositiveDefinite {
+                        component: Some(c),
+                        source: e,
+                    })?;
+                let mut lambda = Mat::<T>::zeros(self.dim(), self.dim());
+                matmul(
+                    lambda.as_mut(),
+                    Accum::Replace,
+                    chol.l_inv().transpose(),
+                    chol.l_inv(),
+                    T::one(),
+                    Par::Seq,
+                );
+                let d = self.dim();
+                let precision = (0..d * d)
+                    .map(|t| lambda[(t / d, t % d)].as_f64())
+                    .collect();
+                Ok(Component {
+                    mean: g.mean(c).to_vec(),
+                    l_inv: chol.l_inv().to_owned(),
+                    log_det: chol.log_det(),
+                    precision,
+                })
+            })
+            .collect::<Result<Vec<_>, ModelError>>()?;
+        let patterns = data
+            .patterns()
+            .par_iter()
+            .map(|p| {
+                if p.is_complete() {
+                    return Ok(Vec::new());
+                }
+                components
+                    .iter()
+                    .enumerate()
+                    .map(|(c, comp)| {
+                        pattern_parts(comp, &p.observed, &p.missing, self.log_weights[c], c)
+                    })
+                    .collect()
+            })
+            .collect::<Result<Vec<_>, ModelError>>()?;
+        Ok(IncompleteParts {
+            components,
+            patterns,
+        })
+    }
+
+    /// Runs `f(block rows, evaluated block)` over the incomplete rows in
+    /// blocks, in parallel; each block's output is written by `f` into the
+    /// slots it is given (one per row of the block, in block order).
+    fn per_block<O: Send + Default + Clone>(
+        &self,
+        data: &IncompleteDataset<T>,
+        f: impl Fn(&IncompleteParts<T>, &[(usize, usize)], &IncompleteBlock<T>, &mut [O]) + Sync,
+    ) -> Result<(IncompleteParts<T>, Vec<O>), ModelError> {
+        let parts = self.incomplete_parts(data)?;
+        let order = data.incomplete_order();
+        let mut out = vec![O::default(); order.len()];
+        let (k, d) = (self.n_components(), self.dim());
+        out.par_chunks_mut(CHUNK_ROWS).enumerate().for_each_init(
+            || IncompleteBlock::new(k, d),
+            |buf, (b, o)| {
+                let lo = b * CHUNK_ROWS;
+                parts.block(data, lo, o.len(), buf);
+                f(&parts, &order[lo..lo + o.len()], buf, o);
+            },
+        );
+        Ok((parts, out))
+    }
+
+    /// `ln p(x_o)` of every row: the marginal density of its observed
+    /// features (complete rows: [`crate::Mixture::log_prob`] of the complete
+    /// rows, bit for bit).
+    ///
+    /// # Errors
+    /// As [`GaussianMixtureModel::incomplete_parts`].
+    pub fn log_prob_incomplete(&self, data: &IncompleteDataset<T>) -> Result<Vec<T>, ModelError> {
+        let mut out = vec![T::zero(); data.n_samples()];
+        if let Some((complete, rows)) = data.complete_rows() {
+            for (&i, v) in rows.iter().zip(self.log_prob(&complete)?) {
+                out[i] = v;
+            }
+        }
+        let (_, lp) = self.per_block(data, |_, rows, b, o: &mut [T]| {
+            let m = rows.len();
+            let mut mx = vec![T::zero(); m];
+            log_sum_exp_rows(b.weighted.as_ref().subrows(0, m), o, &mut mx);
+        })?;
+        for (&(i, _), v) in data.incomplete_order().iter().zip(lp) {
+            out[i] = v;
+        }
+        Ok(out)
+    }
+
+    /// An anomaly score that stays comparable across rows with different
+    /// numbers of observed features: `−ln P` with
+    /// `P = Σₖ P(k | x_o) · Pr(χ²(|o|) ≥ δ²ₖ(x_o))`, each component's
+    /// chi-square tail at the row's squared Mahalanobis distance on its `|o|`
+    /// observed features, weighted by the responsibilities. Under component
+    /// `k` the tail probability is uniform on `(0, 1)` whatever `|o|`, so a
+    /// row with three observed features is judged on the same scale as one
+    /// with thirty; `−ln p(x_o)` instead grows with the number of observed
+    /// features (each adds about `½ ln(2πe σ²)`), and rows with more missing
+    /// features would look more normal. Computed in log space: finite far in
+    /// the tail. Complete rows get the same score from their full densities.
+    ///
+    /// # Errors
+    /// As [`GaussianMixtureModel::incomplete_parts`].
+    pub fn anomaly_scores_incomplete(
+        &self,
+        data: &IncompleteDataset<T>,
+    ) -> Result<Vec<T>, ModelError> {
+        let (k, d) = (self.n_components(), self.dim());
+        let mut out = vec![T::zero(); data.n_samples()];
+        if let Some((complete, rows)) = data.complete_rows() {
+            if self.noise().is_some() {
+                return Err(ModelError::Unsupported {
+                    what: "a noise component with missing values".into(),
+                });
+            }
+            let w = self.weighted_log_prob(&complete)?;
+            let g = self.components();
+            let mut quad = vec![0.0f64; k];
+            let mut weighted = vec![0.0f64; k];
+            for (a, &i) in rows.iter().enumerate() {
+                for c in 0..k {
+                    weighted[c] = w[(a, c)].as_f64();
+                    // ln pₖ(x) = −½ (D ln 2π + ln det Σₖ + δ²).
+                    let lp = weighted[c] - self.log_weights[c].as_f64();
+                    quad[c] = -2.0 * lp - d as f64 * LN_2PI - g.log_det(c).as_f64();
+                }
+                out[i] = T::c(tail_score(&weighted, &quad, d));
+            }
+        }
+        let (_, scores) = self.per_block(data, |_, rows, b, o: &mut [T]| {
+            let pats = data.patterns();
+            let mut quad = vec![0.0f64; k];
+            let mut weighted = vec![0.0f64; k];
+            for (i, (&(_, p), slot)) in rows.iter().zip(o.iter_mut()).enumerate() {
+                for c in 0..k {
+                    weighted[c] = b.weighted[(i, c)].as_f64();
+                    quad[c] = b.quad[(i, c)].as_f64();
+                }
+                *slot = T::c(tail_score(&weighted, &quad, pats[p].observed.len()));
+            }
+        })?;
+        for (&(i, _), v) in data.incomplete_order().iter().zip(scores) {
+            out[i] = v;
+        }
+        Ok(out)
+    }
+
+    /// `P(k | x_o)` of every row (`n x K`).
+    ///
+    /// # Errors
+    /// As [`GaussianMixtureModel::incomplete_parts`].
+    pub fn predict_proba_incomplete(
+        &self,
+        data: &IncompleteDataset<T>,
+    ) -> Result<Mat<T>, ModelError> {
+        let k = self.n_components();
+        let mut out = Mat::<T>::zeros(data.n_samples(), k);
+        if let Some((complete, rows)) = data.complete_rows() {
+            let (_, r) = self.log_prob_and_responsibilities(&complete)?;
+            for (a, &i) in rows.iter().enumerate() {
+                for c in 0..k {
+                    out[(i, c)] = r[(a, c)];
+                }
+            }
+        }
+        let (_, r) = self.per_block(data, |_, rows, b, o: &mut [Vec<T>]| {
+            let resp = responsibilities(b.weighted.as_ref().subrows(0, rows.len()));
+            for (i, slot) in o.iter_mut().enumerate() {
+                *slot = resp.row(i).iter().copied().collect();
+            }
+        })?;
+        for (&(i, _), row) in data.incomplete_order().iter().zip(r) {
+            for (c, v) in row.into_iter().enumerate() {
+                out[(i, c)] = v;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The data with every missing cell replaced by its conditional mean
+    /// under the mixture, `E[x_m | x_o] = Σₖ P(k | x_o) E[x_m | x_o, k]`
+    /// (observed cells are kept as they are).
+    ///
+    /// # Errors
+    /// As [`GaussianMixtureModel::incomplete_parts`].
+    pub fn impute(&self, data: &IncompleteDataset<T>) -> Result<Dataset<T>, ModelError> {
+        let pats = data.patterns();
+        let (_, filled) = self.per_block(data, |parts, rows, b, o: &mut [Vec<T>]| {
+            let resp = responsibilities(b.weighted.as_ref().subrows(0, rows.len()));
+            for (i, (&(_, p), slot)) in rows.iter().zip(o.iter_mut()).enumerate() {
+                *slot = pats[p]
+                    .missing
+                    .iter()
+                    .map(|&j| {
+                        (0..resp.ncols())
+                            .map(|c| resp[(i, c)] * (b.centred[c][(i, j)] + parts.mean(c)[j]))
+                            .sum()
+                    })
+                    .collect();
+            }
+        })?;
+        let mut x = data.view().to_owned();
+        for (&(i, p), values) in data.incomplete_order().iter().zip(filled) {
+            for (&j, v) in pats[p].missing.iter().zip(values) {
+                x[(i, j)] = v;
+            }
+        }
+        filled_dataset(x, data)
+    }
+
+    /// `draws` data sets, each with every missing cell drawn from its
+    /// conditional distribution under the mixture (a component from
+    /// `P(k | x_o)`, then `x_m` from that component's conditional Gaussian):
+    /// multiple imputation. Deterministic for a seed.
+    ///
+    /// # Errors
+    /// As [`GaussianMixtureModel::incomplete_parts`].
+    pub fn impute_draws(
+        &self,
+        data: &IncompleteDataset<T>,
+        draws: usize,
+        seed: u64,
+    ) -> Result<Vec<Dataset<T>>, ModelError> {
+        use rand::{Rng, SeedableRng};
+        let pats = data.patterns();
+        // Per row: the responsibilities and every component's conditional mean.
+        let (parts, rows) =
+            self.per_block(data, |parts, rows, b, o: &mut [(Vec<f64>, Vec<Vec<T>>)]| {
+                let resp = responsibilities(b.weighted.as_ref().subrows(0, rows.len()));
+                for (i, (&(_, p), slot)) in rows.iter().zip(o.iter_mut()).enumerate() {
+                    let r = resp.row(i).iter().map(|v| v.as_f64()).collect();
+                    let means = (0..resp.ncols())
+                        .map(|c| {
+                            pats[p]
+                                .missing
+                                .iter()
+                                .map(|&j| b.centred[c][(i, j)] + parts.mean(c)[j])
+                                .collect()
+                        })
+                        .collect();
+                    *slot = (r, means);
+                }
+            })?;
+        let k = self.n_components();
+        // The conditional covariances' factors, once per pattern and component
+        // (`None` when too close to singular to factorize: the draw is then
+        // the conditional mean).
+        let factors: Vec<Vec<Option<Mat<T>>>> = (0..pats.len())
+            .map(|p| {
+                if pats[p].is_complete() {
+                    return Vec::new();
+                }
+                (0..k)
+                    .map(|c| {
+                        Cholesky::new(parts.pattern(p, c).cov.as_ref())
+                            .ok()
+                            .map(|f| f.l().to_owned())
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let mut out = Vec::with_capacity(draws);
+        for _ in 0..draws {
+            let mut x = data.view().to_owned();
+            for (&(i, p), (r, means)) in data.incomplete_order().iter().zip(&rows) {
+                let u: f64 = rng.random();
+                let mut acc = 0.0;
+                let mut c = k - 1;
+                for (cc, &rc) in r.iter().enumerate() {
+                    acc += rc;
+                    if u < acc {
+                        c = cc;
+                        break;
+                    }
+                }
+                let z: Vec<f64> = (0..pats[p].missing.len())
+                    .map(|_| {
+                        rand_distr::Distribution::sample(&rand_distr::StandardNormal, &mut rng)
+                    })
+                    .collect();
+                for (b, &j) in pats[p].missing.iter().enumerate() {
+                    let noise = factors[p][c]
+                        .as_ref()
+                        .map_or(0.0, |l| (0..=b).map(|t| l[(b, t)].as_f64() * z[t]).sum());
+                    x[(i, j)] = means[c][b] + T::c(noise);
+                }
+            }
+            out.push(filled_dataset(x, data)?);
+        }
+        Ok(out)
+    }
+}
+
+/// A pattern's parts under one component, from its precision, in `f64`
+/// (the matrices are as small as the number of missing features, and a
+/// pattern's parts are computed every iteration: no general factorization).
+fn pattern_parts<T: Scalar>(
+    comp: &Component<T>,
+    observed: &[usize],
+    missing: &[usize],
+    log_weight: T,
+    c: usize,
+) -> Result<PatternParts<T>, ModelError> {
+    let (no, nm) = (observed.len(), missing.len());
+    let d = comp.mean.len();
+    let lam = |i: usize, j: usize| comp.precision[i * d + j];
+    // Λ_mm = L Lᵀ, in place (row-major lower triangle).
+    let mut l = vec![0.0f64; nm * nm];
+    for i in 0..nm {
+        for j in 0..=i {
+            let mut v = lam(missing[i], missing[j]);
+            for t in 0..j {
+                v -= l[i * nm + t] * l[j * nm + t];
+            }
+            if i == j {
+                if !(v > 0.0 && v.is_finite()) {
+                    return Err(ModelError::NotPositiveDefinite {
+                        component: Some(c),
+                        source: mixtures_core::LinalgError::NotPositiveDefinite { pivot: i },
+                    });
+                }
+                l[i * nm + i] = v.sqrt();
+            } else {
+                l[i * nm + j] = v / l[j * nm + j];
+            }
+        }
+    }
+    // Solves Λ_mm y = b in place.
+    let solve = |b: &mut [f64]| {
+        for i in 0..nm {
+            let mut v = b[i];
+            for t in 0..i {
+                v -= l[i * nm + t] * b[t];
+            }
+            b[i] = v / l[i * nm + i];
+        }
+        for i in (0..nm).rev() {
+            let mut v = b[i];
+            for t in i + 1..nm {
+                v -= l[t * nm + i] * b[t];
+            }
+            b[i] = v / l[i * nm + i];
+        }
+    };
+    let mut cov = Mat::<T>::zeros(nm, nm);
+    let mut col = vec![0.0f64; nm];
+    for j in 0..nm {
+        col.fill(0.0);
+        col[j] = 1.0;
+        solve(&mut col);
+        for i in 0..nm {
+            cov[(i, j)] = T::c(col[i]);
+        }
+    }
+    // G = −C Λ_mo, a product (no further solves).
+    let mut gain = Mat::<T>::zeros(nm, no);
+    let cf: Vec<f64> = (0..nm * nm)
+        .map(|t| cov[(t / nm, t % nm)].as_f64())
+        .collect();
+    let mut row = vec![0.0f64; nm];
+    for (b, &o) in observed.iter().enumerate() {
+        for (t, &j) in missing.iter().enumerate() {
+            row[t] = lam(j, o);
+        }
+        for a in 0..nm {
+            let v: f64 = cf[a * nm..(a + 1) * nm]
+                .iter()
+                .zip(&row)
+                .map(|(x, y)| x * y)
+                .sum();
+            gain[(a, b)] = T::c(-v);
+        }
+    }
+    // ln det Σ_oo = ln det Σ − ln det C = ln det Σ + ln det Λ_mm.
+    let log_det_mm: f64 = (0..nm).map(|i| 2.0 * l[i * nm + i].ln()).sum();
+    let log_det_oo = comp.log_det.as_f64() + log_det_mm;
+    let log_norm = log_weight.as_f64() - 0.5 * (no as f64 * LN_2PI + log_det_oo);
+    Ok(PatternParts {
+        gain,
+        cov,
+        log_norm: T::c(log_norm),
+    })
+}
+
+/// `−ln Σₖ rₖ Pr(χ²(dims) ≥ quadₖ)` from a row's weighted log-densities
+/// (`ln wₖ + ln pₖ`, which give `rₖ`) and squared distances.
+fn tail_score(weighted: &[f64], quad: &[f64], dims: usize) -> f64 {
+    let lse = mixtures_core::log_sum_exp(weighted);
+    let terms: Vec<f64> = weighted
+        .iter()
+        .zip(quad)
+        .map(|(&w, &q)| {
+            if w == f64::NEG_INFINITY {
+                f64::NEG_INFINITY
+            } else {
+                w - lse + chi2_ln_sf(q.max(0.0), dims as f64)
+            }
+        })
+        .collect();
+    -mixtures_core::log_sum_exp(&terms)
+}
+
+/// Responsibilities from weighted log-densities, row by row.
+fn responsibilities<T: Scalar>(weighted: faer::MatRef<'_, T>) -> Mat<T> {
+    let (n, k) = (weighted.nrows(), weighted.ncols());
+    let mut lse = vec![T::zero(); n];
+    let mut mx = vec![T::zero(); n];
+    log_sum_exp_rows(weighted, &mut lse, &mut mx);
+    Mat::from_fn(n, k, |i, c| (weighted[(i, c)] - lse[i]).exp())
+}
+
+fn filled_dataset<T: Scalar>(
+    x: Mat<T>,
+    data: &IncompleteDataset<T>,
+) -> Result<Dataset<T>, ModelError> {
+    let out = Dataset::from_mat(x.as_ref())?;
+    Ok(match data.weights() {
+        Some(w) => out.with_weights(w.to_vec())?,
+        None => out,
+    })
+}

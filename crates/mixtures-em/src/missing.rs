@@ -1,0 +1,229 @@
+//! The E-step of Gaussian EM on rows with missing features (Ghahramani &
+//! Jordan 1994; Little & Rubin 2019, ch. 11). A row's responsibilities come
+//! from its marginal density on its observed features; the statistics the
+//! M-step reads are their conditional expectations given the observed
+//! features: each missing feature is replaced by its conditional mean under
+//! the component, and the conditional covariance `C` of the missing features
+//! is added to their block of the scatter, `E[(x − c)(x − c)ᵀ | x_o] =
+//! (x̂ − c)(x̂ − c)ᵀ + [0 0; 0 C]`. The M-step is then the complete-data one
+//! (every covariance structure and constraint, the priors, the repair), so
+//! the iteration is exact EM for the observed-data likelihood under
+//! ignorable missingness, and the log-likelihood never decreases.
+//!
+//! What depends on a pattern is computed once per iteration, pattern and
+//! component ([`mixtures_dist::IncompleteParts`]); the rows are then
+//! completed and whitened in blocks as complete rows are. Complete rows take
+//! the complete-data pass unchanged.
+
+use faer::linalg::matmul::matmul;
+use faer::{Accum, Mat, Par};
+use mixtures_core::missing::IncompleteDataset;
+use mixtures_core::par::{leaves, tree_reduce};
+use mixtures_core::{CHUNK_ROWS, Scalar};
+use mixtures_dist::{GaussianMixtureModel, IncompleteBlock, IncompleteParts};
+
+use crate::FitError;
+use crate::stats::{GaussianStats, Stats};
+
+/// A part of the statistics, with its least likely row's completed values.
+struct Part<T: Scalar> {
+    st: Stats<T>,
+    worst_row: Vec<T>,
+}
+
+impl<T: Scalar> Part<T> {
+    fn merge(&mut self, other: Self) {
+        let before = self.st.worst;
+        self.st.merge(&other.st);
+        if self.st.worst != before {
+            self.worst_row = other.worst_row;
+        }
+    }
+}
+
+/// The layout of the statistics being filled.
+struct Layout<'a, T: Scalar> {
+    k: usize,
+    d: usize,
+    full: bool,
+    /// The shifts the moments are taken about (`K x D`).
+    shifts: &'a Mat<T>,
+    /// The common reference of diagonal moments by products, if used.
+    reference: Option<&'a [f64]>,
+}
+
+/// Adds the E-step statistics of `data`'s incomplete rows under `model` to
+/// `st` (made by [`GaussianStats::new`] for `model`). The rows are cut into
+/// leaves that depend only on their number and merged along a fixed tree,
+/// so the result does not depend on the number of threads.
+pub(crate) fn add_incomplete<T: Scalar>(
+    st: &mut GaussianStats<T>,
+    model: &GaussianMixtureModel<T>,
+    data: &IncompleteDataset<T>,
+) -> Result<(), FitError> {
+    let parts = model
+        .incomplete_parts(data)
+        .map_err(|e| FitError::Degenerate {
+            reason: e.to_string(),
+        })?;
+    let order = data.incomplete_order();
+    if order.is_empty() {
+        return Ok(());
+    }
+    let layout = Layout {
+        k: st.shifts.nrows(),
+        d: st.shifts.ncols(),
+        full: st.full,
+        shifts: &st.shifts,
+        reference: st.reference.as_deref(),
+    };
+    let (per_leaf, n_leaves) = leaves(order.len());
+    let part = tree_reduce(
+        n_leaves,
+        &|leaf| {
+            let lo = leaf * per_leaf;
+            let hi = (lo + per_leaf).min(order.len());
+            let mut buf = IncompleteBlock::new(layout.k, layout.d);
+            let mut part = Part {
+                st: Stats::zeros(layout.k, layout.d, layout.full, layout.reference.is_some()),
+                worst_row: Vec::new(),
+            };
+            for start in (lo..hi).step_by(CHUNK_ROWS) {
+                let m = CHUNK_ROWS.min(hi - start);
+                parts.block(data, start, m, &mut buf);
+                let rows = &order[start..start + m];
+                block_stats(&parts, data, rows, &mut buf, &layout, &mut part);
+            }
+            part
+        },
+        &|a: &mut Part<T>, b| a.merge(b),
+    );
+    let before = st.raw.worst;
+    st.raw.merge(&part.st);
+    if st.raw.worst != before {
+        st.worst_row = part.worst_row;
+    }
+    st.rows += order.len() as u64;
+    Ok(())
+}
+
+/// Adds one evaluated block's statistics to `part`.
+fn block_stats<T: Scalar>(
+    parts: &IncompleteParts<T>,
+    data: &IncompleteDataset<T>,
+    rows: &[(usize, usize)],
+    buf: &mut IncompleteBlock<T>,
+    layout: &Layout<'_, T>,
+    part: &mut Part<T>,
+) {
+    let (k, d, m) = (layout.k, layout.d, rows.len());
+    let pats = data.patterns();
+    // Responsibilities times the rows' weights, and ln p(x_o).
+    let mut lse = vec![T::zero(); m];
+    let mut mx = vec![T::zero(); m];
+    mixtures_core::kernels::log_sum_exp_rows(
+        buf.weighted.as_ref().subrows(0, m),
+        &mut lse,
+        &mut mx,
+    );
+    let w = |i: usize| data.weights().map_or(T::one(), |w| w[rows[i].0]);
+    let a = Mat::from_fn(m, k, |i, c| w(i) * (buf.weighted[(i, c)] - lse[i]).exp());
+    let st = &mut part.st;
+    let mut worst = None;
+    for (i, &l) in lse.iter().enumerate() {
+        let wi = w(i).as_f64();
+        if wi > 0.0 {
+            st.ll += wi * l.as_f64();
+            if l.as_f64() < st.worst.0 {
+                st.worst = (l.as_f64(), rows[i].0);
+                worst = Some(i);
+            }
+        }
+    }
+    if let Some(i) = worst {
+        // The least likely row, completed with its conditional mean under the
+        // mixture, stands in for it when a component is re-seeded.
+        let total: T = (0..k).map(|c| a[(i, c)]).sum();
+        part.worst_row = (0..d)
+            .map(|j| {
+                (0..k)
+                    .map(|c| a[(i, c)] * (buf.centred[c][(i, j)] + parts.mean(c)[j]))
+                    .sum::<T>()
+                    / total
+            })
+            .collect();
+    }
+    for c in 0..k {
+        // The completed rows about the statistics' centre: the shift, or the
+        // common reference of the diagonal moments by products.
+        let offset: Vec<T> = (0..d)
+            .map(|j| {
+                let centre = layout
+                    .reference
+                    .map_or(layout.shifts[(c, j)], |r| T::c(r[j]));
+                parts.mean(c)[j] - centre
+            })
+            .collect();
+        let e = &buf.centred[c];
+        let mass: T = (0..m).map(|i| a[(i, c)]).sum();
+        if layout.full {
+            // The Gram matrix of √a [x̂ − c, 1] (its last row holds s and n),
+            // gathered in the block's scratch.
+            let g = &mut buf.scratch;
+            let root: Vec<T> = (0..m).map(|i| a[(i, c)].sqrt()).collect();
+            for (j, &off) in offset.iter().enumerate() {
+                let (gj, ej) = (&mut g.col_as_slice_mut(j)[..m], &e.col_as_slice(j)[..m]);
+                for ((v, &x), &r) in gj.iter_mut().zip(ej).zip(&root) {
+                    *v = (x + off) * r;
+                }
+            }
+            g.col_as_slice_mut(d)[..m].copy_from_slice(&root);
+            let g = g.as_ref().subrows(0, m);
+            matmul(
+                st.full[c].as_mut(),
+                Accum::Add,
+                g.transpose(),
+                g,
+                T::one(),
+                Par::Seq,
+            );
+        } else {
+            st.nk[c] += mass;
+            for j in 0..d {
+                let (mut s1, mut s2) = (0.0f64, 0.0f64);
+                for i in 0..m {
+                    let (ai, v) = (a[(i, c)].as_f64(), (e[(i, j)] + offset[j]).as_f64());
+                    s1 += ai * v;
+                    s2 += ai * v * v;
+                }
+                match layout.reference {
+                    Some(_) => {
+                        st.axis[(c, j)] += s1;
+                        st.axis[(c, d + j)] += s2;
+                    }
+                    None => {
+                        st.s[(c, j)] += T::c(s1);
+                        st.diag[(c, j)] += T::c(s2);
+                    }
+                }
+            }
+        }
+        // The conditional covariance of each row's missing features.
+        for (i, &(_, p)) in rows.iter().enumerate() {
+            let cov = &parts.pattern(p, c).cov;
+            let ai = a[(i, c)];
+            let missing = &pats[p].missing;
+            for (b1, &j1) in missing.iter().enumerate() {
+                if layout.full {
+                    for (b2, &j2) in missing.iter().enumerate() {
+                        st.full[c][(j1, j2)] += ai * cov[(b1, b2)];
+                    }
+                } else if layout.reference.is_some() {
+                    st.axis[(c, d + j1)] += (ai * cov[(b1, b1)]).as_f64();
+                } else {
+                    st.diag[(c, j1)] += ai * cov[(b1, b1)];
+                }
+            }
+        }
+    }
+}
