@@ -58,7 +58,7 @@ pub use control::{
 pub use error::FitError;
 pub use fit::{Fit, ModelParams, fit, fit_from};
 pub use gaussian::{GaussianMixture, GaussianParams};
-pub use init::Init;
+pub use init::{Init, initial_responsibilities};
 pub use laplace::{LaplaceMixture, LaplaceParams};
 pub use mcd::{Mcd, McdFit};
 pub use mixtures_dist::{Covariance, Family, ModelSpec};
