@@ -29,14 +29,29 @@ pub enum Init {
 /// Most Lloyd iterations of the k-means initialization.
 const LLOYD_MAX_ITER: usize = 100;
 
-fn sq_dist<T: Scalar>(x: MatRef<'_, T>, i: usize, c: &[f64]) -> f64 {
-    c.iter()
-        .enumerate()
-        .map(|(j, &cj)| {
-            let z = x[(i, j)].as_f64() - cj;
-            z * z
-        })
-        .sum()
+/// Squared distances of the rows `start..start + out.len()` to `c`, into
+/// `out`. Column by column (the data are column-major: reading a row walks
+/// `d` cache lines), each row's sum still taken over `j = 0, 1, ...` in
+/// order, so every distance has the bits a row-wise sum gives.
+fn sq_dists<T: Scalar>(x: MatRef<'_, T>, start: usize, c: &[f64], out: &mut [f64]) {
+    out.fill(0.0);
+    let m = out.len();
+    for (j, &cj) in c.iter().enumerate() {
+        match mixtures_core::kernels::col_slice(x, j) {
+            Some(col) => {
+                for (a, v) in out.iter_mut().zip(&col[start..start + m]) {
+                    let z = v.as_f64() - cj;
+                    *a += z * z;
+                }
+            }
+            None => {
+                for (r, a) in out.iter_mut().enumerate() {
+                    let z = x[(start + r, j)].as_f64() - cj;
+                    *a += z * z;
+                }
+            }
+        }
+    }
 }
 
 /// Index drawn with probability proportional to `p` (all `p >= 0`, positive sum).
@@ -68,7 +83,10 @@ fn kmeans_pp<T: Scalar>(data: &Dataset<T>, k: usize, rng: &mut StdRng) -> Vec<Ve
     let w: Vec<f64> = (0..n).map(|i| weight(data, i)).collect();
     let row = |i: usize| (0..d).map(|j| x[(i, j)].as_f64()).collect::<Vec<f64>>();
     let mut centers = vec![row(draw(&w, rng))];
-    let mut d2: Vec<f64> = (0..n).map(|i| sq_dist(x, i, &centers[0])).collect();
+    let mut d2 = vec![0.0; n];
+    d2.par_chunks_mut(CHUNK_ROWS)
+        .enumerate()
+        .for_each(|(b, out)| sq_dists(x, b * CHUNK_ROWS, &centers[0], out));
     while centers.len() < k {
         let p: Vec<f64> = d2.iter().zip(&w).map(|(a, b)| a * b).collect();
         let i = if p.iter().any(|&v| v > 0.0) {
@@ -77,23 +95,18 @@ fn kmeans_pp<T: Scalar>(data: &Dataset<T>, k: usize, rng: &mut StdRng) -> Vec<Ve
             draw(&w, rng)
         };
         let c = row(i);
-        d2.par_iter_mut().enumerate().for_each(|(r, v)| {
-            *v = v.min(sq_dist(x, r, &c));
-        });
+        d2.par_chunks_mut(CHUNK_ROWS)
+            .enumerate()
+            .for_each(|(b, out)| {
+                let mut acc = vec![0.0; out.len()];
+                sq_dists(x, b * CHUNK_ROWS, &c, &mut acc);
+                for (v, a) in out.iter_mut().zip(&acc) {
+                    *v = v.min(*a);
+                }
+            });
         centers.push(c);
     }
     centers
-}
-
-fn nearest<T: Scalar>(x: MatRef<'_, T>, i: usize, centers: &[Vec<f64>]) -> usize {
-    let mut best = (f64::INFINITY, 0);
-    for (c, ctr) in centers.iter().enumerate() {
-        let v = sq_dist(x, i, ctr);
-        if v < best.0 {
-            best = (v, c);
-        }
-    }
-    best.1
 }
 
 fn assign<T: Scalar>(x: MatRef<'_, T>, centers: &[Vec<f64>], labels: &mut [usize]) {
@@ -101,8 +114,19 @@ fn assign<T: Scalar>(x: MatRef<'_, T>, centers: &[Vec<f64>], labels: &mut [usize
         .par_chunks_mut(CHUNK_ROWS)
         .enumerate()
         .for_each(|(b, out)| {
-            for (o, i) in out.iter_mut().zip(b * CHUNK_ROWS..) {
-                *o = nearest(x, i, centers);
+            let start = b * CHUNK_ROWS;
+            let m = out.len();
+            let mut best = vec![f64::INFINITY; m];
+            let mut acc = vec![0.0f64; m];
+            out.fill(0);
+            for (c, ctr) in centers.iter().enumerate() {
+                sq_dists(x, start, ctr, &mut acc);
+                for r in 0..m {
+                    if acc[r] < best[r] {
+                        best[r] = acc[r];
+                        out[r] = c;
+                    }
+                }
             }
         });
 }
@@ -131,11 +155,15 @@ fn lloyd<T: Scalar>(data: &Dataset<T>, mut centers: Vec<Vec<f64>>) -> Vec<Vec<f6
             &|l| {
                 let mut sums = vec![vec![0.0f64; d]; k];
                 let mut counts = vec![0.0f64; k];
-                for i in l * rows..((l + 1) * rows).min(n) {
-                    let wi = weight(data, i);
-                    counts[labels[i]] += wi;
-                    for (j, s) in sums[labels[i]].iter_mut().enumerate() {
-                        *s += wi * x[(i, j)].as_f64();
+                let leaf = l * rows..((l + 1) * rows).min(n);
+                for i in leaf.clone() {
+                    counts[labels[i]] += weight(data, i);
+                }
+                // Column by column (as `sq_dists`); each sum still adds
+                // its rows in increasing order.
+                for j in 0..d {
+                    for i in leaf.clone() {
+                        sums[labels[i]][j] += weight(data, i) * x[(i, j)].as_f64();
                     }
                 }
                 (sums, counts)
