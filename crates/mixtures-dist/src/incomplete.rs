@@ -33,6 +33,7 @@
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, Par};
+use mixtures_core::chi2::chi2_ln_sf;
 use mixtures_core::kernels::log_sum_exp_rows;
 use mixtures_core::missing::IncompleteDataset;
 use mixtures_core::{CHUNK_ROWS, Cholesky, DataError, Dataset, LN_2PI, Scalar};
@@ -315,6 +316,64 @@ impl<T: Scalar> GaussianMixtureModel<T> {
         Ok(out)
     }
 
+    /// An anomaly score that stays comparable across rows with different
+    /// numbers of observed features: `−ln P` with
+    /// `P = Σₖ P(k | x_o) · Pr(χ²(|o|) ≥ δ²ₖ(x_o))`, each component's
+    /// chi-square tail at the row's squared Mahalanobis distance on its `|o|`
+    /// observed features, weighted by the responsibilities. Under component
+    /// `k` the tail probability is uniform on `(0, 1)` whatever `|o|`, so a
+    /// row with three observed features is judged on the same scale as one
+    /// with thirty; `−ln p(x_o)` instead grows with the number of observed
+    /// features (each adds about `½ ln(2πe σ²)`), and rows with more missing
+    /// features would look more normal. Computed in log space: finite far in
+    /// the tail. Complete rows get the same score from their full densities.
+    ///
+    /// # Errors
+    /// As [`GaussianMixtureModel::incomplete_parts`].
+    pub fn anomaly_scores_incomplete(
+        &self,
+        data: &IncompleteDataset<T>,
+    ) -> Result<Vec<T>, ModelError> {
+        let (k, d) = (self.n_components(), self.dim());
+        let mut out = vec![T::zero(); data.n_samples()];
+        if let Some((complete, rows)) = data.complete_rows() {
+            if self.noise().is_some() {
+                return Err(ModelError::Unsupported {
+                    what: "a noise component with missing values".into(),
+                });
+            }
+            let w = self.weighted_log_prob(&complete)?;
+            let g = self.components();
+            let mut quad = vec![0.0f64; k];
+            let mut weighted = vec![0.0f64; k];
+            for (a, &i) in rows.iter().enumerate() {
+                for c in 0..k {
+                    weighted[c] = w[(a, c)].as_f64();
+                    // ln pₖ(x) = −½ (D ln 2π + ln det Σₖ + δ²).
+                    let lp = weighted[c] - self.log_weights[c].as_f64();
+                    quad[c] = -2.0 * lp - d as f64 * LN_2PI - g.log_det(c).as_f64();
+                }
+                out[i] = T::c(tail_score(&weighted, &quad, d));
+            }
+        }
+        let (_, scores) = self.per_block(data, |_, rows, b, o: &mut [T]| {
+            let pats = data.patterns();
+            let mut quad = vec![0.0f64; k];
+            let mut weighted = vec![0.0f64; k];
+            for (i, (&(_, p), slot)) in rows.iter().zip(o.iter_mut()).enumerate() {
+                for c in 0..k {
+                    weighted[c] = b.weighted[(i, c)].as_f64();
+                    quad[c] = b.quad[(i, c)].as_f64();
+                }
+                *slot = T::c(tail_score(&weighted, &quad, pats[p].observed.len()));
+            }
+        })?;
+        for (&(i, _), v) in data.incomplete_order().iter().zip(scores) {
+            out[i] = v;
+        }
+        Ok(out)
+    }
+
     /// `P(k | x_o)` of every row (`n x K`).
     ///
     /// # Errors
@@ -551,6 +610,24 @@ fn pattern_parts<T: Scalar>(
         cov,
         log_norm: T::c(log_norm),
     })
+}
+
+/// `−ln Σₖ rₖ Pr(χ²(dims) ≥ quadₖ)` from a row's weighted log-densities
+/// (`ln wₖ + ln pₖ`, which give `rₖ`) and squared distances.
+fn tail_score(weighted: &[f64], quad: &[f64], dims: usize) -> f64 {
+    let lse = mixtures_core::log_sum_exp(weighted);
+    let terms: Vec<f64> = weighted
+        .iter()
+        .zip(quad)
+        .map(|(&w, &q)| {
+            if w == f64::NEG_INFINITY {
+                f64::NEG_INFINITY
+            } else {
+                w - lse + chi2_ln_sf(q.max(0.0), dims as f64)
+            }
+        })
+        .collect();
+    -mixtures_core::log_sum_exp(&terms)
 }
 
 /// Responsibilities from weighted log-densities, row by row.

@@ -145,3 +145,33 @@ fn other_dimensions_and_noise_are_refused() {
         Err(ModelError::Unsupported { .. })
     ));
 }
+
+#[test]
+fn the_tail_score_is_a_chi_square_tail_whatever_the_observed_features() {
+    use mixtures_core::chi2::chi2_ln_sf;
+    // One standard Gaussian in 3 dimensions: the score is −ln Pr(χ²(|o|) ≥ |x_o|²).
+    let g = Gaussian::spherical(faer::mat![[0.0, 0.0, 0.0]], vec![1.0]).unwrap();
+    let m = Mixture::new(vec![1.0_f64], g).unwrap();
+    let nan = f64::NAN;
+    let rows = [
+        [1.0, 2.0, 0.5],
+        [1.0, nan, 0.5],
+        [nan, nan, 3.0],
+        [40.0, nan, nan],
+    ];
+    let flat: Vec<f64> = rows.iter().flatten().copied().collect();
+    let data = Dataset::with_missing(&flat, 4, 3).unwrap();
+    let s = m.anomaly_scores_incomplete(&data).unwrap();
+    for (i, row) in rows.iter().enumerate() {
+        let obs: Vec<f64> = row.iter().copied().filter(|v| !v.is_nan()).collect();
+        let q: f64 = obs.iter().map(|v| v * v).sum();
+        let want = -chi2_ln_sf(q, obs.len() as f64);
+        assert!(
+            (s[i] - want).abs() < 1e-10 * want.max(1.0),
+            "row {i}: {} vs {want}",
+            s[i]
+        );
+    }
+    // Far out: finite (the tail probability itself underflows).
+    assert!(s[3].is_finite() && s[3] > 700.0);
+}
