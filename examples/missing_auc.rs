@@ -29,10 +29,6 @@
 
 #[path = "../tests/support/benchdata.rs"]
 mod benchdata;
-// Until `GaussianMixtureModel::anomaly_scores_incomplete` lands on main.
-#[allow(dead_code)]
-#[path = "../crates/mixtures-cli/src/commands/tail_shim.rs"]
-mod tail_shim;
 
 use std::time::Instant;
 
@@ -43,8 +39,6 @@ use mixtures_core::missing::IncompleteDataset;
 use mixtures_em::{Covariance, GaussianMixture};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-#[allow(unused_imports)]
-use tail_shim::TailScores as _;
 
 /// The data sets, in the manifest's order.
 const SETS: [&str; 9] = [

@@ -19,7 +19,6 @@ use serde_json::json;
 
 use super::fit::{DataInfo, Outcome, describe_fit, load_init};
 use super::score::{CHUNK_ROWS, csv_field, fail};
-use super::tail_shim::TailScores as _;
 use super::{by_precision, write_output};
 use crate::cli::{DataArgs, FitCmd, MissingArgs, Precision, ScoreCmd};
 use crate::error::CliError;

@@ -12,7 +12,6 @@ mod missing;
 mod out_of_core;
 mod score;
 mod select;
-mod tail_shim;
 mod variational;
 
 use std::path::Path;
