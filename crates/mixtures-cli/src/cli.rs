@@ -1,6 +1,7 @@
 //! The command line's grammar (clap derive). The names and flags of the
 //! commands are a contract (issue 7): add to them, do not rename.
 
+pub use crate::missing_args::{ImputeCmd, MissingArgs};
 pub use mixtures_dist::Family;
 use std::path::PathBuf;
 
@@ -62,6 +63,9 @@ pub enum Command {
     /// Per-feature contributions to the anomaly score of chosen rows: which
     /// features make a row anomalous.
     Explain(ExplainCmd),
+    /// Fill the missing cells of a data file under a Gaussian model: the
+    /// conditional mean of each, or draws for multiple imputation.
+    Impute(ImputeCmd),
     /// Write a model or detector as code for devices: a Rust source file for
     /// the no_std `mixtures-score` crate, a C99 header, or the precomputed
     /// arrays as compact JSON (docs/embedded.md).
@@ -254,6 +258,9 @@ pub struct FitCmd {
     /// The variational (Bayesian) fit and its priors.
     #[command(flatten)]
     pub variational: VariationalArgs,
+    /// Missing values.
+    #[command(flatten)]
+    pub missing: MissingArgs,
 }
 
 /// `fit --variational`: a variational Bayesian Gaussian mixture
@@ -419,6 +426,10 @@ pub struct ScoreCmd {
     /// Precision of the computation (default: the model file's dtype).
     #[arg(long, value_enum)]
     pub precision: Option<Precision>,
+    /// Missing values (then the columns are log_likelihood of the observed
+    /// features, anomaly_score the tail score, component, n_observed).
+    #[command(flatten)]
+    pub missing: MissingArgs,
 }
 
 /// `mixtures detect`.
@@ -476,6 +487,9 @@ pub struct DetectCmd {
     /// two features).
     #[arg(long, value_name = "A,B", value_delimiter = ',', requires = "plot")]
     pub plot_features: Option<Vec<String>>,
+    /// Missing values (not supported by `detect` yet: refused).
+    #[command(flatten)]
+    pub missing: MissingArgs,
 }
 
 /// The model of `detect`.
@@ -513,6 +527,9 @@ pub struct EvaluateCmd {
     /// score histogram).
     #[arg(long, value_name = "DIR")]
     pub plot: Option<PathBuf>,
+    /// Missing values (not supported by `evaluate` yet: refused).
+    #[command(flatten)]
+    pub missing: MissingArgs,
 }
 
 /// `mixtures select`.

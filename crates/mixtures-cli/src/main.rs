@@ -7,6 +7,7 @@
 //! mixtures detect DATA.csv -o DETECTOR.json [--contamination Q | --threshold T | --best-f1]
 //! mixtures evaluate MODEL_OR_DETECTOR.json DATA.csv --label-column NAME
 //! mixtures select DATA.csv --components 1..10 [--covariance all] [--criterion bic]
+//! mixtures impute MODEL.json DATA.csv [-o FILLED.csv] [--draws N --seed S]
 //! mixtures demo [-o DIR]
 //! ```
 //!
@@ -19,6 +20,7 @@ mod commands;
 #[cfg(feature = "deep")]
 mod deep;
 mod fitting;
+mod missing_args;
 mod model_io;
 mod plot;
 mod ui;

@@ -31,6 +31,7 @@ use crate::ui::{Ui, num, shortest};
 /// # Errors
 /// Bad flags or files (exit 2), failed fits or writes (exit 1).
 pub fn run(c: &DetectCmd, ui: &mut Ui) -> Result<(), CliError> {
+    super::missing::not_yet(&c.missing, "detect")?;
     by_precision!(c.fit.precision, typed(c, ui))
 }
 

@@ -18,6 +18,7 @@ use crate::ui::{Ui, num, shortest};
 /// # Errors
 /// Bad files or labels (exit 2), failed writes (exit 1).
 pub fn run(c: &EvaluateCmd, ui: &mut Ui) -> Result<(), CliError> {
+    super::missing::not_yet(&c.missing, "evaluate")?;
     check_files(
         &[c.model.as_path(), c.data.as_path()],
         &[],

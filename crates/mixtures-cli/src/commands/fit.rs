@@ -31,6 +31,9 @@ pub fn run(c: &FitCmd, ui: &mut Ui) -> Result<(), CliError> {
     let mut inputs: Vec<&Path> = data.iter().map(PathBuf::as_path).collect();
     inputs.extend(c.fit.init.as_deref());
     check_files(&inputs, &[c.output.as_path()], c.plot.as_deref().as_slice())?;
+    if c.missing.missing {
+        return super::missing::fit(c, &data, ui);
+    }
     match data.as_slice() {
         [one] if c.chunk_rows.is_none() => {
             if c.variational.variational {

@@ -7,6 +7,8 @@ mod evaluate;
 mod explain;
 mod export;
 mod fit;
+mod impute;
+mod missing;
 mod out_of_core;
 mod score;
 mod select;
@@ -41,6 +43,7 @@ pub fn run(command: Command, ui: &mut Ui) -> Result<(), CliError> {
         Command::Demo(c) => demo::run(&c, ui),
         Command::Explain(c) => explain::run(&c, ui),
         Command::Export(c) => export::run(&c, ui),
+        Command::Impute(c) => impute::run(&c, ui),
         #[cfg(feature = "deep")]
         Command::Deep(c) => crate::deep::run(&c, ui),
     }
@@ -123,6 +126,7 @@ pub fn read_data<T: Scalar>(
         label_by_name: model_names.is_none(),
         keep: Vec::new(),
         no_header: args.csv.no_header,
+        missing: None,
     };
     let table = ui.time("read data", || read_file(path, args.csv.delimiter, &sel))?;
     if let Some(label) = &table.left_out {

@@ -46,6 +46,9 @@ pub fn run(c: &ScoreCmd, ui: &mut Ui) -> Result<(), CliError> {
     )?;
     let text = ui.time("read model", || model_io::read(&c.model))?;
     let precision = c.precision.or(text.dtype).unwrap_or(Precision::F64);
+    if c.missing.missing {
+        return super::missing::score(c, &text, precision, ui);
+    }
     by_precision!(precision, typed(c, &text, ui))
 }
 
@@ -82,7 +85,7 @@ enum Input<R: std::io::Read> {
 
 /// Keeps `e` as the error that stopped the output; the writer gets an I/O
 /// error that only says it stopped.
-fn fail(e: CliError, failure: &mut Option<CliError>) -> std::io::Error {
+pub(crate) fn fail(e: CliError, failure: &mut Option<CliError>) -> std::io::Error {
     *failure = Some(e);
     std::io::Error::other("stopped")
 }

@@ -46,6 +46,13 @@ pub fn parse_number<T: Scalar>(cell: &[u8], delimiter: u8) -> Result<T, String> 
     Ok(t)
 }
 
+/// Whether a feature cell is a missing value under `--missing`: empty (after
+/// trimming) or exactly one of `tokens`.
+pub fn is_missing(cell: &[u8], tokens: &[String]) -> bool {
+    let cell = cell.trim_ascii();
+    cell.is_empty() || tokens.iter().any(|t| t.as_bytes() == cell)
+}
+
 /// Whether a header cell reads as a number (a header row is names; a first
 /// row of numbers is data).
 pub fn is_number(cell: &str) -> bool {

@@ -38,6 +38,7 @@
 
 mod cells;
 mod columnar;
+mod incomplete;
 mod reader;
 mod source;
 #[cfg(test)]
@@ -49,6 +50,7 @@ use std::path::Path;
 use mixtures_core::{Dataset, Scalar};
 
 pub use columnar::{columns_of, expand_data, format_of, open_files, read_file};
+pub use incomplete::{DEFAULT_MISSING_TOKENS, IncompleteTable, incomplete_error, read_incomplete};
 pub use reader::{Chunk, CsvReader};
 pub use source::CsvSource;
 
@@ -91,6 +93,10 @@ pub struct Selection {
     /// The file has no header row: the first row is data, and the columns
     /// are named `f0, f1, …`.
     pub no_header: bool,
+    /// `--missing`: a feature cell that is empty or one of these tokens is a
+    /// missing value (NaN in the rows read; see [`read_incomplete`]).
+    /// `None`: every feature cell must be a finite number.
+    pub missing: Option<Vec<String>>,
 }
 
 impl Selection {
@@ -119,6 +125,7 @@ impl Default for Selection {
             label_by_name: false,
             keep: Vec::new(),
             no_header: false,
+            missing: None,
         }
     }
 }

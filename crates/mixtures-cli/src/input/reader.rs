@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 
 use mixtures_core::Scalar;
 
-use super::cells::{csv_error, delimiter_hint, is_number, parse_label, parse_number, ragged};
+use super::cells::{
+    csv_error, delimiter_hint, is_missing, is_number, parse_label, parse_number, ragged,
+};
 use super::{LABEL_NAME, Selection, find_column, quoted};
 use crate::error::CliError;
 
@@ -76,6 +78,8 @@ pub struct CsvReader<R: Read> {
     pub has_label: bool,
     /// A first record that is data (`--no-header`), read before the others.
     pending: Option<csv::ByteRecord>,
+    /// The tokens of a missing feature cell ([`Selection::missing`]).
+    missing: Option<Vec<String>>,
     record: csv::ByteRecord,
 }
 
@@ -169,6 +173,7 @@ impl<R: Read> CsvReader<R> {
             left_out,
             has_label,
             pending,
+            missing: sel.missing.clone(),
             record: csv::ByteRecord::new(),
         })
     }
@@ -246,8 +251,12 @@ impl<R: Read> CsvReader<R> {
         for (i, (cell, role)) in record.iter().zip(&self.roles).enumerate() {
             match role {
                 Role::Feature(j) => {
-                    chunk.values[start + j] =
-                        parse_number(cell, self.delimiter).map_err(|m| at(i, m))?;
+                    chunk.values[start + j] = match &self.missing {
+                        // A missing cell is NaN in the chunk, which only
+                        // `Dataset::with_missing` accepts.
+                        Some(tokens) if is_missing(cell, tokens) => T::nan(),
+                        _ => parse_number(cell, self.delimiter).map_err(|m| at(i, m))?,
+                    };
                 }
                 Role::Label => chunk.labels.push(parse_label(cell).map_err(|m| at(i, m))?),
                 Role::Ignored => {}

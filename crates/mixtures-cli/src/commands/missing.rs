@@ -1,0 +1,419 @@
+//! `fit --missing` and `score --missing` (issue 22): CSV files whose empty
+//! cells and missing tokens are missing values. `fit` fits a Gaussian
+//! mixture by EM on the observed data (`GaussianParams::fit_incomplete`) and
+//! writes the normal model file; `score` writes, per row, the log-density of
+//! its observed features, the tail score (comparable across rows with
+//! different numbers of observed features), the most likely component and
+//! the number of observed features. Other families, the automatic choice of
+//! the model, robust fits and out-of-core reading do not take missing values
+//! yet and are refused with a message saying so.
+
+use std::path::{Path, PathBuf};
+
+use mixtures_core::missing::IncompleteDataset;
+use mixtures_core::{DataError, Dataset, Scalar};
+use mixtures_dist::json::shortest as json_shortest;
+use mixtures_dist::{AnyMixture, Family, GaussianMixtureModel, ModelSpec};
+use mixtures_em::GaussianMixture;
+use serde_json::json;
+
+use super::fit::{DataInfo, Outcome, describe_fit, load_init};
+use super::score::{CHUNK_ROWS, csv_field, fail};
+use super::{by_precision, write_output};
+use crate::cli::{DataArgs, FitCmd, MissingArgs, Precision, ScoreCmd};
+use crate::error::CliError;
+use crate::fitting::{Progress, ProgressObserver, check_flags, em_control};
+use crate::input::{
+    Chunk, CsvReader, IncompleteTable, Selection, format_of, incomplete_error, open,
+    read_incomplete,
+};
+use crate::model_io::{self, ModelText};
+use crate::plot;
+use crate::ui::{Ui, num, shortest};
+
+/// Refuses `--missing` on a command that does not take it yet.
+///
+/// # Errors
+/// [`CliError::Usage`] when `--missing` was given.
+pub fn not_yet(m: &MissingArgs, command: &str) -> Result<(), CliError> {
+    if m.missing {
+        return Err(CliError::Usage(format!(
+            "{command} does not take missing values yet (--missing): fit a model with \
+             `mixtures fit --missing`, then score with `mixtures score --missing`"
+        )));
+    }
+    Ok(())
+}
+
+/// The Gaussian mixture of a model file, or a message that other families
+/// do not take missing values yet.
+///
+/// # Errors
+/// [`CliError::Usage`] for another family.
+pub fn gaussian<'a, T: Scalar>(
+    model: &'a AnyMixture<T>,
+    command: &str,
+) -> Result<&'a GaussianMixtureModel<T>, CliError> {
+    match model {
+        AnyMixture::Gaussian(g) => Ok(g),
+        other => Err(CliError::Usage(format!(
+            "{command}: {} mixtures are not supported with missing values yet (Gaussian \
+             mixtures only)",
+            other.family()
+        ))),
+    }
+}
+
+/// Runs `fit --missing` on the data files `data` (one CSV file).
+///
+/// # Errors
+/// Unsupported flags and bad files (exit 2), failed fits or writes.
+pub fn fit(c: &FitCmd, data: &[PathBuf], ui: &mut Ui) -> Result<(), CliError> {
+    let [one] = data else {
+        return Err(CliError::Usage(
+            "--missing reads one data file into memory; several files (out of core) do not \
+             take missing values yet"
+                .to_owned(),
+        ));
+    };
+    let refused = [
+        (c.chunk_rows.is_some(), "--chunk-rows (out of core)"),
+        (c.variational.variational, "--variational"),
+        (c.fit.robust.trim.is_some(), "--trim"),
+        (
+            c.fit.robust.noise || c.fit.robust.noise_volume.is_some(),
+            "--noise",
+        ),
+        (c.plot_features.is_some(), "--plot-features"),
+    ];
+    if let Some((_, flag)) = refused.iter().find(|(given, _)| *given) {
+        return Err(CliError::Usage(format!(
+            "{flag} is not supported with missing values (--missing) yet"
+        )));
+    }
+    by_precision!(c.fit.precision, fit_typed(c, one, ui))
+}
+
+/// The selection of a data file read with missing values.
+fn selection(args: &DataArgs, model_names: Option<&[String]>, tokens: Vec<String>) -> Selection {
+    Selection {
+        columns: model_names
+            .map(<[String]>::to_vec)
+            .or_else(|| args.columns.clone()),
+        columns_from: if model_names.is_some() {
+            "the model's feature_names"
+        } else {
+            "--columns"
+        },
+        label_column: args.label_column.clone(),
+        label_by_name: model_names.is_none(),
+        no_header: args.csv.no_header,
+        missing: Some(tokens),
+        ..Selection::default()
+    }
+}
+
+/// A line on the missing cells of a data set.
+pub fn describe_missing<T: Scalar>(data: &IncompleteDataset<T>) -> String {
+    let cells = data.n_samples() * data.n_features();
+    let complete = data.complete_rows().map_or(0, |(c, _)| c.n_samples());
+    format!(
+        "missing: {} of {cells} cells ({:.1} %), {} patterns, {complete} of {} rows complete",
+        data.n_missing(),
+        100.0 * data.n_missing() as f64 / cells.max(1) as f64,
+        data.patterns().len(),
+        data.n_samples()
+    )
+}
+
+fn fit_typed<T: Scalar>(c: &FitCmd, path: &Path, ui: &mut Ui) -> Result<(), CliError> {
+    let init = match c.fit.init.as_deref() {
+        Some(p) => ui.time("read model", || load_init::<T>(Some(p)))?,
+        None => None,
+    };
+    let (family, named) = check_flags(&c.fit, init.as_ref())?;
+    if family != Family::Gaussian {
+        return Err(CliError::Usage(format!(
+            "--family {family}: not supported with missing values yet (Gaussian mixtures only)"
+        )));
+    }
+    let start = init
+        .as_ref()
+        .map(|m| gaussian(m, "fit --missing"))
+        .transpose()?;
+    let Some(k) = c
+        .fit
+        .components
+        .or(start.map(GaussianMixtureModel::n_components))
+    else {
+        return Err(CliError::Usage(
+            "fit --missing needs --components K (or --init): the automatic choice of the \
+             model does not take missing values yet"
+                .to_owned(),
+        ));
+    };
+    let names = match (
+        &c.input.columns,
+        init.as_ref().and_then(AnyMixture::feature_names),
+    ) {
+        (None, Some(names)) => Some(names),
+        _ => None,
+    };
+    let sel = selection(&c.input, names, tokens(&c.missing));
+    let table: IncompleteTable<T> = ui.time("read data", || {
+        read_incomplete(path, c.input.csv.delimiter, &sel)
+    })?;
+    if let Some(label) = &table.left_out {
+        ui.note(&format!(
+            "note: column {label:?} is left out of the features (pass --label-column {label} to \
+             read it as labels, or --columns to choose the features)"
+        ));
+    }
+    table
+        .data
+        .check_every_column_observed()
+        .map_err(|e| incomplete_error(path, &table.features, 0, e))?;
+    let spec = named.unwrap_or(
+        init.as_ref()
+            .map_or(ModelSpec::default_for(family), AnyMixture::spec),
+    );
+    let mut control = em_control(&c.fit);
+    let progress = Progress::new(ui.quiet, control.n_init);
+    if let Some(p) = &progress {
+        control = control.observer(ProgressObserver(p.clone()));
+    }
+    let params = GaussianMixture::params::<T>(k)
+        .covariance(spec.covariance())
+        .control(control);
+    let fitted = ui.time("fit", || match start {
+        Some(m) => params.fit_incomplete_from(m, &table.data),
+        None => params.fit_incomplete(&table.data),
+    });
+    if let Some(p) = &progress {
+        p.finish();
+    }
+    let fitted = fitted?;
+    let model = AnyMixture::Gaussian(fitted.model)
+        .with_feature_names(table.features.clone())
+        .map_err(|e| CliError::Fit(e.into()))?;
+    let outcome = Outcome {
+        model,
+        report: fitted.report,
+        selection: None,
+    };
+    model_io::save(ui, &outcome.model, &c.output)?;
+    let info = DataInfo {
+        name: path.display().to_string(),
+        rows: table.data.n_samples(),
+        features: &table.features,
+        total_weight: table.data.total_weight(),
+    };
+    let (mut text, mut value) = describe_fit(&info, &outcome);
+    text.push_str(&describe_missing(&table.data));
+    text.push('\n');
+    value["command"] = json!("fit");
+    value["model_file"] = json!(c.output.display().to_string());
+    value["missing_cells"] = json!(table.data.n_missing());
+    value["missing_patterns"] = json!(table.data.patterns().len());
+    ui.result(&text, &value)?;
+    ui.note(&format!("wrote {}", c.output.display()));
+    if let Some(dir) = &c.plot {
+        plot::ensure_dir(dir)?;
+        let files = plot::lower_bound(dir, &outcome.report.lower_bound_trace)?;
+        super::note_written(ui, &files);
+        ui.note("note: the scatter plot is not drawn for data with missing values");
+    }
+    ui.print_timings();
+    Ok(())
+}
+
+/// The tokens of `--missing`.
+fn tokens(m: &MissingArgs) -> Vec<String> {
+    m.tokens().unwrap_or_default()
+}
+
+/// The output columns of `score --missing`.
+const SCORE_COLUMNS: [&str; 4] = ["log_likelihood", "anomaly_score", "component", "n_observed"];
+
+/// Runs `score --missing` (the files are checked).
+///
+/// # Errors
+/// As `score`; other families are refused.
+pub fn score(
+    c: &ScoreCmd,
+    text: &ModelText,
+    precision: Precision,
+    ui: &mut Ui,
+) -> Result<(), CliError> {
+    by_precision!(precision, score_typed(c, text, ui))
+}
+
+/// One chunk's scores.
+struct Scored<T> {
+    ll: Vec<T>,
+    tail: Vec<T>,
+    component: Vec<usize>,
+    observed: Vec<usize>,
+}
+
+/// Scores one chunk of rows (`rows_before` rows were read before it).
+fn score_chunk<T: Scalar>(
+    model: &GaussianMixtureModel<T>,
+    chunk: &Chunk<T>,
+    d: usize,
+    model_path: &Path,
+    at: (&Path, &[String], usize),
+) -> Result<Scored<T>, CliError> {
+    let data = Dataset::with_missing(&chunk.values, chunk.rows, d)
+        .map_err(|e| incomplete_error(at.0, at.1, at.2, e))?;
+    let model_error = |e| CliError::model(model_path, e);
+    let ll = model.log_prob_incomplete(&data).map_err(model_error)?;
+    let tail = model
+        .anomaly_scores_incomplete(&data)
+        .map_err(model_error)?;
+    let proba = model.predict_proba_incomplete(&data).map_err(model_error)?;
+    let component = (0..proba.nrows())
+        .map(|i| {
+            (0..proba.ncols())
+                .max_by(|&a, &b| proba[(i, a)].as_f64().total_cmp(&proba[(i, b)].as_f64()))
+                .unwrap_or(0)
+        })
+        .collect();
+    let observed = chunk
+        .values
+        .chunks(d)
+        .map(|row| row.iter().filter(|v| !v.is_nan()).count())
+        .collect();
+    Ok(Scored {
+        ll,
+        tail,
+        component,
+        observed,
+    })
+}
+
+fn score_typed<T: Scalar>(c: &ScoreCmd, text: &ModelText, ui: &mut Ui) -> Result<(), CliError> {
+    let loaded = text.model::<T>(&c.model)?;
+    let model = gaussian(&loaded.model, "score --missing")?;
+    if loaded.detector.is_some() {
+        ui.note(
+            "note: a detector's threshold is on -ln p(x) of complete rows; with --missing the \
+             rows are scored by its model and no is_anomaly column is written",
+        );
+    }
+    if let Some(format) = format_of(&c.data) {
+        return Err(CliError::Usage(format!(
+            "--missing reads CSV files only so far; {} is {}",
+            c.data.display(),
+            format.name()
+        )));
+    }
+    let mut sel = Selection::for_model(
+        loaded.model.feature_names(),
+        c.keep_columns.clone(),
+        c.csv.no_header,
+    );
+    sel.missing = Some(tokens(&c.missing));
+    let mut reader = CsvReader::new(open(&c.data)?, &c.data, c.csv.delimiter, &sel)?;
+    if let Some(k) = reader
+        .kept
+        .iter()
+        .find(|k| SCORE_COLUMNS.contains(&k.as_str()))
+    {
+        return Err(CliError::Usage(format!(
+            "--keep-columns {k}: the output has a column of that name already"
+        )));
+    }
+    let d = reader.features.len();
+    if d != model.dim() {
+        return Err(CliError::Data {
+            path: crate::error::source_name(&c.data),
+            source: DataError::DimensionMismatch {
+                expected: model.dim(),
+                found: d,
+            },
+        });
+    }
+    if let Some(label) = &reader.left_out {
+        ui.note(&format!(
+            "note: column {label:?} is left out of the features"
+        ));
+    }
+    let json_rows = c.output.is_none() && ui.json;
+    let kept_names = reader.kept.clone();
+    let features = reader.features.clone();
+    let rows = write_output(c.output.as_deref(), |out, failure| {
+        if json_rows {
+            write!(out, "{{\"command\": \"score\", \"rows\": [")?;
+        } else {
+            for k in &kept_names {
+                csv_field(out, k)?;
+                out.write_all(b",")?;
+            }
+            writeln!(out, "{}", SCORE_COLUMNS.join(","))?;
+        }
+        let mut chunk = Chunk::<T>::default();
+        let mut rows = 0usize;
+        loop {
+            match ui.time("read data", || reader.next_chunk(CHUNK_ROWS, &mut chunk)) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => return Err(fail(e, failure)),
+            }
+            let s = ui
+                .time("score", || {
+                    score_chunk(model, &chunk, d, &c.model, (&c.data, &features, rows))
+                })
+                .map_err(|e| fail(e, failure))?;
+            let nk = kept_names.len();
+            for i in 0..chunk.rows {
+                let kept = &chunk.kept[i * nk..(i + 1) * nk];
+                if json_rows {
+                    let mut row = serde_json::Map::new();
+                    for (name, t) in kept_names.iter().zip(kept) {
+                        row.insert(name.clone(), json!(t));
+                    }
+                    row.insert("log_likelihood".into(), num(json_shortest(s.ll[i])));
+                    row.insert("anomaly_score".into(), num(json_shortest(s.tail[i])));
+                    row.insert("component".into(), json!(s.component[i]));
+                    row.insert("n_observed".into(), json!(s.observed[i]));
+                    let sep = if rows + i == 0 { "\n" } else { ",\n" };
+                    write!(out, "{sep}{}", serde_json::Value::Object(row))?;
+                } else {
+                    for t in kept {
+                        csv_field(out, t)?;
+                        out.write_all(b",")?;
+                    }
+                    writeln!(
+                        out,
+                        "{},{},{},{}",
+                        shortest(s.ll[i]),
+                        shortest(s.tail[i]),
+                        s.component[i],
+                        s.observed[i]
+                    )?;
+                }
+            }
+            rows += chunk.rows;
+        }
+        if rows == 0 {
+            return Err(fail(CliError::input(&c.data, "no data rows"), failure));
+        }
+        if json_rows {
+            writeln!(out, "\n], \"rows_scored\": {rows}}}")?;
+        }
+        out.flush()?;
+        Ok(rows)
+    })?;
+    if let Some(path) = &c.output {
+        let value = json!({
+            "command": "score",
+            "rows": rows,
+            "output": path.display().to_string(),
+        });
+        ui.result(&format!("scored {rows} rows\n"), &value)?;
+        ui.note(&format!("wrote {}", path.display()));
+    }
+    ui.print_timings();
+    Ok(())
+}
