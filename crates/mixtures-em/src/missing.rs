@@ -19,11 +19,12 @@ use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, Par};
 use mixtures_core::missing::IncompleteDataset;
 use mixtures_core::par::{leaves, tree_reduce};
+use mixtures_core::special::{digamma, ln_gamma_ratio};
 use mixtures_core::{CHUNK_ROWS, Scalar};
 use mixtures_dist::{GaussianMixtureModel, IncompleteBlock, IncompleteParts};
 
 use crate::FitError;
-use crate::stats::{GaussianStats, Stats};
+use crate::stats::{EStep, GaussianStats, Stats};
 
 /// A part of the statistics, with its least likely row's completed values.
 struct Part<T: Scalar> {
@@ -58,10 +59,25 @@ struct Layout<'a, T: Scalar> {
 /// so the result does not depend on the number of threads.
 pub(crate) fn add_incomplete<T: Scalar>(
     st: &mut GaussianStats<T>,
-    model: &GaussianMixtureModel<T>,
+    model: EStep<'_, T>,
     data: &IncompleteDataset<T>,
 ) -> Result<(), FitError> {
-    let parts = model
+    // A Student-t's scale is a Gaussian's covariance: the patterns' parts
+    // (conditional means, conditional scale, Mahalanobis distances) are the
+    // same; only the density and the weights u differ.
+    let scale_model;
+    let (gaussian, dof) = match model {
+        EStep::Gaussian(m) => (m, None),
+        EStep::StudentT(m) => {
+            scale_model =
+                GaussianMixtureModel::new(m.weights().to_vec(), m.components().scale().clone())
+                    .map_err(|e| FitError::Degenerate {
+                        reason: e.to_string(),
+                    })?;
+            (&scale_model, Some(m.components().dof()))
+        }
+    };
+    let parts = gaussian
         .incomplete_parts(data)
         .map_err(|e| FitError::Degenerate {
             reason: e.to_string(),
@@ -92,7 +108,7 @@ pub(crate) fn add_incomplete<T: Scalar>(
                 let m = CHUNK_ROWS.min(hi - start);
                 parts.block(data, start, m, &mut buf);
                 let rows = &order[start..start + m];
-                block_stats(&parts, data, rows, &mut buf, &layout, &mut part);
+                block_stats(&parts, data, rows, dof, &mut buf, &layout, &mut part);
             }
             part
         },
@@ -108,16 +124,20 @@ pub(crate) fn add_incomplete<T: Scalar>(
 }
 
 /// Adds one evaluated block's statistics to `part`.
+#[allow(clippy::too_many_arguments)]
 fn block_stats<T: Scalar>(
     parts: &IncompleteParts<T>,
     data: &IncompleteDataset<T>,
     rows: &[(usize, usize)],
+    dof: Option<&[T]>,
     buf: &mut IncompleteBlock<T>,
     layout: &Layout<'_, T>,
     part: &mut Part<T>,
 ) {
     let (k, d, m) = (layout.k, layout.d, rows.len());
     let pats = data.patterns();
+    // A Student-t E-step: the t's marginal densities and the weights u.
+    let u = dof.map(|dof| student_t(buf, rows, pats, dof));
     // Responsibilities times the rows' weights, and ln p(x_o).
     let mut lse = vec![T::zero(); m];
     let mut mx = vec![T::zero(); m];
@@ -128,6 +148,31 @@ fn block_stats<T: Scalar>(
     );
     let w = |i: usize| data.weights().map_or(T::one(), |w| w[rows[i].0]);
     let a = Mat::from_fn(m, k, |i, c| w(i) * (buf.weighted[(i, c)] - lse[i]).exp());
+    // The weights of the statistics: w r, times u for a Student-t (whose
+    // conditional scale C is added with w r alone: given u, the missing
+    // features' covariance is C / u, and E[u · C / u] = C).
+    let au = match &u {
+        Some((u, ln_u)) => {
+            let st = &mut part.st;
+            for c in 0..k {
+                let nu = dof.map_or(0.0, |v| v[c].as_f64());
+                for (i, &(_, p)) in rows.iter().enumerate() {
+                    let ai = a[(i, c)].as_f64();
+                    let p = pats[p].observed.len() as f64;
+                    st.mass[c] += a[(i, c)];
+                    // E[ln u] = ln u + ψ((ν + |o|)/2) − ln((ν + |o|)/2); the
+                    // M-step adds the term for |o| = D, so the difference is
+                    // folded in here.
+                    st.u_term[c] += ai
+                        * (ln_u[(i, c)].as_f64() - u[(i, c)].as_f64() + tail(nu, p)
+                            - tail(nu, d as f64));
+                }
+            }
+            Some(Mat::from_fn(m, k, |i, c| a[(i, c)] * u[(i, c)]))
+        }
+        None => None,
+    };
+    let stat_w = |i: usize, c: usize| au.as_ref().map_or(a[(i, c)], |au| au[(i, c)]);
     let st = &mut part.st;
     let mut worst = None;
     for (i, &l) in lse.iter().enumerate() {
@@ -165,12 +210,12 @@ fn block_stats<T: Scalar>(
             })
             .collect();
         let e = &buf.centred[c];
-        let mass: T = (0..m).map(|i| a[(i, c)]).sum();
+        let mass: T = (0..m).map(|i| stat_w(i, c)).sum();
         if layout.full {
             // The Gram matrix of √a [x̂ − c, 1] (its last row holds s and n),
             // gathered in the block's scratch.
             let g = &mut buf.scratch;
-            let root: Vec<T> = (0..m).map(|i| a[(i, c)].sqrt()).collect();
+            let root: Vec<T> = (0..m).map(|i| stat_w(i, c).sqrt()).collect();
             for (j, &off) in offset.iter().enumerate() {
                 let (gj, ej) = (&mut g.col_as_slice_mut(j)[..m], &e.col_as_slice(j)[..m]);
                 for ((v, &x), &r) in gj.iter_mut().zip(ej).zip(&root) {
@@ -192,7 +237,7 @@ fn block_stats<T: Scalar>(
             for j in 0..d {
                 let (mut s1, mut s2) = (0.0f64, 0.0f64);
                 for i in 0..m {
-                    let (ai, v) = (a[(i, c)].as_f64(), (e[(i, j)] + offset[j]).as_f64());
+                    let (ai, v) = (stat_w(i, c).as_f64(), (e[(i, j)] + offset[j]).as_f64());
                     s1 += ai * v;
                     s2 += ai * v * v;
                 }
@@ -226,4 +271,45 @@ fn block_stats<T: Scalar>(
             }
         }
     }
+}
+
+/// `ψ((ν + p)/2) − ln((ν + p)/2)`.
+fn tail(nu: f64, p: f64) -> f64 {
+    digamma(0.5 * (nu + p)) - (0.5 * (nu + p)).ln()
+}
+
+/// Turns a block's Gaussian marginal log-densities into the Student-t's
+/// (same scale, `ν` per component) in place, and returns `u` and `ln u`
+/// (`m x K`): `u = (ν + |o|)/(ν + δ²)`.
+fn student_t<T: Scalar>(
+    buf: &mut IncompleteBlock<T>,
+    rows: &[(usize, usize)],
+    pats: &[mixtures_core::missing::Pattern],
+    dof: &[T],
+) -> (Mat<T>, Mat<T>) {
+    let (m, k) = (rows.len(), dof.len());
+    let mut u = Mat::<T>::zeros(m, k);
+    let mut ln_u = Mat::<T>::zeros(m, k);
+    for (c, nu) in dof.iter().enumerate() {
+        let nu = nu.as_f64();
+        for (i, &(_, p)) in rows.iter().enumerate() {
+            let p = pats[p].observed.len() as f64;
+            let q = buf.quad[(i, c)].as_f64();
+            let l1p = (q / nu).ln_1p();
+            // ln N = norm − δ²/2 with norm = ln w − ½ (p ln 2π + ln det Σ_oo);
+            // ln t = ln w + ln Γ((ν+p)/2) − ln Γ(ν/2) − (p/2) ln(νπ)
+            //        − ½ ln det Σ_oo − ((ν+p)/2) ln(1 + δ²/ν).
+            let g = buf.weighted[(i, c)].as_f64();
+            let t = g + 0.5 * q + 0.5 * p * (2.0 / nu).ln() + ln_gamma_ratio(0.5 * nu, 0.5 * p)
+                - 0.5 * (nu + p) * l1p;
+            buf.weighted[(i, c)] = if t.is_nan() {
+                T::neg_infinity()
+            } else {
+                T::c(t)
+            };
+            u[(i, c)] = T::c((nu + p) / (nu + q));
+            ln_u[(i, c)] = T::c((p / nu).ln_1p() - l1p);
+        }
+    }
+    (u, ln_u)
 }

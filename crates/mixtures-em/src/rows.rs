@@ -341,11 +341,6 @@ impl<'a, T: Scalar> Rows<'a, T> {
             }
             Self::Source { reducer, .. } => reducer.reduce(model, full),
             Self::Incomplete { data, complete, .. } => {
-                let EStep::Gaussian(gaussian) = model else {
-                    return Err(FitError::MissingValues {
-                        what: "a Student-t mixture",
-                    });
-                };
                 let mut st = GaussianStats::new(model, full);
                 if let Some(c) = complete {
                     st.accumulate(
@@ -357,7 +352,7 @@ impl<'a, T: Scalar> Rows<'a, T> {
                         },
                     )?;
                 }
-                crate::missing::add_incomplete(&mut st, gaussian, data)?;
+                crate::missing::add_incomplete(&mut st, model, data)?;
                 Ok(st)
             }
         }

@@ -238,6 +238,45 @@ impl<T: Scalar> StudentTParams<T> {
         self.fit_rows(Rows::Memory(data), Some(model))
     }
 
+    /// Fits to data with missing values: ECM for the observed-data
+    /// likelihood. Given the latent `u` a row's missing features are the
+    /// conditional Gaussian of the scale, so the E-step is the Gaussian one
+    /// ([`crate::GaussianParams::fit_incomplete`]) with the t's marginal
+    /// density, `u = (ν + |o|)/(ν + δ²)` on the `|o|` observed features, the
+    /// statistics weighted by `u` and the conditional scale added unweighted
+    /// (`E[u · C/u] = C`); the degrees of freedom use `E[ln u]` with each
+    /// row's own `|o|`. Without a missing cell, exactly [`StudentTParams::fit`].
+    ///
+    /// # Errors
+    /// As [`StudentTParams::fit`]; [`FitError::MissingValues`] for trimming
+    /// or a noise component; [`mixtures_core::DataError::NeverObserved`].
+    pub fn fit_incomplete(
+        &self,
+        data: &mixtures_core::missing::IncompleteDataset<T>,
+    ) -> Result<Fitted<StudentTMixtureModel<T>>, FitError> {
+        if data.n_missing() == 0 {
+            if let Some((complete, _)) = data.complete_rows() {
+                return self.fit_rows(Rows::Memory(&complete), None);
+            }
+        }
+        data.check_every_column_observed()?;
+        self.fit_rows(Rows::incomplete(data), None)
+    }
+
+    /// [`StudentTParams::fit_incomplete`] from `model` (a warm start).
+    ///
+    /// # Errors
+    /// [`FitError::WarmStartDimension`], or as [`StudentTParams::fit_incomplete`].
+    pub fn fit_incomplete_from(
+        &self,
+        model: &StudentTMixtureModel<T>,
+        data: &mixtures_core::missing::IncompleteDataset<T>,
+    ) -> Result<Fitted<StudentTMixtureModel<T>>, FitError> {
+        FitError::check_warm_start(model.dim(), data.n_features())?;
+        data.check_every_column_observed()?;
+        self.fit_rows(Rows::incomplete(data), Some(model))
+    }
+
     /// One ECM iteration from `model`: the E-step under `model`, then both
     /// conditional maximizations. Returns the mean log-likelihood of the data
     /// under `model` and the updated model. For custom loops and for

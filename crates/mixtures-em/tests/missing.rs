@@ -488,3 +488,80 @@ fn laplace_with_missing_values_is_monotone_and_equal_without_them() {
         }
     }
 }
+
+#[test]
+fn student_t_with_missing_values_is_monotone_and_near_the_gaussian_for_large_dof() {
+    use mixtures_em::{DegreesOfFreedom, StudentTMixture};
+    let n = 900;
+    let v = clusters(n, 51);
+    let params = StudentTMixture::params(3).seed(2);
+    let complete = Dataset::from_row_major(&v, n, 4).unwrap();
+    let same = params
+        .fit_incomplete(&Dataset::with_missing(&v, n, 4).unwrap())
+        .unwrap();
+    assert_eq!(params.fit(&complete).unwrap().model, same.model);
+    let data = Dataset::with_missing(&remove(&v, 4, 0.25, 52), n, 4).unwrap();
+    for cov in [Covariance::Full, Covariance::Diag] {
+        let trace = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&trace);
+        let fit = StudentTMixture::params(3)
+            .covariance(cov)
+            .seed(3)
+            .tol(1e-12)
+            .max_iter(200)
+            .observer(move |it: &Iteration| {
+                seen.lock().unwrap().push(it.lower_bound);
+                Control::Continue
+            })
+            .fit_incomplete(&data)
+            .unwrap();
+        let lls = trace.lock().unwrap().clone();
+        assert!(lls.len() > 3);
+        for w in lls.windows(2) {
+            assert!(
+                w[1] >= w[0] - 1e-10 * w[0].abs(),
+                "{cov:?}: {} then {}",
+                w[0],
+                w[1]
+            );
+        }
+        assert!(
+            fit.model
+                .components()
+                .dof()
+                .iter()
+                .all(|v| v.is_finite() && *v > 0.0)
+        );
+    }
+    // With ν fixed very large the t is the Gaussian: the same fit from the
+    // same start.
+    let start = GaussianMixture::params(3)
+        .seed(4)
+        .max_iter(2)
+        .fit_incomplete(&data)
+        .unwrap();
+    let gauss = GaussianMixture::params(3)
+        .tol(0.0)
+        .max_iter(30)
+        .fit_incomplete_from(&start.model, &data)
+        .unwrap();
+    let t_start = mixtures_dist::Mixture::new(
+        start.model.weights().to_vec(),
+        mixtures_dist::StudentT::from_scale(start.model.components().clone(), vec![1e6; 3])
+            .unwrap(),
+    )
+    .unwrap();
+    let t = StudentTMixture::params(3)
+        .degrees_of_freedom(DegreesOfFreedom::Fixed(1e6))
+        .tol(0.0)
+        .max_iter(30)
+        .fit_incomplete_from(&t_start, &data)
+        .unwrap();
+    let g = gauss.model.components();
+    let s = t.model.components().scale();
+    for c in 0..3 {
+        for j in 0..4 {
+            assert!((g.means()[(c, j)] - s.means()[(c, j)]).abs() < 1e-3);
+        }
+    }
+}
