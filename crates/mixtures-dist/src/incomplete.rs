@@ -555,21 +555,23 @@ fn pattern_parts<T: Scalar>(
             }
         }
     }
-    // Solves Λ_mm y = b in place.
+    // Solves Λ_mm y = b in place (multiplying by the pivots' reciprocals:
+    // a division's latency dominated the whole pattern's cost).
+    let inv: Vec<f64> = (0..nm).map(|i| 1.0 / l[i * nm + i]).collect();
     let solve = |b: &mut [f64]| {
         for i in 0..nm {
             let mut v = b[i];
             for t in 0..i {
                 v -= l[i * nm + t] * b[t];
             }
-            b[i] = v / l[i * nm + i];
+            b[i] = v * inv[i];
         }
         for i in (0..nm).rev() {
             let mut v = b[i];
             for t in i + 1..nm {
                 v -= l[t * nm + i] * b[t];
             }
-            b[i] = v / l[i * nm + i];
+            b[i] = v * inv[i];
         }
     };
     let mut cov = Mat::<T>::zeros(nm, nm);
