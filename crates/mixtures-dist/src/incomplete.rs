@@ -52,15 +52,40 @@ struct Component<T: Scalar> {
     precision: Vec<f64>,
 }
 
-/// One pattern under one component.
-#[derive(Debug, Clone)]
+/// One pattern under every component, in flat arrays (a pattern's parts
+/// are computed every iteration, and most patterns serve a row or two: no
+/// allocation per component).
+#[derive(Debug, Clone, Default)]
 pub struct PatternParts<T: Scalar> {
-    /// `G = −Λ_mm⁻¹ Λ_mo` (`|m| x |o|`): `x̂_m − μ_m = G (x_o − μ_o)`.
-    pub gain: Mat<T>,
-    /// `C = Λ_mm⁻¹` (`|m| x |m|`), the conditional covariance.
-    pub cov: Mat<T>,
-    /// `ln wₖ − ½ (|o| ln 2π + ln det Σ_oo)`.
-    pub log_norm: T,
+    nm: usize,
+    no: usize,
+    /// Per component, `G = −Λ_mm⁻¹ Λ_mo` (`|m| x |o|`, row-major).
+    gains: Vec<T>,
+    /// Per component, `C = Λ_mm⁻¹` (`|m| x |m|`, row-major).
+    covs: Vec<T>,
+    /// Per component, `ln wₖ − ½ (|o| ln 2π + ln det Σ_oo)`.
+    log_norms: Vec<T>,
+}
+
+impl<T: Scalar> PatternParts<T> {
+    /// `Gₐᵦ` of component `c`: `x̂_m − μ_m = G (x_o − μ_o)`.
+    #[inline]
+    pub fn gain(&self, c: usize, a: usize, b: usize) -> T {
+        self.gains[(c * self.nm + a) * self.no + b]
+    }
+
+    /// `Cₐᵦ` of component `c`, the conditional covariance of the missing
+    /// features.
+    #[inline]
+    pub fn cov(&self, c: usize, a: usize, b: usize) -> T {
+        self.covs[(c * self.nm + a) * self.nm + b]
+    }
+
+    /// `ln wₖ − ½ (|o| ln 2π + ln det Σ_oo)` of component `c`.
+    #[inline]
+    pub fn log_norm(&self, c: usize) -> T {
+        self.log_norms[c]
+    }
 }
 
 /// What evaluating a data set's incomplete rows under a Gaussian mixture
@@ -69,8 +94,8 @@ pub struct PatternParts<T: Scalar> {
 #[derive(Debug, Clone)]
 pub struct IncompleteParts<T: Scalar> {
     components: Vec<Component<T>>,
-    /// Per pattern (empty for the complete one), per component.
-    patterns: Vec<Vec<PatternParts<T>>>,
+    /// Per pattern (empty for the complete one).
+    patterns: Vec<PatternParts<T>>,
 }
 
 /// Buffers for one block of [`IncompleteParts::block`].
@@ -99,9 +124,9 @@ impl<T: Scalar> IncompleteBlock<T> {
 }
 
 impl<T: Scalar> IncompleteParts<T> {
-    /// Pattern `p`'s parts under component `c`.
-    pub fn pattern(&self, p: usize, c: usize) -> &PatternParts<T> {
-        &self.patterns[p][c]
+    /// Pattern `p`'s parts.
+    pub fn pattern(&self, p: usize) -> &PatternParts<T> {
+        &self.patterns[p]
     }
 
     /// Component `c`'s mean.
@@ -157,12 +182,12 @@ impl<T: Scalar> IncompleteParts<T> {
             // x̂_m − μ_m = G (x_o − μ_o), run by run, as column updates.
             for &(lo, hi, p) in &runs {
                 let pat = &pats[p];
-                let gain = &self.patterns[p][c].gain;
+                let parts = &self.patterns[p];
                 for (a, &j) in pat.missing.iter().enumerate() {
                     let t = &mut tmp[..hi - lo];
                     t.fill(T::zero());
                     for (b, &o) in pat.observed.iter().enumerate() {
-                        let g = gain[(a, b)];
+                        let g = parts.gain(c, a, b);
                         for (v, &y) in t.iter_mut().zip(&e.col_as_slice(o)[lo..hi]) {
                             *v += g * y;
                         }
@@ -187,7 +212,7 @@ impl<T: Scalar> IncompleteParts<T> {
             }
             for (i, &(_, p)) in rows.iter().enumerate() {
                 buf.quad[(i, c)] = q[i];
-                let v = self.patterns[p][c].log_norm - T::c(0.5) * q[i];
+                let v = self.patterns[p].log_norm(c) - T::c(0.5) * q[i];
                 buf.weighted[(i, c)] = if v.is_nan() { T::neg_infinity() } else { v };
             }
         }
@@ -252,15 +277,9 @@ impl<T: Scalar> GaussianMixtureModel<T> {
             .par_iter()
             .map(|p| {
                 if p.is_complete() {
-                    return Ok(Vec::new());
+                    return Ok(PatternParts::default());
                 }
-                components
-                    .iter()
-                    .enumerate()
-                    .map(|(c, comp)| {
-                        pattern_parts(comp, &p.observed, &p.missing, self.log_weights[c], c)
-                    })
-                    .collect()
+                pattern_parts(&components, &p.observed, &p.missing, &self.log_weights)
             })
             .collect::<Result<Vec<_>, ModelError>>()?;
         Ok(IncompleteParts {
@@ -481,7 +500,7 @@ impl<T: Scalar> GaussianMixtureModel<T> {
                 }
                 (0..k)
                     .map(|c| {
-                        Cholesky::new(parts.pattern(p, c).cov.as_ref())
+                        Cholesky::new(cov_of(parts.pattern(p), c).as_ref())
                             .ok()
                             .map(|f| f.l().to_owned())
                     })
@@ -521,97 +540,107 @@ impl<T: Scalar> GaussianMixtureModel<T> {
     }
 }
 
-/// A pattern's parts under one component, from its precision, in `f64`
+/// A pattern's parts under every component, from the precisions, in `f64`
 /// (the matrices are as small as the number of missing features, and a
-/// pattern's parts are computed every iteration: no general factorization).
+/// pattern's parts are computed every iteration: no general factorization,
+/// one scratch for all components).
 fn pattern_parts<T: Scalar>(
-    comp: &Component<T>,
+    components: &[Component<T>],
     observed: &[usize],
     missing: &[usize],
-    log_weight: T,
-    c: usize,
+    log_weights: &[T],
 ) -> Result<PatternParts<T>, ModelError> {
-    let (no, nm) = (observed.len(), missing.len());
-    let d = comp.mean.len();
-    let lam = |i: usize, j: usize| comp.precision[i * d + j];
-    // Λ_mm = L Lᵀ, in place (row-major lower triangle).
-    let mut l = vec![0.0f64; nm * nm];
-    for i in 0..nm {
-        for j in 0..=i {
-            let mut v = lam(missing[i], missing[j]);
-            for t in 0..j {
-                v -= l[i * nm + t] * l[j * nm + t];
-            }
-            if i == j {
-                if !(v > 0.0 && v.is_finite()) {
-                    return Err(ModelError::NotPositiveDefinite {
-                        component: Some(c),
-                        source: mixtures_core::LinalgError::NotPositiveDefinite { pivot: i },
-                    });
-                }
-                l[i * nm + i] = v.sqrt();
-            } else {
-                l[i * nm + j] = v / l[j * nm + j];
-            }
-        }
-    }
-    // Solves Λ_mm y = b in place (multiplying by the pivots' reciprocals:
-    // a division's latency dominated the whole pattern's cost).
-    let inv: Vec<f64> = (0..nm).map(|i| 1.0 / l[i * nm + i]).collect();
-    let solve = |b: &mut [f64]| {
-        for i in 0..nm {
-            let mut v = b[i];
-            for t in 0..i {
-                v -= l[i * nm + t] * b[t];
-            }
-            b[i] = v * inv[i];
-        }
-        for i in (0..nm).rev() {
-            let mut v = b[i];
-            for t in i + 1..nm {
-                v -= l[t * nm + i] * b[t];
-            }
-            b[i] = v * inv[i];
-        }
+    let (no, nm, k) = (observed.len(), missing.len(), components.len());
+    let mut out = PatternParts {
+        nm,
+        no,
+        gains: Vec::with_capacity(k * nm * no),
+        covs: Vec::with_capacity(k * nm * nm),
+        log_norms: Vec::with_capacity(k),
     };
-    let mut cov = Mat::<T>::zeros(nm, nm);
-    let mut col = vec![0.0f64; nm];
-    for j in 0..nm {
-        col.fill(0.0);
-        col[j] = 1.0;
-        solve(&mut col);
+    let (mut l, mut inv, mut cf, mut col, mut row) = (
+        vec![0.0f64; nm * nm],
+        vec![0.0f64; nm],
+        vec![0.0f64; nm * nm],
+        vec![0.0f64; nm],
+        vec![0.0f64; nm],
+    );
+    for (c, comp) in components.iter().enumerate() {
+        let d = comp.mean.len();
+        let lam = |i: usize, j: usize| comp.precision[i * d + j];
+        // Λ_mm = L Lᵀ, in place (row-major lower triangle).
         for i in 0..nm {
-            cov[(i, j)] = T::c(col[i]);
+            for j in 0..=i {
+                let mut v = lam(missing[i], missing[j]);
+                for t in 0..j {
+                    v -= l[i * nm + t] * l[j * nm + t];
+                }
+                if i == j {
+                    if !(v > 0.0 && v.is_finite()) {
+                        return Err(ModelError::NotPositiveDefinite {
+                            component: Some(c),
+                            source: mixtures_core::LinalgError::NotPositiveDefinite { pivot: i },
+                        });
+                    }
+                    l[i * nm + i] = v.sqrt();
+                    inv[i] = 1.0 / l[i * nm + i];
+                } else {
+                    l[i * nm + j] = v * inv[j];
+                }
+            }
         }
+        // C = Λ_mm⁻¹, a column at a time (L Lᵀ y = e_j), multiplying by the
+        // pivots' reciprocals (a division's latency dominated the cost).
+        for j in 0..nm {
+            col.fill(0.0);
+            col[j] = 1.0;
+            for i in 0..nm {
+                let mut v = col[i];
+                for t in 0..i {
+                    v -= l[i * nm + t] * col[t];
+                }
+                col[i] = v * inv[i];
+            }
+            for i in (0..nm).rev() {
+                let mut v = col[i];
+                for t in i + 1..nm {
+                    v -= l[t * nm + i] * col[t];
+                }
+                col[i] = v * inv[i];
+            }
+            for i in 0..nm {
+                cf[i * nm + j] = col[i];
+            }
+        }
+        out.covs.extend(cf.iter().map(|&v| T::c(v)));
+        // G = −C Λ_mo, a product (no further solves), row by row of G.
+        let start = out.gains.len();
+        out.gains.resize(start + nm * no, T::zero());
+        for (b, &o) in observed.iter().enumerate() {
+            for (t, &j) in missing.iter().enumerate() {
+                row[t] = lam(j, o);
+            }
+            for a in 0..nm {
+                let v: f64 = cf[a * nm..(a + 1) * nm]
+                    .iter()
+                    .zip(&row)
+                    .map(|(x, y)| x * y)
+                    .sum();
+                out.gains[start + a * no + b] = T::c(-v);
+            }
+        }
+        // ln det Σ_oo = ln det Σ − ln det C = ln det Σ + ln det Λ_mm.
+        let log_det_mm: f64 = (0..nm).map(|i| 2.0 * l[i * nm + i].ln()).sum();
+        let log_det_oo = comp.log_det.as_f64() + log_det_mm;
+        let log_norm = log_weights[c].as_f64() - 0.5 * (no as f64 * LN_2PI + log_det_oo);
+        out.log_norms.push(T::c(log_norm));
     }
-    // G = −C Λ_mo, a product (no further solves).
-    let mut gain = Mat::<T>::zeros(nm, no);
-    let cf: Vec<f64> = (0..nm * nm)
-        .map(|t| cov[(t / nm, t % nm)].as_f64())
-        .collect();
-    let mut row = vec![0.0f64; nm];
-    for (b, &o) in observed.iter().enumerate() {
-        for (t, &j) in missing.iter().enumerate() {
-            row[t] = lam(j, o);
-        }
-        for a in 0..nm {
-            let v: f64 = cf[a * nm..(a + 1) * nm]
-                .iter()
-                .zip(&row)
-                .map(|(x, y)| x * y)
-                .sum();
-            gain[(a, b)] = T::c(-v);
-        }
-    }
-    // ln det Σ_oo = ln det Σ − ln det C = ln det Σ + ln det Λ_mm.
-    let log_det_mm: f64 = (0..nm).map(|i| 2.0 * l[i * nm + i].ln()).sum();
-    let log_det_oo = comp.log_det.as_f64() + log_det_mm;
-    let log_norm = log_weight.as_f64() - 0.5 * (no as f64 * LN_2PI + log_det_oo);
-    Ok(PatternParts {
-        gain,
-        cov,
-        log_norm: T::c(log_norm),
-    })
+    Ok(out)
+}
+
+/// Component `c`'s conditional covariance of a pattern, as a matrix.
+fn cov_of<T: Scalar>(parts: &PatternParts<T>, c: usize) -> Mat<T> {
+    Mat::from_fn(parts.nm, parts.nm, |a, b| parts.cov(c, a, b))
 }
 
 /// `−ln Σₖ rₖ Pr(χ²(dims) ≥ quadₖ)` from a row's weighted log-densities

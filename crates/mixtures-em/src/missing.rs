@@ -255,18 +255,18 @@ fn block_stats<T: Scalar>(
         }
         // The conditional covariance of each row's missing features.
         for (i, &(_, p)) in rows.iter().enumerate() {
-            let cov = &parts.pattern(p, c).cov;
+            let cov = parts.pattern(p);
             let ai = a[(i, c)];
             let missing = &pats[p].missing;
             for (b1, &j1) in missing.iter().enumerate() {
                 if layout.full {
                     for (b2, &j2) in missing.iter().enumerate() {
-                        st.full[c][(j1, j2)] += ai * cov[(b1, b2)];
+                        st.full[c][(j1, j2)] += ai * cov.cov(c, b1, b2);
                     }
                 } else if layout.reference.is_some() {
-                    st.axis[(c, d + j1)] += (ai * cov[(b1, b1)]).as_f64();
+                    st.axis[(c, d + j1)] += (ai * cov.cov(c, b1, b1)).as_f64();
                 } else {
-                    st.diag[(c, j1)] += ai * cov[(b1, b1)];
+                    st.diag[(c, j1)] += ai * cov.cov(c, b1, b1);
                 }
             }
         }
