@@ -144,6 +144,39 @@ impl<T: Scalar> IncompleteParts<T> {
         m: usize,
         buf: &mut IncompleteBlock<T>,
     ) {
+        // Compiled for the processor's SIMD width (the gathers, the
+        // completions and the distances are element-wise loops).
+        struct Block<'a, T: Scalar> {
+            parts: &'a IncompleteParts<T>,
+            data: &'a IncompleteDataset<T>,
+            lo: usize,
+            m: usize,
+            buf: &'a mut IncompleteBlock<T>,
+        }
+        impl<T: Scalar> mixtures_core::kernels::Kernel for Block<'_, T> {
+            type Output = ();
+            #[inline(always)]
+            fn run(self) {
+                self.parts.block_impl(self.data, self.lo, self.m, self.buf);
+            }
+        }
+        mixtures_core::kernels::vectorize(Block {
+            parts: self,
+            data,
+            lo,
+            m,
+            buf,
+        });
+    }
+
+    #[inline(always)]
+    fn block_impl(
+        &self,
+        data: &IncompleteDataset<T>,
+        lo: usize,
+        m: usize,
+        buf: &mut IncompleteBlock<T>,
+    ) {
         let rows = &data.incomplete_order()[lo..lo + m];
         let x = data.incomplete_values().subrows(lo, m);
         let d = x.ncols();

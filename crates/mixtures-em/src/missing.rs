@@ -108,7 +108,15 @@ pub(crate) fn add_incomplete<T: Scalar>(
                 let m = CHUNK_ROWS.min(hi - start);
                 parts.block(data, start, m, &mut buf);
                 let rows = &order[start..start + m];
-                block_stats(&parts, data, rows, dof, &mut buf, &layout, &mut part);
+                mixtures_core::kernels::vectorize(BlockStats {
+                    parts: &parts,
+                    data,
+                    rows,
+                    dof,
+                    buf: &mut buf,
+                    layout: &layout,
+                    part: &mut part,
+                });
             }
             part
         },
@@ -123,8 +131,36 @@ pub(crate) fn add_incomplete<T: Scalar>(
     Ok(())
 }
 
+/// [`block_stats`], compiled for the processor's SIMD width.
+struct BlockStats<'a, T: Scalar> {
+    parts: &'a IncompleteParts<T>,
+    data: &'a IncompleteDataset<T>,
+    rows: &'a [(usize, usize)],
+    dof: Option<&'a [T]>,
+    buf: &'a mut IncompleteBlock<T>,
+    layout: &'a Layout<'a, T>,
+    part: &'a mut Part<T>,
+}
+
+impl<T: Scalar> mixtures_core::kernels::Kernel for BlockStats<'_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        block_stats(
+            self.parts,
+            self.data,
+            self.rows,
+            self.dof,
+            self.buf,
+            self.layout,
+            self.part,
+        );
+    }
+}
+
 /// Adds one evaluated block's statistics to `part`.
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 fn block_stats<T: Scalar>(
     parts: &IncompleteParts<T>,
     data: &IncompleteDataset<T>,
