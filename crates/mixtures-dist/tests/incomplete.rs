@@ -208,3 +208,86 @@ fn laplace_rows_with_missing_features_use_the_observed_features_alone() {
     let want = r[(0, 0)] * 1.0 + r[(0, 1)] * -2.0;
     assert!((filled.view()[(0, 1)] - want).abs() < 1e-12);
 }
+
+#[test]
+fn many_missing_features_take_the_blocked_path_and_agree() {
+    // 30 features, rows with 26 missing (above the blocked threshold) and
+    // with 3 missing (the scalar path): both against the marginal built by
+    // hand, and the imputation against Σ_mo Σ_oo⁻¹ (x_o − μ_o) by hand.
+    let d = 30;
+    let cov = |s: f64| {
+        Mat::from_fn(d, d, |i, j| {
+            let base = (-((i as f64 - j as f64).abs()) / 4.0).exp();
+            if i == j { base + s } else { 0.8 * base }
+        })
+    };
+    let means = Mat::from_fn(2, d, |c, j| (c as f64) * 2.0 + 0.1 * j as f64);
+    let g = Gaussian::full(means, vec![cov(0.5), cov(1.5)]).unwrap();
+    let m = Mixture::new(vec![0.35, 0.65], g).unwrap();
+    let nan = f64::NAN;
+    let mut flat = Vec::new();
+    let keep: [&[usize]; 2] = [
+        &[0, 7, 13, 29],
+        &[
+            0, 1, 2, 3, 5, 8, 9, 10, 11, 12, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26,
+            28, 29, 6, 4,
+        ],
+    ];
+    for obs in keep {
+        for j in 0..d {
+            flat.push(if obs.contains(&j) {
+                0.3 * j as f64 - 1.0
+            } else {
+                nan
+            });
+        }
+    }
+    let data = Dataset::with_missing(&flat, 2, d).unwrap();
+    let lp = m.log_prob_incomplete(&data).unwrap();
+    let filled = m.impute(&data).unwrap();
+    let r = m.predict_proba_incomplete(&data).unwrap();
+    for (i, obs) in keep.iter().enumerate() {
+        let mut observed: Vec<usize> = obs.to_vec();
+        observed.sort_unstable();
+        let x: Vec<f64> = observed.iter().map(|&j| 0.3 * j as f64 - 1.0).collect();
+        let xd = Dataset::from_row_major(&x, 1, observed.len()).unwrap();
+        let want = marginal_of(&m, &observed).log_prob(&xd).unwrap()[0];
+        assert!(
+            (lp[i] - want).abs() < 1e-10 * want.abs().max(1.0),
+            "row {i}: {} vs {want}",
+            lp[i]
+        );
+        // E[x_j | x_o] for a missing j, by hand through Σ_oo's Cholesky.
+        let j = (0..d).find(|j| !observed.contains(j)).unwrap();
+        let mut want_j = 0.0;
+        for c in 0..2 {
+            let s = m.components().covariance_matrix(c);
+            let mu = m.components().mean(c);
+            let soo = Mat::from_fn(observed.len(), observed.len(), |a, b| {
+                s[(observed[a], observed[b])]
+            });
+            let y = Mat::from_fn(observed.len(), 1, |a, _| x[a] - mu[observed[a]]);
+            let z = faer::linalg::solvers::Solve::solve(&soo.llt(faer::Side::Lower).unwrap(), &y);
+            let v: f64 = (0..observed.len())
+                .map(|a| s[(j, observed[a])] * z[(a, 0)])
+                .sum();
+            want_j += r[(i, c)] * (mu[j] + v);
+        }
+        assert!((filled.view()[(i, j)] - want_j).abs() < 1e-9 * want_j.abs().max(1.0));
+    }
+}
+
+fn marginal_of(m: &GaussianMixtureModel<f64>, observed: &[usize]) -> GaussianMixtureModel<f64> {
+    let g = m.components();
+    let k = m.n_components();
+    let means = Mat::from_fn(k, observed.len(), |c, j| g.means()[(c, observed[j])]);
+    let covs = (0..k)
+        .map(|c| {
+            let s = g.covariance_matrix(c);
+            Mat::from_fn(observed.len(), observed.len(), |i, j| {
+                s[(observed[i], observed[j])]
+            })
+        })
+        .collect();
+    Mixture::new(m.weights().to_vec(), Gaussian::full(means, covs).unwrap()).unwrap()
+}
