@@ -103,6 +103,38 @@ fn run<T: Scalar>(
     })
 }
 
+/// [`fit`] on data with missing values: the family's `fit_incomplete`
+/// (exact EM for the observed-data likelihood; see
+/// [`crate::GaussianParams::fit_incomplete`]). Without a missing cell,
+/// exactly [`fit`].
+///
+/// # Errors
+/// As the family's `fit_incomplete`.
+pub fn fit_incomplete<T: Scalar>(
+    spec: ModelSpec,
+    k: usize,
+    control: &EmControl,
+    data: &mixtures_core::missing::IncompleteDataset<T>,
+) -> Result<Fitted<AnyMixture<T>>, FitError> {
+    Ok(match spec.family() {
+        Family::Gaussian => GaussianMixture::params(k)
+            .covariance(spec.covariance())
+            .control(control.clone())
+            .fit_incomplete(data)?
+            .into_any(),
+        Family::Laplace => LaplaceMixture::params(k)
+            .structure(spec.covariance())
+            .control(control.clone())
+            .fit_incomplete(data)?
+            .into_any(),
+        Family::StudentT => crate::StudentTMixture::params(k)
+            .covariance(spec.covariance())
+            .control(control.clone())
+            .fit_incomplete(data)?
+            .into_any(),
+    })
+}
+
 impl<M> Fitted<M> {
     /// The same fit with the model wrapped in [`AnyMixture`].
     pub fn into_any<T: Scalar>(self) -> Fitted<AnyMixture<T>>

@@ -56,7 +56,7 @@ pub use control::{
     MAX_N_INIT,
 };
 pub use error::FitError;
-pub use fit::{Fit, ModelParams, fit, fit_from};
+pub use fit::{Fit, ModelParams, fit, fit_from, fit_incomplete};
 pub use gaussian::{GaussianMixture, GaussianParams};
 pub use init::{Init, initial_responsibilities};
 pub use laplace::{LaplaceMixture, LaplaceParams};

@@ -114,7 +114,12 @@ pub fn classification_entropy<T: Scalar, C: LogDensity<T>>(
 /// The classification entropy of responsibilities `resp` (`n x K`) of the
 /// data's rows.
 fn entropy_of<T: Scalar>(resp: &faer::Mat<T>, data: &Dataset<T>) -> f64 {
-    let n = data.n_samples();
+    entropy_of_weighted(resp, data.weights())
+}
+
+/// `Σᵢ wᵢ (−Σₖ rᵢₖ ln rᵢₖ)` of responsibilities and optional row weights.
+pub(crate) fn entropy_of_weighted<T: Scalar>(resp: &faer::Mat<T>, weights: Option<&[T]>) -> f64 {
+    let n = resp.nrows();
     let mut per_row = vec![0.0f64; n];
     for k in 0..resp.ncols() {
         for (e, &r) in per_row.iter_mut().zip(resp.col_as_slice(k)) {
@@ -125,7 +130,7 @@ fn entropy_of<T: Scalar>(resp: &faer::Mat<T>, data: &Dataset<T>) -> f64 {
             }
         }
     }
-    match data.weights() {
+    match weights {
         Some(w) => per_row.iter().zip(w).map(|(e, w)| e * w.as_f64()).sum(),
         None => per_row.iter().sum(),
     }

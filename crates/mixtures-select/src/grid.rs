@@ -323,6 +323,11 @@ impl<T: Scalar> Grid<T> {
     /// [`Grid::check`], then the data against the grid: enough distinct rows
     /// for the largest `k`, a range the fits' sums can hold.
     fn check_with(&self, data: &Dataset<T>) -> Result<(), SelectError> {
+        self.check_filled(data)
+    }
+
+    /// [`Grid::check_with`], by name for the incomplete data's filled rows.
+    pub(crate) fn check_filled(&self, data: &Dataset<T>) -> Result<(), SelectError> {
         self.check()?;
         let k_max = self.ks.last().copied().unwrap_or(1);
         distinct_check(data, k_max)?;
@@ -360,8 +365,17 @@ impl<T: Scalar> Grid<T> {
 
     /// Every cell on every row of `data` (already checked), and the best.
     pub(crate) fn fit_all(&self, data: &Dataset<T>) -> Result<Selection<T>, SelectError> {
+        self.select_with(&|k, s, control| dataset_cell(data, k, s, control))
+    }
+
+    /// Every cell fitted by `fit_cell` (`k`, structure, the cell's EM
+    /// settings), and the best by the criterion.
+    pub(crate) fn select_with(
+        &self,
+        fit_cell: &CellFit<'_, T>,
+    ) -> Result<Selection<T>, SelectError> {
         let stop = Arc::new(AtomicBool::new(false));
-        let (table, mut models) = self.fit_cells(data, &stop);
+        let (table, mut models) = self.fit_cells_with(fit_cell, &stop);
         // Lowest criterion wins; ties (and NaN, never chosen) keep the earlier
         // cell, so the choice depends on the table alone.
         let mut best: Option<(usize, f64)> = None;
@@ -403,10 +417,19 @@ impl<T: Scalar> Grid<T> {
         data: &Dataset<T>,
         stop: &Arc<AtomicBool>,
     ) -> (Vec<Cell>, CellModels<T>) {
+        self.fit_cells_with(&|k, s, control| dataset_cell(data, k, s, control), stop)
+    }
+
+    /// [`Grid::fit_cells`] with the cells fitted by `fit_cell`.
+    pub(crate) fn fit_cells_with(
+        &self,
+        fit_cell: &CellFit<'_, T>,
+        stop: &Arc<AtomicBool>,
+    ) -> (Vec<Cell>, CellModels<T>) {
         let cells = self.cells();
         let results: Vec<CellResult<T>> = cells
             .par_iter()
-            .map(|&(k, s, seed)| self.fit_cell(data, k, s, seed, stop))
+            .map(|&(k, s, seed)| self.fit_cell(fit_cell, k, s, seed, stop))
             .collect();
         let mut table = Vec::with_capacity(cells.len());
         let mut models = Vec::with_capacity(cells.len());
@@ -465,17 +488,14 @@ impl<T: Scalar> Grid<T> {
 
     fn fit_cell(
         &self,
-        data: &Dataset<T>,
+        fit_cell: &CellFit<'_, T>,
         k: usize,
         structure: ModelSpec,
         seed: u64,
         stop: &Arc<AtomicBool>,
     ) -> CellResult<T> {
         let control = self.cell_control(seed, stop);
-        let fitted = mixtures_em::fit(structure, k, &control, data).and_then(|f| {
-            let scores = Scores::of_any_fit(&f, data)?;
-            Ok((scores, f.model, f.report))
-        });
+        let fitted = fit_cell(k, structure, &control);
         match fitted {
             Ok((scores, model, report)) => (
                 CellOutcome::Fitted {
@@ -488,6 +508,24 @@ impl<T: Scalar> Grid<T> {
             Err(reason) => (CellOutcome::Skipped { reason }, None),
         }
     }
+}
+
+/// How a cell is fitted: `k`, the structure and the cell's EM settings in;
+/// its scores, model and report out.
+pub(crate) type CellFit<'a, T> = dyn Fn(usize, ModelSpec, &EmControl) -> Result<(Scores, AnyMixture<T>, FitReport), FitError>
+    + Sync
+    + 'a;
+
+/// A cell fitted to complete data.
+fn dataset_cell<T: Scalar>(
+    data: &Dataset<T>,
+    k: usize,
+    structure: ModelSpec,
+    control: &EmControl,
+) -> Result<(Scores, AnyMixture<T>, FitReport), FitError> {
+    let f = mixtures_em::fit(structure, k, control, data)?;
+    let scores = Scores::of_any_fit(&f, data)?;
+    Ok((scores, f.model, f.report))
 }
 
 /// A cell's outcome and, when fitted, its model and report.

@@ -50,6 +50,7 @@
 pub mod criteria;
 mod error;
 mod grid;
+mod incomplete;
 mod search;
 
 pub use criteria::{Criterion, Scores};
