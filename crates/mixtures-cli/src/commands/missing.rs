@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use mixtures_core::missing::IncompleteDataset;
 use mixtures_core::{DataError, Dataset, Scalar};
 use mixtures_dist::json::shortest as json_shortest;
-use mixtures_dist::{AnyMixture, Family, GaussianMixtureModel, ModelSpec};
+use mixtures_dist::{AnyMixture, GaussianMixtureModel, ModelSpec};
 use mixtures_em::GaussianMixture;
 use serde_json::json;
 
@@ -22,7 +22,7 @@ use super::score::{CHUNK_ROWS, csv_field, fail};
 use super::{by_precision, write_output};
 use crate::cli::{DataArgs, FitCmd, MissingArgs, Precision, ScoreCmd};
 use crate::error::CliError;
-use crate::fitting::{Progress, ProgressObserver, check_flags, em_control};
+use crate::fitting::{Plan, Progress, ProgressObserver, check_flags, em_control, plan};
 use crate::input::{
     Chunk, CsvReader, IncompleteTable, Selection, format_of, incomplete_error, open,
     read_incomplete,
@@ -132,26 +132,11 @@ fn fit_typed<T: Scalar>(c: &FitCmd, path: &Path, ui: &mut Ui) -> Result<(), CliE
         None => None,
     };
     let (family, named) = check_flags(&c.fit, init.as_ref())?;
-    if family != Family::Gaussian {
-        return Err(CliError::Usage(format!(
-            "--family {family}: not supported with missing values yet (Gaussian mixtures only)"
-        )));
-    }
+    // A warm start with missing values: Gaussian mixtures.
     let start = init
         .as_ref()
-        .map(|m| gaussian(m, "fit --missing"))
+        .map(|m| gaussian(m, "fit --missing --init"))
         .transpose()?;
-    let Some(k) = c
-        .fit
-        .components
-        .or(start.map(GaussianMixtureModel::n_components))
-    else {
-        return Err(CliError::Usage(
-            "fit --missing needs --components K (or --init): the automatic choice of the \
-             model does not take missing values yet"
-                .to_owned(),
-        ));
-    };
     let names = match (
         &c.input.columns,
         init.as_ref().and_then(AnyMixture::feature_names),
@@ -182,24 +167,50 @@ fn fit_typed<T: Scalar>(c: &FitCmd, path: &Path, ui: &mut Ui) -> Result<(), CliE
     if let Some(p) = &progress {
         control = control.observer(ProgressObserver(p.clone()));
     }
-    let params = GaussianMixture::params::<T>(k)
-        .covariance(spec.covariance())
-        .control(control);
-    let fitted = ui.time("fit", || match start {
-        Some(m) => params.fit_incomplete_from(m, &table.data),
-        None => params.fit_incomplete(&table.data),
-    });
+    // A warm start, a fixed number of components of any family, or the
+    // automatic choice (BIC over the grid `fit` uses, on the observed-data
+    // likelihood).
+    let fitted = match (start, c.fit.components) {
+        (Some(m), _) => {
+            let params = GaussianMixture::params::<T>(m.n_components())
+                .covariance(spec.covariance())
+                .control(control);
+            ui.time("fit", || params.fit_incomplete_from(m, &table.data))
+                .map(|f| (AnyMixture::Gaussian(f.model), f.report, None))
+                .map_err(CliError::from)
+        }
+        (None, Some(k)) => ui
+            .time("fit", || {
+                mixtures_em::fit_incomplete(spec, k, &control, &table.data)
+            })
+            .map(|f| (f.model, f.report, None))
+            .map_err(CliError::from),
+        (None, None) => match plan::<T>(&c.fit, None, table.data.n_samples(), progress.clone())? {
+            Plan::Auto(grid) => {
+                ui.note(&format!(
+                    "choosing the model: {} candidate fits (k x structure) by BIC on the observed data",
+                    grid.cells().len()
+                ));
+                ui.time("fit", || grid.fit_incomplete(&table.data))
+                    .map(|sel| (sel.model.clone(), sel.report.clone(), Some(sel)))
+                    .map_err(CliError::from)
+            }
+            Plan::Fixed(_) => Err(CliError::Usage(
+                "fit --missing: no number of components and no automatic choice".to_owned(),
+            )),
+        },
+    };
     if let Some(p) = &progress {
         p.finish();
     }
-    let fitted = fitted?;
-    let model = AnyMixture::Gaussian(fitted.model)
+    let (model, report, selection) = fitted?;
+    let model = model
         .with_feature_names(table.features.clone())
         .map_err(|e| CliError::Fit(e.into()))?;
     let outcome = Outcome {
         model,
-        report: fitted.report,
-        selection: None,
+        report,
+        selection,
     };
     model_io::save(ui, &outcome.model, &c.output)?;
     let info = DataInfo {
