@@ -38,9 +38,12 @@
 //!     Arc::new(Float64Array::from(y)),
 //!     Arc::new(Int64Array::from(vec![0i64; 200])),
 //! ])?;
-//! let mut writer = ArrowWriter::try_new(std::fs::File::create(&path)?, schema, None)?;
-//! writer.write(&batch)?;
-//! writer.close()?;
+//! // Written to a temporary file and renamed into place, as every file is.
+//! mixtures_core::io::write_atomic(&path, |out| {
+//!     let mut writer = ArrowWriter::try_new(out, schema, None).map_err(std::io::Error::other)?;
+//!     writer.write(&batch).map_err(std::io::Error::other)?;
+//!     writer.close().map(drop).map_err(std::io::Error::other)
+//! })?;
 //!
 //! // Read it in batches of 64 rows; the column named `label` is left out.
 //! let columns = Columns { label_by_name: true, ..Columns::default() };

@@ -445,7 +445,7 @@ impl<T: Scalar> GaussianMixtureModel<T> {
             }
         }
         let (_, r) = self.per_block(data, |_, rows, b, o: &mut [Vec<T>]| {
-            let resp = responsibilities(b.weighted.as_ref().subrows(0, rows.len()));
+            let resp = responsibilities(b.weighted.as_ref().subrows(0, rows.len()), self.weights());
             for (i, slot) in o.iter_mut().enumerate() {
                 *slot = resp.row(i).iter().copied().collect();
             }
@@ -467,7 +467,7 @@ impl<T: Scalar> GaussianMixtureModel<T> {
     pub fn impute(&self, data: &IncompleteDataset<T>) -> Result<Dataset<T>, ModelError> {
         let pats = data.patterns();
         let (_, filled) = self.per_block(data, |parts, rows, b, o: &mut [Vec<T>]| {
-            let resp = responsibilities(b.weighted.as_ref().subrows(0, rows.len()));
+            let resp = responsibilities(b.weighted.as_ref().subrows(0, rows.len()), self.weights());
             for (i, (&(_, p), slot)) in rows.iter().zip(o.iter_mut()).enumerate() {
                 *slot = pats[p]
                     .missing
@@ -507,7 +507,8 @@ impl<T: Scalar> GaussianMixtureModel<T> {
         // Per row: the responsibilities and every component's conditional mean.
         let (parts, rows) =
             self.per_block(data, |parts, rows, b, o: &mut [(Vec<f64>, Vec<Vec<T>>)]| {
-                let resp = responsibilities(b.weighted.as_ref().subrows(0, rows.len()));
+                let resp =
+                    responsibilities(b.weighted.as_ref().subrows(0, rows.len()), self.weights());
                 for (i, (&(_, p), slot)) in rows.iter().zip(o.iter_mut()).enumerate() {
                     let r = resp.row(i).iter().map(|v| v.as_f64()).collect();
                     let means = (0..resp.ncols())
@@ -753,12 +754,14 @@ fn tail_score(weighted: &[f64], quad: &[f64], dims: usize) -> f64 {
 }
 
 /// Responsibilities from weighted log-densities, row by row.
-fn responsibilities<T: Scalar>(weighted: faer::MatRef<'_, T>) -> Mat<T> {
-    let (n, k) = (weighted.nrows(), weighted.ncols());
-    let mut lse = vec![T::zero(); n];
-    let mut mx = vec![T::zero(); n];
-    log_sum_exp_rows(weighted, &mut lse, &mut mx);
-    Mat::from_fn(n, k, |i, c| (weighted[(i, c)] - lse[i]).exp())
+/// Through the kernel of every E-step, so a row whose every density
+/// underflows gets the mixing weights, never NaN.
+pub(crate) fn responsibilities<T: Scalar>(weighted: faer::MatRef<'_, T>, fallback: &[T]) -> Mat<T> {
+    let n = weighted.nrows();
+    let mut r = weighted.to_owned();
+    let (mut lse, mut mx, mut sum) = (vec![T::zero(); n], vec![T::zero(); n], vec![T::zero(); n]);
+    mixtures_core::kernels::softmax_rows(r.as_mut(), &mut lse, &mut mx, &mut sum, fallback);
+    r
 }
 
 fn filled_dataset<T: Scalar>(

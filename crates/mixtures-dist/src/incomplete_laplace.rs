@@ -86,12 +86,10 @@ impl<T: Scalar> LaplaceMixtureModel<T> {
         data: &IncompleteDataset<T>,
     ) -> Result<Mat<T>, ModelError> {
         let w = self.weighted_log_prob_incomplete(data)?;
-        let n = data.n_samples();
-        let (mut lse, mut mx) = (vec![T::zero(); n], vec![T::zero(); n]);
-        log_sum_exp_rows(w.as_ref(), &mut lse, &mut mx);
-        Ok(Mat::from_fn(n, w.ncols(), |i, c| {
-            (w[(i, c)] - lse[i]).exp()
-        }))
+        Ok(crate::incomplete::responsibilities(
+            w.as_ref(),
+            self.weights(),
+        ))
     }
 
     /// The data with every missing cell replaced by its conditional mean,

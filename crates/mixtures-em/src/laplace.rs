@@ -410,8 +410,11 @@ fn incomplete_e_step<T: Scalar>(
             reason: e.to_string(),
         })?;
     let n = data.n_samples();
-    let (mut lse, mut mx) = (vec![T::zero(); n], vec![T::zero(); n]);
-    mixtures_core::kernels::log_sum_exp_rows(w.as_ref(), &mut lse, &mut mx);
+    // Responsibilities through the kernel of every E-step (the mixing weights
+    // where every density underflows).
+    let mut r = w;
+    let (mut lse, mut mx, mut sum) = (vec![T::zero(); n], vec![T::zero(); n], vec![T::zero(); n]);
+    mixtures_core::kernels::softmax_rows(r.as_mut(), &mut lse, &mut mx, &mut sum, model.weights());
     let weight = |i: usize| data.weights().map_or(1.0, |w| w[i].as_f64());
     let mut ll = 0.0;
     let mut worst = (f64::INFINITY, usize::MAX);
@@ -423,7 +426,6 @@ fn incomplete_e_step<T: Scalar>(
             }
         }
     }
-    let r = Mat::from_fn(n, w.ncols(), |i, c| (w[(i, c)] - lse[i]).exp());
     Ok((ll, weighted(r, data.weights()), worst.1))
 }
 

@@ -113,6 +113,7 @@ pub(crate) fn add_incomplete<T: Scalar>(
                     data,
                     rows,
                     dof,
+                    mixing: gaussian.weights(),
                     buf: &mut buf,
                     layout: &layout,
                     part: &mut part,
@@ -137,6 +138,7 @@ struct BlockStats<'a, T: Scalar> {
     data: &'a IncompleteDataset<T>,
     rows: &'a [(usize, usize)],
     dof: Option<&'a [T]>,
+    mixing: &'a [T],
     buf: &'a mut IncompleteBlock<T>,
     layout: &'a Layout<'a, T>,
     part: &'a mut Part<T>,
@@ -151,6 +153,7 @@ impl<T: Scalar> mixtures_core::kernels::Kernel for BlockStats<'_, T> {
             self.data,
             self.rows,
             self.dof,
+            self.mixing,
             self.buf,
             self.layout,
             self.part,
@@ -166,6 +169,7 @@ fn block_stats<T: Scalar>(
     data: &IncompleteDataset<T>,
     rows: &[(usize, usize)],
     dof: Option<&[T]>,
+    mixing: &[T],
     buf: &mut IncompleteBlock<T>,
     layout: &Layout<'_, T>,
     part: &mut Part<T>,
@@ -175,15 +179,17 @@ fn block_stats<T: Scalar>(
     // A Student-t E-step: the t's marginal densities and the weights u.
     let u = dof.map(|dof| student_t(buf, rows, pats, dof));
     // Responsibilities times the rows' weights, and ln p(x_o).
-    let mut lse = vec![T::zero(); m];
-    let mut mx = vec![T::zero(); m];
-    mixtures_core::kernels::log_sum_exp_rows(
-        buf.weighted.as_ref().subrows(0, m),
-        &mut lse,
-        &mut mx,
-    );
+    // The responsibilities through the kernel of every E-step (a row whose
+    // every density underflows gets the mixing weights, never NaN).
+    let (mut lse, mut mx, mut sum) = (vec![T::zero(); m], vec![T::zero(); m], vec![T::zero(); m]);
+    let mut a = buf.weighted.as_ref().subrows(0, m).to_owned();
+    mixtures_core::kernels::softmax_rows(a.as_mut(), &mut lse, &mut mx, &mut sum, mixing);
     let w = |i: usize| data.weights().map_or(T::one(), |w| w[rows[i].0]);
-    let a = Mat::from_fn(m, k, |i, c| w(i) * (buf.weighted[(i, c)] - lse[i]).exp());
+    for c in 0..k {
+        for (i, v) in a.col_as_slice_mut(c).iter_mut().enumerate() {
+            *v *= w(i);
+        }
+    }
     // The weights of the statistics: w r, times u for a Student-t (whose
     // conditional scale C is added with w r alone: given u, the missing
     // features' covariance is C / u, and E[u · C / u] = C).

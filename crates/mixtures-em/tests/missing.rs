@@ -50,6 +50,34 @@ fn clusters(n: usize, seed: u64) -> Vec<f64> {
     v
 }
 
+/// An observer recording every iteration's lower bound, and the record.
+fn recorder() -> (
+    Arc<Mutex<Vec<f64>>>,
+    impl Fn(&Iteration) -> Control + Send + Sync + 'static,
+) {
+    let trace = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&trace);
+    (trace, move |it: &Iteration| {
+        seen.lock().unwrap().push(it.lower_bound);
+        Control::Continue
+    })
+}
+
+/// The recorded bounds, over more than three iterations, never decrease by
+/// more than `tol` relative.
+fn assert_never_decreases(trace: &Mutex<Vec<f64>>, tol: f64, what: &str) {
+    let lls = trace.lock().unwrap().clone();
+    assert!(lls.len() > 3, "{what}: {} iterations", lls.len());
+    for w in lls.windows(2) {
+        assert!(
+            w[1] >= w[0] - tol * w[0].abs(),
+            "{what}: {} then {}",
+            w[0],
+            w[1]
+        );
+    }
+}
+
 /// Removes each cell with probability `p`, keeping one value per row.
 fn remove(v: &[f64], d: usize, p: f64, seed: u64) -> Vec<f64> {
     let mut rng = StdRng::seed_from_u64(seed);
@@ -278,29 +306,16 @@ fn the_log_likelihood_never_decreases_for_every_structure() {
         Covariance::Spherical,
         Covariance::Tied,
     ] {
-        let trace = Arc::new(Mutex::new(Vec::new()));
-        let seen = Arc::clone(&trace);
+        let (trace, observer) = recorder();
         let fit = GaussianMixture::params(3)
             .covariance(cov)
             .seed(5)
             .tol(1e-12)
             .max_iter(300)
-            .observer(move |it: &Iteration| {
-                seen.lock().unwrap().push(it.lower_bound);
-                Control::Continue
-            })
+            .observer(observer)
             .fit_incomplete(&data)
             .unwrap();
-        let lls = trace.lock().unwrap().clone();
-        assert!(lls.len() > 3, "{cov:?}");
-        for w in lls.windows(2) {
-            assert!(
-                w[1] >= w[0] - 1e-12 * w[0].abs(),
-                "{cov:?}: {} then {}",
-                w[0],
-                w[1]
-            );
-        }
+        assert_never_decreases(&trace, 1e-12, &format!("{cov:?}"));
         assert!(fit.report.log_likelihood.is_finite());
     }
 }
@@ -463,29 +478,16 @@ fn laplace_with_missing_values_is_monotone_and_equal_without_them() {
     assert_eq!(a.model, b.model);
     let data = Dataset::with_missing(&remove(&v, 4, 0.25, 42), n, 4).unwrap();
     for structure in [Covariance::Diag, Covariance::Spherical] {
-        let trace = Arc::new(Mutex::new(Vec::new()));
-        let seen = Arc::clone(&trace);
+        let (trace, observer) = recorder();
         LaplaceMixture::params(3)
             .structure(structure)
             .seed(3)
             .tol(1e-12)
             .max_iter(200)
-            .observer(move |it: &Iteration| {
-                seen.lock().unwrap().push(it.lower_bound);
-                Control::Continue
-            })
+            .observer(observer)
             .fit_incomplete(&data)
             .unwrap();
-        let lls = trace.lock().unwrap().clone();
-        assert!(lls.len() > 3);
-        for w in lls.windows(2) {
-            assert!(
-                w[1] >= w[0] - 1e-12 * w[0].abs(),
-                "{structure:?}: {} then {}",
-                w[0],
-                w[1]
-            );
-        }
+        assert_never_decreases(&trace, 1e-12, &format!("{structure:?}"));
     }
 }
 
@@ -502,29 +504,16 @@ fn student_t_with_missing_values_is_monotone_and_near_the_gaussian_for_large_dof
     assert_eq!(params.fit(&complete).unwrap().model, same.model);
     let data = Dataset::with_missing(&remove(&v, 4, 0.25, 52), n, 4).unwrap();
     for cov in [Covariance::Full, Covariance::Diag] {
-        let trace = Arc::new(Mutex::new(Vec::new()));
-        let seen = Arc::clone(&trace);
+        let (trace, observer) = recorder();
         let fit = StudentTMixture::params(3)
             .covariance(cov)
             .seed(3)
             .tol(1e-12)
             .max_iter(200)
-            .observer(move |it: &Iteration| {
-                seen.lock().unwrap().push(it.lower_bound);
-                Control::Continue
-            })
+            .observer(observer)
             .fit_incomplete(&data)
             .unwrap();
-        let lls = trace.lock().unwrap().clone();
-        assert!(lls.len() > 3);
-        for w in lls.windows(2) {
-            assert!(
-                w[1] >= w[0] - 1e-10 * w[0].abs(),
-                "{cov:?}: {} then {}",
-                w[0],
-                w[1]
-            );
-        }
+        assert_never_decreases(&trace, 1e-10, &format!("{cov:?}"));
         assert!(
             fit.model
                 .components()

@@ -43,7 +43,7 @@ pub fn model_error(e: mixtures_dist::ModelError) -> PyErr {
 
 /// `FileNotFoundError` before the library reports the same as a generic I/O
 /// error, so that Python code can catch the usual exception.
-pub fn require_file(path: &str) -> PyResult<()> {
+fn require_file(path: &str) -> PyResult<()> {
     if std::path::Path::new(path).exists() {
         Ok(())
     } else {
@@ -51,6 +51,17 @@ pub fn require_file(path: &str) -> PyResult<()> {
             "no such file: {path}"
         )))
     }
+}
+
+/// The text of a model or detector file: `FileNotFoundError` when it does
+/// not exist, `OSError` when it cannot be read.
+///
+/// # Errors
+/// As said.
+pub fn read_text(path: &str) -> PyResult<String> {
+    require_file(path)?;
+    std::fs::read_to_string(path)
+        .map_err(|e| pyo3::exceptions::PyOSError::new_err(format!("{path}: {e}")))
 }
 
 /// A 2-D array borrowed from NumPy, in whichever contiguous layout it has.

@@ -16,7 +16,7 @@ use numpy::PyReadonlyArray1;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
-use crate::convert::{Float, Rows, model_error, require_file, run, value_error, vector};
+use crate::convert::{Float, Rows, model_error, read_text, run, value_error, vector};
 use crate::fit::{Control, covariance, family, report};
 use crate::model::{AnyModel, PyModel, array, borrow, labels, matrix, wants_f32};
 use crate::rules::Rule;
@@ -266,10 +266,7 @@ impl PyDetector {
     #[staticmethod]
     #[pyo3(signature = (path, dtype = None))]
     fn load(path: &str, dtype: Option<&str>) -> PyResult<Self> {
-        require_file(path)?;
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| pyo3::exceptions::PyOSError::new_err(format!("{path}: {e}")))?;
-        Self::from_json(&text, dtype)
+        Self::from_json(&read_text(path)?, dtype)
     }
 
     /// The detector file's JSON text.

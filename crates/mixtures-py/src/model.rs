@@ -13,7 +13,7 @@ use pyo3::types::{PyDict, PyTuple};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-use crate::convert::{Float, Rows, model_error, require_file, run, value_error};
+use crate::convert::{Float, Rows, model_error, read_text, run, value_error};
 
 /// A mixture in one of the two precisions.
 #[derive(Debug, Clone)]
@@ -231,10 +231,7 @@ impl PyModel {
     #[staticmethod]
     #[pyo3(signature = (path, dtype = None))]
     fn load(path: &str, dtype: Option<&str>) -> PyResult<Self> {
-        require_file(path)?;
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| pyo3::exceptions::PyOSError::new_err(format!("{path}: {e}")))?;
-        Self::from_json(&text, dtype)
+        Self::from_json(&read_text(path)?, dtype)
     }
 
     /// The model file's JSON text (compact, or indented for people).

@@ -10,7 +10,7 @@
 //! let dir = std::env::temp_dir().join(format!("mixtures-incomplete-doc-{}", std::process::id()));
 //! std::fs::create_dir_all(&dir)?;
 //! let path = dir.join("d.csv");
-//! std::fs::write(&path, "x,y\n1,NA\n,2\n3,4\n")?;
+//! mixtures_core::io::write_bytes_atomic(&path, b"x,y\n1,NA\n,2\n3,4\n")?;
 //! let sel = Selection {
 //!     missing: Some(DEFAULT_MISSING_TOKENS.map(str::to_owned).to_vec()),
 //!     ..Selection::default()

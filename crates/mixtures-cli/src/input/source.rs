@@ -23,8 +23,8 @@ use crate::error::CliError;
 /// let dir = std::env::temp_dir().join(format!("mixtures-csv-source-doc-{}", std::process::id()));
 /// std::fs::create_dir_all(&dir)?;
 /// let (a, b) = (dir.join("a.csv"), dir.join("b.csv"));
-/// std::fs::write(&a, "x,y\n1,2\n3,4\n5,6\n")?;
-/// std::fs::write(&b, "x,y\n7,8\n")?;
+/// mixtures_core::io::write_bytes_atomic(&a, b"x,y\n1,2\n3,4\n5,6\n")?;
+/// mixtures_core::io::write_bytes_atomic(&b, b"x,y\n7,8\n")?;
 /// let source = CsvSource::open(&[a, b], b',', &Selection::default(), 2)?;
 /// let mut rows = 0;
 /// RowSource::<f64>::for_each_batch(&source, &mut |batch| {
