@@ -104,7 +104,7 @@ impl<T: Scalar> LaplaceParams<T> {
     /// As [`crate::GaussianParams::fit`].
     pub fn fit(&self, data: &Dataset<T>) -> Result<Fitted<LaplaceMixtureModel<T>>, FitError> {
         self.check()?;
-        check_rows(data)?;
+        check_rows(data.n_samples())?;
         self.fit_rows(Rows::Memory(data), None)
     }
 
@@ -125,7 +125,7 @@ impl<T: Scalar> LaplaceParams<T> {
         }
         self.check()?;
         if let Some(data) = source.as_dataset() {
-            check_rows(data)?;
+            check_rows(data.n_samples())?;
             return self.fit_rows(Rows::Memory(data), start);
         }
         let batched = Batched::new(source);
@@ -160,12 +160,12 @@ impl<T: Scalar> LaplaceParams<T> {
         self.check()?;
         if data.n_missing() == 0 {
             if let Some((complete, _)) = data.complete_rows() {
-                check_rows(&complete)?;
+                check_rows(complete.n_samples())?;
                 return self.fit_rows(Rows::Memory(&complete), None);
             }
         }
         data.check_every_column_observed()?;
-        check_rows(&data.mean_filled())?;
+        check_rows(data.n_samples())?;
         self.fit_rows(Rows::incomplete(data), None)
     }
 
@@ -180,7 +180,7 @@ impl<T: Scalar> LaplaceParams<T> {
     ) -> Result<Fitted<LaplaceMixtureModel<T>>, FitError> {
         FitError::check_warm_start(model.dim(), data.n_features())?;
         self.check()?;
-        check_rows(data)?;
+        check_rows(data.n_samples())?;
         self.fit_rows(Rows::Memory(data), Some(model))
     }
 }
@@ -199,11 +199,11 @@ struct LaplaceEngine<'a, T: Scalar> {
 /// The engine sorts each column once and keeps the order as 32-bit row
 /// indices (half the memory of `usize`): more rows than that cannot be
 /// indexed, and are refused rather than wrapped around.
-fn check_rows<T: Scalar>(data: &Dataset<T>) -> Result<(), FitError> {
-    if u32::try_from(data.n_samples()).is_err() {
+fn check_rows(n_samples: usize) -> Result<(), FitError> {
+    if u32::try_from(n_samples).is_err() {
         return Err(FitError::InvalidParameter {
             name: "rows",
-            value: data.n_samples().into(),
+            value: n_samples.into(),
             reason: "a Laplace fit indexes rows with 32 bits: at most 4294967295 rows",
         });
     }
