@@ -738,15 +738,23 @@ fn cov_of<T: Scalar>(parts: &PatternParts<T>, c: usize) -> Mat<T> {
 /// `−ln Σₖ rₖ Pr(χ²(dims) ≥ quadₖ)` from a row's weighted log-densities
 /// (`ln wₖ + ln pₖ`, which give `rₖ`) and squared distances.
 fn tail_score(weighted: &[f64], quad: &[f64], dims: usize) -> f64 {
+    mixture_tail_score(weighted, |c| chi2_ln_sf(quad[c].max(0.0), dims as f64))
+}
+
+/// `−ln Σₖ rₖ Tₖ` from a row's weighted log-densities (`ln wₖ + ln pₖ`,
+/// which give the responsibilities `rₖ`) and each component's log tail
+/// probability `ln Tₖ` at the row: the score of every family's
+/// `anomaly_scores_incomplete`.
+pub(crate) fn mixture_tail_score(weighted: &[f64], ln_tail: impl Fn(usize) -> f64) -> f64 {
     let lse = mixtures_core::log_sum_exp(weighted);
     let terms: Vec<f64> = weighted
         .iter()
-        .zip(quad)
-        .map(|(&w, &q)| {
+        .enumerate()
+        .map(|(c, &w)| {
             if w == f64::NEG_INFINITY {
                 f64::NEG_INFINITY
             } else {
-                w - lse + chi2_ln_sf(q.max(0.0), dims as f64)
+                w - lse + ln_tail(c)
             }
         })
         .collect();

@@ -5,9 +5,10 @@
 //! exact, with no per-pattern work.
 
 use faer::Mat;
+use mixtures_core::chi2::ln_gamma_q;
 use mixtures_core::kernels::log_sum_exp_rows;
 use mixtures_core::missing::IncompleteDataset;
-use mixtures_core::{DataError, Dataset, Scalar};
+use mixtures_core::{CHUNK_ROWS, DataError, Dataset, Scalar};
 use num_traits::Float;
 use rayon::prelude::*;
 
@@ -90,6 +91,58 @@ impl<T: Scalar> LaplaceMixtureModel<T> {
             w.as_ref(),
             self.weights(),
         ))
+    }
+
+    /// An anomaly score comparable across rows with different numbers of
+    /// observed features: `−ln Σₖ P(k | x_o) · Q(|o|, sₖ)` with
+    /// `sₖ = Σ_{j observed} |xⱼ − μₖⱼ| / bₖⱼ`. Under component `k` each term
+    /// of `sₖ` is a standard exponential, so `sₖ` follows a Gamma(|o|, 1)
+    /// distribution and its upper tail `Q` (the regularized incomplete gamma
+    /// function) is uniform on `(0, 1)` whatever `|o|` — the Laplace
+    /// counterpart of the Gaussian's chi-square tail
+    /// ([`GaussianMixtureModel::anomaly_scores_incomplete`](crate::GaussianMixtureModel::anomaly_scores_incomplete)).
+    /// Complete rows are scored by the same rule with `|o| = D`.
+    ///
+    /// # Errors
+    /// As [`LaplaceMixtureModel::weighted_log_prob_incomplete`].
+    pub fn anomaly_scores_incomplete(
+        &self,
+        data: &IncompleteDataset<T>,
+    ) -> Result<Vec<T>, ModelError> {
+        let w = self.weighted_log_prob_incomplete(data)?;
+        let (k, d) = (self.n_components(), self.dim());
+        let comps = self.components();
+        let x = data.view();
+        let mut out = vec![T::zero(); data.n_samples()];
+        out.par_chunks_mut(CHUNK_ROWS)
+            .enumerate()
+            .for_each(|(ci, chunk)| {
+                let (mut weighted, mut dist) = (vec![0.0f64; k], vec![0.0f64; k]);
+                for (a, slot) in chunk.iter_mut().enumerate() {
+                    let i = ci * CHUNK_ROWS + a;
+                    let mut observed = 0usize;
+                    dist.fill(0.0);
+                    for j in 0..d {
+                        let v = x[(i, j)];
+                        if v.is_nan() {
+                            continue;
+                        }
+                        observed += 1;
+                        for (c, s) in dist.iter_mut().enumerate() {
+                            *s +=
+                                (Float::abs(v - comps.location(c)[j]) / comps.scale(c, j)).as_f64();
+                        }
+                    }
+                    for (c, v) in weighted.iter_mut().enumerate() {
+                        *v = w[(i, c)].as_f64();
+                    }
+                    let p = observed as f64;
+                    *slot = T::c(crate::incomplete::mixture_tail_score(&weighted, |c| {
+                        ln_gamma_q(p, dist[c])
+                    }));
+                }
+            });
+        Ok(out)
     }
 
     /// The data with every missing cell replaced by its conditional mean,

@@ -42,6 +42,7 @@ mod error;
 mod format;
 mod gaussian;
 mod incomplete;
+mod incomplete_any;
 mod incomplete_laplace;
 #[cfg(feature = "serde")]
 pub mod json;

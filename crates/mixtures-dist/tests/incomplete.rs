@@ -291,3 +291,58 @@ fn marginal_of(m: &GaussianMixtureModel<f64>, observed: &[usize]) -> GaussianMix
         .collect();
     Mixture::new(m.weights().to_vec(), Gaussian::full(means, covs).unwrap()).unwrap()
 }
+
+#[test]
+fn the_laplace_tail_score_is_a_gamma_tail_whatever_the_observed_features() {
+    use mixtures_dist::{AnyMixture, Laplace};
+    // One standard Laplace in 3 dimensions: s = Σ|x_o| follows Gamma(|o|, 1),
+    // whose upper tail is e^{-s} for one feature, e^{-s} (1 + s) for two and
+    // e^{-s} (1 + s + s²/2) for three.
+    let m = Mixture::new(
+        vec![1.0_f64],
+        Laplace::per_dimension(faer::mat![[0.0, 0.0, 0.0]], faer::mat![[1.0, 1.0, 1.0]]).unwrap(),
+    )
+    .unwrap();
+    let nan = f64::NAN;
+    let rows = [
+        [1.5, nan, nan],
+        [nan, -2.0, 0.5],
+        [1.0, -1.0, 2.0],
+        [nan, 900.0, nan],
+    ];
+    let flat: Vec<f64> = rows.iter().flatten().copied().collect();
+    let data = Dataset::with_missing(&flat, 4, 3).unwrap();
+    let any = AnyMixture::from(m.clone());
+    let s = any.anomaly_scores_incomplete(&data).unwrap();
+    assert_eq!(s, m.anomaly_scores_incomplete(&data).unwrap());
+    let want = [
+        1.5,
+        2.5 - (1.0f64 + 2.5).ln(),
+        4.0 - (1.0f64 + 4.0 + 8.0).ln(),
+        900.0,
+    ];
+    for (i, w) in want.iter().enumerate() {
+        assert!(
+            (s[i] - w).abs() < 1e-10 * w.max(1.0),
+            "row {i}: {} vs {w}",
+            s[i]
+        );
+    }
+    // Two components: the responsibilities weigh each component's tail.
+    let two = Mixture::new(
+        vec![0.5_f64, 0.5],
+        Laplace::per_dimension(faer::mat![[0.0], [0.0]], faer::mat![[1.0], [2.0]]).unwrap(),
+    )
+    .unwrap();
+    let one = Dataset::with_missing(&[3.0], 1, 1).unwrap();
+    let r = two.predict_proba_incomplete(&one).unwrap();
+    let p = r[(0, 0)] * (-3.0f64).exp() + r[(0, 1)] * (-1.5f64).exp();
+    let got = two.anomaly_scores_incomplete(&one).unwrap()[0];
+    assert!((got + p.ln()).abs() < 1e-12, "{got} vs {}", -p.ln());
+    // The dispatch agrees with the family's own methods.
+    assert_eq!(any.predict_incomplete(&data).unwrap(), vec![0usize; 4]);
+    assert_eq!(
+        any.log_prob_incomplete(&data).unwrap(),
+        m.log_prob_incomplete(&data).unwrap()
+    );
+}

@@ -1,5 +1,5 @@
 //! `mixtures impute MODEL.json DATA.csv [-o FILLED.csv] [--draws N --seed S]`:
-//! the missing cells of a CSV file filled under a Gaussian mixture, by their
+//! the missing cells of a CSV file filled under a mixture, by their
 //! conditional mean `E[x_m | x_o]`, or (`--draws`) by draws from their
 //! conditional distribution, stacked in one file with a `draw` column
 //! (multiple imputation). Observed cells are written as the numbers read, in
@@ -13,7 +13,7 @@ use mixtures_core::{Dataset, Scalar};
 use serde_json::json;
 
 use super::by_precision;
-use super::missing::{describe_missing, gaussian};
+use super::missing::describe_missing;
 use super::score::csv_field;
 use crate::cli::{ImputeCmd, Precision};
 use crate::error::CliError;
@@ -96,7 +96,7 @@ fn write_filled<T: Scalar>(
 
 fn typed<T: Scalar>(c: &ImputeCmd, text: &ModelText, ui: &mut Ui) -> Result<(), CliError> {
     let loaded = text.model::<T>(&c.model)?;
-    let model = gaussian(&loaded.model, "impute")?;
+    let model = &loaded.model;
     let mut sel = Selection::for_model(
         loaded.model.feature_names(),
         c.keep_columns.clone(),

@@ -269,7 +269,7 @@ struct Scored<T> {
 
 /// Scores one chunk of rows (`rows_before` rows were read before it).
 fn score_chunk<T: Scalar>(
-    model: &GaussianMixtureModel<T>,
+    model: &AnyMixture<T>,
     chunk: &Chunk<T>,
     d: usize,
     model_path: &Path,
@@ -282,14 +282,7 @@ fn score_chunk<T: Scalar>(
     let tail = model
         .anomaly_scores_incomplete(&data)
         .map_err(model_error)?;
-    let proba = model.predict_proba_incomplete(&data).map_err(model_error)?;
-    let component = (0..proba.nrows())
-        .map(|i| {
-            (0..proba.ncols())
-                .max_by(|&a, &b| proba[(i, a)].as_f64().total_cmp(&proba[(i, b)].as_f64()))
-                .unwrap_or(0)
-        })
-        .collect();
+    let component = model.predict_incomplete(&data).map_err(model_error)?;
     let observed = chunk
         .values
         .chunks(d)
@@ -305,7 +298,7 @@ fn score_chunk<T: Scalar>(
 
 fn score_typed<T: Scalar>(c: &ScoreCmd, text: &ModelText, ui: &mut Ui) -> Result<(), CliError> {
     let loaded = text.model::<T>(&c.model)?;
-    let model = gaussian(&loaded.model, "score --missing")?;
+    let model = &loaded.model;
     if loaded.detector.is_some() {
         ui.note(
             "note: a detector's threshold is on -ln p(x) of complete rows; with --missing the \
