@@ -145,7 +145,7 @@ impl<T: Scalar, F: ModelFitter<T>> DetectorParams<T, F> {
         &self.fitter
     }
 
-    fn rule(&self) -> Arc<dyn ThresholdRule<T>> {
+    pub(crate) fn rule(&self) -> Arc<dyn ThresholdRule<T>> {
         match (&self.rule, self.mode) {
             (Some(r), _) => Arc::clone(r),
             (None, Mode::Outlier { contamination, .. }) => Arc::new(Contamination(contamination)),
@@ -300,7 +300,7 @@ impl<T: Scalar> Default for DetectorParams<T, EnsembleFitter<T>> {
 
 /// A mask keeping every row but the `n_drop` highest-scoring ones (among equal
 /// scores, the earlier row is dropped first, so the choice is deterministic).
-fn keep_all_but_highest<T: Scalar>(scores: &[T], n_drop: usize) -> Vec<bool> {
+pub(crate) fn keep_all_but_highest<T: Scalar>(scores: &[T], n_drop: usize) -> Vec<bool> {
     let mut keep = vec![true; scores.len()];
     if n_drop == 0 {
         return keep;

@@ -13,7 +13,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::{DensityModel, Detector, Ensemble, EnsemblePart, ScoreReference, Threshold};
 
-/// The only score kind detector files hold so far: `−ln p(x)`.
+/// The score kind of a single mixture's detector: `−ln p(x)`.
 pub const SCORE_NEGATIVE_LOG_DENSITY: &str = "negative_log_density";
 
 fn default_score() -> String {
@@ -40,8 +40,10 @@ pub struct ThresholdRecord {
     /// The threshold: a point is an anomaly when its score is `>=` it.
     #[serde(with = "mixtures_dist::json::float")]
     pub value: f64,
-    /// What is compared with the value; `"negative_log_density"` (`−ln p(x)`,
-    /// the default when absent) is the only kind so far.
+    /// What is compared with the value: `"negative_log_density"` (`−ln p(x)`,
+    /// the default when absent), `"ensemble_mean_scaled_score"` (the default
+    /// detector) or `"negative_log_tail_probability"` (a detector for data
+    /// with missing values, [`crate::missing`]).
     #[serde(default = "default_score")]
     pub score: String,
     /// The rule that chose the value (informative).
@@ -274,13 +276,20 @@ impl<T: Scalar> Threshold<T> {
     /// [`ModelError::InvalidField`] for an unknown `score` kind or a value that
     /// is not finite in `T`.
     pub fn from_record(record: &ThresholdRecord) -> Result<Self, ModelError> {
-        if record.score != SCORE_NEGATIVE_LOG_DENSITY && record.score != SCORE_ENSEMBLE {
+        if ![
+            SCORE_NEGATIVE_LOG_DENSITY,
+            SCORE_ENSEMBLE,
+            crate::SCORE_TAIL,
+        ]
+        .contains(&record.score.as_str())
+        {
             return Err(invalid(
                 "threshold.score",
                 format!(
-                    "unknown score kind {:?} (expected {SCORE_NEGATIVE_LOG_DENSITY:?} or \
-                     {SCORE_ENSEMBLE:?})",
-                    record.score
+                    "unknown score kind {:?} (expected {SCORE_NEGATIVE_LOG_DENSITY:?}, \
+                     {SCORE_ENSEMBLE:?} or {:?})",
+                    record.score,
+                    crate::SCORE_TAIL
                 ),
             ));
         }

@@ -87,6 +87,8 @@ pub mod export;
 mod io;
 mod labels;
 pub mod metrics;
+pub mod missing;
+mod missing_fit;
 mod model;
 mod online;
 mod pot;
@@ -120,6 +122,8 @@ pub use metrics::{
     ConfusionMatrix, Evaluation, OperatingPoints, PrecisionRecallCurve, RocCurve,
     average_precision, evaluate, precision_recall_curve, roc_auc, roc_curve,
 };
+pub use missing::{IncompleteDetector, SCORE_TAIL, TailScored, explain_incomplete};
+pub use missing_fit::IncompleteFitter;
 pub use mixtures_dist::DensityModel;
 pub use model::{ModelChoice, ModelFit, ModelFitter, anomaly_scores};
 pub use online::{OnlineDetector, OnlineUpdate, ScoreWindow};

@@ -47,6 +47,7 @@ mod incomplete_laplace;
 #[cfg(feature = "serde")]
 pub mod json;
 mod laplace;
+mod marginal;
 mod mixture;
 pub mod noise;
 mod spec;
@@ -61,6 +62,7 @@ pub use format::{FORMAT_VERSION, ModelFile, Persist};
 pub use gaussian::{Covariances, Gaussian, GaussianScratch};
 pub use incomplete::{IncompleteBlock, IncompleteParts, PatternParts};
 pub use laplace::{Laplace, LaplaceScales};
+pub use marginal::Marginal;
 pub use mixture::{
     GaussianMixtureModel, LaplaceMixtureModel, Mixture, StudentTMixtureModel, WEIGHT_SUM_TOLERANCE,
 };

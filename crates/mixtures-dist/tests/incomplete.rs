@@ -346,3 +346,36 @@ fn the_laplace_tail_score_is_a_gamma_tail_whatever_the_observed_features() {
         m.log_prob_incomplete(&data).unwrap()
     );
 }
+
+#[test]
+fn marginals_keep_the_family_and_structure_and_refuse_bad_feature_lists() {
+    use mixtures_dist::{AnyMixture, Marginal};
+    let x = Dataset::from_row_major(&[0.5, -1.0, 2.0, 1.5], 2, 2).unwrap();
+    for s in [
+        Covariance::Full,
+        Covariance::Diag,
+        Covariance::Spherical,
+        Covariance::Tied,
+    ] {
+        let m = model(s);
+        let sub = m.marginal(&[2, 0]).unwrap();
+        assert_eq!(sub.components().covariance_type(), s);
+        let want = marginal(&m, &[2, 0]).log_prob(&x).unwrap();
+        let got = sub.log_prob(&x).unwrap();
+        for (a, b) in got.iter().zip(&want) {
+            assert!((a - b).abs() < 1e-12, "{s:?}: {a} vs {b}");
+        }
+        // Through AnyMixture, with the feature names carried along.
+        let named = AnyMixture::from(m.clone())
+            .with_feature_names(vec!["a".into(), "b".into(), "c".into()])
+            .unwrap();
+        let sub = named.marginal(&[2, 0]).unwrap();
+        assert_eq!(sub.feature_names().unwrap(), ["c", "a"]);
+        for bad in [&[][..], &[3][..], &[1, 1][..]] {
+            assert!(matches!(
+                m.marginal(bad),
+                Err(ModelError::InvalidParameter { .. })
+            ));
+        }
+    }
+}

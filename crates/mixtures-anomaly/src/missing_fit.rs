@@ -1,0 +1,239 @@
+//! Fitting detectors on data with missing values: the model steps that fit
+//! incomplete data ([`IncompleteFitter`]) and
+//! [`DetectorParams::fit_incomplete`].
+
+use mixtures_core::missing::IncompleteDataset;
+use mixtures_core::{Dataset, Scalar};
+use mixtures_dist::AnyMixture;
+use mixtures_em::{Fitted, GaussianParams, LaplaceParams, ModelParams, StudentTParams};
+use mixtures_select::Grid;
+
+use crate::detector::keep_all_but_highest;
+use crate::missing::TailScored;
+use crate::{
+    AnomalyError, Detector, DetectorFit, DetectorParams, DetectorReport, Mode, ModelChoice,
+    ModelFit, ModelFitter, ScoreReference, ScoreSet, Threshold,
+};
+
+/// A model step that also fits data with missing values: exact EM on the
+/// observed-data likelihood (`mixtures_em`'s `fit_incomplete`), or a
+/// selection grid over such fits (BIC on the observed data).
+pub trait IncompleteFitter<T: Scalar>: ModelFitter<T> {
+    /// Fits a model to incomplete data, and says how it was chosen when the
+    /// step chooses (`training_scores` stay `None`: the detector computes
+    /// the tail scores).
+    ///
+    /// # Errors
+    /// Whatever stops the fit ([`AnomalyError::Fit`], [`AnomalyError::Select`]).
+    fn fit_incomplete(
+        &self,
+        data: &IncompleteDataset<T>,
+    ) -> Result<ModelFit<T, AnyMixture<T>>, AnomalyError>;
+
+    /// Fits again on a subset of the rows (a robust fit's later rounds),
+    /// knowing the previous model; the default fits from scratch.
+    ///
+    /// # Errors
+    /// As [`IncompleteFitter::fit_incomplete`].
+    fn refit_incomplete(
+        &self,
+        data: &IncompleteDataset<T>,
+        previous: &AnyMixture<T>,
+    ) -> Result<ModelFit<T, AnyMixture<T>>, AnomalyError> {
+        let _ = previous;
+        self.fit_incomplete(data)
+    }
+}
+
+/// A step's result without training scores.
+fn fit<T: Scalar>(
+    fitted: Fitted<AnyMixture<T>>,
+    choice: Option<ModelChoice<T>>,
+) -> ModelFit<T, AnyMixture<T>> {
+    ModelFit {
+        fitted,
+        choice,
+        training_scores: None,
+    }
+}
+
+impl<T: Scalar> IncompleteFitter<T> for GaussianParams<T> {
+    fn fit_incomplete(
+        &self,
+        data: &IncompleteDataset<T>,
+    ) -> Result<ModelFit<T, AnyMixture<T>>, AnomalyError> {
+        Ok(fit(
+            GaussianParams::fit_incomplete(self, data)?.into_any(),
+            None,
+        ))
+    }
+    fn refit_incomplete(
+        &self,
+        data: &IncompleteDataset<T>,
+        previous: &AnyMixture<T>,
+    ) -> Result<ModelFit<T, AnyMixture<T>>, AnomalyError> {
+        let fitted = match previous.as_gaussian() {
+            Some(m) => self.fit_incomplete_from(m, data)?,
+            None => GaussianParams::fit_incomplete(self, data)?,
+        };
+        Ok(fit(fitted.into_any(), None))
+    }
+}
+
+impl<T: Scalar> IncompleteFitter<T> for StudentTParams<T> {
+    fn fit_incomplete(
+        &self,
+        data: &IncompleteDataset<T>,
+    ) -> Result<ModelFit<T, AnyMixture<T>>, AnomalyError> {
+        Ok(fit(
+            StudentTParams::fit_incomplete(self, data)?.into_any(),
+            None,
+        ))
+    }
+    fn refit_incomplete(
+        &self,
+        data: &IncompleteDataset<T>,
+        previous: &AnyMixture<T>,
+    ) -> Result<ModelFit<T, AnyMixture<T>>, AnomalyError> {
+        let fitted = match previous.as_student_t() {
+            Some(m) => self.fit_incomplete_from(m, data)?,
+            None => StudentTParams::fit_incomplete(self, data)?,
+        };
+        Ok(fit(fitted.into_any(), None))
+    }
+}
+
+impl<T: Scalar> IncompleteFitter<T> for LaplaceParams<T> {
+    fn fit_incomplete(
+        &self,
+        data: &IncompleteDataset<T>,
+    ) -> Result<ModelFit<T, AnyMixture<T>>, AnomalyError> {
+        Ok(fit(
+            LaplaceParams::fit_incomplete(self, data)?.into_any(),
+            None,
+        ))
+    }
+}
+
+impl<T: Scalar> IncompleteFitter<T> for ModelParams<T> {
+    fn fit_incomplete(
+        &self,
+        data: &IncompleteDataset<T>,
+    ) -> Result<ModelFit<T, AnyMixture<T>>, AnomalyError> {
+        let fitted =
+            mixtures_em::fit_incomplete(self.spec(), self.n_components(), self.em_control(), data)?;
+        Ok(fit(fitted, None))
+    }
+}
+
+/// Every round chooses again on the rows it is given, by the grid's
+/// criterion on the observed-data likelihood.
+impl<T: Scalar> IncompleteFitter<T> for Grid<T> {
+    fn fit_incomplete(
+        &self,
+        data: &IncompleteDataset<T>,
+    ) -> Result<ModelFit<T, AnyMixture<T>>, AnomalyError> {
+        let selection = Grid::fit_incomplete(self, data)?;
+        let fitted = Fitted {
+            model: selection.model.clone(),
+            report: selection.report.clone(),
+        };
+        Ok(fit(
+            fitted,
+            Some(ModelChoice {
+                selection,
+                dropped_weights: Vec::new(),
+            }),
+        ))
+    }
+}
+
+/// The rows of `data` where `keep` is true, with their weights.
+fn subset<T: Scalar>(
+    data: &IncompleteDataset<T>,
+    keep: &[bool],
+) -> Result<IncompleteDataset<T>, AnomalyError> {
+    let d = data.n_features();
+    let x = data.view();
+    let rows: Vec<usize> = (0..keep.len()).filter(|&i| keep[i]).collect();
+    let mut values = Vec::with_capacity(rows.len() * d);
+    for &i in &rows {
+        values.extend((0..d).map(|j| x[(i, j)]));
+    }
+    let out = Dataset::with_missing(&values, rows.len(), d)?;
+    Ok(match data.weights() {
+        Some(w) => out.with_weights(rows.iter().map(|&i| w[i]).collect())?,
+        None => out,
+    })
+}
+
+impl<T: Scalar, F: IncompleteFitter<T>> DetectorParams<T, F> {
+    /// Fits the model on data with missing values (robustly in outlier mode:
+    /// the rounds leave out the rows with the highest tail scores) and the
+    /// threshold on the training rows' tail scores (see
+    /// [`crate::missing`]). Without a missing cell the model is the one
+    /// [`DetectorParams::fit`] fits; the scores are tail scores all the same.
+    ///
+    /// # Errors
+    /// [`AnomalyError::InvalidParameter`] before any work; fit errors
+    /// (a column never observed: [`mixtures_core::DataError::NeverObserved`]);
+    /// the threshold rule's errors ([`AnomalyError::LabelsRequired`] for a
+    /// rule that needs labels: calibrate afterwards with
+    /// [`Detector::calibrate_labelled_incomplete`]).
+    pub fn fit_incomplete(
+        &self,
+        data: &IncompleteDataset<T>,
+    ) -> Result<DetectorFit<T, TailScored<T>>, AnomalyError> {
+        self.check()?;
+        let ModelFit {
+            fitted, mut choice, ..
+        } = self.fitter().fit_incomplete(data)?;
+        let mut report = fitted.report;
+        let mut model = TailScored::new(fitted.model)?;
+        let mut scores = model.anomaly_scores_incomplete(data)?;
+        let n = data.n_samples();
+        let mut kept = vec![true; n];
+        let (mut rounds, mut converged) = (1, true);
+        if let Mode::Outlier {
+            contamination,
+            max_rounds,
+        } = self.mode()
+        {
+            let n_drop = (contamination * n as f64).floor() as usize;
+            converged = loop {
+                let next = keep_all_but_highest(&scores, n_drop);
+                if next == kept {
+                    break true;
+                }
+                if rounds >= max_rounds {
+                    break false;
+                }
+                kept = next;
+                let refit = self
+                    .fitter()
+                    .refit_incomplete(&subset(data, &kept)?, model.model())?;
+                (report, choice) = (refit.fitted.report, refit.choice);
+                model = TailScored::new(refit.fitted.model)?;
+                scores = model.anomaly_scores_incomplete(data)?;
+                rounds += 1;
+            };
+        }
+        let threshold = Threshold::fit(self.rule().as_ref(), &ScoreSet::new(&scores)?)?;
+        let reference = Some(ScoreReference::new(&scores)?);
+        Ok(DetectorFit {
+            detector: Detector {
+                model,
+                threshold,
+                reference,
+            },
+            report: DetectorReport {
+                fit: report,
+                choice,
+                training_scores: scores,
+                rounds,
+                converged,
+                excluded: (0..n).filter(|&i| !kept[i]).collect(),
+            },
+        })
+    }
+}
