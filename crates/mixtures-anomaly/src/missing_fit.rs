@@ -4,8 +4,11 @@
 
 use mixtures_core::missing::IncompleteDataset;
 use mixtures_core::{Dataset, Scalar};
-use mixtures_dist::AnyMixture;
-use mixtures_em::{Fitted, GaussianParams, LaplaceParams, ModelParams, StudentTParams};
+use mixtures_dist::{AnyMixture, Family};
+use mixtures_em::{
+    Fitted, GaussianMixture, GaussianParams, LaplaceMixture, LaplaceParams, ModelParams,
+    StudentTMixture, StudentTParams,
+};
 use mixtures_select::Grid;
 
 use crate::detector::keep_all_but_highest;
@@ -113,16 +116,79 @@ impl<T: Scalar> IncompleteFitter<T> for LaplaceParams<T> {
             None,
         ))
     }
+    fn refit_incomplete(
+        &self,
+        data: &IncompleteDataset<T>,
+        previous: &AnyMixture<T>,
+    ) -> Result<ModelFit<T, AnyMixture<T>>, AnomalyError> {
+        let fitted = match previous.as_laplace() {
+            Some(m) => self.fit_incomplete_from(m, data)?,
+            None => LaplaceParams::fit_incomplete(self, data)?,
+        };
+        Ok(fit(fitted.into_any(), None))
+    }
 }
 
+/// The family's own parameters for `k` components of `spec` (a
+/// [`ModelParams`] fits through them).
+fn family_params<T: Scalar>(p: &ModelParams<T>) -> FamilyParams<T> {
+    let (spec, k, control) = (p.spec(), p.n_components(), p.em_control().clone());
+    match spec.family() {
+        Family::Gaussian => FamilyParams::Gaussian(
+            GaussianMixture::params(k)
+                .covariance(spec.covariance())
+                .control(control),
+        ),
+        Family::Laplace => FamilyParams::Laplace(
+            LaplaceMixture::params(k)
+                .structure(spec.covariance())
+                .control(control),
+        ),
+        Family::StudentT => FamilyParams::StudentT(
+            StudentTMixture::params(k)
+                .covariance(spec.covariance())
+                .control(control),
+        ),
+    }
+}
+
+/// One family's EM parameters.
+enum FamilyParams<T: Scalar> {
+    Gaussian(GaussianParams<T>),
+    Laplace(LaplaceParams<T>),
+    StudentT(StudentTParams<T>),
+}
+
+/// Fits from the parameters' starting model when they have one (a warm start,
+/// as [`ModelParams`] does on complete data).
 impl<T: Scalar> IncompleteFitter<T> for ModelParams<T> {
     fn fit_incomplete(
         &self,
         data: &IncompleteDataset<T>,
     ) -> Result<ModelFit<T, AnyMixture<T>>, AnomalyError> {
-        let fitted =
-            mixtures_em::fit_incomplete(self.spec(), self.n_components(), self.em_control(), data)?;
-        Ok(fit(fitted, None))
+        match self.start() {
+            Some(start) => self.refit_incomplete(data, start),
+            None => Ok(fit(
+                mixtures_em::fit_incomplete(
+                    self.spec(),
+                    self.n_components(),
+                    self.em_control(),
+                    data,
+                )?,
+                None,
+            )),
+        }
+    }
+    fn refit_incomplete(
+        &self,
+        data: &IncompleteDataset<T>,
+        previous: &AnyMixture<T>,
+    ) -> Result<ModelFit<T, AnyMixture<T>>, AnomalyError> {
+        match family_params(self) {
+            FamilyParams::Gaussian(p) => p.refit_incomplete(data, previous),
+            FamilyParams::Laplace(p) => p.refit_incomplete(data, previous),
+            FamilyParams::StudentT(p) => p.refit_incomplete(data, previous),
+        }
     }
 }
 

@@ -290,3 +290,45 @@ fn explanations_cover_the_observed_features() {
     assert_eq!(e.attribution(), Attribution::Exact);
     assert_eq!(diag.dim(), 4);
 }
+
+#[test]
+fn model_params_fit_every_family_and_start_from_their_model() {
+    use mixtures_dist::ModelSpec;
+    use mixtures_em::ModelParams;
+    let n = 500;
+    let mut values = gaussian_rows(n, 51);
+    remove(&mut values, 0.15, 52);
+    let data = Dataset::with_missing(&values, n, 4).unwrap();
+    for spec in [
+        ModelSpec::gaussian(Covariance::Full),
+        ModelSpec::LAPLACE_DIAG,
+    ] {
+        let fit = Detector::params(ModelParams::new(spec, 2).seed(3))
+            .fit_incomplete(&data)
+            .unwrap();
+        let model = fit.detector.model().model().clone();
+        assert_eq!(model.spec(), spec);
+        assert!(fit.report.training_scores.iter().all(|s| s.is_finite()));
+        // A warm start continues from the model: already converged, it
+        // barely moves.
+        let again = Detector::params(ModelParams::from_start(spec, model.clone()))
+            .fit_incomplete(&data)
+            .unwrap();
+        assert!(
+            again.report.fit.n_iter <= 3,
+            "{spec}: {}",
+            again.report.fit.n_iter
+        );
+        let (a, b) = (
+            model.log_prob_incomplete(&data).unwrap(),
+            again
+                .detector
+                .model()
+                .model()
+                .log_prob_incomplete(&data)
+                .unwrap(),
+        );
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        assert!((mean(&a) - mean(&b)).abs() < 1e-2, "{spec}");
+    }
+}

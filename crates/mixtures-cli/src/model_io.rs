@@ -4,7 +4,8 @@
 use std::path::Path;
 
 use mixtures_anomaly::{
-    AnomalyError, AnyDetector, DensityModel, Detector, Ensemble, Explain, Explanations, Threshold,
+    AnomalyError, AnyDetector, DensityModel, Detector, Ensemble, Explain, Explanations,
+    IncompleteDetector, SCORE_TAIL, Threshold,
 };
 use mixtures_core::{DataError, Dataset, Scalar};
 use mixtures_dist::AnyMixture;
@@ -20,9 +21,16 @@ struct Peek {
     #[serde(default)]
     dtype: Option<String>,
     #[serde(default)]
-    threshold: Option<serde::de::IgnoredAny>,
+    threshold: Option<PeekThreshold>,
     #[serde(default)]
     ensemble: Option<serde::de::IgnoredAny>,
+}
+
+/// The score kind of a detector file's threshold.
+#[derive(Debug, Deserialize)]
+struct PeekThreshold {
+    #[serde(default)]
+    score: Option<String>,
 }
 
 /// The text of a model file, and what a first look at it says.
@@ -35,6 +43,9 @@ pub struct ModelText {
     pub is_detector: bool,
     /// Whether the file has an `ensemble` object (the default detector's).
     pub is_ensemble: bool,
+    /// Whether the detector's threshold is on tail scores (`detect
+    /// --missing`).
+    pub is_tail: bool,
 }
 
 /// Reads a model file's text and looks at its `dtype` and `threshold`.
@@ -85,12 +96,18 @@ pub fn read(path: &Path) -> Result<ModelText, CliError> {
             _ => None,
         });
     let is_detector = peek.as_ref().is_some_and(|p| p.threshold.is_some());
-    let is_ensemble = peek.is_some_and(|p| p.ensemble.is_some());
+    let is_ensemble = peek.as_ref().is_some_and(|p| p.ensemble.is_some());
+    let is_tail = peek
+        .as_ref()
+        .and_then(|p| p.threshold.as_ref())
+        .and_then(|t| t.score.as_deref())
+        == Some(SCORE_TAIL);
     Ok(ModelText {
         text,
         dtype,
         is_detector,
         is_ensemble,
+        is_tail,
     })
 }
 
@@ -111,6 +128,9 @@ pub enum FileDetector<T: Scalar> {
     Single(Box<AnyDetector<T>>),
     /// Scores of an ensemble ([`Ensemble`]).
     Ensemble(Detector<T, Ensemble<T>>),
+    /// Tail scores of one mixture (`detect --missing`;
+    /// [`mixtures_anomaly::TailScored`]).
+    Tail(Box<IncompleteDetector<T>>),
 }
 
 impl<T: Scalar> FileDetector<T> {
@@ -119,6 +139,7 @@ impl<T: Scalar> FileDetector<T> {
         match self {
             Self::Single(d) => d.threshold(),
             Self::Ensemble(d) => d.threshold(),
+            Self::Tail(d) => d.threshold(),
         }
     }
 
@@ -127,6 +148,7 @@ impl<T: Scalar> FileDetector<T> {
         match self {
             Self::Single(d) => d.model(),
             Self::Ensemble(d) => d.model().main(),
+            Self::Tail(d) => d.model().model(),
         }
     }
 
@@ -145,6 +167,13 @@ impl<T: Scalar> FileDetector<T> {
                 d.model().log_prob(data)?,
                 d.model().most_likely_component(data)?,
             )),
+            Self::Tail(d) => {
+                let scores = d.model().anomaly_scores(data)?;
+                Ok((
+                    scores.into_iter().map(|s| -s).collect(),
+                    d.model().most_likely_component(data)?,
+                ))
+            }
         }
     }
 
@@ -156,6 +185,7 @@ impl<T: Scalar> FileDetector<T> {
         match self {
             Self::Single(d) => d.model().anomaly_scores(data),
             Self::Ensemble(d) => d.model().anomaly_scores(data),
+            Self::Tail(d) => d.model().anomaly_scores(data),
         }
     }
 
@@ -167,6 +197,7 @@ impl<T: Scalar> FileDetector<T> {
         match self {
             Self::Single(d) => d.model().explain(data),
             Self::Ensemble(d) => d.model().explain(data),
+            Self::Tail(d) => d.model().explain(data),
         }
     }
 }
@@ -176,12 +207,14 @@ impl<T: Scalar> Saved for FileDetector<T> {
         match self {
             Self::Single(d) => d.save(path),
             Self::Ensemble(d) => d.save(path),
+            Self::Tail(d) => d.save(path),
         }
     }
     fn save_indented(&self, path: &Path) -> Result<(), mixtures_dist::ModelError> {
         match self {
             Self::Single(d) => d.save_pretty(path),
             Self::Ensemble(d) => d.save_pretty(path),
+            Self::Tail(d) => d.save_pretty(path),
         }
     }
 }
@@ -212,7 +245,12 @@ impl ModelText {
 
     fn build<T: Scalar>(&self, path: &Path) -> Result<Loaded<T>, CliError> {
         if self.is_detector {
-            let detector = if self.is_ensemble {
+            let detector = if self.is_tail {
+                FileDetector::Tail(Box::new(
+                    IncompleteDetector::<T>::from_json(&self.text)
+                        .map_err(|e| CliError::model(path, e))?,
+                ))
+            } else if self.is_ensemble {
                 FileDetector::Ensemble(
                     Detector::<T, Ensemble<T>>::from_json(&self.text)
                         .map_err(|e| CliError::model(path, e))?,

@@ -183,6 +183,23 @@ impl<T: Scalar> LaplaceParams<T> {
         check_rows(data.n_samples())?;
         self.fit_rows(Rows::Memory(data), Some(model))
     }
+
+    /// [`LaplaceParams::fit_incomplete`] from `model` (a warm start).
+    ///
+    /// # Errors
+    /// [`FitError::WarmStartDimension`], or as
+    /// [`LaplaceParams::fit_incomplete`].
+    pub fn fit_incomplete_from(
+        &self,
+        model: &LaplaceMixtureModel<T>,
+        data: &IncompleteDataset<T>,
+    ) -> Result<Fitted<LaplaceMixtureModel<T>>, FitError> {
+        FitError::check_warm_start(model.dim(), data.n_features())?;
+        self.check()?;
+        data.check_every_column_observed()?;
+        check_rows(data.n_samples())?;
+        self.fit_rows(Rows::incomplete(data), Some(model))
+    }
 }
 
 struct LaplaceEngine<'a, T: Scalar> {

@@ -38,6 +38,13 @@ pub fn run(c: &ExportCmd, ui: &mut Ui) -> Result<(), CliError> {
         None => Exported::model(&loaded.model, precision),
         Some(FileDetector::Single(d)) => Exported::detector(d, precision),
         Some(FileDetector::Ensemble(d)) => Exported::ensemble(d, precision),
+        Some(FileDetector::Tail(_)) => {
+            return Err(CliError::Usage(format!(
+                "{}: a detector on tail scores (detect --missing) cannot be exported yet: the \
+                 exported scorer computes -ln p(x) of complete rows; export a model file instead",
+                c.model.display()
+            )));
+        }
     }
     .map_err(failed)?;
     let body = match c.to {
