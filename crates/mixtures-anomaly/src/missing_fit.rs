@@ -14,7 +14,7 @@ use mixtures_select::Grid;
 use crate::detector::keep_all_but_highest;
 use crate::missing::TailScored;
 use crate::{
-    AnomalyError, Detector, DetectorFit, DetectorParams, DetectorReport, Mode, ModelChoice,
+    AnomalyError, Detector, DetectorFit, DetectorParams, DetectorReport, Label, Mode, ModelChoice,
     ModelFit, ModelFitter, ScoreReference, ScoreSet, Threshold,
 };
 
@@ -244,13 +244,60 @@ impl<T: Scalar, F: IncompleteFitter<T>> DetectorParams<T, F> {
     /// [`AnomalyError::InvalidParameter`] before any work; fit errors
     /// (a column never observed: [`mixtures_core::DataError::NeverObserved`]);
     /// the threshold rule's errors ([`AnomalyError::LabelsRequired`] for a
-    /// rule that needs labels: calibrate afterwards with
-    /// [`Detector::calibrate_labelled_incomplete`]).
+    /// rule that needs labels: use
+    /// [`DetectorParams::fit_validated_incomplete`]).
     pub fn fit_incomplete(
         &self,
         data: &IncompleteDataset<T>,
     ) -> Result<DetectorFit<T, TailScored<T>>, AnomalyError> {
         self.check()?;
+        let (model, report) = self.fit_model_incomplete(data)?;
+        let scores = &report.training_scores;
+        let threshold = Threshold::fit(self.rule().as_ref(), &ScoreSet::new(scores)?)?;
+        Ok(DetectorFit {
+            detector: Detector {
+                model,
+                threshold,
+                reference: Some(ScoreReference::new(scores)?),
+            },
+            report,
+        })
+    }
+
+    /// Fits the model on `train` and the threshold on the tail scores of
+    /// labelled `validation` data (for [`crate::BestF`] and the other
+    /// label-based rules), as [`DetectorParams::fit_validated`] does on
+    /// complete data.
+    ///
+    /// # Errors
+    /// As [`DetectorParams::fit_incomplete`], and the label errors of
+    /// [`ScoreSet::labelled`].
+    pub fn fit_validated_incomplete<L: Label>(
+        &self,
+        train: &IncompleteDataset<T>,
+        validation: &IncompleteDataset<T>,
+        labels: &[L],
+    ) -> Result<DetectorFit<T, TailScored<T>>, AnomalyError> {
+        self.check()?;
+        let (model, report) = self.fit_model_incomplete(train)?;
+        let val = model.anomaly_scores_incomplete(validation)?;
+        let threshold = Threshold::fit(self.rule().as_ref(), &ScoreSet::labelled(&val, labels)?)?;
+        Ok(DetectorFit {
+            detector: Detector {
+                model,
+                threshold,
+                reference: Some(ScoreReference::new(&report.training_scores)?),
+            },
+            report,
+        })
+    }
+
+    /// The model (robust in outlier mode) and the report with the tail
+    /// scores of every training row.
+    fn fit_model_incomplete(
+        &self,
+        data: &IncompleteDataset<T>,
+    ) -> Result<(TailScored<T>, DetectorReport<T>), AnomalyError> {
         let ModelFit {
             fitted, mut choice, ..
         } = self.fitter().fit_incomplete(data)?;
@@ -284,22 +331,14 @@ impl<T: Scalar, F: IncompleteFitter<T>> DetectorParams<T, F> {
                 rounds += 1;
             };
         }
-        let threshold = Threshold::fit(self.rule().as_ref(), &ScoreSet::new(&scores)?)?;
-        let reference = Some(ScoreReference::new(&scores)?);
-        Ok(DetectorFit {
-            detector: Detector {
-                model,
-                threshold,
-                reference,
-            },
-            report: DetectorReport {
-                fit: report,
-                choice,
-                training_scores: scores,
-                rounds,
-                converged,
-                excluded: (0..n).filter(|&i| !kept[i]).collect(),
-            },
-        })
+        let report = DetectorReport {
+            fit: report,
+            choice,
+            training_scores: scores,
+            rounds,
+            converged,
+            excluded: (0..n).filter(|&i| !kept[i]).collect(),
+        };
+        Ok((model, report))
     }
 }

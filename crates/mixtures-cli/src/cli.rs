@@ -446,7 +446,8 @@ pub struct DetectCmd {
     /// scores.
     #[arg(long, value_name = "Q", group = "rule", allow_negative_numbers = true)]
     pub contamination: Option<f64>,
-    /// A fixed threshold on the anomaly score -ln p(x).
+    /// A fixed threshold on the anomaly score (-ln p(x); with --missing the
+    /// tail score).
     #[arg(long, value_name = "T", group = "rule", allow_negative_numbers = true)]
     pub threshold: Option<f64>,
     /// The threshold with the best F1 on the labels of --label-column.
@@ -487,7 +488,10 @@ pub struct DetectCmd {
     /// two features).
     #[arg(long, value_name = "A,B", value_delimiter = ',', requires = "plot")]
     pub plot_features: Option<Vec<String>>,
-    /// Missing values (not supported by `detect` yet: refused).
+    /// Missing values: with --missing the model is fitted on the observed
+    /// data (chosen by BIC unless --components or --init fix it) and rows
+    /// are scored by the mixture's tail score, comparable whatever features
+    /// a row observes; the detector file records that score.
     #[command(flatten)]
     pub missing: MissingArgs,
 }
@@ -527,7 +531,10 @@ pub struct EvaluateCmd {
     /// score histogram).
     #[arg(long, value_name = "DIR")]
     pub plot: Option<PathBuf>,
-    /// Missing values (not supported by `evaluate` yet: refused).
+    /// Missing values: with --missing every row is scored by the model's tail
+    /// score (comparable whatever features a row observes); the threshold is
+    /// the detector file's when it is on tail scores (`detect --missing`),
+    /// else the best F1 on the labels.
     #[command(flatten)]
     pub missing: MissingArgs,
 }
@@ -583,6 +590,11 @@ pub struct SelectCmd {
     /// Write a plot of the criterion against k per structure (SVG and PNG).
     #[arg(long, value_name = "DIR")]
     pub plot: Option<PathBuf>,
+    /// Missing values: with --missing every candidate is fitted by EM on the
+    /// observed data and judged by the criterion on the observed-data
+    /// likelihood.
+    #[command(flatten)]
+    pub missing: MissingArgs,
 }
 
 /// An information criterion.

@@ -152,8 +152,9 @@ impl<T: Scalar> FileDetector<T> {
         }
     }
 
-    /// Minus the detector's score, and the most likely component (of the main
-    /// part), of every row: for one mixture its log-likelihood.
+    /// The log-likelihood under the detector's mixture (for an ensemble,
+    /// minus its score), and the most likely component (of the main part),
+    /// of every row.
     ///
     /// # Errors
     /// [`DataError::DimensionMismatch`].
@@ -167,13 +168,9 @@ impl<T: Scalar> FileDetector<T> {
                 d.model().log_prob(data)?,
                 d.model().most_likely_component(data)?,
             )),
-            Self::Tail(d) => {
-                let scores = d.model().anomaly_scores(data)?;
-                Ok((
-                    scores.into_iter().map(|s| -s).collect(),
-                    d.model().most_likely_component(data)?,
-                ))
-            }
+            // The model's own log-likelihood; its score is the tail score
+            // (`anomaly_scores`).
+            Self::Tail(d) => d.model().model().log_prob_and_predict(data),
         }
     }
 

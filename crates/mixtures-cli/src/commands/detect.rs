@@ -11,6 +11,7 @@ use mixtures_dist::{AnyMixture, GaussianMixtureModel};
 use mixtures_em::Mcd;
 use serde_json::json;
 
+use super::detect_missing::run as detect_missing;
 use super::evaluate::{describe_evaluation, describe_threshold};
 use super::fit::{load_init, load_training};
 use super::{by_precision, note_written, plot_scatter, plot_scores, scatter_axes};
@@ -31,12 +32,20 @@ use crate::ui::{Ui, num, shortest};
 /// # Errors
 /// Bad flags or files (exit 2), failed fits or writes (exit 1).
 pub fn run(c: &DetectCmd, ui: &mut Ui) -> Result<(), CliError> {
-    super::missing::not_yet(&c.missing, "detect")?;
+    if c.missing.missing {
+        let mut inputs = vec![c.data.as_path()];
+        inputs.extend(c.fit.init.as_deref());
+        check_files(&inputs, &[c.output.as_path()], c.plot.as_deref().as_slice())?;
+        return by_precision!(c.fit.precision, detect_missing(c, ui));
+    }
     by_precision!(c.fit.precision, typed(c, ui))
 }
 
 /// The detector parameters the flags ask for, around a model fitter.
-fn configure<T: Scalar, F: ModelFitter<T>>(c: &DetectCmd, fitter: F) -> DetectorParams<T, F> {
+pub(super) fn configure<T: Scalar, F: ModelFitter<T>>(
+    c: &DetectCmd,
+    fitter: F,
+) -> DetectorParams<T, F> {
     let params = DetectorParams::new(fitter);
     match (c.contamination, c.threshold, c.best_f1) {
         // Contaminated training data: the robust fit, and the threshold at

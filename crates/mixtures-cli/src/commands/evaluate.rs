@@ -3,13 +3,16 @@
 
 use mixtures_anomaly::{BestF, DensityModel, Evaluation, Fixed, Threshold, ThresholdRule};
 use mixtures_core::Scalar;
+use mixtures_dist::AnyMixture;
 use serde_json::json;
 
+use super::missing::{describe_missing, selection};
 use super::{by_precision, labelled_threshold, note_written, plot_scores};
 use crate::cli::{DataArgs, EvaluateCmd, Precision};
 use crate::error::CliError;
 use crate::files::check_files;
-use crate::model_io::{self, ModelText};
+use crate::input::{IncompleteTable, read_incomplete};
+use crate::model_io::{self, FileDetector, ModelText};
 use crate::plot;
 use crate::ui::{Ui, num, shortest};
 
@@ -18,7 +21,6 @@ use crate::ui::{Ui, num, shortest};
 /// # Errors
 /// Bad files or labels (exit 2), failed writes (exit 1).
 pub fn run(c: &EvaluateCmd, ui: &mut Ui) -> Result<(), CliError> {
-    super::missing::not_yet(&c.missing, "evaluate")?;
     check_files(
         &[c.model.as_path(), c.data.as_path()],
         &[],
@@ -92,6 +94,40 @@ pub fn describe_evaluation(
     (text, value)
 }
 
+/// The tail scores and labels of a CSV file with missing values.
+fn missing_scores<T: Scalar>(
+    c: &EvaluateCmd,
+    args: &DataArgs,
+    model: &AnyMixture<T>,
+    ui: &mut Ui,
+) -> Result<(Vec<T>, Vec<u8>), CliError> {
+    let sel = selection(
+        args,
+        model.feature_names(),
+        c.missing.tokens().unwrap_or_default(),
+    );
+    let table: IncompleteTable<T> = ui.time("read data", || {
+        read_incomplete(&c.data, c.csv.delimiter, &sel)
+    })?;
+    let labels = table
+        .labels
+        .ok_or_else(|| CliError::Usage("evaluate needs --label-column NAME".to_owned()))?;
+    if table.data.n_features() != model.dim() {
+        return Err(CliError::Data {
+            path: c.data.display().to_string(),
+            source: mixtures_core::DataError::DimensionMismatch {
+                expected: model.dim(),
+                found: table.data.n_features(),
+            },
+        });
+    }
+    ui.note(&describe_missing(&table.data));
+    let scores = ui
+        .time("score", || model.anomaly_scores_incomplete(&table.data))
+        .map_err(|e| CliError::model(&c.model, e))?;
+    Ok((scores, labels))
+}
+
 fn typed<T: Scalar>(c: &EvaluateCmd, text: &ModelText, ui: &mut Ui) -> Result<(), CliError> {
     let loaded = text.model::<T>(&c.model)?;
     let model = &loaded.model;
@@ -100,20 +136,32 @@ fn typed<T: Scalar>(c: &EvaluateCmd, text: &ModelText, ui: &mut Ui) -> Result<()
         label_column: Some(c.label_column.clone()),
         csv: c.csv,
     };
-    let table = super::read_data::<T>(ui, &c.data, &args, model.feature_names(), true)?;
-    let labels = table.require_labels("evaluate")?;
-    let data_error = |source| CliError::Data {
-        path: c.data.display().to_string(),
-        source,
+    let (scores, labels) = if c.missing.missing {
+        missing_scores(c, &args, model, ui)?
+    } else {
+        let table = super::read_data::<T>(ui, &c.data, &args, model.feature_names(), true)?;
+        let labels = table.require_labels("evaluate")?.to_vec();
+        let data_error = |source| CliError::Data {
+            path: c.data.display().to_string(),
+            source,
+        };
+        table.data.check_dim(model.dim()).map_err(data_error)?;
+        let scores = ui
+            .time("score", || match &loaded.detector {
+                Some(det) => det.anomaly_scores(&table.data),
+                None => model.anomaly_scores(&table.data),
+            })
+            .map_err(data_error)?;
+        (scores, labels)
     };
-    table.data.check_dim(model.dim()).map_err(data_error)?;
-    let scores = ui
-        .time("score", || match &loaded.detector {
-            Some(det) => det.anomaly_scores(&table.data),
-            None => model.anomaly_scores(&table.data),
-        })
-        .map_err(data_error)?;
-    let (threshold, source) = match (c.threshold, &loaded.detector) {
+    let labels = labels.as_slice();
+    // With missing values the scores are tail scores: a threshold on −ln p(x)
+    // does not apply to them.
+    let detector = loaded
+        .detector
+        .as_ref()
+        .filter(|d| !c.missing.missing || matches!(d, FileDetector::Tail(_)));
+    let (threshold, source) = match (c.threshold, detector) {
         (Some(t), _) => {
             let rule: &dyn ThresholdRule<T> = &Fixed(t);
             (
@@ -130,9 +178,15 @@ fn typed<T: Scalar>(c: &EvaluateCmd, text: &ModelText, ui: &mut Ui) -> Result<()
         ),
         (None, None) => {
             let rule: &dyn ThresholdRule<T> = &BestF::f1();
+            let why = if loaded.detector.is_some() {
+                "the detector's threshold is on -ln p(x), not on the tail score of rows with \
+                 missing features (fit it with `detect --missing`)"
+            } else {
+                "the model file has no threshold"
+            };
             (
                 labelled_threshold(rule, &scores, labels)?,
-                "best F1 on these labels: the model file has no threshold".to_owned(),
+                format!("best F1 on these labels: {why}"),
             )
         }
     };

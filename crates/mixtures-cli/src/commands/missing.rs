@@ -27,23 +27,9 @@ use crate::input::{
     Chunk, CsvReader, IncompleteTable, Selection, format_of, incomplete_error, open,
     read_incomplete,
 };
-use crate::model_io::{self, ModelText};
+use crate::model_io::{self, FileDetector, ModelText};
 use crate::plot;
 use crate::ui::{Ui, num, shortest};
-
-/// Refuses `--missing` on a command that does not take it yet.
-///
-/// # Errors
-/// [`CliError::Usage`] when `--missing` was given.
-pub fn not_yet(m: &MissingArgs, command: &str) -> Result<(), CliError> {
-    if m.missing {
-        return Err(CliError::Usage(format!(
-            "{command} does not take missing values yet (--missing): fit a model with \
-             `mixtures fit --missing`, then score with `mixtures score --missing`"
-        )));
-    }
-    Ok(())
-}
 
 /// The Gaussian mixture of a model file, or a message that other families
 /// do not take missing values yet.
@@ -95,7 +81,11 @@ pub fn fit(c: &FitCmd, data: &[PathBuf], ui: &mut Ui) -> Result<(), CliError> {
 }
 
 /// The selection of a data file read with missing values.
-fn selection(args: &DataArgs, model_names: Option<&[String]>, tokens: Vec<String>) -> Selection {
+pub(super) fn selection(
+    args: &DataArgs,
+    model_names: Option<&[String]>,
+    tokens: Vec<String>,
+) -> Selection {
     Selection {
         columns: model_names
             .map(<[String]>::to_vec)
@@ -299,11 +289,23 @@ fn score_chunk<T: Scalar>(
 fn score_typed<T: Scalar>(c: &ScoreCmd, text: &ModelText, ui: &mut Ui) -> Result<(), CliError> {
     let loaded = text.model::<T>(&c.model)?;
     let model = &loaded.model;
-    if loaded.detector.is_some() {
-        ui.note(
-            "note: a detector's threshold is on -ln p(x) of complete rows; with --missing the \
-             rows are scored by its model and no is_anomaly column is written",
-        );
+    // A threshold judges rows with missing features only when it is on the
+    // tail score (`detect --missing`).
+    let threshold = match &loaded.detector {
+        Some(FileDetector::Tail(d)) => Some(d.threshold().clone()),
+        Some(_) => {
+            ui.note(
+                "note: this detector's threshold is on -ln p(x) of complete rows, which rows with \
+                 missing features cannot be judged by: the rows are scored by its model and no \
+                 is_anomaly column is written (fit the detector with `detect --missing`)",
+            );
+            None
+        }
+        None => None,
+    };
+    let mut columns = SCORE_COLUMNS.to_vec();
+    if threshold.is_some() {
+        columns.push("is_anomaly");
     }
     if let Some(format) = format_of(&c.data) {
         return Err(CliError::Usage(format!(
@@ -319,11 +321,7 @@ fn score_typed<T: Scalar>(c: &ScoreCmd, text: &ModelText, ui: &mut Ui) -> Result
     );
     sel.missing = Some(tokens(&c.missing));
     let mut reader = CsvReader::new(open(&c.data)?, &c.data, c.csv.delimiter, &sel)?;
-    if let Some(k) = reader
-        .kept
-        .iter()
-        .find(|k| SCORE_COLUMNS.contains(&k.as_str()))
-    {
+    if let Some(k) = reader.kept.iter().find(|k| columns.contains(&k.as_str())) {
         return Err(CliError::Usage(format!(
             "--keep-columns {k}: the output has a column of that name already"
         )));
@@ -354,7 +352,7 @@ fn score_typed<T: Scalar>(c: &ScoreCmd, text: &ModelText, ui: &mut Ui) -> Result
                 csv_field(out, k)?;
                 out.write_all(b",")?;
             }
-            writeln!(out, "{}", SCORE_COLUMNS.join(","))?;
+            writeln!(out, "{}", columns.join(","))?;
         }
         let mut chunk = Chunk::<T>::default();
         let mut rows = 0usize;
@@ -369,6 +367,7 @@ fn score_typed<T: Scalar>(c: &ScoreCmd, text: &ModelText, ui: &mut Ui) -> Result
                     score_chunk(model, &chunk, d, &c.model, (&c.data, &features, rows))
                 })
                 .map_err(|e| fail(e, failure))?;
+            let flags = threshold.as_ref().map(|t| t.predict(&s.tail));
             let nk = kept_names.len();
             for i in 0..chunk.rows {
                 let kept = &chunk.kept[i * nk..(i + 1) * nk];
@@ -381,6 +380,9 @@ fn score_typed<T: Scalar>(c: &ScoreCmd, text: &ModelText, ui: &mut Ui) -> Result
                     row.insert("anomaly_score".into(), num(json_shortest(s.tail[i])));
                     row.insert("component".into(), json!(s.component[i]));
                     row.insert("n_observed".into(), json!(s.observed[i]));
+                    if let Some(f) = &flags {
+                        row.insert("is_anomaly".into(), json!(f[i]));
+                    }
                     let sep = if rows + i == 0 { "\n" } else { ",\n" };
                     write!(out, "{sep}{}", serde_json::Value::Object(row))?;
                 } else {
@@ -388,7 +390,7 @@ fn score_typed<T: Scalar>(c: &ScoreCmd, text: &ModelText, ui: &mut Ui) -> Result
                         csv_field(out, t)?;
                         out.write_all(b",")?;
                     }
-                    writeln!(
+                    write!(
                         out,
                         "{},{},{},{}",
                         shortest(s.ll[i]),
@@ -396,6 +398,10 @@ fn score_typed<T: Scalar>(c: &ScoreCmd, text: &ModelText, ui: &mut Ui) -> Result
                         s.component[i],
                         s.observed[i]
                     )?;
+                    match &flags {
+                        Some(f) => writeln!(out, ",{}", f[i])?,
+                        None => writeln!(out)?,
+                    }
                 }
             }
             rows += chunk.rows;

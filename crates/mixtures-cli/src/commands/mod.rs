@@ -3,6 +3,7 @@
 
 mod demo;
 mod detect;
+mod detect_missing;
 mod evaluate;
 mod explain;
 mod export;

@@ -101,6 +101,16 @@ struct Scorer<'a, T: Scalar> {
     format: Format,
 }
 
+/// One chunk's output columns.
+struct Scored<T> {
+    /// `ln p(x)` (for an ensemble, minus its score).
+    ll: Vec<T>,
+    /// The detector's score (`−ln p(x)` without a detector).
+    scores: Vec<T>,
+    component: Vec<usize>,
+    flags: Option<Vec<u8>>,
+}
+
 impl<T: Scalar> Scorer<'_, T> {
     fn header(&self, out: &mut dyn Write) -> std::io::Result<()> {
         let ours = if self.detector.is_some() { 4 } else { 3 };
@@ -116,19 +126,17 @@ impl<T: Scalar> Scorer<'_, T> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn rows(
         &self,
         out: &mut dyn Write,
-        rows: usize,
         kept_text: &[String],
-        ll: &[T],
+        (ll, scores): (&[T], &[T]),
         component: &[usize],
         flags: Option<&[u8]>,
         first: bool,
     ) -> std::io::Result<()> {
         let keep = self.kept.len();
-        for i in 0..rows {
+        for i in 0..ll.len() {
             let kept = &kept_text[i * keep..(i + 1) * keep];
             match self.format {
                 Format::Csv => {
@@ -140,7 +148,7 @@ impl<T: Scalar> Scorer<'_, T> {
                         out,
                         "{},{},{}",
                         shortest(ll[i]),
-                        shortest(-ll[i]),
+                        shortest(scores[i]),
                         component[i]
                     )?;
                     if let Some(f) = flags {
@@ -154,7 +162,7 @@ impl<T: Scalar> Scorer<'_, T> {
                         row.insert(name.clone(), json!(text));
                     }
                     row.insert("log_likelihood".into(), num(json_shortest(ll[i])));
-                    row.insert("anomaly_score".into(), num(json_shortest(-ll[i])));
+                    row.insert("anomaly_score".into(), num(json_shortest(scores[i])));
                     row.insert("component".into(), json!(component[i]));
                     if let Some(f) = flags {
                         row.insert("is_anomaly".into(), json!(f[i]));
@@ -178,12 +186,16 @@ impl<T: Scalar> Scorer<'_, T> {
         failure: &mut Option<CliError>,
     ) -> std::io::Result<()> {
         let scored = data.and_then(|data| ui.time("score", || self.score(&data)));
-        let (ll, component, flags) = scored.map_err(|e| fail(e, failure))?;
+        let Scored {
+            ll,
+            scores,
+            component,
+            flags,
+        } = scored.map_err(|e| fail(e, failure))?;
         self.rows(
             out,
-            ll.len(),
             kept,
-            &ll,
+            (&ll, &scores),
             &component,
             flags.as_deref(),
             counts.rows == 0,
@@ -264,9 +276,8 @@ impl<T: Scalar> Scorer<'_, T> {
         }
     }
 
-    /// Log-likelihoods, components and flags of one chunk.
-    #[allow(clippy::type_complexity)]
-    fn score(&self, data: &Dataset<T>) -> Result<(Vec<T>, Vec<usize>, Option<Vec<u8>>), CliError> {
+    /// Log-likelihoods, scores, components and flags of one chunk.
+    fn score(&self, data: &Dataset<T>) -> Result<Scored<T>, CliError> {
         let data_error = |source| self.data_error(source);
         data.check_dim(self.model.dim()).map_err(data_error)?;
         // A detector's own score (an ensemble's is not −ln p of its main part).
@@ -275,11 +286,18 @@ impl<T: Scalar> Scorer<'_, T> {
             None => self.model.log_prob_and_predict(data),
         }
         .map_err(data_error)?;
-        let flags = self.detector.map(|det| {
-            let scores: Vec<T> = ll.iter().map(|&l| -l).collect();
-            det.threshold().predict(&scores)
-        });
-        Ok((ll, component, flags))
+        // A tail-score detector's score is not −ln p(x).
+        let scores = match self.detector {
+            Some(det @ FileDetector::Tail(_)) => det.anomaly_scores(data).map_err(data_error)?,
+            _ => ll.iter().map(|&l| -l).collect(),
+        };
+        let flags = self.detector.map(|det| det.threshold().predict(&scores));
+        Ok(Scored {
+            ll,
+            scores,
+            component,
+            flags,
+        })
     }
 }
 

@@ -4,16 +4,19 @@
 
 use std::sync::Arc;
 
-use mixtures_core::Scalar;
+use mixtures_core::missing::IncompleteDataset;
+use mixtures_core::{Dataset, Scalar};
 use mixtures_dist::{Covariance, Family, ModelSpec};
 use mixtures_select::{CellOutcome, Criterion, Grid};
 use serde_json::json;
 
+use super::missing::{describe_missing, selection};
 use super::{by_precision, note_written, read_data};
 use crate::cli::{CriterionArg, SelectCmd};
 use crate::error::CliError;
 use crate::files::check_files;
 use crate::fitting::{Progress, ProgressObserver, describe_choice, spec_named};
+use crate::input::{IncompleteTable, incomplete_error, read_incomplete};
 use crate::plot::{self, CriterionLine};
 use crate::ui::{Ui, num};
 
@@ -65,6 +68,49 @@ fn criterion(c: CriterionArg) -> Criterion {
     }
 }
 
+/// The data of `select`, with or without missing values.
+enum Data<T: Scalar> {
+    Complete(Dataset<T>),
+    Incomplete(IncompleteDataset<T>),
+}
+
+impl<T: Scalar> Data<T> {
+    fn n_samples(&self) -> usize {
+        match self {
+            Self::Complete(d) => d.n_samples(),
+            Self::Incomplete(d) => d.n_samples(),
+        }
+    }
+}
+
+/// Reads the feature names and the data (`--missing`: a CSV file with
+/// missing values, every column observed somewhere).
+fn read<T: Scalar>(c: &SelectCmd, ui: &mut Ui) -> Result<(Vec<String>, Data<T>), CliError> {
+    if !c.missing.missing {
+        let table = read_data::<T>(ui, &c.data, &c.input, None, false)?;
+        return Ok((table.features, Data::Complete(table.data)));
+    }
+    if let Some((flag, _)) = c.robust.flags().iter().find(|(_, given)| *given) {
+        return Err(CliError::Usage(format!(
+            "{flag} is not supported with missing values (--missing) yet"
+        )));
+    }
+    let sel = selection(&c.input, None, c.missing.tokens().unwrap_or_default());
+    let table: IncompleteTable<T> = ui.time("read data", || {
+        read_incomplete(&c.data, c.input.csv.delimiter, &sel)
+    })?;
+    if let Some(label) = &table.left_out {
+        ui.note(&format!(
+            "note: column {label:?} is left out of the features (pass --columns to choose them)"
+        ));
+    }
+    table
+        .data
+        .check_every_column_observed()
+        .map_err(|e| incomplete_error(&c.data, &table.features, 0, e))?;
+    Ok((table.features, Data::Incomplete(table.data)))
+}
+
 fn typed<T: Scalar>(c: &SelectCmd, ui: &mut Ui) -> Result<(), CliError> {
     let structures = structures(c.family, &c.covariance)?;
     if c.family == Family::Laplace && c.reg_covar.is_some() {
@@ -79,10 +125,10 @@ fn typed<T: Scalar>(c: &SelectCmd, ui: &mut Ui) -> Result<(), CliError> {
         c.output.as_deref().as_slice(),
         c.plot.as_deref().as_slice(),
     )?;
-    let table = read_data::<T>(ui, &c.data, &c.input, None, false)?;
+    let (features, data) = read::<T>(c, ui)?;
     let ks = c
         .components
-        .values(table.data.n_samples())
+        .values(data.n_samples())
         .map_err(CliError::Usage)?;
     let criterion = criterion(c.criterion);
     let progress = Progress::new(ui.quiet, c.n_init);
@@ -108,12 +154,21 @@ fn typed<T: Scalar>(c: &SelectCmd, ui: &mut Ui) -> Result<(), CliError> {
         "fitting {} candidates (k x structure)",
         grid.cells().len()
     ));
-    let sel = ui.time("fit", || grid.fit(&table.data));
+    let sel = ui.time("fit", || match &data {
+        Data::Complete(d) => grid.fit(d),
+        Data::Incomplete(d) => grid.fit_incomplete(d),
+    });
     if let Some(p) = &progress {
         p.finish();
     }
     let sel = sel?;
-    let text = format!("{sel}{}\n", describe_choice(&sel));
+    let mut text = format!("{sel}{}\n", describe_choice(&sel));
+    if let Data::Incomplete(d) = &data {
+        text.push_str(&format!(
+            "{}; the criteria are on the observed-data likelihood\n",
+            describe_missing(d)
+        ));
+    }
     let cells: Vec<serde_json::Value> = sel
         .cells
         .iter()
@@ -160,7 +215,7 @@ fn typed<T: Scalar>(c: &SelectCmd, ui: &mut Ui) -> Result<(), CliError> {
         let model = sel
             .model
             .clone()
-            .with_feature_names(table.features.clone())
+            .with_feature_names(features.clone())
             .map_err(|e| CliError::Fit(e.into()))?;
         crate::model_io::save(ui, &model, path)?;
         value["model_file"] = json!(path.display().to_string());
