@@ -1,6 +1,6 @@
 //! [`AnyMixture`] on rows with missing features: each family's own methods
 //! (`incomplete.rs` for Gaussian mixtures, `incomplete_laplace.rs` for
-//! Laplace mixtures), so that code holding a mixture of a family known only
+//! Laplace mixtures, `incomplete_student.rs` for Student-t mixtures), so that code holding a mixture of a family known only
 //! at run time (a model file, the command line, a detector) scores, predicts
 //! and imputes incomplete rows through one call.
 
@@ -10,24 +10,17 @@ use mixtures_core::{Dataset, Scalar};
 
 use crate::{AnyMixture, ModelError};
 
-/// The error of a family that does not take missing values yet.
-fn unsupported(family: &str, what: &str) -> ModelError {
-    ModelError::Unsupported {
-        what: format!("{what} of a {family} mixture with missing values"),
-    }
-}
-
 impl<T: Scalar> AnyMixture<T> {
     /// `ln p(x_o)`: the log-density of every row's observed features.
     ///
     /// # Errors
-    /// The family's errors; [`ModelError::Unsupported`] for a family without
-    /// missing-value support.
+    /// The family's errors ([`ModelError::Unsupported`] for a mixture with a
+    /// noise component).
     pub fn log_prob_incomplete(&self, data: &IncompleteDataset<T>) -> Result<Vec<T>, ModelError> {
         match self {
             Self::Gaussian(m) => m.log_prob_incomplete(data),
             Self::Laplace(m) => m.log_prob_incomplete(data),
-            Self::StudentT(_) => Err(unsupported(self.family(), "the log-density")),
+            Self::StudentT(m) => m.log_prob_incomplete(data),
         }
     }
 
@@ -45,7 +38,7 @@ impl<T: Scalar> AnyMixture<T> {
         match self {
             Self::Gaussian(m) => m.anomaly_scores_incomplete(data),
             Self::Laplace(m) => m.anomaly_scores_incomplete(data),
-            Self::StudentT(_) => Err(unsupported(self.family(), "the tail score")),
+            Self::StudentT(m) => m.anomaly_scores_incomplete(data),
         }
     }
 
@@ -60,7 +53,7 @@ impl<T: Scalar> AnyMixture<T> {
         match self {
             Self::Gaussian(m) => m.predict_proba_incomplete(data),
             Self::Laplace(m) => m.predict_proba_incomplete(data),
-            Self::StudentT(_) => Err(unsupported(self.family(), "the responsibilities")),
+            Self::StudentT(m) => m.predict_proba_incomplete(data),
         }
     }
 
@@ -96,7 +89,7 @@ impl<T: Scalar> AnyMixture<T> {
         match self {
             Self::Gaussian(m) => m.impute(data),
             Self::Laplace(m) => m.impute(data),
-            Self::StudentT(_) => Err(unsupported(self.family(), "imputation")),
+            Self::StudentT(m) => m.impute(data),
         }
     }
 
@@ -114,9 +107,8 @@ impl<T: Scalar> AnyMixture<T> {
     ) -> Result<Vec<Dataset<T>>, ModelError> {
         match self {
             Self::Gaussian(m) => m.impute_draws(data, draws, seed),
-            Self::Laplace(_) | Self::StudentT(_) => {
-                Err(unsupported(self.family(), "conditional draws"))
-            }
+            Self::Laplace(m) => m.impute_draws(data, draws, seed),
+            Self::StudentT(m) => m.impute_draws(data, draws, seed),
         }
     }
 }

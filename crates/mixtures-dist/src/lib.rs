@@ -44,6 +44,7 @@ mod gaussian;
 mod incomplete;
 mod incomplete_any;
 mod incomplete_laplace;
+mod incomplete_student;
 #[cfg(feature = "serde")]
 pub mod json;
 mod laplace;
