@@ -302,6 +302,7 @@ fn model_params_fit_every_family_and_start_from_their_model() {
     for spec in [
         ModelSpec::gaussian(Covariance::Full),
         ModelSpec::LAPLACE_DIAG,
+        ModelSpec::student_t(Covariance::Full),
     ] {
         let fit = Detector::params(ModelParams::new(spec, 2).seed(3))
             .fit_incomplete(&data)
