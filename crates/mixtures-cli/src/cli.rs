@@ -402,6 +402,11 @@ pub struct ExplainCmd {
     /// Precision of the computation (default: the model file's dtype).
     #[arg(long, value_enum)]
     pub precision: Option<Precision>,
+    /// Missing values: with --missing rows are ranked by the model's tail
+    /// score and explained on their observed features (the contributions
+    /// to -ln p(x_o) under the marginal mixture of those features).
+    #[command(flatten)]
+    pub missing: MissingArgs,
 }
 
 /// `mixtures score`.

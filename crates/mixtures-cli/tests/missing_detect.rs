@@ -180,6 +180,30 @@ fn a_detector_on_tail_scores_judges_rows_with_and_without_missing_cells() {
     ]);
     assert!(out.contains("(best_f, beta = 1)"), "{out}");
 
+    // explain --missing: the observed features only, flags from the tail score.
+    let out = ok(&[
+        "--json",
+        "explain",
+        s(&det),
+        s(&train),
+        "--missing",
+        "--rows",
+        "1",
+        "--top",
+        "1",
+    ]);
+    let v = json(&out);
+    let names: Vec<&str> = v["rows"][0]["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 2, "{out}");
+    assert!(!names.contains(&"a"), "{out}");
+    assert_eq!(v["rows"][1]["is_anomaly"], serde_json::json!(1), "{out}");
+    assert_eq!(v["rows"][1]["row"].as_u64().unwrap() % 25, 7, "{out}");
+
     // The exported scorer computes -ln p(x): a tail detector is refused.
     bad(
         &["export", s(&det), "--to", "rust"],

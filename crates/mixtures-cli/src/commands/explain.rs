@@ -3,14 +3,16 @@
 //! explained under, and the features ranked by their contribution to the
 //! score (the library's `Explain`, `mixtures_anomaly::explain`).
 
-use mixtures_anomaly::{Attribution, DensityModel, Explain};
+use mixtures_anomaly::{Attribution, DensityModel, Explain, Explanations, explain_incomplete};
 use mixtures_core::{Dataset, Scalar};
 use serde_json::json;
 
 use super::by_precision;
+use super::missing::selection;
 use crate::cli::{DataArgs, ExplainCmd, Precision};
 use crate::error::CliError;
-use crate::model_io::{self, ModelText};
+use crate::input::{IncompleteTable, incomplete_error, read_incomplete};
+use crate::model_io::{self, FileDetector, Loaded, ModelText};
 use crate::ui::{Ui, num};
 
 /// Runs `explain`.
@@ -68,15 +70,26 @@ fn chosen_rows<T: Scalar>(c: &ExplainCmd, scores: &[T]) -> Result<Vec<usize>, Cl
     Ok(rows)
 }
 
-fn typed<T: Scalar>(c: &ExplainCmd, text: &ModelText, ui: &mut Ui) -> Result<(), CliError> {
-    let loaded = text.model::<T>(&c.model)?;
+/// What `explain` prints: every row's score (the detector's, or the
+/// model's), the rows chosen, their values and their explanations.
+struct Explained<T: Scalar> {
+    features: Vec<String>,
+    scores: Vec<T>,
+    rows: Vec<usize>,
+    chosen: Vec<Vec<T>>,
+    explained: Explanations<T>,
+    /// Whether the file's threshold applies to `scores`.
+    judged: bool,
+}
+
+fn explain_complete<T: Scalar>(
+    c: &ExplainCmd,
+    args: &DataArgs,
+    loaded: &Loaded<T>,
+    ui: &mut Ui,
+) -> Result<Explained<T>, CliError> {
     let model = &loaded.model;
-    let args = DataArgs {
-        columns: None,
-        label_column: None,
-        csv: c.csv,
-    };
-    let table = super::read_data::<T>(ui, &c.data, &args, model.feature_names(), false)?;
+    let table = super::read_data::<T>(ui, &c.data, args, model.feature_names(), false)?;
     let data_error = |source| CliError::Data {
         path: crate::error::source_name(&c.data),
         source,
@@ -102,9 +115,104 @@ fn typed<T: Scalar>(c: &ExplainCmd, text: &ModelText, ui: &mut Ui) -> Result<(),
         Some(det) => det.explain(&subset),
         None => model.explain(&subset),
     })?;
-    let threshold = loaded.detector.as_ref().map(|d| d.threshold());
-    let flags = threshold.map(|t| t.predict(explained.scores()));
-    let shown = c.top_features.unwrap_or(table.features.len());
+    Ok(Explained {
+        features: table.features,
+        scores,
+        rows,
+        chosen,
+        explained,
+        judged: true,
+    })
+}
+
+/// `explain --missing`: rows ranked by the tail score, explained on their
+/// observed features.
+fn explain_missing<T: Scalar>(
+    c: &ExplainCmd,
+    args: &DataArgs,
+    loaded: &Loaded<T>,
+    ui: &mut Ui,
+) -> Result<Explained<T>, CliError> {
+    let model = &loaded.model;
+    let judged = matches!(loaded.detector, Some(FileDetector::Tail(_)) | None);
+    if !judged {
+        ui.note(
+            "note: this detector's threshold is on -ln p(x) of complete rows; with --missing \
+             the rows are ranked by the tail score and not flagged",
+        );
+    }
+    let sel = selection(
+        args,
+        model.feature_names(),
+        c.missing.tokens().unwrap_or_default(),
+    );
+    let table: IncompleteTable<T> = ui.time("read data", || {
+        read_incomplete(&c.data, c.csv.delimiter, &sel)
+    })?;
+    let d = table.data.n_features();
+    if d != model.dim() {
+        return Err(CliError::Data {
+            path: crate::error::source_name(&c.data),
+            source: mixtures_core::DataError::DimensionMismatch {
+                expected: model.dim(),
+                found: d,
+            },
+        });
+    }
+    let model_error = |e| CliError::model(&c.model, e);
+    let scores = ui
+        .time("score", || model.anomaly_scores_incomplete(&table.data))
+        .map_err(model_error)?;
+    let rows = chosen_rows(c, &scores)?;
+    let x = table.data.view();
+    let chosen: Vec<Vec<T>> = rows
+        .iter()
+        .map(|&i| (0..d).map(|j| x[(i, j)]).collect())
+        .collect();
+    let flat: Vec<T> = chosen.iter().flatten().copied().collect();
+    let subset = Dataset::with_missing(&flat, rows.len(), d)
+        .map_err(|e| incomplete_error(&c.data, &table.features, 0, e))?;
+    let explained = ui.time("explain", || explain_incomplete(model, &subset))?;
+    Ok(Explained {
+        features: table.features,
+        scores,
+        rows,
+        chosen,
+        explained,
+        judged,
+    })
+}
+
+fn typed<T: Scalar>(c: &ExplainCmd, text: &ModelText, ui: &mut Ui) -> Result<(), CliError> {
+    let loaded = text.model::<T>(&c.model)?;
+    let model = &loaded.model;
+    let args = DataArgs {
+        columns: None,
+        label_column: None,
+        csv: c.csv,
+    };
+    let Explained {
+        features,
+        scores,
+        rows,
+        chosen,
+        explained,
+        judged,
+    } = if c.missing.missing {
+        explain_missing(c, &args, &loaded, ui)?
+    } else {
+        explain_complete(c, &args, &loaded, ui)?
+    };
+    let threshold = loaded
+        .detector
+        .as_ref()
+        .filter(|_| judged)
+        .map(|d| d.threshold());
+    // The detector's own scores judge the rows (a tail-score detector's
+    // explanations are of -ln p).
+    let row_scores: Vec<T> = rows.iter().map(|&i| scores[i]).collect();
+    let flags = threshold.map(|t| t.predict(&row_scores));
+    let shown = c.top_features.unwrap_or(features.len());
 
     let attribution = match explained.attribution() {
         Attribution::Exact => "exact",
@@ -114,7 +222,7 @@ fn typed<T: Scalar>(c: &ExplainCmd, text: &ModelText, ui: &mut Ui) -> Result<(),
         "model: {} ({} components, {} features){}\ncontributions: {}\n",
         c.model.display(),
         model.n_components(),
-        table.features.len(),
+        features.len(),
         threshold.map_or_else(
             || " - a model file, no threshold: rows are scored, not judged".to_owned(),
             |t| format!(", threshold {}", t.value())
@@ -127,8 +235,7 @@ fn typed<T: Scalar>(c: &ExplainCmd, text: &ModelText, ui: &mut Ui) -> Result<(),
                  features but do not add up to the score)",
         }
     );
-    let name_width = table
-        .features
+    let name_width = features
         .iter()
         .map(|f| f.chars().count())
         .max()
@@ -136,7 +243,7 @@ fn typed<T: Scalar>(c: &ExplainCmd, text: &ModelText, ui: &mut Ui) -> Result<(),
         .max(7);
     let mut list = Vec::with_capacity(rows.len());
     for (e, &row) in rows.iter().enumerate() {
-        let score = explained.scores()[e];
+        let score = row_scores[e];
         let component = explained.components()[e];
         let flag = flags.as_ref().map(|f| f[e]);
         let contributions = explained.row(e);
@@ -152,17 +259,22 @@ fn typed<T: Scalar>(c: &ExplainCmd, text: &ModelText, ui: &mut Ui) -> Result<(),
             "contribution",
             "value"
         ));
-        let mut features = Vec::with_capacity(shown);
-        for &j in ranked.iter().take(shown) {
+        let mut listed = Vec::with_capacity(shown);
+        // A missing feature has no contribution to list.
+        for &j in ranked
+            .iter()
+            .filter(|&&j| !chosen[e][j].is_nan())
+            .take(shown)
+        {
             let value = chosen[e][j];
             // The value last: printed in full, it has no fixed width.
             out.push_str(&format!(
                 "  {:<name_width$}  {:>12}  {value}\n",
-                table.features[j],
+                features[j],
                 format!("{:.4}", contributions[j].as_f64())
             ));
-            features.push(json!({
-                "name": table.features[j],
+            listed.push(json!({
+                "name": features[j],
                 "value": num(value.as_f64()),
                 "contribution": num(contributions[j].as_f64()),
             }));
@@ -173,7 +285,7 @@ fn typed<T: Scalar>(c: &ExplainCmd, text: &ModelText, ui: &mut Ui) -> Result<(),
             "is_anomaly": flag,
             "component": component,
             "baseline": num(explained.baseline(e).as_f64()),
-            "features": features,
+            "features": listed,
         }));
     }
     let value = json!({
