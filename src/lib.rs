@@ -117,3 +117,9 @@ pub struct ReadmeDoctest;
 #[cfg(doctest)]
 #[doc = include_str!("../docs/online.md")]
 pub struct OnlineDoctest;
+
+/// docs/missing.md's examples, compiled and run as doctests so that they
+/// stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/missing.md")]
+pub struct MissingDoctest;
