@@ -11,17 +11,17 @@
 //! `GMM k=1` figure. Then, in the scaled training and test parts alike,
 //! every cell is removed with probability f (seeded by the data set, the
 //! split's seed and f; a row left with no value gets one random cell back),
-//! a mixture of K full-covariance components (one k-means start, seed 0,
-//! `reg_covar` 1e-6, the same for every set: nothing tuned per set) is
-//! fitted to the training part by EM on the observed data
-//! (`GaussianParams::fit_incomplete`, anomalies left in, labels unused) and
+//! a detector on a mixture of K full-covariance components (one k-means
+//! start, seed 0, `reg_covar` 1e-6, the same for every set: nothing tuned per
+//! set) is fitted to the training part by EM on the observed data
+//! (`DetectorParams::fit_incomplete`, anomalies left in, labels unused) and
 //! the test part is scored by
 //! - `-ln p`: `−ln p(x_o)`, the marginal log-density of the observed
 //!   features, which grows with their number;
-//! - `tail`: `−ln Σₖ P(k | x_o) Q_{χ²(|o|)}(δ²ₖ(x_o))`, the responsibility-
-//!   weighted χ² tail probability of each component's squared Mahalanobis
-//!   distance on the observed features, comparable across rows that observe
-//!   different numbers of features.
+//! - `tail`: the detector's score `−ln Σₖ P(k | x_o) Q_{χ²(|o|)}(δ²ₖ(x_o))`,
+//!   the responsibility-weighted χ² tail probability of each component's
+//!   squared Mahalanobis distance on the observed features, comparable across
+//!   rows that observe different numbers of features.
 //!
 //! Prints one line per set (AUCROC × 100, mean over the seeds) and the mean
 //! over the sets. A set whose file is absent is skipped with the reason.
@@ -35,6 +35,7 @@ use std::time::Instant;
 use benchdata::{data_dir, prepare, read_csv};
 use mixtures::faer::Mat;
 use mixtures::prelude::*;
+use mixtures_anomaly::Detector;
 use mixtures_core::missing::IncompleteDataset;
 use mixtures_em::{Covariance, GaussianMixture};
 use rand::rngs::StdRng;
@@ -98,19 +99,24 @@ fn run(table: &benchdata::Table, name: &str, k: usize, f: f64) -> Result<(f64, f
         let train = Dataset::with_missing(&train, p.train.nrows(), d).map_err(|e| e.to_string())?;
         let test: IncompleteDataset<f64> =
             Dataset::with_missing(&test, p.test.nrows(), d).map_err(|e| e.to_string())?;
-        let fit = GaussianMixture::params(k)
-            .covariance(Covariance::Full)
-            .seed(0)
-            .fit_incomplete(&train)
-            .map_err(|e| format!("seed {seed}: {e}"))?;
-        let ll = fit
-            .model
+        // The detector for incomplete data (novelty mode: its scores do not
+        // depend on the threshold rule).
+        let detector = Detector::params(
+            GaussianMixture::params(k)
+                .covariance(Covariance::Full)
+                .seed(0),
+        )
+        .fit_incomplete(&train)
+        .map_err(|e| format!("seed {seed}: {e}"))?
+        .detector;
+        let ll = detector
+            .model()
+            .model()
             .log_prob_incomplete(&test)
             .map_err(|e| e.to_string())?;
         let neg: Vec<f64> = ll.iter().map(|v| -v).collect();
-        let tail = fit
-            .model
-            .anomaly_scores_incomplete(&test)
+        let tail = detector
+            .score_incomplete(&test)
             .map_err(|e| e.to_string())?;
         a += 100.0 * roc_auc(&neg, &p.test_labels).map_err(|e| e.to_string())? / 3.0;
         b += 100.0 * roc_auc(&tail, &p.test_labels).map_err(|e| e.to_string())? / 3.0;
