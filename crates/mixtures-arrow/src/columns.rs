@@ -33,6 +33,17 @@ pub struct Columns {
     pub label_by_name: bool,
     /// Columns carried through as text (any type), whatever their other role.
     pub keep: Vec<String>,
+    /// Missing values: a null or a NaN in a feature column is read as NaN,
+    /// a missing value (for
+    /// [`Dataset::with_missing`](mixtures_core::Dataset::with_missing)),
+    /// instead of an error. An infinity is still an error, and so is a null
+    /// in the label column (a label must be 0 or 1); kept columns read a
+    /// null as empty text either way. Rows with NaN are for code that reads
+    /// missing values ([`ArrowFiles::for_each_chunk`](crate::ArrowFiles::for_each_chunk)),
+    /// not for fits that take a [`RowSource`](mixtures_core::source::RowSource)
+    /// or for [`ArrowFiles::read_table`](crate::ArrowFiles::read_table), whose
+    /// `Dataset` refuses NaN.
+    pub nulls_as_missing: bool,
 }
 
 /// The columns of a file set, resolved against the first file's schema.

@@ -1,7 +1,9 @@
 //! One column of a record batch at a time: numbers into the rows' matrix,
 //! labels into 0/1, kept columns into text. A null, a value that is not
 //! finite or out of range for the scalar type, and a label other than 0/1
-//! are refused with the row (within the slice) where they are.
+//! are refused with the row (within the slice) where they are; with missing
+//! values asked for, a null or NaN number is NaN instead (a missing value),
+//! while an infinity and a null label are still refused.
 
 use arrow::array::{Array, AsArray};
 use arrow::compute::cast;
@@ -42,10 +44,17 @@ fn fill<V: Copy, T: Scalar>(values: &[V], out: &mut [T], f: impl Fn(V) -> f64) {
     }
 }
 
-/// Rows `off..off + out.len()` of a numeric column, as `T`.
-pub(crate) fn numbers<T: Scalar>(array: &dyn Array, off: usize, out: &mut [T]) -> Result<(), Bad> {
+/// Rows `off..off + out.len()` of a numeric column, as `T`. With `missing`,
+/// a null or a NaN is NaN in `out` (a missing value); without, both are
+/// refused.
+pub(crate) fn numbers<T: Scalar>(
+    array: &dyn Array,
+    off: usize,
+    out: &mut [T],
+    missing: bool,
+) -> Result<(), Bad> {
     let len = out.len();
-    if let Some(i) = first_null(array, off, len) {
+    if !missing && let Some(i) = first_null(array, off, len) {
         return Err(Bad::Null(i));
     }
     macro_rules! prim {
@@ -69,24 +78,49 @@ pub(crate) fn numbers<T: Scalar>(array: &dyn Array, off: usize, out: &mut [T]) -
         _ => {
             let wide = cast(&array.slice(off, len), &DataType::Float64)
                 .map_err(|e| Bad::Other(0, e.to_string()))?;
-            if let Some(i) = first_null(wide.as_ref(), 0, len) {
+            // A null the cast made (not one of the column's own) is a
+            // value it could not read.
+            if let Some(i) = (0..len).find(|&i| wide.is_null(i) && !array.is_null(off + i)) {
                 return Err(Bad::Other(i, "the value cannot be read as a number".into()));
             }
             let v = wide.as_primitive::<Float64Type>().values();
             fill(&v[..len], out, |x| x);
         }
     }
+    if missing {
+        // A null's slot holds any value: NaN marks it missing.
+        if array.null_count() > 0 {
+            for (i, o) in out.iter_mut().enumerate() {
+                if array.is_null(off + i) {
+                    *o = T::nan();
+                }
+            }
+        }
+        // NaN is missing; an infinity (or a value out of range) is not.
+        let bad = |v: &T| !v.is_finite() && !v.is_nan();
+        if let Some(i) = out.iter().position(bad) {
+            return Err(out_of_range(array, off, i));
+        }
+        return Ok(());
+    }
     // One branch-free sweep; the slow search runs only on a failure.
     if !out.iter().fold(true, |ok, v| ok & v.is_finite()) {
         let i = out.iter().position(|v| !v.is_finite()).unwrap_or(0);
-        let original = original(array, off + i);
-        return Err(if original.is_finite() {
-            Bad::Range(i, original)
-        } else {
-            Bad::NonFinite(i, original)
-        });
+        return Err(out_of_range(array, off, i));
     }
     Ok(())
+}
+
+/// The refusal of row `i` of the slice at `off`, whose value read as `T` is
+/// not finite: an infinity or NaN in the file, or a finite value out of
+/// range for `T`.
+fn out_of_range(array: &dyn Array, off: usize, i: usize) -> Bad {
+    let original = original(array, off + i);
+    if original.is_finite() {
+        Bad::Range(i, original)
+    } else {
+        Bad::NonFinite(i, original)
+    }
 }
 
 /// The value at `i` widened to `f64` (for messages).
@@ -192,15 +226,15 @@ mod tests {
     #[test]
     fn numbers_of_every_kind() {
         let mut out = [0.0f64; 2];
-        numbers(&Int32Array::from(vec![1, -2, 3]), 1, &mut out).unwrap();
+        numbers(&Int32Array::from(vec![1, -2, 3]), 1, &mut out, false).unwrap();
         assert_eq!(out, [-2.0, 3.0]);
         let a = Float64Array::from(vec![Some(1.0), None, Some(f64::NAN)]);
-        assert_eq!(numbers(&a, 0, &mut out), Err(Bad::Null(1)));
+        assert_eq!(numbers(&a, 0, &mut out, false), Err(Bad::Null(1)));
         let mut one = [0.0f64];
-        assert!(matches!(numbers(&a, 2, &mut one), Err(Bad::NonFinite(0, v)) if v.is_nan()));
+        assert!(matches!(numbers(&a, 2, &mut one, false), Err(Bad::NonFinite(0, v)) if v.is_nan()));
         let big = Float64Array::from(vec![1e300]);
         let mut f = [0.0f32];
-        assert_eq!(numbers(&big, 0, &mut f), Err(Bad::Range(0, 1e300)));
+        assert_eq!(numbers(&big, 0, &mut f, false), Err(Bad::Range(0, 1e300)));
     }
 
     #[test]
@@ -210,8 +244,52 @@ mod tests {
             .with_precision_and_scale(10, 2)
             .unwrap();
         let mut out = [0.0f64; 2];
-        numbers(&d, 0, &mut out).unwrap();
+        numbers(&d, 0, &mut out, false).unwrap();
         assert_eq!(out, [123.45, -0.05]);
+    }
+
+    #[test]
+    fn nulls_and_nan_are_missing_when_asked() {
+        // A null's slot holds a value (here 7): it must not come through.
+        let values = Float64Array::from(vec![1.0, 7.0, f64::NAN, 4.0]);
+        let nulls = arrow::buffer::NullBuffer::from(vec![true, false, true, true]);
+        let a = Float64Array::new(values.values().clone(), Some(nulls));
+        let mut out = [0.0f64; 4];
+        numbers(&a, 0, &mut out, true).unwrap();
+        assert_eq!(out[0].to_bits(), 1.0f64.to_bits());
+        assert!(out[1].is_nan() && out[2].is_nan());
+        assert_eq!(out[3], 4.0);
+        // From an offset, and in f32.
+        let mut two = [0.0f32; 2];
+        numbers(&a, 1, &mut two, true).unwrap();
+        assert!(two[0].is_nan() && two[1].is_nan());
+        // Without the option, the same column is refused as before.
+        assert_eq!(numbers(&a, 0, &mut out, false), Err(Bad::Null(1)));
+        // Integers with nulls, and decimals (cast) with nulls.
+        let ints = Int32Array::from(vec![Some(3), None]);
+        let mut o2 = [0.0f64; 2];
+        numbers(&ints, 0, &mut o2, true).unwrap();
+        assert!(o2[0] == 3.0 && o2[1].is_nan());
+        use arrow::array::Decimal128Array;
+        let d = Decimal128Array::from(vec![None, Some(250i128)])
+            .with_precision_and_scale(10, 2)
+            .unwrap();
+        numbers(&d, 0, &mut o2, true).unwrap();
+        assert!(o2[0].is_nan() && o2[1] == 2.5);
+        assert_eq!(numbers(&d, 0, &mut o2, false), Err(Bad::Null(0)));
+    }
+
+    #[test]
+    fn infinities_and_overflow_are_refused_with_missing_values_too() {
+        let a = Float64Array::from(vec![None, Some(f64::NEG_INFINITY)]);
+        let mut out = [0.0f64; 2];
+        assert_eq!(
+            numbers(&a, 0, &mut out, true),
+            Err(Bad::NonFinite(1, f64::NEG_INFINITY))
+        );
+        let big = Float64Array::from(vec![Some(f64::NAN), Some(1e300)]);
+        let mut f = [0.0f32; 2];
+        assert_eq!(numbers(&big, 0, &mut f, true), Err(Bad::Range(1, 1e300)));
     }
 
     #[test]

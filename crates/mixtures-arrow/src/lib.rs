@@ -13,6 +13,10 @@
 //! - Every file must have the first file's columns (names and types, in any
 //!   order); a null, NaN or infinity is an error naming the file, the row
 //!   (counted from 0 within the file) and the column.
+//! - Missing values ([`Columns::nulls_as_missing`]): a null or NaN in a
+//!   feature column is read as NaN, for
+//!   [`Dataset::with_missing`](mixtures_core::Dataset::with_missing),
+//!   instead of an error (an infinity and a null label still are errors).
 //!
 //! ```
 //! use std::sync::Arc;

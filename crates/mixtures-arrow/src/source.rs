@@ -32,6 +32,8 @@ pub struct ArrowFiles {
     layout: Layout,
     schema: SchemaRef,
     batch_rows: usize,
+    /// [`Columns::nulls_as_missing`].
+    missing: bool,
     /// The first row (over all files) of each file, where known: from the
     /// files' footers (Parquet) or learnt by the passes (Arrow IPC), for
     /// [`RowSource::locate`].
@@ -109,6 +111,7 @@ impl ArrowFiles {
             schema: head.schema,
             paths,
             batch_rows: DEFAULT_BATCH_ROWS,
+            missing: columns.nulls_as_missing,
             starts: Mutex::new(starts),
             counts,
         })
@@ -142,6 +145,12 @@ impl ArrowFiles {
         &self.layout.features
     }
 
+    /// Whether nulls and NaN in the feature columns are read as missing
+    /// values (NaN) rather than refused ([`Columns::nulls_as_missing`]).
+    pub fn nulls_as_missing(&self) -> bool {
+        self.missing
+    }
+
     /// The first file's schema (every file's, up to the order of columns).
     pub fn schema(&self) -> &SchemaRef {
         &self.schema
@@ -161,7 +170,9 @@ impl ArrowFiles {
     /// matches the first pass's columns), a null, or a value out of range
     /// for `T`; [`SourceError::NonFinite`] for NaN or an infinity; each
     /// names the file and the row (counted from 0 within the file) and
-    /// the column. Or the first error `f` returns.
+    /// the column. With [`Columns::nulls_as_missing`], a null or NaN in a
+    /// feature column is NaN in the rows instead (a null label is still
+    /// refused). Or the first error `f` returns.
     pub fn for_each_chunk<T: Scalar>(
         &self,
         extras: bool,
@@ -186,7 +197,14 @@ impl ArrowFiles {
                 let mut off = 0;
                 while off < rb.num_rows() {
                     let take = (self.batch_rows - buf.fill).min(rb.num_rows() - off);
-                    buf.push(path, &self.layout, &cols, off, take, in_file)?;
+                    buf.push(
+                        path,
+                        &self.layout,
+                        &cols,
+                        (off, take),
+                        in_file,
+                        self.missing,
+                    )?;
                     off += take;
                     in_file += take as u64;
                     if buf.fill == self.batch_rows {
@@ -326,24 +344,35 @@ impl<T: Scalar> Buffers<T> {
     }
 
     /// Appends rows `off..off + take` of the record batch whose first row is
-    /// row `in_file` of the file.
+    /// row `in_file` of the file; `missing`: nulls and NaN in the features
+    /// are missing values.
     fn push(
         &mut self,
         path: &Path,
         layout: &Layout,
         cols: &Arrays<'_>,
-        off: usize,
-        take: usize,
+        (off, take): (usize, usize),
         in_file: u64,
+        missing: bool,
     ) -> Result<(), SourceError> {
         let fill = self.fill;
         let at = |bad: Bad, column: &str| located::<T>(path, in_file, column, bad);
         for (j, name) in layout.features.iter().enumerate() {
             let out = &mut self.rows.col_as_slice_mut(j)[fill..fill + take];
-            convert::numbers(cols.features[j], off, out).map_err(|b| at(b, name))?;
+            convert::numbers(cols.features[j], off, out, missing).map_err(|b| at(b, name))?;
         }
         if let (Some(label), Some(name)) = (cols.label, &layout.label) {
-            convert::labels(label, off, take, &mut self.labels).map_err(|b| at(b, name))?;
+            convert::labels(label, off, take, &mut self.labels).map_err(|b| match b {
+                // Missing features are read, a missing label is not.
+                Bad::Null(i) if missing => SourceError::Read {
+                    location: format!("{}, row {}", path.display(), in_file + i as u64),
+                    message: format!(
+                        "column {name:?}: missing label (null); a label must be 0 (normal) or \
+                         1 (anomaly), even where features are missing"
+                    ),
+                },
+                b => at(b, name),
+            })?;
         }
         if !cols.kept.is_empty() {
             // Row by row: each row's kept cells together.

@@ -26,7 +26,10 @@ impl ArrowFiles {
     ///
     /// # Errors
     /// As [`ArrowFiles::for_each_chunk`]; [`SourceError::Empty`] when the
-    /// files have no rows.
+    /// files have no rows; [`SourceError::Read`] for a missing value read
+    /// with [`Columns::nulls_as_missing`](crate::Columns::nulls_as_missing)
+    /// (a [`Dataset`] has none: pass the chunks to
+    /// [`Dataset::with_missing`] instead).
     pub fn read_table<T: Scalar>(&self) -> Result<Table<T>, SourceError> {
         let d = self.features().len();
         let mut cols: Vec<Vec<T>> = vec![Vec::new(); d];

@@ -424,3 +424,144 @@ fn files_that_change_between_passes_are_refused() {
         "{e}"
     );
 }
+
+/// The rows of a pass (row-major), their labels and their kept text.
+type Read = (Vec<f64>, Vec<u8>, Vec<String>);
+
+/// Every row of a pass with its labels and kept text.
+fn chunks_of(files: &ArrowFiles) -> Result<Read, SourceError> {
+    let (mut rows, mut labels, mut kept) = (Vec::new(), Vec::new(), Vec::new());
+    files.for_each_chunk::<f64>(true, &mut |c| {
+        for i in 0..c.rows.nrows() {
+            rows.extend((0..c.rows.ncols()).map(|j| c.rows[(i, j)]));
+        }
+        labels.extend_from_slice(c.labels.unwrap_or(&[]));
+        kept.extend_from_slice(c.kept);
+        Ok(())
+    })?;
+    Ok((rows, labels, kept))
+}
+
+#[test]
+fn nulls_and_nan_in_features_are_missing_values_when_asked() {
+    let dir = tempdir("missing");
+    let x0: ArrayRef = Arc::new(Float64Array::from(vec![
+        Some(1.5),
+        None,
+        Some(f64::NAN),
+        Some(-4.0),
+        None,
+    ]));
+    let x1: ArrayRef = Arc::new(Int32Array::from(vec![
+        Some(10),
+        Some(20),
+        None,
+        Some(40),
+        None,
+    ]));
+    let id: ArrayRef = Arc::new(StringArray::from(vec![
+        Some("a"),
+        Some("b"),
+        None,
+        Some("d"),
+        Some("e"),
+    ]));
+    let label: ArrayRef = Arc::new(Int32Array::from(vec![0, 1, 0, 0, 1]));
+    let rb = batch(vec![
+        ("x0".into(), x0),
+        ("x1".into(), x1),
+        ("id".into(), id),
+        ("label".into(), label),
+    ]);
+    let pq = dir.join("m.parquet");
+    write_parquet(&pq, std::slice::from_ref(&rb), 2);
+    let ipc = dir.join("m.arrow");
+    write_ipc(&ipc, std::slice::from_ref(&rb), false);
+    let columns = Columns {
+        features: Some(vec!["x0".into(), "x1".into()]),
+        label: Some("label".into()),
+        keep: vec!["id".into()],
+        nulls_as_missing: true,
+        ..Columns::default()
+    };
+    for (path, format) in [(&pq, Format::Parquet), (&ipc, Format::ArrowIpc)] {
+        for per in [1, 2, 3, 64] {
+            let files = ArrowFiles::open(&[path], format, &columns)
+                .unwrap()
+                .batch_rows(per);
+            assert!(files.nulls_as_missing());
+            let (rows, labels, kept) = chunks_of(&files).unwrap();
+            let shown: Vec<Option<f64>> =
+                rows.iter().map(|v| (!v.is_nan()).then_some(*v)).collect();
+            assert_eq!(
+                shown,
+                [
+                    Some(1.5),
+                    Some(10.0),
+                    None,
+                    Some(20.0),
+                    None,
+                    None,
+                    Some(-4.0),
+                    Some(40.0),
+                    None,
+                    None
+                ],
+                "{} in batches of {per}",
+                path.display()
+            );
+            assert_eq!(labels, [0, 1, 0, 0, 1]);
+            assert_eq!(kept, ["a", "b", "", "d", "e"]);
+        }
+        // Without the option: today's error, naming the file, row and column.
+        let plain = Columns {
+            nulls_as_missing: false,
+            ..columns.clone()
+        };
+        let files = ArrowFiles::open(&[path], format, &plain).unwrap();
+        let e = chunks_of(&files).unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.contains(&format!("{}, row 1", path.display()))
+                && text.contains("\"x0\"")
+                && text.contains("null"),
+            "{text}"
+        );
+    }
+
+    // A null label is refused with the option too; an infinity as well.
+    let x: ArrayRef = Arc::new(Float64Array::from(vec![Some(1.0), None, Some(3.0)]));
+    let label: ArrayRef = Arc::new(Int32Array::from(vec![Some(0), Some(1), None]));
+    let p = dir.join("label.parquet");
+    write_parquet(
+        &p,
+        &[batch(vec![("x".into(), x), ("label".into(), label)])],
+        10,
+    );
+    let labelled = Columns {
+        label: Some("label".into()),
+        nulls_as_missing: true,
+        ..Columns::default()
+    };
+    let e = chunks_of(&ArrowFiles::open(&[&p], Format::Parquet, &labelled).unwrap()).unwrap_err();
+    let text = e.to_string();
+    assert!(
+        matches!(e, SourceError::Read { .. })
+            && text.contains(&format!("{}, row 2", p.display()))
+            && text.contains("\"label\"")
+            && text.contains("missing label"),
+        "{text}"
+    );
+    let inf: ArrayRef = Arc::new(Float64Array::from(vec![None, Some(f64::INFINITY)]));
+    let p = dir.join("inf.parquet");
+    write_parquet(&p, &[batch(vec![("x".into(), inf)])], 10);
+    let missing = Columns {
+        nulls_as_missing: true,
+        ..Columns::default()
+    };
+    let e = chunks_of(&ArrowFiles::open(&[&p], Format::Parquet, &missing).unwrap()).unwrap_err();
+    assert!(
+        matches!(&e, SourceError::NonFinite { location, .. } if location.ends_with("inf.parquet, row 1")),
+        "{e}"
+    );
+}

@@ -1,7 +1,7 @@
 //! The command line's grammar for missing values (issue 22): `--missing` and
-//! `--missing-tokens` on `fit` and `score` (refused with a message by
-//! `detect` and `evaluate`), and `mixtures impute`. Kept out of `cli.rs`,
-//! which is long enough.
+//! `--missing-tokens` on `fit`, `score`, `detect`, `evaluate`, `explain` and
+//! `select`, and `mixtures impute`. Kept out of `cli.rs`, which is long
+//! enough.
 
 use std::path::PathBuf;
 
@@ -14,15 +14,18 @@ use crate::input::DEFAULT_MISSING_TOKENS;
 #[derive(Debug, Clone, Default, Args)]
 pub struct MissingArgs {
     /// Read empty feature cells, and cells that are one of --missing-tokens,
-    /// as missing values (CSV files). `fit` then fits a Gaussian mixture by
-    /// EM on the observed data; `score` writes the log-density of each row's
-    /// observed features and an anomaly score comparable across rows with
-    /// different numbers of observed features. Without it, such a cell is an
-    /// error.
+    /// as missing values in a CSV file; nulls and NaN values in the feature
+    /// columns of a Parquet or Arrow IPC file (a label must still be 0 or
+    /// 1). `fit` then fits the mixture by EM on the observed data; `score`
+    /// writes the log-density of each row's observed features and an anomaly
+    /// score comparable across rows with different numbers of observed
+    /// features (the tail score, which `detect` thresholds). Without it,
+    /// such a cell (or null) is an error.
     #[arg(long)]
     pub missing: bool,
     /// The texts of a missing cell besides an empty one, comma separated,
-    /// matched exactly after trimming spaces [default: NA,NaN,nan].
+    /// matched exactly after trimming spaces [default: NA,NaN,nan]. CSV
+    /// files only: in Parquet and Arrow IPC files nulls and NaN are missing.
     #[arg(
         long,
         value_delimiter = ',',
@@ -55,7 +58,9 @@ pub struct ImputeCmd {
     #[arg(value_name = "MODEL.json")]
     pub model: PathBuf,
     /// The data, a CSV file whose empty cells (and --missing-tokens) are the
-    /// missing values; the model's feature columns are read by name.
+    /// missing values, or a Parquet or Arrow IPC file (by its extension)
+    /// whose nulls and NaN values are; the model's feature columns are read
+    /// by name. The output is CSV either way.
     #[arg(value_name = "DATA.csv")]
     pub data: PathBuf,
     /// Where to write the filled data (default: standard output): the
@@ -73,7 +78,8 @@ pub struct ImputeCmd {
     #[arg(long, default_value_t = 0, requires = "draws")]
     pub seed: u64,
     /// The texts of a missing cell besides an empty one, comma separated
-    /// [default: NA,NaN,nan].
+    /// [default: NA,NaN,nan] (CSV files; in Parquet and Arrow IPC files
+    /// nulls and NaN are missing).
     #[arg(long, value_delimiter = ',', value_name = "A,B,...")]
     pub missing_tokens: Option<Vec<String>>,
     /// Input columns copied, as text, to the front of every output row.

@@ -573,3 +573,274 @@ fn bad_files_are_clear_errors_and_nothing_is_written() {
         &out,
     );
 }
+
+/// `rows(n)` with holes: `a` null where `i % 7 == 3`, `b` NaN where
+/// `i % 11 == 5` (and `a` is there), and, with `empty_row`, row 20 with
+/// neither.
+fn with_holes(n: usize, empty_row: bool) -> (Rows, Vec<Option<f64>>, Vec<Option<f64>>) {
+    let r = rows(n);
+    let a: Vec<Option<f64>> = (0..n)
+        .map(|i| (i % 7 != 3 && !(empty_row && i == 20)).then_some(r.a[i]))
+        .collect();
+    let b: Vec<Option<f64>> = (0..n)
+        .map(|i| {
+            if empty_row && i == 20 {
+                None
+            } else if i % 11 == 5 && a[i].is_some() {
+                Some(f64::NAN)
+            } else {
+                Some(r.b[i])
+            }
+        })
+        .collect();
+    (r, a, b)
+}
+
+/// The columns `id, a, label, b` with the holes: nulls (and NaN) in a
+/// Parquet or Arrow IPC file, empty cells in CSV.
+fn holes_batch(
+    r: &Rows,
+    a: &[Option<f64>],
+    b: &[Option<f64>],
+    label: Vec<Option<i64>>,
+) -> RecordBatch {
+    batch(vec![
+        ("id", Arc::new(StringArray::from(r.id.clone()))),
+        ("a", Arc::new(Float64Array::from(a.to_vec()))),
+        ("label", Arc::new(Int64Array::from(label))),
+        ("b", Arc::new(Float64Array::from(b.to_vec()))),
+    ])
+}
+
+fn holes_csv(path: &Path, r: &Rows, a: &[Option<f64>], b: &[Option<f64>]) -> PathBuf {
+    // Printed to round-trip exactly; a missing value (null or NaN) empty.
+    let cell = |v: Option<f64>| {
+        v.filter(|v| !v.is_nan())
+            .map_or_else(String::new, |v| format!("{v:?}"))
+    };
+    let mut text = String::from("id,a,label,b\n");
+    for i in 0..r.a.len() {
+        text.push_str(&format!(
+            "{},{},{},{}\n",
+            r.id[i],
+            cell(a[i]),
+            r.label[i],
+            cell(b[i])
+        ));
+    }
+    std::fs::write(path, text).unwrap();
+    path.to_path_buf()
+}
+
+#[test]
+fn nulls_in_parquet_and_arrow_are_missing_values_as_empty_csv_cells() {
+    let dir = temp_dir("columnar-missing");
+    let (r, a, b) = with_holes(240, false);
+    let labels: Vec<Option<i64>> = r.label.iter().copied().map(Some).collect();
+    let csv = holes_csv(&dir.join("d.csv"), &r, &a, &b);
+    let pq = dir.join("d.parquet");
+    write_parquet(&pq, &holes_batch(&r, &a, &b, labels.clone()));
+    let ipc = dir.join("d.arrow");
+    write_ipc(&ipc, &holes_batch(&r, &a, &b, labels));
+
+    let fit = |data: &Path, name: &str| {
+        let out = dir.join(name);
+        let text = ok(&[
+            "fit",
+            s(data),
+            "--missing",
+            "-o",
+            s(&out),
+            "-k",
+            "2",
+            "--seed",
+            "3",
+            "--columns",
+            "a,b",
+        ]);
+        assert!(text.contains("missing: 53 of 480 cells"), "{text}");
+        read(&out)
+    };
+    let from_csv = fit(&csv, "m_csv.json");
+    assert_eq!(fit(&pq, "m_pq.json"), from_csv);
+    assert_eq!(fit(&ipc, "m_ipc.json"), from_csv);
+
+    let m = dir.join("m_csv.json");
+    let score = |data: &Path| {
+        ok(&[
+            "score",
+            s(&m),
+            s(data),
+            "--missing",
+            "--keep-columns",
+            "id,label",
+        ])
+    };
+    let scores = score(&csv);
+    assert_eq!(scores.lines().count(), 241);
+    assert_eq!(score(&pq), scores);
+    assert_eq!(score(&ipc), scores);
+    // As JSON rows, and to a file.
+    let json_rows = |data: &Path| ok(&["score", s(&m), s(data), "--missing", "--json"]);
+    assert_eq!(json_rows(&pq), json_rows(&csv));
+    let out = dir.join("scores.csv");
+    ok(&[
+        "score",
+        s(&m),
+        s(&ipc),
+        "--missing",
+        "-o",
+        s(&out),
+        "--keep-columns",
+        "id,label",
+    ]);
+    assert_eq!(read(&out), scores);
+
+    let impute = |data: &Path| ok(&["impute", s(&m), s(data), "--keep-columns", "id"]);
+    let filled = impute(&csv);
+    assert_eq!(impute(&pq), filled);
+    assert_eq!(impute(&ipc), filled);
+    let draws = |data: &Path| ok(&["impute", s(&m), s(data), "--draws", "3", "--seed", "7"]);
+    assert_eq!(draws(&pq), draws(&csv));
+
+    // The other commands that read missing values, through the same reader.
+    let explain = |data: &Path| ok(&["explain", s(&m), s(data), "--missing", "--top", "2"]);
+    assert_eq!(explain(&ipc), explain(&csv));
+    let detect = |data: &Path, name: &str| {
+        let out = dir.join(name);
+        ok(&[
+            "detect",
+            s(data),
+            "--missing",
+            "-o",
+            s(&out),
+            "-k",
+            "2",
+            "--seed",
+            "3",
+            "--columns",
+            "a,b",
+            "--label-column",
+            "label",
+            "--best-f1",
+            "-q",
+        ]);
+        read(&out)
+    };
+    assert_eq!(detect(&pq, "det_pq.json"), detect(&csv, "det_csv.json"));
+}
+
+#[test]
+fn without_missing_nulls_are_refused_and_a_null_label_always() {
+    let dir = temp_dir("columnar-missing-bad");
+    let out = dir.join("model.json");
+    let o = s(&out);
+    let (r, a, b) = with_holes(60, false);
+    let labels: Vec<Option<i64>> = (0..60).map(|i| (i != 4).then_some(r.label[i])).collect();
+    let pq = dir.join("d.parquet");
+    write_parquet(&pq, &holes_batch(&r, &a, &b, labels.clone()));
+    let ipc = dir.join("d.arrow");
+    write_ipc(&ipc, &holes_batch(&r, &a, &b, labels));
+    for data in [&pq, &ipc] {
+        // Without --missing: today's error, the file, the row and the column.
+        let at = format!("{}, row 3", data.display());
+        refused(
+            &["fit", s(data), "-o", o, "-k", "1", "--columns", "a,b"],
+            &[&at, "\"a\"", "missing value (null)"],
+            &out,
+        );
+        // A null label, with --missing too.
+        let at = format!("{}, row 4", data.display());
+        for missing in [false, true] {
+            let mut args = vec![
+                "fit",
+                s(data),
+                "-o",
+                o,
+                "-k",
+                "1",
+                "--columns",
+                "a,b",
+                "--label-column",
+                "label",
+            ];
+            if missing {
+                args.push("--missing");
+            }
+            let needle = if missing { "missing label" } else { "\"a\"" };
+            let at = if missing {
+                at.clone()
+            } else {
+                format!("{}, row 3", data.display())
+            };
+            refused(&args, &[&at, needle], &out);
+        }
+    }
+    let m = dir.join("m.json");
+    let good = rows(60).parquet(&dir.join("good.parquet"));
+    ok(&[
+        "fit",
+        s(&good),
+        "-o",
+        s(&m),
+        "-k",
+        "1",
+        "--columns",
+        "a,b",
+        "-q",
+    ]);
+    let scores = dir.join("scores.csv");
+    refused(
+        &["score", s(&m), s(&pq), "-o", s(&scores)],
+        &[&format!("{}, row 3", pq.display()), "null"],
+        &scores,
+    );
+
+    // A row whose every feature is null: refused by name and row.
+    let (r, a, b) = with_holes(60, true);
+    let labels: Vec<Option<i64>> = r.label.iter().copied().map(Some).collect();
+    let empty = dir.join("empty_row.parquet");
+    write_parquet(&empty, &holes_batch(&r, &a, &b, labels));
+    let at = format!("{}, row 20", empty.display());
+    refused(
+        &[
+            "fit",
+            s(&empty),
+            "--missing",
+            "-o",
+            o,
+            "-k",
+            "1",
+            "--columns",
+            "a,b",
+        ],
+        &[&at, "every feature is missing"],
+        &out,
+    );
+    refused(
+        &["score", s(&m), s(&empty), "--missing", "-o", s(&scores)],
+        &[&at, "every feature is missing"],
+        &scores,
+    );
+    let filled = dir.join("filled.csv");
+    refused(
+        &["impute", s(&m), s(&empty), "-o", s(&filled)],
+        &[&at, "every feature is missing"],
+        &filled,
+    );
+    // CSV options do not apply.
+    refused(
+        &[
+            "fit",
+            s(&pq),
+            "--missing",
+            "--no-header",
+            "-o",
+            o,
+            "-k",
+            "1",
+        ],
+        &["--no-header"],
+        &out,
+    );
+}

@@ -1,4 +1,4 @@
-//! `detect --missing`: a detector fitted on a CSV file with missing values.
+//! `detect --missing`: a detector fitted on a data file with missing values.
 //! The model is fitted by EM on the observed data (a fixed model with
 //! `--components` or `--init`, else chosen by BIC on the observed-data
 //! likelihood: the default detector's ensemble does not take missing values),

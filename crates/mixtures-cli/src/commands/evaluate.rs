@@ -94,7 +94,7 @@ pub fn describe_evaluation(
     (text, value)
 }
 
-/// The tail scores and labels of a CSV file with missing values.
+/// The tail scores and labels of a data file with missing values.
 fn missing_scores<T: Scalar>(
     c: &EvaluateCmd,
     args: &DataArgs,

@@ -1,5 +1,6 @@
 //! `mixtures impute MODEL.json DATA.csv [-o FILLED.csv] [--draws N --seed S]`:
-//! the missing cells of a CSV file filled under a mixture, by their
+//! the missing cells of a data file (CSV, Parquet or Arrow IPC, read as
+//! `--missing` reads it) filled under a mixture, written as CSV, by their
 //! conditional mean `E[x_m | x_o]`, or (`--draws`) by draws from their
 //! conditional distribution, stacked in one file with a `draw` column
 //! (multiple imputation). Observed cells are written as the numbers read, in

@@ -1,16 +1,22 @@
 //! `fit --missing` and `score --missing` (issue 22): CSV files whose empty
-//! cells and missing tokens are missing values. `fit` fits a Gaussian
-//! mixture by EM on the observed data (`GaussianParams::fit_incomplete`) and
-//! writes the normal model file; `score` writes, per row, the log-density of
-//! its observed features, the tail score (comparable across rows with
-//! different numbers of observed features), the most likely component and
-//! the number of observed features. Other families, the automatic choice of
-//! the model, robust fits and out-of-core reading do not take missing values
-//! yet and are refused with a message saying so.
+//! cells and missing tokens are missing values, and Parquet and Arrow IPC
+//! files whose nulls (and NaN values) in the feature columns are. `fit`
+//! fits a mixture of any family by EM on the observed data (or chooses it by
+//! BIC on the observed-data likelihood) and writes the normal model file;
+//! `score` writes, per row, the log-density of its observed features, the
+//! tail score (comparable across rows with different numbers of observed
+//! features), the most likely component, the number of observed features
+//! and, for a tail-score detector, the flag. Robust fits and out-of-core
+//! reading do not take missing values yet and are refused with a message
+//! saying so.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use mixtures_anomaly::Threshold;
+use mixtures_arrow::ArrowFiles;
 use mixtures_core::missing::IncompleteDataset;
+use mixtures_core::source::SourceError;
 use mixtures_core::{DataError, Dataset, Scalar};
 use mixtures_dist::json::shortest as json_shortest;
 use mixtures_dist::{AnyMixture, GaussianMixtureModel, ModelSpec};
@@ -24,8 +30,8 @@ use crate::cli::{DataArgs, FitCmd, MissingArgs, Precision, ScoreCmd};
 use crate::error::CliError;
 use crate::fitting::{Plan, Progress, ProgressObserver, check_flags, em_control, plan};
 use crate::input::{
-    Chunk, CsvReader, IncompleteTable, Selection, format_of, incomplete_error, open,
-    read_incomplete,
+    Chunk, CsvReader, IncompleteTable, Selection, append_rows, format_of, incomplete_error, open,
+    open_files, read_incomplete,
 };
 use crate::model_io::{self, FileDetector, ModelText};
 use crate::plot;
@@ -50,7 +56,7 @@ pub fn gaussian<'a, T: Scalar>(
     }
 }
 
-/// Runs `fit --missing` on the data files `data` (one CSV file).
+/// Runs `fit --missing` on the data files `data` (one file).
 ///
 /// # Errors
 /// Unsupported flags and bad files (exit 2), failed fits or writes.
@@ -286,6 +292,71 @@ fn score_chunk<T: Scalar>(
     })
 }
 
+/// Where `score --missing` reads its rows: a CSV reader, read chunk by
+/// chunk, or Parquet or Arrow IPC files, read batch by batch.
+enum Input<R: std::io::Read> {
+    Csv(CsvReader<R>),
+    Files(ArrowFiles),
+}
+
+/// Writes scored rows: CSV lines, or JSON objects on standard output.
+struct RowWriter<'a, T: Scalar> {
+    kept_names: &'a [String],
+    json: bool,
+    threshold: Option<&'a Threshold<T>>,
+}
+
+impl<T: Scalar> RowWriter<'_, T> {
+    /// The rows of `chunk` with their scores; `first`: the first rows
+    /// written.
+    fn rows(
+        &self,
+        out: &mut dyn Write,
+        chunk: &Chunk<T>,
+        s: &Scored<T>,
+        first: bool,
+    ) -> std::io::Result<()> {
+        let flags = self.threshold.map(|t| t.predict(&s.tail));
+        let nk = self.kept_names.len();
+        for i in 0..chunk.rows {
+            let kept = &chunk.kept[i * nk..(i + 1) * nk];
+            if self.json {
+                let mut row = serde_json::Map::new();
+                for (name, t) in self.kept_names.iter().zip(kept) {
+                    row.insert(name.clone(), json!(t));
+                }
+                row.insert("log_likelihood".into(), num(json_shortest(s.ll[i])));
+                row.insert("anomaly_score".into(), num(json_shortest(s.tail[i])));
+                row.insert("component".into(), json!(s.component[i]));
+                row.insert("n_observed".into(), json!(s.observed[i]));
+                if let Some(f) = &flags {
+                    row.insert("is_anomaly".into(), json!(f[i]));
+                }
+                let sep = if first && i == 0 { "\n" } else { ",\n" };
+                write!(out, "{sep}{}", serde_json::Value::Object(row))?;
+            } else {
+                for t in kept {
+                    csv_field(out, t)?;
+                    out.write_all(b",")?;
+                }
+                write!(
+                    out,
+                    "{},{},{},{}",
+                    shortest(s.ll[i]),
+                    shortest(s.tail[i]),
+                    s.component[i],
+                    s.observed[i]
+                )?;
+                match &flags {
+                    Some(f) => writeln!(out, ",{}", f[i])?,
+                    None => writeln!(out)?,
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 fn score_typed<T: Scalar>(c: &ScoreCmd, text: &ModelText, ui: &mut Ui) -> Result<(), CliError> {
     let loaded = text.model::<T>(&c.model)?;
     let model = &loaded.model;
@@ -307,26 +378,42 @@ fn score_typed<T: Scalar>(c: &ScoreCmd, text: &ModelText, ui: &mut Ui) -> Result
     if threshold.is_some() {
         columns.push("is_anomaly");
     }
-    if let Some(format) = format_of(&c.data) {
-        return Err(CliError::Usage(format!(
-            "--missing reads CSV files only so far; {} is {}",
-            c.data.display(),
-            format.name()
-        )));
-    }
     let mut sel = Selection::for_model(
         loaded.model.feature_names(),
         c.keep_columns.clone(),
         c.csv.no_header,
     );
     sel.missing = Some(tokens(&c.missing));
-    let mut reader = CsvReader::new(open(&c.data)?, &c.data, c.csv.delimiter, &sel)?;
-    if let Some(k) = reader.kept.iter().find(|k| columns.contains(&k.as_str())) {
+    // CSV read chunk by chunk, or Parquet and Arrow IPC batch by batch (their
+    // nulls and NaN values being the missing ones), as plain `score` reads.
+    let (mut input, features, kept_names, left_out) = match format_of(&c.data) {
+        Some(format) => {
+            let files =
+                open_files(std::slice::from_ref(&c.data), format, &sel)?.batch_rows(CHUNK_ROWS);
+            let layout = files.layout().clone();
+            (
+                Input::Files(files),
+                layout.features,
+                layout.kept,
+                layout.left_out,
+            )
+        }
+        None => {
+            let reader = CsvReader::new(open(&c.data)?, &c.data, c.csv.delimiter, &sel)?;
+            let (features, kept, left_out) = (
+                reader.features.clone(),
+                reader.kept.clone(),
+                reader.left_out.clone(),
+            );
+            (Input::Csv(reader), features, kept, left_out)
+        }
+    };
+    if let Some(k) = kept_names.iter().find(|k| columns.contains(&k.as_str())) {
         return Err(CliError::Usage(format!(
             "--keep-columns {k}: the output has a column of that name already"
         )));
     }
-    let d = reader.features.len();
+    let d = features.len();
     if d != model.dim() {
         return Err(CliError::Data {
             path: crate::error::source_name(&c.data),
@@ -336,16 +423,18 @@ fn score_typed<T: Scalar>(c: &ScoreCmd, text: &ModelText, ui: &mut Ui) -> Result
             },
         });
     }
-    if let Some(label) = &reader.left_out {
+    if let Some(label) = &left_out {
         ui.note(&format!(
             "note: column {label:?} is left out of the features"
         ));
     }
-    let json_rows = c.output.is_none() && ui.json;
-    let kept_names = reader.kept.clone();
-    let features = reader.features.clone();
+    let writer = RowWriter {
+        kept_names: &kept_names,
+        json: c.output.is_none() && ui.json,
+        threshold: threshold.as_ref(),
+    };
     let rows = write_output(c.output.as_deref(), |out, failure| {
-        if json_rows {
+        if writer.json {
             write!(out, "{{\"command\": \"score\", \"rows\": [")?;
         } else {
             for k in &kept_names {
@@ -356,60 +445,53 @@ fn score_typed<T: Scalar>(c: &ScoreCmd, text: &ModelText, ui: &mut Ui) -> Result
         }
         let mut chunk = Chunk::<T>::default();
         let mut rows = 0usize;
-        loop {
-            match ui.time("read data", || reader.next_chunk(CHUNK_ROWS, &mut chunk)) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(e) => return Err(fail(e, failure)),
-            }
+        // Scores and writes the rows in `chunk`.
+        let scored = |ui: &mut Ui,
+                      out: &mut dyn Write,
+                      chunk: &Chunk<T>,
+                      rows: &mut usize,
+                      failure: &mut Option<CliError>|
+         -> std::io::Result<()> {
             let s = ui
                 .time("score", || {
-                    score_chunk(model, &chunk, d, &c.model, (&c.data, &features, rows))
+                    score_chunk(model, chunk, d, &c.model, (&c.data, &features, *rows))
                 })
                 .map_err(|e| fail(e, failure))?;
-            let flags = threshold.as_ref().map(|t| t.predict(&s.tail));
-            let nk = kept_names.len();
-            for i in 0..chunk.rows {
-                let kept = &chunk.kept[i * nk..(i + 1) * nk];
-                if json_rows {
-                    let mut row = serde_json::Map::new();
-                    for (name, t) in kept_names.iter().zip(kept) {
-                        row.insert(name.clone(), json!(t));
-                    }
-                    row.insert("log_likelihood".into(), num(json_shortest(s.ll[i])));
-                    row.insert("anomaly_score".into(), num(json_shortest(s.tail[i])));
-                    row.insert("component".into(), json!(s.component[i]));
-                    row.insert("n_observed".into(), json!(s.observed[i]));
-                    if let Some(f) = &flags {
-                        row.insert("is_anomaly".into(), json!(f[i]));
-                    }
-                    let sep = if rows + i == 0 { "\n" } else { ",\n" };
-                    write!(out, "{sep}{}", serde_json::Value::Object(row))?;
-                } else {
-                    for t in kept {
-                        csv_field(out, t)?;
-                        out.write_all(b",")?;
-                    }
-                    write!(
-                        out,
-                        "{},{},{},{}",
-                        shortest(s.ll[i]),
-                        shortest(s.tail[i]),
-                        s.component[i],
-                        s.observed[i]
-                    )?;
-                    match &flags {
-                        Some(f) => writeln!(out, ",{}", f[i])?,
-                        None => writeln!(out)?,
-                    }
+            writer.rows(out, chunk, &s, *rows == 0)?;
+            *rows += chunk.rows;
+            Ok(())
+        };
+        match &mut input {
+            Input::Csv(reader) => loop {
+                match ui.time("read data", || reader.next_chunk(CHUNK_ROWS, &mut chunk)) {
+                    Ok(true) => {}
+                    Ok(false) => break,
+                    Err(e) => return Err(fail(e, failure)),
                 }
+                scored(ui, out, &chunk, &mut rows, failure)?;
+            },
+            Input::Files(files) => {
+                // The files' batches come to a callback: an error is kept
+                // and the pass stopped.
+                let mut io_error = None;
+                let read = files.for_each_chunk::<T>(true, &mut |batch| {
+                    chunk.clear();
+                    append_rows(&mut chunk, &batch);
+                    scored(ui, out, &chunk, &mut rows, failure).map_err(|e| {
+                        io_error = Some(e);
+                        SourceError::Consumer("stopped".to_owned())
+                    })
+                });
+                if let Some(e) = io_error {
+                    return Err(e);
+                }
+                read.map_err(|e| fail(e.into(), failure))?;
             }
-            rows += chunk.rows;
         }
         if rows == 0 {
             return Err(fail(CliError::input(&c.data, "no data rows"), failure));
         }
-        if json_rows {
+        if writer.json {
             writeln!(out, "\n], \"rows_scored\": {rows}}}")?;
         }
         out.flush()?;

@@ -83,7 +83,7 @@ impl<T: Scalar> Data<T> {
     }
 }
 
-/// Reads the feature names and the data (`--missing`: a CSV file with
+/// Reads the feature names and the data (`--missing`: a data file with
 /// missing values, every column observed somewhere).
 fn read<T: Scalar>(c: &SelectCmd, ui: &mut Ui) -> Result<(Vec<String>, Data<T>), CliError> {
     if !c.missing.missing {

@@ -72,6 +72,9 @@ pub fn columns_of(sel: &Selection) -> Result<Columns, CliError> {
         label: sel.label_column.clone(),
         label_by_name: sel.label_by_name,
         keep: sel.keep.clone(),
+        // `--missing`: nulls (and NaN) are the missing values; the tokens
+        // are for CSV text.
+        nulls_as_missing: sel.missing.is_some(),
     })
 }
 

@@ -1,7 +1,9 @@
 //! Data with missing cells (`--missing`): a CSV file whose empty cells and
-//! missing tokens (`NA`, `NaN`, `nan` by default) are missing values, read
-//! into an [`IncompleteDataset`] (rows grouped by missingness pattern), with
-//! the library's errors re-told in the file's terms (a row by its number, a
+//! missing tokens (`NA`, `NaN`, `nan` by default) are missing values, or a
+//! Parquet or Arrow IPC file whose nulls and NaN values in the feature
+//! columns are (the tokens are for CSV text), read into an
+//! [`IncompleteDataset`] (rows grouped by missingness pattern), with the
+//! library's errors re-told in the file's terms (a row by its number, a
 //! column by its name).
 //!
 //! ```
@@ -25,17 +27,19 @@
 
 use std::path::Path;
 
+use faer::MatRef;
+use mixtures_arrow::Format;
 use mixtures_core::missing::IncompleteDataset;
 use mixtures_core::{DataError, Dataset, Scalar};
 
-use super::{Chunk, CsvReader, Selection, format_of, open};
+use super::{Chunk, CsvReader, Selection, format_of, open, open_files};
 use crate::error::{CliError, source_name};
 
 /// What `--missing` takes for a missing value besides an empty cell, unless
 /// `--missing-tokens` says otherwise.
 pub const DEFAULT_MISSING_TOKENS: [&str; 3] = ["NA", "NaN", "nan"];
 
-/// A CSV file with missing cells, read whole.
+/// A data file with missing cells, read whole.
 #[derive(Debug, Clone)]
 pub struct IncompleteTable<T: Scalar> {
     /// Names of the feature columns, in the data set's column order.
@@ -53,8 +57,9 @@ pub struct IncompleteTable<T: Scalar> {
 }
 
 /// The library's refusal of data with missing cells in the file's terms:
-/// rows counted from 1 after the header (the first row of `rows_before`
-/// chunks read earlier), columns by name.
+/// rows counted from 1 after the header in a CSV file, from 0 in a Parquet
+/// or Arrow IPC file (as their other errors count them), `rows_before` rows
+/// having been read in earlier chunks; columns by name.
 pub fn incomplete_error(
     path: &Path,
     features: &[String],
@@ -67,6 +72,12 @@ pub fn incomplete_error(
             .map_or_else(|| format!("{col}"), |n| format!("{n:?}"))
     };
     match e {
+        DataError::NoObservedValue { row } if format_of(path).is_some() => CliError::Input {
+            path: format!("{}, row {}", path.display(), rows_before + row),
+            message: "every feature is missing (null or NaN); a row needs at least one \
+                      observed value (drop it, or give it a value)"
+                .to_owned(),
+        },
         DataError::NoObservedValue { row } => CliError::input(
             path,
             format!(
@@ -90,31 +101,28 @@ pub fn incomplete_error(
     }
 }
 
-/// Reads a CSV file (or standard input, `-`) whose missing feature cells are
-/// those `sel.missing` names (see [`Selection::missing`]), whole.
+/// Reads a data file whole with its missing values: a CSV file (or
+/// standard input, `-`) whose missing feature cells are those `sel.missing`
+/// names (see [`Selection::missing`]), or a Parquet or Arrow IPC file (by
+/// its extension) whose nulls and NaN values in the feature columns are
+/// missing (a null label is still refused).
 ///
 /// # Errors
-/// [`CliError::Usage`] for a Parquet or Arrow IPC file (not read with
-/// missing values yet) or a selection without missing tokens; as
-/// [`super::read_table`]; [`CliError::Input`] for a row whose every feature
-/// is missing.
+/// [`CliError::Usage`] for a selection without missing tokens; as
+/// [`super::read_table`] and [`super::read_file`]; [`CliError::Input`] for a
+/// row whose every feature is missing.
 pub fn read_incomplete<T: Scalar>(
     path: &Path,
     delimiter: u8,
     sel: &Selection,
 ) -> Result<IncompleteTable<T>, CliError> {
-    if let Some(format) = format_of(path) {
-        return Err(CliError::Usage(format!(
-            "--missing reads CSV files only so far; {} is {} (write it as CSV, with empty \
-             cells where values are missing)",
-            path.display(),
-            format.name()
-        )));
-    }
     if sel.missing.is_none() {
         return Err(CliError::Usage(
             "reading missing values needs their tokens (--missing)".to_owned(),
         ));
+    }
+    if let Some(format) = format_of(path) {
+        return read_incomplete_files(path, format, sel);
     }
     let mut reader = CsvReader::new(open(path)?, path, delimiter, sel)?;
     let mut chunk = Chunk::<T>::default();
@@ -132,5 +140,52 @@ pub fn read_incomplete<T: Scalar>(
         kept_names: reader.kept,
         kept: chunk.kept,
         features: reader.features,
+    })
+}
+
+/// Appends the rows of a Parquet or Arrow IPC batch to `chunk` as a CSV
+/// chunk holds them: the features row by row (NaN where missing), the
+/// labels, the kept columns' text.
+pub fn append_rows<T: Scalar>(chunk: &mut Chunk<T>, rows: &mixtures_arrow::Chunk<'_, T>) {
+    push_row_major(&mut chunk.values, rows.rows);
+    chunk.labels.extend_from_slice(rows.labels.unwrap_or(&[]));
+    chunk.kept.extend_from_slice(rows.kept);
+    chunk.rows += rows.rows.nrows();
+}
+
+/// Appends `m`'s rows to `values`, row by row.
+fn push_row_major<T: Scalar>(values: &mut Vec<T>, m: MatRef<'_, T>) {
+    values.reserve(m.nrows() * m.ncols());
+    for i in 0..m.nrows() {
+        values.extend((0..m.ncols()).map(|j| m[(i, j)]));
+    }
+}
+
+/// [`read_incomplete`] of a Parquet or Arrow IPC file: nulls and NaN in the
+/// feature columns are the missing values.
+fn read_incomplete_files<T: Scalar>(
+    path: &Path,
+    format: Format,
+    sel: &Selection,
+) -> Result<IncompleteTable<T>, CliError> {
+    let files = open_files(&[path.to_path_buf()], format, sel)?;
+    let layout = files.layout().clone();
+    let mut chunk = Chunk::<T>::default();
+    files.for_each_chunk::<T>(true, &mut |c| {
+        append_rows(&mut chunk, &c);
+        Ok(())
+    })?;
+    if chunk.rows == 0 {
+        return Err(CliError::input(path, "the file has no rows"));
+    }
+    let data = Dataset::with_missing(&chunk.values, chunk.rows, layout.features.len())
+        .map_err(|e| incomplete_error(path, &layout.features, 0, e))?;
+    Ok(IncompleteTable {
+        data,
+        labels: layout.label.is_some().then_some(chunk.labels),
+        left_out: layout.left_out,
+        kept_names: layout.kept,
+        kept: chunk.kept,
+        features: layout.features,
     })
 }

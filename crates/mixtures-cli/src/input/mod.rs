@@ -50,7 +50,9 @@ use std::path::Path;
 use mixtures_core::{Dataset, Scalar};
 
 pub use columnar::{columns_of, expand_data, format_of, open_files, read_file};
-pub use incomplete::{DEFAULT_MISSING_TOKENS, IncompleteTable, incomplete_error, read_incomplete};
+pub use incomplete::{
+    DEFAULT_MISSING_TOKENS, IncompleteTable, append_rows, incomplete_error, read_incomplete,
+};
 pub use reader::{Chunk, CsvReader};
 pub use source::CsvSource;
 

@@ -50,7 +50,8 @@ impl<T> Default for Chunk<T> {
 }
 
 impl<T> Chunk<T> {
-    fn clear(&mut self) {
+    /// Drops every row, keeping the buffers.
+    pub fn clear(&mut self) {
         self.values.clear();
         self.labels.clear();
         self.kept.clear();
