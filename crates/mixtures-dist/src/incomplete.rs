@@ -3,15 +3,20 @@
 //! follow the conditional Gaussian given the observed ones.
 //!
 //! Everything goes through the precision `Λ = Σ⁻¹` of each component, so
-//! that a pattern costs a factorization of `Λ_mm` (as small as the number of
-//! missing features), never one of `Σ_oo`:
-//! - the conditional mean is `x̂_m = μ_m + G (x_o − μ_o)` with
-//!   `G = −Λ_mm⁻¹ Λ_mo`, and the conditional covariance `C = Λ_mm⁻¹`;
+//! that a pattern costs a Cholesky factorization `Λ_mm = L Lᵀ` (as small as
+//! the number of missing features), never one of `Σ_oo`:
+//! - a block of rows, centred and zero in its missing features (`δ`), is
+//!   multiplied by `Λ` once per component (one block product, as complete
+//!   rows are whitened); in a row's missing features this gives
+//!   `y = Λ_mo (x_o − μ_o)`, and `z = L⁻¹ y`;
+//! - the conditional mean is `x̂_m = μ_m − Λ_mm⁻¹ Λ_mo (x_o − μ_o) =
+//!   μ_m − L⁻ᵀ z`, and the conditional covariance `C = Λ_mm⁻¹ = L⁻ᵀ L⁻¹`
+//!   (formed only where the M-step weighs it, once per pattern and
+//!   component);
 //! - the completed row `x̂ = [x_o, x̂_m]` minimizes `(x − μ)ᵀ Λ (x − μ)` over
 //!   the missing features, and the minimum is the marginal's
-//!   `(x_o − μ_o)ᵀ Σ_oo⁻¹ (x_o − μ_o)`: the completed rows are whitened by the
-//!   full covariance's factor as complete rows are, in block products;
-//! - `ln det Σ_oo = ln det Σ − ln det C`.
+//!   `(x_o − μ_o)ᵀ Σ_oo⁻¹ (x_o − μ_o) = δᵀ Λ δ − ‖z‖²`;
+//! - `ln det Σ_oo = ln det Σ − ln det C = ln det Σ + ln det Λ_mm`.
 //!
 //! ```
 //! use mixtures_core::Dataset;
@@ -41,12 +46,13 @@ use rayon::prelude::*;
 
 use crate::{GaussianMixtureModel, ModelError};
 
-/// One component, once per model: its mean, the inverse Cholesky factor of
-/// its covariance (which whitens completed rows) and its precision.
+/// One component, once per model: its mean and its precision.
 #[derive(Debug, Clone)]
 struct Component<T: Scalar> {
     mean: Vec<T>,
-    l_inv: Mat<T>,
+    /// `Λ = Σ⁻¹` (`D x D`): a block of centred rows times `Λ` gives, in
+    /// each row's missing features, `Λ_mo (x_o − μ_o)`.
+    lambda: Mat<T>,
     log_det: T,
     /// `Λ`, row-major in `f64` (the patterns' parts read it entry by entry).
     precision: Vec<f64>,
@@ -55,30 +61,41 @@ struct Component<T: Scalar> {
 /// One pattern under every component, in flat arrays (a pattern's parts
 /// are computed every iteration, and most patterns serve a row or two: no
 /// allocation per component).
+///
+/// Per component only the Cholesky factor `L` of `Λ_mm = L Lᵀ` is kept:
+/// with `y = Λ_mo (x_o − μ_o)` and `z = L⁻¹ y`, the conditional mean is
+/// `x̂_m − μ_m = −L⁻ᵀ z` and the squared Mahalanobis distance of the
+/// observed features `(x_o − μ_o)ᵀ Λ_oo (x_o − μ_o) − ‖z‖²`; the
+/// conditional covariance `C = Λ_mm⁻¹ = L⁻ᵀ L⁻¹` is formed only where it is
+/// asked for ([`PatternParts::conditional_cov`]).
 #[derive(Debug, Clone, Default)]
 pub struct PatternParts<T: Scalar> {
     nm: usize,
     no: usize,
-    /// Per component, `G = −Λ_mm⁻¹ Λ_mo` (`|m| x |o|`, row-major).
-    gains: Vec<T>,
-    /// Per component, `C = Λ_mm⁻¹` (`|m| x |m|`, row-major).
-    covs: Vec<T>,
+    /// Per component, the lower triangle of `L`, packed row by row (row `a`
+    /// at `a (a + 1) / 2`), with each diagonal entry replaced by its
+    /// reciprocal; `f64`.
+    factors: Vec<f64>,
     /// Per component, `ln wₖ − ½ (|o| ln 2π + ln det Σ_oo)`.
     log_norms: Vec<T>,
 }
 
 impl<T: Scalar> PatternParts<T> {
-    /// `Gₐᵦ` of component `c`: `x̂_m − μ_m = G (x_o − μ_o)`.
-    #[inline]
-    pub fn gain(&self, c: usize, a: usize, b: usize) -> T {
-        self.gains[(c * self.nm + a) * self.no + b]
+    /// Number of missing features.
+    pub fn n_missing(&self) -> usize {
+        self.nm
     }
 
-    /// `Cₐᵦ` of component `c`, the conditional covariance of the missing
-    /// features.
+    /// Number of observed features.
+    pub fn n_observed(&self) -> usize {
+        self.no
+    }
+
+    /// Component `c`'s packed factor (see [`PatternParts::factors`]).
     #[inline]
-    pub fn cov(&self, c: usize, a: usize, b: usize) -> T {
-        self.covs[(c * self.nm + a) * self.nm + b]
+    fn factor(&self, c: usize) -> &[f64] {
+        let tri = self.nm * (self.nm + 1) / 2;
+        &self.factors[c * tri..(c + 1) * tri]
     }
 
     /// `ln wₖ − ½ (|o| ln 2π + ln det Σ_oo)` of component `c`.
@@ -86,11 +103,51 @@ impl<T: Scalar> PatternParts<T> {
     pub fn log_norm(&self, c: usize) -> T {
         self.log_norms[c]
     }
+
+    /// Writes component `c`'s conditional covariance of the missing
+    /// features, `C = Λ_mm⁻¹`, into `out` (`|m| x |m|`, row-major, both
+    /// triangles), in `f64`.
+    ///
+    /// # Panics
+    /// If `out` holds fewer than `|m|²` values.
+    pub fn conditional_cov(&self, c: usize, out: &mut [f64]) {
+        let (nm, l) = (self.nm, self.factor(c));
+        let out = &mut out[..nm * nm];
+        // W = L⁻¹ (lower), row by row into the lower triangle of `out`.
+        for a in 0..nm {
+            let ra = a * (a + 1) / 2;
+            for b in 0..=a {
+                let mut v = if a == b { 1.0 } else { 0.0 };
+                for t in b..a {
+                    v -= l[ra + t] * out[t * nm + b];
+                }
+                out[a * nm + b] = v * l[ra + a];
+            }
+        }
+        // C = Wᵀ W: C_ab = Σ_{t ≥ b} W_ta W_tb for a ≤ b, into the upper
+        // triangle and the diagonal. W_bb is overwritten by C_bb only after
+        // every C_ab with a < b has read it; the strict lower triangle is
+        // never overwritten.
+        for a in 0..nm {
+            for b in a..nm {
+                let mut v = 0.0;
+                for t in b..nm {
+                    v += out[t * nm + a] * out[t * nm + b];
+                }
+                out[a * nm + b] = v;
+            }
+        }
+        for a in 0..nm {
+            for b in 0..a {
+                out[a * nm + b] = out[b * nm + a];
+            }
+        }
+    }
 }
 
 /// What evaluating a data set's incomplete rows under a Gaussian mixture
-/// needs, computed once per model and data set: per component its whitening
-/// factor, per pattern and component its [`PatternParts`].
+/// needs, computed once per model and data set: per component its mean and
+/// precision, per pattern and component its [`PatternParts`].
 #[derive(Debug, Clone)]
 pub struct IncompleteParts<T: Scalar> {
     components: Vec<Component<T>>,
@@ -98,9 +155,11 @@ pub struct IncompleteParts<T: Scalar> {
     patterns: Vec<PatternParts<T>>,
 }
 
-/// Buffers for one block of [`IncompleteParts::block`].
+/// Buffers for one block of [`IncompleteParts::evaluate`].
 pub struct IncompleteBlock<T: Scalar> {
-    /// Per component, `m x D`: the completed rows minus the component's mean.
+    /// Per component, `m x D`: the completed rows minus the component's mean
+    /// (a row's missing features only once completed, see
+    /// [`IncompleteParts::complete`]).
     pub centred: Vec<Mat<T>>,
     /// `m x K`: `ln wₖ + ln pₖ(x_o)`.
     pub weighted: Mat<T>,
@@ -109,6 +168,17 @@ pub struct IncompleteBlock<T: Scalar> {
     /// `CHUNK_ROWS x (D + 1)` scratch, free for the caller's use between
     /// blocks.
     pub scratch: Mat<T>,
+    /// The evaluated block's first row and size.
+    lo: usize,
+    m: usize,
+    /// Runs of rows of one pattern in the block: `(first, end, pattern)`.
+    runs: Vec<(usize, usize, usize)>,
+    /// `m x K`, row by row: whether a row's missing features are completed
+    /// under a component (until then they hold `L⁻¹ Λ_mo (x_o − μ_o)`).
+    completed: Vec<bool>,
+    /// A row's squared distances (`m`), and a small vector (`D`).
+    q: Vec<T>,
+    small: Vec<T>,
 }
 
 impl<T: Scalar> IncompleteBlock<T> {
@@ -119,6 +189,12 @@ impl<T: Scalar> IncompleteBlock<T> {
             weighted: Mat::zeros(CHUNK_ROWS, k),
             quad: Mat::zeros(CHUNK_ROWS, k),
             scratch: Mat::zeros(CHUNK_ROWS, d + 1),
+            lo: 0,
+            m: 0,
+            runs: Vec::new(),
+            completed: vec![false; CHUNK_ROWS * k],
+            q: vec![T::zero(); CHUNK_ROWS],
+            small: vec![T::zero(); d],
         }
     }
 }
@@ -136,7 +212,8 @@ impl<T: Scalar> IncompleteParts<T> {
 
     /// Evaluates the incomplete rows `lo..lo + m` (positions in
     /// [`IncompleteDataset::incomplete_order`], `m` at most [`CHUNK_ROWS`])
-    /// into `buf`'s first `m` rows.
+    /// into `buf`'s first `m` rows, every row completed under every
+    /// component.
     pub fn block(
         &self,
         data: &IncompleteDataset<T>,
@@ -144,8 +221,25 @@ impl<T: Scalar> IncompleteParts<T> {
         m: usize,
         buf: &mut IncompleteBlock<T>,
     ) {
-        // Compiled for the processor's SIMD width (the gathers, the
-        // completions and the distances are element-wise loops).
+        self.evaluate(data, lo, m, buf);
+        for c in 0..self.components.len() {
+            self.complete(data, c, 0..m, buf);
+        }
+    }
+
+    /// Evaluates the incomplete rows `lo..lo + m` as [`IncompleteParts::block`]
+    /// does, but leaves the rows' missing features to
+    /// [`IncompleteParts::complete`] (the M-step needs them only where a
+    /// row's responsibility is positive).
+    pub fn evaluate(
+        &self,
+        data: &IncompleteDataset<T>,
+        lo: usize,
+        m: usize,
+        buf: &mut IncompleteBlock<T>,
+    ) {
+        // Compiled for the processor's SIMD width (the gathers and the
+        // distances are element-wise loops).
         struct Block<'a, T: Scalar> {
             parts: &'a IncompleteParts<T>,
             data: &'a IncompleteDataset<T>,
@@ -157,7 +251,8 @@ impl<T: Scalar> IncompleteParts<T> {
             type Output = ();
             #[inline(always)]
             fn run(self) {
-                self.parts.block_impl(self.data, self.lo, self.m, self.buf);
+                self.parts
+                    .evaluate_impl(self.data, self.lo, self.m, self.buf);
             }
         }
         mixtures_core::kernels::vectorize(Block {
@@ -169,32 +264,74 @@ impl<T: Scalar> IncompleteParts<T> {
         });
     }
 
+    /// Completes the missing features of the evaluated block's `rows` (block
+    /// positions) under component `c`: `x̂_m − μ_m = −L⁻ᵀ z`. Rows already
+    /// completed are left as they are.
+    pub fn complete(
+        &self,
+        data: &IncompleteDataset<T>,
+        c: usize,
+        rows: impl IntoIterator<Item = usize>,
+        buf: &mut IncompleteBlock<T>,
+    ) {
+        let k = self.components.len();
+        let order = &data.incomplete_order()[buf.lo..buf.lo + buf.m];
+        let pats = data.patterns();
+        let e = &mut buf.centred[c];
+        let u = &mut buf.small;
+        for i in rows {
+            let done = &mut buf.completed[i * k + c];
+            if *done {
+                continue;
+            }
+            *done = true;
+            let p = order[i].1;
+            let missing = &pats[p].missing;
+            let l = self.patterns[p].factor(c);
+            let nm = missing.len();
+            // Lᵀ u = z, from the last feature up; x̂_m − μ_m = −u.
+            for a in (0..nm).rev() {
+                let mut v = e[(i, missing[a])];
+                for t in a + 1..nm {
+                    v -= T::c(l[t * (t + 1) / 2 + a]) * u[t];
+                }
+                u[a] = v * T::c(l[a * (a + 1) / 2 + a]);
+            }
+            for (a, &j) in missing.iter().enumerate() {
+                e[(i, j)] = -u[a];
+            }
+        }
+    }
+
     #[inline(always)]
-    fn block_impl(
+    fn evaluate_impl(
         &self,
         data: &IncompleteDataset<T>,
         lo: usize,
         m: usize,
         buf: &mut IncompleteBlock<T>,
     ) {
+        let k = self.components.len();
         let rows = &data.incomplete_order()[lo..lo + m];
         let x = data.incomplete_values().subrows(lo, m);
         let d = x.ncols();
         let pats = data.patterns();
+        buf.lo = lo;
+        buf.m = m;
+        buf.completed[..m * k].fill(false);
         // Runs of rows of one pattern (the rows come pattern after pattern).
-        let mut runs: Vec<(usize, usize, usize)> = Vec::new();
+        buf.runs.clear();
         for (i, &(_, p)) in rows.iter().enumerate() {
-            match runs.last_mut() {
+            match buf.runs.last_mut() {
                 Some(r) if r.2 == p => r.1 = i + 1,
-                _ => runs.push((i, i + 1, p)),
+                _ => buf.runs.push((i, i + 1, p)),
             }
         }
-        let mut tmp = vec![T::zero(); m];
-        let mut q = vec![T::zero(); m];
+        let q = &mut buf.q[..m];
         for (c, comp) in self.components.iter().enumerate() {
             let e = &mut buf.centred[c];
-            // Every column gathered and centred (missing cells are NaN
-            // here and replaced below), column by column.
+            // Every column gathered and centred, missing cells (NaN here)
+            // set to zero, column by column.
             for j in 0..d {
                 let mu = comp.mean[j];
                 let xj = x.col(j).try_as_col_major().map(|c| c.as_slice());
@@ -202,50 +339,64 @@ impl<T: Scalar> IncompleteParts<T> {
                 match xj {
                     Some(xj) => {
                         for (v, &xv) in out.iter_mut().zip(xj) {
-                            *v = xv - mu;
+                            *v = if xv.is_nan() { T::zero() } else { xv - mu };
                         }
                     }
                     None => {
                         for (i, v) in out.iter_mut().enumerate() {
-                            *v = x[(i, j)] - mu;
+                            let xv = x[(i, j)];
+                            *v = if xv.is_nan() { T::zero() } else { xv - mu };
                         }
                     }
                 }
             }
-            // x̂_m − μ_m = G (x_o − μ_o), run by run, as column updates.
-            for &(lo, hi, p) in &runs {
-                let pat = &pats[p];
-                let parts = &self.patterns[p];
-                for (a, &j) in pat.missing.iter().enumerate() {
-                    let t = &mut tmp[..hi - lo];
-                    t.fill(T::zero());
-                    for (b, &o) in pat.observed.iter().enumerate() {
-                        let g = parts.gain(c, a, b);
-                        for (v, &y) in t.iter_mut().zip(&e.col_as_slice(o)[lo..hi]) {
-                            *v += g * y;
-                        }
-                    }
-                    e.col_as_slice_mut(j)[lo..hi].copy_from_slice(t);
-                }
-            }
-            let z = &mut buf.scratch;
+            // y = Λ δ with δ zero in the missing features: y_m = Λ_mo δ_o.
+            let y = &mut buf.scratch;
             matmul(
-                z.as_mut().subrows_mut(0, m).subcols_mut(0, d),
+                y.as_mut().subrows_mut(0, m).subcols_mut(0, d),
                 Accum::Replace,
                 e.as_ref().subrows(0, m),
-                comp.l_inv.as_ref().transpose(),
+                comp.lambda.as_ref(),
                 T::one(),
                 Par::Seq,
             );
+            // δ_oᵀ Λ_oo δ_o, column by column.
             q.fill(T::zero());
             for j in 0..d {
-                for (qi, &v) in q.iter_mut().zip(&z.col_as_slice(j)[..m]) {
-                    *qi += v * v;
+                for ((qi, &v), &w) in q
+                    .iter_mut()
+                    .zip(&y.col_as_slice(j)[..m])
+                    .zip(&e.col_as_slice(j)[..m])
+                {
+                    *qi += v * w;
+                }
+            }
+            // z = L⁻¹ y_m row by row; the distance on the observed features
+            // is δ_oᵀ Λ_oo δ_o − ‖z‖²; z waits in the missing features.
+            for &(a0, a1, p) in &buf.runs {
+                let missing = &pats[p].missing;
+                let l = self.patterns[p].factor(c);
+                for i in a0..a1 {
+                    let mut zz = T::zero();
+                    let mut at = 0;
+                    for (a, &j) in missing.iter().enumerate() {
+                        let mut v = y[(i, j)];
+                        for t in 0..a {
+                            v -= T::c(l[at + t]) * e[(i, missing[t])];
+                        }
+                        let z = v * T::c(l[at + a]);
+                        e[(i, j)] = z;
+                        zz += z * z;
+                        at += a + 1;
+                    }
+                    q[i] -= zz;
                 }
             }
             for (i, &(_, p)) in rows.iter().enumerate() {
-                buf.quad[(i, c)] = q[i];
-                let v = self.patterns[p].log_norm(c) - T::c(0.5) * q[i];
+                // Rounding can leave a tiny negative difference.
+                let qi = if q[i] < T::zero() { T::zero() } else { q[i] };
+                buf.quad[(i, c)] = qi;
+                let v = self.patterns[p].log_norm(c) - T::c(0.5) * qi;
                 buf.weighted[(i, c)] = if v.is_nan() { T::neg_infinity() } else { v };
             }
         }
@@ -299,7 +450,7 @@ impl<T: Scalar> GaussianMixtureModel<T> {
                     .collect();
                 Ok(Component {
                     mean: g.mean(c).to_vec(),
-                    l_inv: chol.l_inv().to_owned(),
+                    lambda,
                     log_det: chol.log_det(),
                     precision,
                 })
@@ -577,7 +728,7 @@ impl<T: Scalar> GaussianMixtureModel<T> {
 /// A pattern's parts under every component, from the precisions, in `f64`
 /// (the matrices are as small as the number of missing features, and a
 /// pattern's parts are computed every iteration: no general factorization,
-/// one scratch for all components).
+/// no allocation per component).
 fn pattern_parts<T: Scalar>(
     components: &[Component<T>],
     observed: &[usize],
@@ -585,94 +736,56 @@ fn pattern_parts<T: Scalar>(
     log_weights: &[T],
 ) -> Result<PatternParts<T>, ModelError> {
     let (no, nm, k) = (observed.len(), missing.len(), components.len());
+    let tri = nm * (nm + 1) / 2;
     let mut out = PatternParts {
         nm,
         no,
-        gains: Vec::with_capacity(k * nm * no),
-        covs: Vec::with_capacity(k * nm * nm),
+        factors: vec![0.0; k * tri],
         log_norms: Vec::with_capacity(k),
     };
-    let (mut l, mut inv, mut cf, mut col, mut row) = (
-        vec![0.0f64; nm * nm],
-        vec![0.0f64; nm],
-        vec![0.0f64; nm * nm],
-        vec![0.0f64; nm],
-        vec![0.0f64; nm],
-    );
     for (c, comp) in components.iter().enumerate() {
-        let d = comp.mean.len();
-        let lam = |i: usize, j: usize| comp.precision[i * d + j];
-        if nm > BLOCKED_MISSING {
-            blocked_parts(comp, observed, missing, c, &mut out)?;
-            let log_det_oo =
-                comp.log_det.as_f64() + out.log_norms.pop().map_or(0.0, |v| v.as_f64());
-            let log_norm = log_weights[c].as_f64() - 0.5 * (no as f64 * LN_2PI + log_det_oo);
-            out.log_norms.push(T::c(log_norm));
-            continue;
-        }
-        // Λ_mm = L Lᵀ, in place (row-major lower triangle).
-        for i in 0..nm {
-            for j in 0..=i {
-                let mut v = lam(missing[i], missing[j]);
-                for t in 0..j {
-                    v -= l[i * nm + t] * l[j * nm + t];
-                }
-                if i == j {
-                    if !(v > 0.0 && v.is_finite()) {
-                        return Err(ModelError::NotPositiveDefinite {
-                            component: Some(c),
-                            source: mixtures_core::LinalgError::NotPositiveDefinite { pivot: i },
-                        });
+        let l = &mut out.factors[c * tri..(c + 1) * tri];
+        let log_det_mm = if nm > BLOCKED_MISSING {
+            blocked_factor(comp, missing, c, l)?
+        } else {
+            let d = comp.mean.len();
+            let lam = |i: usize, j: usize| comp.precision[i * d + j];
+            // Λ_mm = L Lᵀ, packed row by row, the pivots' reciprocals on the
+            // diagonal (a division's latency dominated the cost). ln det Λ_mm
+            // from the product of the pivots, renormalized when it leaves
+            // [2⁻⁵⁰⁰, 2⁵⁰⁰] (one logarithm per pattern and component).
+            let (mut prod, mut log_det) = (1.0f64, 0.0f64);
+            for i in 0..nm {
+                let ri = i * (i + 1) / 2;
+                for j in 0..=i {
+                    let rj = j * (j + 1) / 2;
+                    let mut v = lam(missing[i], missing[j]);
+                    for t in 0..j {
+                        v -= l[ri + t] * l[rj + t];
                     }
-                    l[i * nm + i] = v.sqrt();
-                    inv[i] = 1.0 / l[i * nm + i];
-                } else {
-                    l[i * nm + j] = v * inv[j];
+                    if i == j {
+                        if !(v > 0.0 && v.is_finite()) {
+                            return Err(ModelError::NotPositiveDefinite {
+                                component: Some(c),
+                                source: mixtures_core::LinalgError::NotPositiveDefinite {
+                                    pivot: i,
+                                },
+                            });
+                        }
+                        l[ri + i] = 1.0 / v.sqrt();
+                        prod *= v;
+                        if !(1e-150..=1e150).contains(&prod) {
+                            log_det += prod.ln();
+                            prod = 1.0;
+                        }
+                    } else {
+                        l[ri + j] = v * l[rj + j];
+                    }
                 }
             }
-        }
-        // C = Λ_mm⁻¹, a column at a time (L Lᵀ y = e_j), multiplying by the
-        // pivots' reciprocals (a division's latency dominated the cost).
-        for j in 0..nm {
-            col.fill(0.0);
-            col[j] = 1.0;
-            for i in 0..nm {
-                let mut v = col[i];
-                for t in 0..i {
-                    v -= l[i * nm + t] * col[t];
-                }
-                col[i] = v * inv[i];
-            }
-            for i in (0..nm).rev() {
-                let mut v = col[i];
-                for t in i + 1..nm {
-                    v -= l[t * nm + i] * col[t];
-                }
-                col[i] = v * inv[i];
-            }
-            for i in 0..nm {
-                cf[i * nm + j] = col[i];
-            }
-        }
-        out.covs.extend(cf.iter().map(|&v| T::c(v)));
-        // G = −C Λ_mo, a product (no further solves), row by row of G.
-        let start = out.gains.len();
-        out.gains.resize(start + nm * no, T::zero());
-        for (b, &o) in observed.iter().enumerate() {
-            for (t, &j) in missing.iter().enumerate() {
-                row[t] = lam(j, o);
-            }
-            for a in 0..nm {
-                let v: f64 = cf[a * nm..(a + 1) * nm]
-                    .iter()
-                    .zip(&row)
-                    .map(|(x, y)| x * y)
-                    .sum();
-                out.gains[start + a * no + b] = T::c(-v);
-            }
-        }
+            log_det + prod.ln()
+        };
         // ln det Σ_oo = ln det Σ − ln det C = ln det Σ + ln det Λ_mm.
-        let log_det_mm: f64 = (0..nm).map(|i| 2.0 * l[i * nm + i].ln()).sum();
         let log_det_oo = comp.log_det.as_f64() + log_det_mm;
         let log_norm = log_weights[c].as_f64() - 0.5 * (no as f64 * LN_2PI + log_det_oo);
         out.log_norms.push(T::c(log_norm));
@@ -680,59 +793,44 @@ fn pattern_parts<T: Scalar>(
     Ok(out)
 }
 
-/// Above this many missing features a pattern's parts are computed with
-/// faer's blocked factorization and products (many missing features in wide
-/// data: every row its own pattern, and `|m|³` scalar steps per pattern
-/// were the whole fit's cost).
+/// Above this many missing features a pattern's factor is computed by
+/// faer's blocked factorization (many missing features in wide data: every
+/// row its own pattern, and `|m|³` scalar steps per pattern were the whole
+/// fit's cost).
 const BLOCKED_MISSING: usize = 24;
 
-/// [`pattern_parts`]' work for component `c` by faer: appends `C`, `G` and,
-/// in place of the log-norm, `ln det Λ_mm` (the caller finishes it).
-fn blocked_parts<T: Scalar>(
+/// [`pattern_parts`]' factor of component `c` by faer, into `l` (packed as
+/// [`PatternParts::factors`]); returns `ln det Λ_mm`.
+fn blocked_factor<T: Scalar>(
     comp: &Component<T>,
-    observed: &[usize],
     missing: &[usize],
     c: usize,
-    out: &mut PatternParts<T>,
-) -> Result<(), ModelError> {
-    let (no, nm, d) = (observed.len(), missing.len(), comp.mean.len());
+    l: &mut [f64],
+) -> Result<f64, ModelError> {
+    let (nm, d) = (missing.len(), comp.mean.len());
     let lam = |i: usize, j: usize| comp.precision[i * d + j];
     let lmm = Mat::from_fn(nm, nm, |a, b| lam(missing[a], missing[b]));
     let f = Cholesky::new(lmm.as_ref()).map_err(|e| ModelError::NotPositiveDefinite {
         component: Some(c),
         source: e,
     })?;
-    let mut cov = Mat::<f64>::zeros(nm, nm);
-    let linv = Mat::from_fn(nm, nm, |a, b| f.l_inv()[(a, b)]);
-    matmul(
-        cov.as_mut(),
-        Accum::Replace,
-        linv.transpose(),
-        linv.as_ref(),
-        1.0,
-        Par::Seq,
-    );
-    let lmo = Mat::from_fn(nm, no, |a, b| lam(missing[a], observed[b]));
-    let mut gain = Mat::<f64>::zeros(nm, no);
-    matmul(
-        gain.as_mut(),
-        Accum::Replace,
-        cov.as_ref(),
-        lmo.as_ref(),
-        -1.0,
-        Par::Seq,
-    );
-    out.covs
-        .extend((0..nm * nm).map(|t| T::c(cov[(t / nm, t % nm)])));
-    out.gains
-        .extend((0..nm * no).map(|t| T::c(gain[(t / no, t % no)])));
-    out.log_norms.push(T::c(f.log_det().as_f64()));
-    Ok(())
+    let lf = f.l();
+    for a in 0..nm {
+        let ra = a * (a + 1) / 2;
+        for b in 0..a {
+            l[ra + b] = lf[(a, b)];
+        }
+        l[ra + a] = 1.0 / lf[(a, a)];
+    }
+    Ok(f.log_det())
 }
 
 /// Component `c`'s conditional covariance of a pattern, as a matrix.
 fn cov_of<T: Scalar>(parts: &PatternParts<T>, c: usize) -> Mat<T> {
-    Mat::from_fn(parts.nm, parts.nm, |a, b| parts.cov(c, a, b))
+    let nm = parts.nm;
+    let mut cov = vec![0.0; nm * nm];
+    parts.conditional_cov(c, &mut cov);
+    Mat::from_fn(nm, nm, |a, b| T::c(cov[a * nm + b]))
 }
 
 /// `−ln Σₖ rₖ Pr(χ²(dims) ≥ quadₖ)` from a row's weighted log-densities
