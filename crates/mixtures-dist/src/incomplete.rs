@@ -46,6 +46,12 @@ use rayon::prelude::*;
 
 use crate::{GaussianMixtureModel, ModelError};
 
+/// Components per lane group: the patterns' factorizations and the rows'
+/// triangular solves run on eight components at once (`[T; LANES]`, one
+/// vector register of `f64` with AVX-512), so that their latency chains
+/// overlap. The number of components is padded to a multiple.
+const LANES: usize = 8;
+
 /// One component, once per model: its mean and its precision.
 #[derive(Debug, Clone)]
 struct Component<T: Scalar> {
@@ -54,8 +60,6 @@ struct Component<T: Scalar> {
     /// each row's missing features, `Λ_mo (x_o − μ_o)`.
     lambda: Mat<T>,
     log_det: T,
-    /// `Λ`, row-major in `f64` (the patterns' parts read it entry by entry).
-    precision: Vec<f64>,
 }
 
 /// One pattern under every component, in flat arrays (a pattern's parts
@@ -72,10 +76,13 @@ struct Component<T: Scalar> {
 pub struct PatternParts<T: Scalar> {
     nm: usize,
     no: usize,
-    /// Per component, the lower triangle of `L`, packed row by row (row `a`
-    /// at `a (a + 1) / 2`), with each diagonal entry replaced by its
-    /// reciprocal; `f64`.
-    factors: Vec<f64>,
+    /// The components padded to a multiple of [`LANES`].
+    kp: usize,
+    /// The lower triangle of every component's `L`, packed row by row (row
+    /// `a` at `a (a + 1) / 2`) with each diagonal entry replaced by its
+    /// reciprocal; entry by entry, the components side by side
+    /// (`entry * kp + c`; padded components hold the identity).
+    factors: Vec<T>,
     /// Per component, `ln wₖ − ½ (|o| ln 2π + ln det Σ_oo)`.
     log_norms: Vec<T>,
 }
@@ -91,13 +98,6 @@ impl<T: Scalar> PatternParts<T> {
         self.no
     }
 
-    /// Component `c`'s packed factor (see [`PatternParts::factors`]).
-    #[inline]
-    fn factor(&self, c: usize) -> &[f64] {
-        let tri = self.nm * (self.nm + 1) / 2;
-        &self.factors[c * tri..(c + 1) * tri]
-    }
-
     /// `ln wₖ − ½ (|o| ln 2π + ln det Σ_oo)` of component `c`.
     #[inline]
     pub fn log_norm(&self, c: usize) -> T {
@@ -111,7 +111,8 @@ impl<T: Scalar> PatternParts<T> {
     /// # Panics
     /// If `out` holds fewer than `|m|²` values.
     pub fn conditional_cov(&self, c: usize, out: &mut [f64]) {
-        let (nm, l) = (self.nm, self.factor(c));
+        let (nm, kp) = (self.nm, self.kp);
+        let l = |e: usize| self.factors[e * kp + c].as_f64();
         let out = &mut out[..nm * nm];
         // W = L⁻¹ (lower), row by row into the lower triangle of `out`.
         for a in 0..nm {
@@ -119,9 +120,9 @@ impl<T: Scalar> PatternParts<T> {
             for b in 0..=a {
                 let mut v = if a == b { 1.0 } else { 0.0 };
                 for t in b..a {
-                    v -= l[ra + t] * out[t * nm + b];
+                    v -= l(ra + t) * out[t * nm + b];
                 }
-                out[a * nm + b] = v * l[ra + a];
+                out[a * nm + b] = v * l(ra + a);
             }
         }
         // C = Wᵀ W: C_ab = Σ_{t ≥ b} W_ta W_tb for a ≤ b, into the upper
@@ -155,11 +156,9 @@ pub struct IncompleteParts<T: Scalar> {
     patterns: Vec<PatternParts<T>>,
 }
 
-/// Buffers for one block of [`IncompleteParts::evaluate`].
+/// Buffers for one block of [`IncompleteParts::block`].
 pub struct IncompleteBlock<T: Scalar> {
-    /// Per component, `m x D`: the completed rows minus the component's mean
-    /// (a row's missing features only once completed, see
-    /// [`IncompleteParts::complete`]).
+    /// Per component, `m x D`: the completed rows minus the component's mean.
     pub centred: Vec<Mat<T>>,
     /// `m x K`: `ln wₖ + ln pₖ(x_o)`.
     pub weighted: Mat<T>,
@@ -168,35 +167,41 @@ pub struct IncompleteBlock<T: Scalar> {
     /// `CHUNK_ROWS x (D + 1)` scratch, free for the caller's use between
     /// blocks.
     pub scratch: Mat<T>,
-    /// The evaluated block's first row and size.
-    lo: usize,
-    m: usize,
-    /// Runs of rows of one pattern in the block: `(first, end, pattern)`.
-    runs: Vec<(usize, usize, usize)>,
-    /// `m x K`, row by row: whether a row's missing features are completed
-    /// under a component (until then they hold `L⁻¹ Λ_mo (x_o − μ_o)`).
-    completed: Vec<bool>,
-    /// A row's squared distances (`m`), and a small vector (`D`).
+    /// Per row, its missing features under every component side by side
+    /// (`(offset + a) * kp + c`): `y`, then `z`, then `−(x̂_m − μ_m)`.
+    lanes: Vec<T>,
+    /// Per row, its offset in `lanes` (in units of `kp`), and one past the
+    /// last.
+    offsets: Vec<usize>,
+    /// `m x kp`, row by row: `δᵀ Λ δ`, then the distances.
     q: Vec<T>,
-    small: Vec<T>,
+    /// One component's `δᵀ Λ δ` (`m`).
+    qcol: Vec<T>,
 }
 
 impl<T: Scalar> IncompleteBlock<T> {
     /// Buffers for up to [`CHUNK_ROWS`] rows of `d` features, `k` components.
     pub fn new(k: usize, d: usize) -> Self {
+        let kp = k.div_ceil(LANES) * LANES;
         Self {
             centred: (0..k).map(|_| Mat::zeros(CHUNK_ROWS, d)).collect(),
             weighted: Mat::zeros(CHUNK_ROWS, k),
             quad: Mat::zeros(CHUNK_ROWS, k),
             scratch: Mat::zeros(CHUNK_ROWS, d + 1),
-            lo: 0,
-            m: 0,
-            runs: Vec::new(),
-            completed: vec![false; CHUNK_ROWS * k],
-            q: vec![T::zero(); CHUNK_ROWS],
-            small: vec![T::zero(); d],
+            lanes: Vec::new(),
+            offsets: Vec::with_capacity(CHUNK_ROWS + 1),
+            q: vec![T::zero(); CHUNK_ROWS * kp],
+            qcol: vec![T::zero(); CHUNK_ROWS],
         }
     }
+}
+
+/// `LANES` values at `at`.
+#[inline(always)]
+fn lanes<T: Scalar>(v: &[T], at: usize) -> [T; LANES] {
+    let mut out = [T::zero(); LANES];
+    out.copy_from_slice(&v[at..at + LANES]);
+    out
 }
 
 impl<T: Scalar> IncompleteParts<T> {
@@ -221,25 +226,8 @@ impl<T: Scalar> IncompleteParts<T> {
         m: usize,
         buf: &mut IncompleteBlock<T>,
     ) {
-        self.evaluate(data, lo, m, buf);
-        for c in 0..self.components.len() {
-            self.complete(data, c, 0..m, buf);
-        }
-    }
-
-    /// Evaluates the incomplete rows `lo..lo + m` as [`IncompleteParts::block`]
-    /// does, but leaves the rows' missing features to
-    /// [`IncompleteParts::complete`] (the M-step needs them only where a
-    /// row's responsibility is positive).
-    pub fn evaluate(
-        &self,
-        data: &IncompleteDataset<T>,
-        lo: usize,
-        m: usize,
-        buf: &mut IncompleteBlock<T>,
-    ) {
-        // Compiled for the processor's SIMD width (the gathers and the
-        // distances are element-wise loops).
+        // Compiled for the processor's SIMD width (the gathers, the
+        // distances and the components' lanes are element-wise loops).
         struct Block<'a, T: Scalar> {
             parts: &'a IncompleteParts<T>,
             data: &'a IncompleteDataset<T>,
@@ -251,8 +239,7 @@ impl<T: Scalar> IncompleteParts<T> {
             type Output = ();
             #[inline(always)]
             fn run(self) {
-                self.parts
-                    .evaluate_impl(self.data, self.lo, self.m, self.buf);
+                self.parts.block_impl(self.data, self.lo, self.m, self.buf);
             }
         }
         mixtures_core::kernels::vectorize(Block {
@@ -264,47 +251,8 @@ impl<T: Scalar> IncompleteParts<T> {
         });
     }
 
-    /// Completes the missing features of the evaluated block's `rows` (block
-    /// positions) under component `c`: `x̂_m − μ_m = −L⁻ᵀ z`. Rows already
-    /// completed are left as they are.
-    pub fn complete(
-        &self,
-        data: &IncompleteDataset<T>,
-        c: usize,
-        rows: impl IntoIterator<Item = usize>,
-        buf: &mut IncompleteBlock<T>,
-    ) {
-        let k = self.components.len();
-        let order = &data.incomplete_order()[buf.lo..buf.lo + buf.m];
-        let pats = data.patterns();
-        let e = &mut buf.centred[c];
-        let u = &mut buf.small;
-        for i in rows {
-            let done = &mut buf.completed[i * k + c];
-            if *done {
-                continue;
-            }
-            *done = true;
-            let p = order[i].1;
-            let missing = &pats[p].missing;
-            let l = self.patterns[p].factor(c);
-            let nm = missing.len();
-            // Lᵀ u = z, from the last feature up; x̂_m − μ_m = −u.
-            for a in (0..nm).rev() {
-                let mut v = e[(i, missing[a])];
-                for t in a + 1..nm {
-                    v -= T::c(l[t * (t + 1) / 2 + a]) * u[t];
-                }
-                u[a] = v * T::c(l[a * (a + 1) / 2 + a]);
-            }
-            for (a, &j) in missing.iter().enumerate() {
-                e[(i, j)] = -u[a];
-            }
-        }
-    }
-
     #[inline(always)]
-    fn evaluate_impl(
+    fn block_impl(
         &self,
         data: &IncompleteDataset<T>,
         lo: usize,
@@ -312,22 +260,21 @@ impl<T: Scalar> IncompleteParts<T> {
         buf: &mut IncompleteBlock<T>,
     ) {
         let k = self.components.len();
+        let kp = k.div_ceil(LANES) * LANES;
         let rows = &data.incomplete_order()[lo..lo + m];
         let x = data.incomplete_values().subrows(lo, m);
         let d = x.ncols();
         let pats = data.patterns();
-        buf.lo = lo;
-        buf.m = m;
-        buf.completed[..m * k].fill(false);
-        // Runs of rows of one pattern (the rows come pattern after pattern).
-        buf.runs.clear();
-        for (i, &(_, p)) in rows.iter().enumerate() {
-            match buf.runs.last_mut() {
-                Some(r) if r.2 == p => r.1 = i + 1,
-                _ => buf.runs.push((i, i + 1, p)),
-            }
+        buf.offsets.clear();
+        let mut at = 0;
+        for &(_, p) in rows {
+            buf.offsets.push(at);
+            at += pats[p].missing.len();
         }
-        let q = &mut buf.q[..m];
+        buf.offsets.push(at);
+        buf.lanes.clear();
+        buf.lanes.resize(at * kp, T::zero());
+        let q = &mut buf.q[..m * kp];
         for (c, comp) in self.components.iter().enumerate() {
             let e = &mut buf.centred[c];
             // Every column gathered and centred, missing cells (NaN here)
@@ -360,10 +307,11 @@ impl<T: Scalar> IncompleteParts<T> {
                 T::one(),
                 Par::Seq,
             );
-            // δ_oᵀ Λ_oo δ_o, column by column.
-            q.fill(T::zero());
+            // δᵀ Λ δ = δ_oᵀ Λ_oo δ_o, column by column.
+            let qc = &mut buf.qcol[..m];
+            qc.fill(T::zero());
             for j in 0..d {
-                for ((qi, &v), &w) in q
+                for ((qi, &v), &w) in qc
                     .iter_mut()
                     .zip(&y.col_as_slice(j)[..m])
                     .zip(&e.col_as_slice(j)[..m])
@@ -371,30 +319,75 @@ impl<T: Scalar> IncompleteParts<T> {
                     *qi += v * w;
                 }
             }
-            // z = L⁻¹ y_m row by row; the distance on the observed features
-            // is δ_oᵀ Λ_oo δ_o − ‖z‖²; z waits in the missing features.
-            for &(a0, a1, p) in &buf.runs {
-                let missing = &pats[p].missing;
-                let l = self.patterns[p].factor(c);
-                for i in a0..a1 {
-                    let mut zz = T::zero();
-                    let mut at = 0;
-                    for (a, &j) in missing.iter().enumerate() {
-                        let mut v = y[(i, j)];
-                        for t in 0..a {
-                            v -= T::c(l[at + t]) * e[(i, missing[t])];
-                        }
-                        let z = v * T::c(l[at + a]);
-                        e[(i, j)] = z;
-                        zz += z * z;
-                        at += a + 1;
-                    }
-                    q[i] -= zz;
+            for (i, &v) in qc.iter().enumerate() {
+                q[i * kp + c] = v;
+            }
+            // Each row's y_m into its lanes.
+            for (i, &(_, p)) in rows.iter().enumerate() {
+                let base = buf.offsets[i];
+                for (a, &j) in pats[p].missing.iter().enumerate() {
+                    buf.lanes[(base + a) * kp + c] = y.col_as_slice(j)[i];
                 }
             }
+        }
+        // Per row and group of components: z = L⁻¹ y_m, the distance
+        // δᵀ Λ δ − ‖z‖², and −(x̂_m − μ_m) = L⁻ᵀ z, in place.
+        for (i, &(_, p)) in rows.iter().enumerate() {
+            let nm = pats[p].missing.len();
+            let f = &self.patterns[p].factors;
+            let v = &mut buf.lanes[buf.offsets[i] * kp..buf.offsets[i + 1] * kp];
+            for g in (0..kp).step_by(LANES) {
+                let mut zz = [T::zero(); LANES];
+                let mut ra = 0;
+                for a in 0..nm {
+                    let mut s = lanes(v, a * kp + g);
+                    for t in 0..a {
+                        let (lt, zt) = (lanes(f, (ra + t) * kp + g), lanes(v, t * kp + g));
+                        for l in 0..LANES {
+                            s[l] -= lt[l] * zt[l];
+                        }
+                    }
+                    let inv = lanes(f, (ra + a) * kp + g);
+                    for l in 0..LANES {
+                        s[l] *= inv[l];
+                        zz[l] += s[l] * s[l];
+                    }
+                    v[a * kp + g..a * kp + g + LANES].copy_from_slice(&s);
+                    ra += a + 1;
+                }
+                let qi = &mut q[i * kp + g..i * kp + g + LANES];
+                for l in 0..LANES {
+                    qi[l] -= zz[l];
+                }
+                // Lᵀ u = z from the last feature up, u over z.
+                for a in (0..nm).rev() {
+                    let mut s = lanes(v, a * kp + g);
+                    for t in a + 1..nm {
+                        let (lt, ut) = (
+                            lanes(f, (t * (t + 1) / 2 + a) * kp + g),
+                            lanes(v, t * kp + g),
+                        );
+                        for l in 0..LANES {
+                            s[l] -= lt[l] * ut[l];
+                        }
+                    }
+                    let inv = lanes(f, (a * (a + 1) / 2 + a) * kp + g);
+                    for l in 0..LANES {
+                        s[l] *= inv[l];
+                    }
+                    v[a * kp + g..a * kp + g + LANES].copy_from_slice(&s);
+                }
+            }
+        }
+        for (c, e) in buf.centred.iter_mut().enumerate() {
             for (i, &(_, p)) in rows.iter().enumerate() {
+                let base = buf.offsets[i];
+                for (a, &j) in pats[p].missing.iter().enumerate() {
+                    e.col_as_slice_mut(j)[i] = -buf.lanes[(base + a) * kp + c];
+                }
                 // Rounding can leave a tiny negative difference.
-                let qi = if q[i] < T::zero() { T::zero() } else { q[i] };
+                let qi = q[i * kp + c];
+                let qi = if qi < T::zero() { T::zero() } else { qi };
                 buf.quad[(i, c)] = qi;
                 let v = self.patterns[p].log_norm(c) - T::c(0.5) * qi;
                 buf.weighted[(i, c)] = if v.is_nan() { T::neg_infinity() } else { v };
@@ -444,18 +437,50 @@ impl<T: Scalar> GaussianMixtureModel<T> {
                     T::one(),
                     Par::Seq,
                 );
-                let d = self.dim();
-                let precision = (0..d * d)
-                    .map(|t| lambda[(t / d, t % d)].as_f64())
-                    .collect();
                 Ok(Component {
                     mean: g.mean(c).to_vec(),
                     lambda,
                     log_det: chol.log_det(),
-                    precision,
                 })
             })
             .collect::<Result<Vec<_>, ModelError>>()?;
+        // Every Λ entry by entry in f64, the components side by side, padded
+        // with the identity (what the patterns' factorizations read).
+        let (d, k) = (self.dim(), components.len());
+        let kp = k.div_ceil(LANES) * LANES;
+        let mut precision = vec![0.0f64; d * d * kp];
+        for i in 0..d {
+            for j in 0..d {
+                for c in 0..kp {
+                    precision[(i * d + j) * kp + c] = match components.get(c) {
+                        Some(comp) => comp.lambda[(i, j)].as_f64(),
+                        None if i == j => 1.0,
+                        None => 0.0,
+                    };
+                }
+            }
+        }
+        // The patterns' parts, compiled for the processor's SIMD width (the
+        // components' lanes).
+        struct Parts<'a, T: Scalar> {
+            components: &'a [Component<T>],
+            precision: &'a [f64],
+            pattern: &'a mixtures_core::missing::Pattern,
+            log_weights: &'a [T],
+        }
+        impl<T: Scalar> mixtures_core::kernels::Kernel for Parts<'_, T> {
+            type Output = Result<PatternParts<T>, ModelError>;
+            #[inline(always)]
+            fn run(self) -> Self::Output {
+                pattern_parts(
+                    self.components,
+                    self.precision,
+                    &self.pattern.observed,
+                    &self.pattern.missing,
+                    self.log_weights,
+                )
+            }
+        }
         let patterns = data
             .patterns()
             .par_iter()
@@ -463,7 +488,12 @@ impl<T: Scalar> GaussianMixtureModel<T> {
                 if p.is_complete() {
                     return Ok(PatternParts::default());
                 }
-                pattern_parts(&components, &p.observed, &p.missing, &self.log_weights)
+                mixtures_core::kernels::vectorize(Parts {
+                    components: &components,
+                    precision: &precision,
+                    pattern: p,
+                    log_weights: &self.log_weights,
+                })
             })
             .collect::<Result<Vec<_>, ModelError>>()?;
         Ok(IncompleteParts {
@@ -725,68 +755,98 @@ impl<T: Scalar> GaussianMixtureModel<T> {
     }
 }
 
-/// A pattern's parts under every component, from the precisions, in `f64`
-/// (the matrices are as small as the number of missing features, and a
-/// pattern's parts are computed every iteration: no general factorization,
-/// no allocation per component).
+/// A pattern's parts under every component, from the precisions
+/// (`precision`: `Λ` of every component entry by entry, the components
+/// side by side, padded with the identity), in `f64` and [`LANES`]
+/// components at a time (the matrices are as small as the number of
+/// missing features, and a pattern's parts are computed every iteration: no
+/// general factorization, no allocation per component).
+#[inline(always)]
 fn pattern_parts<T: Scalar>(
     components: &[Component<T>],
+    precision: &[f64],
     observed: &[usize],
     missing: &[usize],
     log_weights: &[T],
 ) -> Result<PatternParts<T>, ModelError> {
     let (no, nm, k) = (observed.len(), missing.len(), components.len());
+    let kp = k.div_ceil(LANES) * LANES;
+    let d = no + nm;
     let tri = nm * (nm + 1) / 2;
     let mut out = PatternParts {
         nm,
         no,
-        factors: vec![0.0; k * tri],
+        kp,
+        factors: vec![T::zero(); tri * kp],
         log_norms: Vec::with_capacity(k),
     };
-    for (c, comp) in components.iter().enumerate() {
-        let l = &mut out.factors[c * tri..(c + 1) * tri];
-        let log_det_mm = if nm > BLOCKED_MISSING {
-            blocked_factor(comp, missing, c, l)?
-        } else {
-            let d = comp.mean.len();
-            let lam = |i: usize, j: usize| comp.precision[i * d + j];
+    let mut log_det_mm = vec![0.0f64; kp];
+    if nm > BLOCKED_MISSING {
+        for (c, comp) in components.iter().enumerate() {
+            log_det_mm[c] = blocked_factor(comp, precision, kp, c, missing, &mut out.factors)?;
+        }
+    } else {
+        let mut l = vec![0.0f64; tri * LANES];
+        for g in (0..kp).step_by(LANES) {
             // Λ_mm = L Lᵀ, packed row by row, the pivots' reciprocals on the
             // diagonal (a division's latency dominated the cost). ln det Λ_mm
             // from the product of the pivots, renormalized when it leaves
-            // [2⁻⁵⁰⁰, 2⁵⁰⁰] (one logarithm per pattern and component).
-            let (mut prod, mut log_det) = (1.0f64, 0.0f64);
+            // [1e-150, 1e150] (one logarithm per pattern and component).
+            let (mut prod, mut log_det) = ([1.0f64; LANES], [0.0f64; LANES]);
             for i in 0..nm {
                 let ri = i * (i + 1) / 2;
                 for j in 0..=i {
                     let rj = j * (j + 1) / 2;
-                    let mut v = lam(missing[i], missing[j]);
+                    let mut v = lanes(precision, (missing[i] * d + missing[j]) * kp + g);
                     for t in 0..j {
-                        v -= l[ri + t] * l[rj + t];
+                        let (a, b) = (lanes(&l, (ri + t) * LANES), lanes(&l, (rj + t) * LANES));
+                        for s in 0..LANES {
+                            v[s] -= a[s] * b[s];
+                        }
                     }
+                    let inv = lanes(&l, (rj + j) * LANES);
+                    let out_l = &mut l[(ri + j) * LANES..(ri + j + 1) * LANES];
                     if i == j {
-                        if !(v > 0.0 && v.is_finite()) {
+                        if let Some(s) = (0..LANES).find(|&s| !(v[s] > 0.0 && v[s].is_finite())) {
                             return Err(ModelError::NotPositiveDefinite {
-                                component: Some(c),
+                                component: Some(g + s),
                                 source: mixtures_core::LinalgError::NotPositiveDefinite {
                                     pivot: i,
                                 },
                             });
                         }
-                        l[ri + i] = 1.0 / v.sqrt();
-                        prod *= v;
-                        if !(1e-150..=1e150).contains(&prod) {
-                            log_det += prod.ln();
-                            prod = 1.0;
+                        let mut far = false;
+                        for s in 0..LANES {
+                            out_l[s] = 1.0 / v[s].sqrt();
+                            prod[s] *= v[s];
+                            far |= !(1e-150..=1e150).contains(&prod[s]);
+                        }
+                        if far {
+                            for s in 0..LANES {
+                                log_det[s] += prod[s].ln();
+                                prod[s] = 1.0;
+                            }
                         }
                     } else {
-                        l[ri + j] = v * l[rj + j];
+                        for s in 0..LANES {
+                            out_l[s] = v[s] * inv[s];
+                        }
                     }
                 }
             }
-            log_det + prod.ln()
-        };
+            for e in 0..tri {
+                for s in 0..LANES {
+                    out.factors[e * kp + g + s] = T::c(l[e * LANES + s]);
+                }
+            }
+            for s in 0..LANES {
+                log_det_mm[g + s] = log_det[s] + prod[s].ln();
+            }
+        }
+    }
+    for (c, comp) in components.iter().enumerate() {
         // ln det Σ_oo = ln det Σ − ln det C = ln det Σ + ln det Λ_mm.
-        let log_det_oo = comp.log_det.as_f64() + log_det_mm;
+        let log_det_oo = comp.log_det.as_f64() + log_det_mm[c];
         let log_norm = log_weights[c].as_f64() - 0.5 * (no as f64 * LN_2PI + log_det_oo);
         out.log_norms.push(T::c(log_norm));
     }
@@ -799,16 +859,18 @@ fn pattern_parts<T: Scalar>(
 /// fit's cost).
 const BLOCKED_MISSING: usize = 24;
 
-/// [`pattern_parts`]' factor of component `c` by faer, into `l` (packed as
+/// [`pattern_parts`]' factor of component `c` by faer, into `factors` (as
 /// [`PatternParts::factors`]); returns `ln det Λ_mm`.
 fn blocked_factor<T: Scalar>(
     comp: &Component<T>,
-    missing: &[usize],
+    precision: &[f64],
+    kp: usize,
     c: usize,
-    l: &mut [f64],
+    missing: &[usize],
+    factors: &mut [T],
 ) -> Result<f64, ModelError> {
     let (nm, d) = (missing.len(), comp.mean.len());
-    let lam = |i: usize, j: usize| comp.precision[i * d + j];
+    let lam = |i: usize, j: usize| precision[(i * d + j) * kp + c];
     let lmm = Mat::from_fn(nm, nm, |a, b| lam(missing[a], missing[b]));
     let f = Cholesky::new(lmm.as_ref()).map_err(|e| ModelError::NotPositiveDefinite {
         component: Some(c),
@@ -818,9 +880,9 @@ fn blocked_factor<T: Scalar>(
     for a in 0..nm {
         let ra = a * (a + 1) / 2;
         for b in 0..a {
-            l[ra + b] = lf[(a, b)];
+            factors[(ra + b) * kp + c] = T::c(lf[(a, b)]);
         }
-        l[ra + a] = 1.0 / lf[(a, a)];
+        factors[(ra + a) * kp + c] = T::c(1.0 / lf[(a, a)]);
     }
     Ok(f.log_det())
 }

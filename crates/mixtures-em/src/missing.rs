@@ -18,7 +18,7 @@
 //! responsibilities. Complete rows take the complete-data pass unchanged.
 
 use faer::linalg::matmul::triangular::{BlockStructure, matmul as tri_matmul};
-use faer::prelude::{Reborrow, ReborrowMut};
+use faer::prelude::ReborrowMut;
 use faer::{Accum, Mat, Par};
 use mixtures_core::kernels::{SMALL_DIM, col_slice};
 use mixtures_core::missing::IncompleteDataset;
@@ -118,6 +118,9 @@ struct Layout<'a, T: Scalar> {
     reference: Option<&'a [f64]>,
 }
 
+/// A thread's buffers: a block's evaluation and its statistics' scratch.
+type Buffers<T> = (IncompleteBlock<T>, Scratch<T>);
+
 /// Per-leaf buffers of [`block_stats`].
 struct Scratch<T: Scalar> {
     /// `CHUNK_ROWS x K`: the weights `w r` of the block's rows.
@@ -173,14 +176,11 @@ pub(crate) fn add_incomplete<T: Scalar>(
         reference: st.reference.as_deref(),
     };
     let (per_leaf, n_leaves) = leaves(order.len());
-    let mut part = tree_reduce(
-        n_leaves,
-        &|leaf| {
-            let lo = leaf * per_leaf;
-            let hi = (lo + per_leaf).min(order.len());
-            let (k, d) = (layout.k, layout.d);
-            let mut buf = IncompleteBlock::new(k, d);
-            let mut scratch = Scratch {
+    let (k, d) = (layout.k, layout.d);
+    let make_buffers = || {
+        (
+            IncompleteBlock::new(k, d),
+            Scratch {
                 a: Mat::zeros(CHUNK_ROWS, k),
                 lse: vec![T::zero(); CHUNK_ROWS],
                 mx: vec![T::zero(); CHUNK_ROWS],
@@ -188,7 +188,27 @@ pub(crate) fn add_incomplete<T: Scalar>(
                 idx: Vec::with_capacity(CHUNK_ROWS),
                 root: vec![T::zero(); CHUNK_ROWS],
                 offset: vec![T::zero(); d],
-            };
+            },
+        )
+    };
+    // One slot per thread of the pool (and slot 0 for a caller outside it),
+    // as in the complete-data pass: a leaf's buffers are large next to its
+    // work, and every value read from them is written first in the block.
+    let slots: Vec<std::sync::Mutex<Option<Buffers<T>>>> = (0..=rayon::current_num_threads())
+        .map(|_| std::sync::Mutex::new(None))
+        .collect();
+    let mut part = tree_reduce(
+        n_leaves,
+        &|leaf| {
+            let lo = leaf * per_leaf;
+            let hi = (lo + per_leaf).min(order.len());
+            let slot =
+                &slots[rayon::current_thread_index().map_or(0, |i| (i + 1).min(slots.len() - 1))];
+            let (mut buf, mut scratch) = slot
+                .lock()
+                .ok()
+                .and_then(|mut b| b.take())
+                .unwrap_or_else(make_buffers);
             let mut part = Part {
                 st: Stats::zeros(k, d, layout.full, layout.reference.is_some()),
                 worst_row: Vec::new(),
@@ -197,7 +217,7 @@ pub(crate) fn add_incomplete<T: Scalar>(
             };
             for start in (lo..hi).step_by(CHUNK_ROWS) {
                 let m = CHUNK_ROWS.min(hi - start);
-                parts.evaluate(data, start, m, &mut buf);
+                parts.block(data, start, m, &mut buf);
                 let rows = &order[start..start + m];
                 mixtures_core::kernels::vectorize(BlockStats {
                     parts: &parts,
@@ -210,6 +230,9 @@ pub(crate) fn add_incomplete<T: Scalar>(
                     layout: &layout,
                     part: &mut part,
                 });
+            }
+            if let Ok(mut b) = slot.lock() {
+                *b = Some((buf, scratch));
             }
             part
         },
@@ -295,7 +318,7 @@ fn block_stats<T: Scalar>(
             }
         }
     }
-    let a = a.rb();
+    let a = sc.a.as_ref().subrows(0, m);
     // The weights of the statistics: w r, times u for a Student-t (whose
     // conditional scale C is added with w r alone: given u, the missing
     // features' covariance is C / u, and E[u · C / u] = C).
@@ -343,10 +366,16 @@ fn block_stats<T: Scalar>(
             *off = parts.mean(c)[j] - centre;
         }
         // Rows of zero weight add exactly nothing: only the others are
-        // completed and gathered (for well-separated components most rows
-        // of a block are zero), all of them when most are positive.
+        // gathered (for well-separated components most rows of a block are
+        // zero), all of them when most are positive.
+        // The statistics' weights of component c.
+        let wc: &[T] = match &au {
+            Some(au) => &au.col_as_slice(c)[..m],
+            None => &sc.a.col_as_slice(c)[..m],
+        };
         sc.idx.clear();
-        sc.idx.extend((0..m).filter(|&i| a[(i, c)] > T::zero()));
+        sc.idx
+            .extend((0..m).filter(|&i| sc.a.col_as_slice(c)[i] > T::zero()));
         if sc.idx.is_empty() {
             continue;
         }
@@ -354,21 +383,33 @@ fn block_stats<T: Scalar>(
             sc.idx.clear();
             sc.idx.extend(0..m);
         }
-        parts.complete(data, c, sc.idx.iter().copied(), buf);
         let e = &buf.centred[c];
         let mm = sc.idx.len();
         if layout.full {
             // The Gram matrix of √a [x̂ − c, 1] (its last row holds s and n),
             // gathered in the block's scratch; its lower triangle.
             let root = &mut sc.root[..mm];
-            for (r, &i) in root.iter_mut().zip(&sc.idx) {
-                *r = stat_w(i, c).sqrt();
+            if mm == m {
+                for (r, &v) in root.iter_mut().zip(wc) {
+                    *r = v.sqrt();
+                }
+            } else {
+                for (r, &i) in root.iter_mut().zip(&sc.idx) {
+                    *r = wc[i].sqrt();
+                }
             }
             let g = &mut buf.scratch;
             for (j, &off) in sc.offset.iter().enumerate() {
                 let (gj, ej) = (&mut g.col_as_slice_mut(j)[..mm], &e.col_as_slice(j)[..m]);
-                for ((v, &i), &r) in gj.iter_mut().zip(&sc.idx).zip(root.iter()) {
-                    *v = (ej[i] + off) * r;
+                if mm == m {
+                    // Every row: no indexed gather (which does not vectorize).
+                    for ((v, &x), &r) in gj.iter_mut().zip(ej).zip(root.iter()) {
+                        *v = (x + off) * r;
+                    }
+                } else {
+                    for ((v, &i), &r) in gj.iter_mut().zip(&sc.idx).zip(root.iter()) {
+                        *v = (ej[i] + off) * r;
+                    }
                 }
             }
             g.col_as_slice_mut(d)[..mm].copy_from_slice(root);
@@ -422,8 +463,7 @@ fn block_stats<T: Scalar>(
     }
     if let Some(i) = worst {
         // The least likely row, completed with its conditional mean under the
-        // mixture, stands in for it when a component is re-seeded (completed
-        // above under every component of positive weight).
+        // mixture, stands in for it when a component is re-seeded.
         let total: T = (0..k).map(|c| a[(i, c)]).sum();
         part.worst_row = (0..d)
             .map(|j| {
