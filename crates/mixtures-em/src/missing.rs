@@ -35,10 +35,12 @@ use crate::stats::{EStep, GaussianStats, Stats};
 struct Part<T: Scalar> {
     st: Stats<T>,
     worst_row: Vec<T>,
-    /// The patterns of the part's rows, ascending, each once...
+    /// The patterns of the leaf's rows, ascending, each once...
     cov_patterns: Vec<usize>,
     /// ...and for each, per component, the summed weights `Σ wᵢ rᵢₖ` of its
-    /// rows: the weight of its conditional covariance in the scatter.
+    /// rows: the weight of its conditional covariance in the scatter (added
+    /// at the end of the leaf; a pattern whose rows span two leaves is added
+    /// by each, for its own rows).
     cov_weights: Vec<T>,
 }
 
@@ -49,28 +51,11 @@ impl<T: Scalar> Part<T> {
         if self.st.worst != before {
             self.worst_row = other.worst_row;
         }
-        let k = self.st.nk.len();
-        let mut skip = 0;
-        if let (Some(&last), Some(&first)) = (self.cov_patterns.last(), other.cov_patterns.first())
-        {
-            // A pattern whose rows span both parts.
-            if last == first {
-                let at = self.cov_weights.len() - k;
-                for (a, &b) in self.cov_weights[at..].iter_mut().zip(&other.cov_weights) {
-                    *a += b;
-                }
-                skip = 1;
-            }
-        }
-        self.cov_patterns
-            .extend_from_slice(&other.cov_patterns[skip..]);
-        self.cov_weights
-            .extend_from_slice(&other.cov_weights[skip * k..]);
     }
 
     /// Adds every pattern's conditional covariances, weighted by their
     /// rows' summed weights, to the scatter (once per pattern and component
-    /// with rows, not per row).
+    /// with rows, not per row), and forgets the patterns.
     fn add_conditional_covs(
         &mut self,
         parts: &IncompleteParts<T>,
@@ -104,6 +89,8 @@ impl<T: Scalar> Part<T> {
                 }
             }
         }
+        self.cov_patterns.clear();
+        self.cov_weights.clear();
     }
 }
 
@@ -197,7 +184,7 @@ pub(crate) fn add_incomplete<T: Scalar>(
     let slots: Vec<std::sync::Mutex<Option<Buffers<T>>>> = (0..=rayon::current_num_threads())
         .map(|_| std::sync::Mutex::new(None))
         .collect();
-    let mut part = tree_reduce(
+    let part = tree_reduce(
         n_leaves,
         &|leaf| {
             let lo = leaf * per_leaf;
@@ -231,6 +218,7 @@ pub(crate) fn add_incomplete<T: Scalar>(
                     part: &mut part,
                 });
             }
+            part.add_conditional_covs(&parts, data, &layout);
             if let Ok(mut b) = slot.lock() {
                 *b = Some((buf, scratch));
             }
@@ -238,7 +226,6 @@ pub(crate) fn add_incomplete<T: Scalar>(
         },
         &|a: &mut Part<T>, b| a.merge(b),
     );
-    part.add_conditional_covs(&parts, data, &layout);
     let before = st.raw.worst;
     st.raw.merge(&part.st);
     if st.raw.worst != before {
