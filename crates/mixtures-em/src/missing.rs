@@ -12,10 +12,11 @@
 //!
 //! What depends on a pattern is computed once per iteration, pattern and
 //! component ([`mixtures_dist::IncompleteParts`]); the rows are then
-//! evaluated in blocks, and completed under a component only where their
-//! responsibility is positive. The conditional covariances enter the scatter
-//! once per pattern and component, weighted by the pattern's summed
-//! responsibilities. Complete rows take the complete-data pass unchanged.
+//! evaluated and completed in blocks, and only those of positive
+//! responsibility enter a component's scatter, as in the complete-data pass.
+//! The conditional covariances enter the scatter once per pattern and
+//! component, weighted by the pattern's summed responsibilities. Complete
+//! rows take the complete-data pass unchanged.
 
 use faer::linalg::matmul::triangular::{BlockStructure, matmul as tri_matmul};
 use faer::prelude::ReborrowMut;
