@@ -3,15 +3,20 @@
 //! follow the conditional Gaussian given the observed ones.
 //!
 //! Everything goes through the precision `Λ = Σ⁻¹` of each component, so
-//! that a pattern costs a factorization of `Λ_mm` (as small as the number of
-//! missing features), never one of `Σ_oo`:
-//! - the conditional mean is `x̂_m = μ_m + G (x_o − μ_o)` with
-//!   `G = −Λ_mm⁻¹ Λ_mo`, and the conditional covariance `C = Λ_mm⁻¹`;
+//! that a pattern costs a Cholesky factorization `Λ_mm = L Lᵀ` (as small as
+//! the number of missing features), never one of `Σ_oo`:
+//! - a block of rows, centred and zero in its missing features (`δ`), is
+//!   multiplied by `Λ` once per component (one block product, as complete
+//!   rows are whitened); in a row's missing features this gives
+//!   `y = Λ_mo (x_o − μ_o)`, and `z = L⁻¹ y`;
+//! - the conditional mean is `x̂_m = μ_m − Λ_mm⁻¹ Λ_mo (x_o − μ_o) =
+//!   μ_m − L⁻ᵀ z`, and the conditional covariance `C = Λ_mm⁻¹ = L⁻ᵀ L⁻¹`
+//!   (formed only where the M-step weighs it, once per pattern and
+//!   component);
 //! - the completed row `x̂ = [x_o, x̂_m]` minimizes `(x − μ)ᵀ Λ (x − μ)` over
 //!   the missing features, and the minimum is the marginal's
-//!   `(x_o − μ_o)ᵀ Σ_oo⁻¹ (x_o − μ_o)`: the completed rows are whitened by the
-//!   full covariance's factor as complete rows are, in block products;
-//! - `ln det Σ_oo = ln det Σ − ln det C`.
+//!   `(x_o − μ_o)ᵀ Σ_oo⁻¹ (x_o − μ_o) = δᵀ Λ δ − ‖z‖²`;
+//! - `ln det Σ_oo = ln det Σ − ln det C = ln det Σ + ln det Λ_mm`.
 //!
 //! ```
 //! use mixtures_core::Dataset;
@@ -41,44 +46,56 @@ use rayon::prelude::*;
 
 use crate::{GaussianMixtureModel, ModelError};
 
-/// One component, once per model: its mean, the inverse Cholesky factor of
-/// its covariance (which whitens completed rows) and its precision.
+/// Components per lane group: the patterns' factorizations and the rows'
+/// triangular solves run on eight components at once (`[T; LANES]`, one
+/// vector register of `f64` with AVX-512), so that their latency chains
+/// overlap. The number of components is padded to a multiple.
+const LANES: usize = 8;
+
+/// One component, once per model: its mean and its precision.
 #[derive(Debug, Clone)]
 struct Component<T: Scalar> {
     mean: Vec<T>,
-    l_inv: Mat<T>,
+    /// `Λ = Σ⁻¹` (`D x D`): a block of centred rows times `Λ` gives, in
+    /// each row's missing features, `Λ_mo (x_o − μ_o)`.
+    lambda: Mat<T>,
     log_det: T,
-    /// `Λ`, row-major in `f64` (the patterns' parts read it entry by entry).
-    precision: Vec<f64>,
 }
 
 /// One pattern under every component, in flat arrays (a pattern's parts
 /// are computed every iteration, and most patterns serve a row or two: no
 /// allocation per component).
+///
+/// Per component only the Cholesky factor `L` of `Λ_mm = L Lᵀ` is kept:
+/// with `y = Λ_mo (x_o − μ_o)` and `z = L⁻¹ y`, the conditional mean is
+/// `x̂_m − μ_m = −L⁻ᵀ z` and the squared Mahalanobis distance of the
+/// observed features `(x_o − μ_o)ᵀ Λ_oo (x_o − μ_o) − ‖z‖²`; the
+/// conditional covariance `C = Λ_mm⁻¹ = L⁻ᵀ L⁻¹` is formed only where it is
+/// asked for ([`PatternParts::conditional_cov`]).
 #[derive(Debug, Clone, Default)]
 pub struct PatternParts<T: Scalar> {
     nm: usize,
     no: usize,
-    /// Per component, `G = −Λ_mm⁻¹ Λ_mo` (`|m| x |o|`, row-major).
-    gains: Vec<T>,
-    /// Per component, `C = Λ_mm⁻¹` (`|m| x |m|`, row-major).
-    covs: Vec<T>,
+    /// The components padded to a multiple of [`LANES`].
+    kp: usize,
+    /// The lower triangle of every component's `L`, packed row by row (row
+    /// `a` at `a (a + 1) / 2`) with each diagonal entry replaced by its
+    /// reciprocal; entry by entry, the components side by side
+    /// (`entry * kp + c`; padded components hold the identity).
+    factors: Vec<T>,
     /// Per component, `ln wₖ − ½ (|o| ln 2π + ln det Σ_oo)`.
     log_norms: Vec<T>,
 }
 
 impl<T: Scalar> PatternParts<T> {
-    /// `Gₐᵦ` of component `c`: `x̂_m − μ_m = G (x_o − μ_o)`.
-    #[inline]
-    pub fn gain(&self, c: usize, a: usize, b: usize) -> T {
-        self.gains[(c * self.nm + a) * self.no + b]
+    /// Number of missing features.
+    pub fn n_missing(&self) -> usize {
+        self.nm
     }
 
-    /// `Cₐᵦ` of component `c`, the conditional covariance of the missing
-    /// features.
-    #[inline]
-    pub fn cov(&self, c: usize, a: usize, b: usize) -> T {
-        self.covs[(c * self.nm + a) * self.nm + b]
+    /// Number of observed features.
+    pub fn n_observed(&self) -> usize {
+        self.no
     }
 
     /// `ln wₖ − ½ (|o| ln 2π + ln det Σ_oo)` of component `c`.
@@ -86,11 +103,52 @@ impl<T: Scalar> PatternParts<T> {
     pub fn log_norm(&self, c: usize) -> T {
         self.log_norms[c]
     }
+
+    /// Writes component `c`'s conditional covariance of the missing
+    /// features, `C = Λ_mm⁻¹`, into `out` (`|m| x |m|`, row-major, both
+    /// triangles), in `f64`.
+    ///
+    /// # Panics
+    /// If `out` holds fewer than `|m|²` values.
+    pub fn conditional_cov(&self, c: usize, out: &mut [f64]) {
+        let (nm, kp) = (self.nm, self.kp);
+        let l = |e: usize| self.factors[e * kp + c].as_f64();
+        let out = &mut out[..nm * nm];
+        // W = L⁻¹ (lower), row by row into the lower triangle of `out`.
+        for a in 0..nm {
+            let ra = a * (a + 1) / 2;
+            for b in 0..=a {
+                let mut v = if a == b { 1.0 } else { 0.0 };
+                for t in b..a {
+                    v -= l(ra + t) * out[t * nm + b];
+                }
+                out[a * nm + b] = v * l(ra + a);
+            }
+        }
+        // C = Wᵀ W: C_ab = Σ_{t ≥ b} W_ta W_tb for a ≤ b, into the upper
+        // triangle and the diagonal. W_bb is overwritten by C_bb only after
+        // every C_ab with a < b has read it; the strict lower triangle is
+        // never overwritten.
+        for a in 0..nm {
+            for b in a..nm {
+                let mut v = 0.0;
+                for t in b..nm {
+                    v += out[t * nm + a] * out[t * nm + b];
+                }
+                out[a * nm + b] = v;
+            }
+        }
+        for a in 0..nm {
+            for b in 0..a {
+                out[a * nm + b] = out[b * nm + a];
+            }
+        }
+    }
 }
 
 /// What evaluating a data set's incomplete rows under a Gaussian mixture
-/// needs, computed once per model and data set: per component its whitening
-/// factor, per pattern and component its [`PatternParts`].
+/// needs, computed once per model and data set: per component its mean and
+/// precision, per pattern and component its [`PatternParts`].
 #[derive(Debug, Clone)]
 pub struct IncompleteParts<T: Scalar> {
     components: Vec<Component<T>>,
@@ -109,18 +167,41 @@ pub struct IncompleteBlock<T: Scalar> {
     /// `CHUNK_ROWS x (D + 1)` scratch, free for the caller's use between
     /// blocks.
     pub scratch: Mat<T>,
+    /// Per row, its missing features under every component side by side
+    /// (`(offset + a) * kp + c`): `y`, then `z`, then `−(x̂_m − μ_m)`.
+    lanes: Vec<T>,
+    /// Per row, its offset in `lanes` (in units of `kp`), and one past the
+    /// last.
+    offsets: Vec<usize>,
+    /// `m x kp`, row by row: `δᵀ Λ δ`, then the distances.
+    q: Vec<T>,
+    /// One component's `δᵀ Λ δ` (`m`).
+    qcol: Vec<T>,
 }
 
 impl<T: Scalar> IncompleteBlock<T> {
     /// Buffers for up to [`CHUNK_ROWS`] rows of `d` features, `k` components.
     pub fn new(k: usize, d: usize) -> Self {
+        let kp = k.div_ceil(LANES) * LANES;
         Self {
             centred: (0..k).map(|_| Mat::zeros(CHUNK_ROWS, d)).collect(),
             weighted: Mat::zeros(CHUNK_ROWS, k),
             quad: Mat::zeros(CHUNK_ROWS, k),
             scratch: Mat::zeros(CHUNK_ROWS, d + 1),
+            lanes: Vec::new(),
+            offsets: Vec::with_capacity(CHUNK_ROWS + 1),
+            q: vec![T::zero(); CHUNK_ROWS * kp],
+            qcol: vec![T::zero(); CHUNK_ROWS],
         }
     }
+}
+
+/// `LANES` values at `at`.
+#[inline(always)]
+fn lanes<T: Scalar>(v: &[T], at: usize) -> [T; LANES] {
+    let mut out = [T::zero(); LANES];
+    out.copy_from_slice(&v[at..at + LANES]);
+    out
 }
 
 impl<T: Scalar> IncompleteParts<T> {
@@ -136,7 +217,8 @@ impl<T: Scalar> IncompleteParts<T> {
 
     /// Evaluates the incomplete rows `lo..lo + m` (positions in
     /// [`IncompleteDataset::incomplete_order`], `m` at most [`CHUNK_ROWS`])
-    /// into `buf`'s first `m` rows.
+    /// into `buf`'s first `m` rows, every row completed under every
+    /// component.
     pub fn block(
         &self,
         data: &IncompleteDataset<T>,
@@ -145,7 +227,7 @@ impl<T: Scalar> IncompleteParts<T> {
         buf: &mut IncompleteBlock<T>,
     ) {
         // Compiled for the processor's SIMD width (the gathers, the
-        // completions and the distances are element-wise loops).
+        // distances and the components' lanes are element-wise loops).
         struct Block<'a, T: Scalar> {
             parts: &'a IncompleteParts<T>,
             data: &'a IncompleteDataset<T>,
@@ -177,24 +259,26 @@ impl<T: Scalar> IncompleteParts<T> {
         m: usize,
         buf: &mut IncompleteBlock<T>,
     ) {
+        let k = self.components.len();
+        let kp = k.div_ceil(LANES) * LANES;
         let rows = &data.incomplete_order()[lo..lo + m];
         let x = data.incomplete_values().subrows(lo, m);
         let d = x.ncols();
         let pats = data.patterns();
-        // Runs of rows of one pattern (the rows come pattern after pattern).
-        let mut runs: Vec<(usize, usize, usize)> = Vec::new();
-        for (i, &(_, p)) in rows.iter().enumerate() {
-            match runs.last_mut() {
-                Some(r) if r.2 == p => r.1 = i + 1,
-                _ => runs.push((i, i + 1, p)),
-            }
+        buf.offsets.clear();
+        let mut at = 0;
+        for &(_, p) in rows {
+            buf.offsets.push(at);
+            at += pats[p].missing.len();
         }
-        let mut tmp = vec![T::zero(); m];
-        let mut q = vec![T::zero(); m];
+        buf.offsets.push(at);
+        buf.lanes.clear();
+        buf.lanes.resize(at * kp, T::zero());
+        let q = &mut buf.q[..m * kp];
         for (c, comp) in self.components.iter().enumerate() {
             let e = &mut buf.centred[c];
-            // Every column gathered and centred (missing cells are NaN
-            // here and replaced below), column by column.
+            // Every column gathered and centred, missing cells (NaN here)
+            // set to zero, column by column.
             for j in 0..d {
                 let mu = comp.mean[j];
                 let xj = x.col(j).try_as_col_major().map(|c| c.as_slice());
@@ -202,50 +286,110 @@ impl<T: Scalar> IncompleteParts<T> {
                 match xj {
                     Some(xj) => {
                         for (v, &xv) in out.iter_mut().zip(xj) {
-                            *v = xv - mu;
+                            *v = if xv.is_nan() { T::zero() } else { xv - mu };
                         }
                     }
                     None => {
                         for (i, v) in out.iter_mut().enumerate() {
-                            *v = x[(i, j)] - mu;
+                            let xv = x[(i, j)];
+                            *v = if xv.is_nan() { T::zero() } else { xv - mu };
                         }
                     }
                 }
             }
-            // x̂_m − μ_m = G (x_o − μ_o), run by run, as column updates.
-            for &(lo, hi, p) in &runs {
-                let pat = &pats[p];
-                let parts = &self.patterns[p];
-                for (a, &j) in pat.missing.iter().enumerate() {
-                    let t = &mut tmp[..hi - lo];
-                    t.fill(T::zero());
-                    for (b, &o) in pat.observed.iter().enumerate() {
-                        let g = parts.gain(c, a, b);
-                        for (v, &y) in t.iter_mut().zip(&e.col_as_slice(o)[lo..hi]) {
-                            *v += g * y;
-                        }
-                    }
-                    e.col_as_slice_mut(j)[lo..hi].copy_from_slice(t);
-                }
-            }
-            let z = &mut buf.scratch;
+            // y = Λ δ with δ zero in the missing features: y_m = Λ_mo δ_o.
+            let y = &mut buf.scratch;
             matmul(
-                z.as_mut().subrows_mut(0, m).subcols_mut(0, d),
+                y.as_mut().subrows_mut(0, m).subcols_mut(0, d),
                 Accum::Replace,
                 e.as_ref().subrows(0, m),
-                comp.l_inv.as_ref().transpose(),
+                comp.lambda.as_ref(),
                 T::one(),
                 Par::Seq,
             );
-            q.fill(T::zero());
+            // δᵀ Λ δ = δ_oᵀ Λ_oo δ_o, column by column.
+            let qc = &mut buf.qcol[..m];
+            qc.fill(T::zero());
             for j in 0..d {
-                for (qi, &v) in q.iter_mut().zip(&z.col_as_slice(j)[..m]) {
-                    *qi += v * v;
+                for ((qi, &v), &w) in qc
+                    .iter_mut()
+                    .zip(&y.col_as_slice(j)[..m])
+                    .zip(&e.col_as_slice(j)[..m])
+                {
+                    *qi += v * w;
                 }
             }
+            for (i, &v) in qc.iter().enumerate() {
+                q[i * kp + c] = v;
+            }
+            // Each row's y_m into its lanes.
             for (i, &(_, p)) in rows.iter().enumerate() {
-                buf.quad[(i, c)] = q[i];
-                let v = self.patterns[p].log_norm(c) - T::c(0.5) * q[i];
+                let base = buf.offsets[i];
+                for (a, &j) in pats[p].missing.iter().enumerate() {
+                    buf.lanes[(base + a) * kp + c] = y.col_as_slice(j)[i];
+                }
+            }
+        }
+        // Per row and group of components: z = L⁻¹ y_m, the distance
+        // δᵀ Λ δ − ‖z‖², and −(x̂_m − μ_m) = L⁻ᵀ z, in place.
+        for (i, &(_, p)) in rows.iter().enumerate() {
+            let nm = pats[p].missing.len();
+            let f = &self.patterns[p].factors;
+            let v = &mut buf.lanes[buf.offsets[i] * kp..buf.offsets[i + 1] * kp];
+            for g in (0..kp).step_by(LANES) {
+                let mut zz = [T::zero(); LANES];
+                let mut ra = 0;
+                for a in 0..nm {
+                    let mut s = lanes(v, a * kp + g);
+                    for t in 0..a {
+                        let (lt, zt) = (lanes(f, (ra + t) * kp + g), lanes(v, t * kp + g));
+                        for l in 0..LANES {
+                            s[l] -= lt[l] * zt[l];
+                        }
+                    }
+                    let inv = lanes(f, (ra + a) * kp + g);
+                    for l in 0..LANES {
+                        s[l] *= inv[l];
+                        zz[l] += s[l] * s[l];
+                    }
+                    v[a * kp + g..a * kp + g + LANES].copy_from_slice(&s);
+                    ra += a + 1;
+                }
+                let qi = &mut q[i * kp + g..i * kp + g + LANES];
+                for l in 0..LANES {
+                    qi[l] -= zz[l];
+                }
+                // Lᵀ u = z from the last feature up, u over z.
+                for a in (0..nm).rev() {
+                    let mut s = lanes(v, a * kp + g);
+                    for t in a + 1..nm {
+                        let (lt, ut) = (
+                            lanes(f, (t * (t + 1) / 2 + a) * kp + g),
+                            lanes(v, t * kp + g),
+                        );
+                        for l in 0..LANES {
+                            s[l] -= lt[l] * ut[l];
+                        }
+                    }
+                    let inv = lanes(f, (a * (a + 1) / 2 + a) * kp + g);
+                    for l in 0..LANES {
+                        s[l] *= inv[l];
+                    }
+                    v[a * kp + g..a * kp + g + LANES].copy_from_slice(&s);
+                }
+            }
+        }
+        for (c, e) in buf.centred.iter_mut().enumerate() {
+            for (i, &(_, p)) in rows.iter().enumerate() {
+                let base = buf.offsets[i];
+                for (a, &j) in pats[p].missing.iter().enumerate() {
+                    e.col_as_slice_mut(j)[i] = -buf.lanes[(base + a) * kp + c];
+                }
+                // Rounding can leave a tiny negative difference.
+                let qi = q[i * kp + c];
+                let qi = if qi < T::zero() { T::zero() } else { qi };
+                buf.quad[(i, c)] = qi;
+                let v = self.patterns[p].log_norm(c) - T::c(0.5) * qi;
                 buf.weighted[(i, c)] = if v.is_nan() { T::neg_infinity() } else { v };
             }
         }
@@ -293,18 +437,50 @@ impl<T: Scalar> GaussianMixtureModel<T> {
                     T::one(),
                     Par::Seq,
                 );
-                let d = self.dim();
-                let precision = (0..d * d)
-                    .map(|t| lambda[(t / d, t % d)].as_f64())
-                    .collect();
                 Ok(Component {
                     mean: g.mean(c).to_vec(),
-                    l_inv: chol.l_inv().to_owned(),
+                    lambda,
                     log_det: chol.log_det(),
-                    precision,
                 })
             })
             .collect::<Result<Vec<_>, ModelError>>()?;
+        // Every Λ entry by entry in f64, the components side by side, padded
+        // with the identity (what the patterns' factorizations read).
+        let (d, k) = (self.dim(), components.len());
+        let kp = k.div_ceil(LANES) * LANES;
+        let mut precision = vec![0.0f64; d * d * kp];
+        for i in 0..d {
+            for j in 0..d {
+                for c in 0..kp {
+                    precision[(i * d + j) * kp + c] = match components.get(c) {
+                        Some(comp) => comp.lambda[(i, j)].as_f64(),
+                        None if i == j => 1.0,
+                        None => 0.0,
+                    };
+                }
+            }
+        }
+        // The patterns' parts, compiled for the processor's SIMD width (the
+        // components' lanes).
+        struct Parts<'a, T: Scalar> {
+            components: &'a [Component<T>],
+            precision: &'a [f64],
+            pattern: &'a mixtures_core::missing::Pattern,
+            log_weights: &'a [T],
+        }
+        impl<T: Scalar> mixtures_core::kernels::Kernel for Parts<'_, T> {
+            type Output = Result<PatternParts<T>, ModelError>;
+            #[inline(always)]
+            fn run(self) -> Self::Output {
+                pattern_parts(
+                    self.components,
+                    self.precision,
+                    &self.pattern.observed,
+                    &self.pattern.missing,
+                    self.log_weights,
+                )
+            }
+        }
         let patterns = data
             .patterns()
             .par_iter()
@@ -312,7 +488,12 @@ impl<T: Scalar> GaussianMixtureModel<T> {
                 if p.is_complete() {
                     return Ok(PatternParts::default());
                 }
-                pattern_parts(&components, &p.observed, &p.missing, &self.log_weights)
+                mixtures_core::kernels::vectorize(Parts {
+                    components: &components,
+                    precision: &precision,
+                    pattern: p,
+                    log_weights: &self.log_weights,
+                })
             })
             .collect::<Result<Vec<_>, ModelError>>()?;
         Ok(IncompleteParts {
@@ -574,165 +755,144 @@ impl<T: Scalar> GaussianMixtureModel<T> {
     }
 }
 
-/// A pattern's parts under every component, from the precisions, in `f64`
-/// (the matrices are as small as the number of missing features, and a
-/// pattern's parts are computed every iteration: no general factorization,
-/// one scratch for all components).
+/// A pattern's parts under every component, from the precisions
+/// (`precision`: `Λ` of every component entry by entry, the components
+/// side by side, padded with the identity), in `f64` and [`LANES`]
+/// components at a time (the matrices are as small as the number of
+/// missing features, and a pattern's parts are computed every iteration: no
+/// general factorization, no allocation per component).
+#[inline(always)]
 fn pattern_parts<T: Scalar>(
     components: &[Component<T>],
+    precision: &[f64],
     observed: &[usize],
     missing: &[usize],
     log_weights: &[T],
 ) -> Result<PatternParts<T>, ModelError> {
     let (no, nm, k) = (observed.len(), missing.len(), components.len());
+    let kp = k.div_ceil(LANES) * LANES;
+    let d = no + nm;
+    let tri = nm * (nm + 1) / 2;
     let mut out = PatternParts {
         nm,
         no,
-        gains: Vec::with_capacity(k * nm * no),
-        covs: Vec::with_capacity(k * nm * nm),
+        kp,
+        factors: vec![T::zero(); tri * kp],
         log_norms: Vec::with_capacity(k),
     };
-    let (mut l, mut inv, mut cf, mut col, mut row) = (
-        vec![0.0f64; nm * nm],
-        vec![0.0f64; nm],
-        vec![0.0f64; nm * nm],
-        vec![0.0f64; nm],
-        vec![0.0f64; nm],
-    );
-    for (c, comp) in components.iter().enumerate() {
-        let d = comp.mean.len();
-        let lam = |i: usize, j: usize| comp.precision[i * d + j];
-        if nm > BLOCKED_MISSING {
-            blocked_parts(comp, observed, missing, c, &mut out)?;
-            let log_det_oo =
-                comp.log_det.as_f64() + out.log_norms.pop().map_or(0.0, |v| v.as_f64());
-            let log_norm = log_weights[c].as_f64() - 0.5 * (no as f64 * LN_2PI + log_det_oo);
-            out.log_norms.push(T::c(log_norm));
-            continue;
+    let mut log_det_mm = vec![0.0f64; kp];
+    if nm > BLOCKED_MISSING {
+        for (c, comp) in components.iter().enumerate() {
+            log_det_mm[c] = blocked_factor(comp, precision, kp, c, missing, &mut out.factors)?;
         }
-        // Λ_mm = L Lᵀ, in place (row-major lower triangle).
-        for i in 0..nm {
-            for j in 0..=i {
-                let mut v = lam(missing[i], missing[j]);
-                for t in 0..j {
-                    v -= l[i * nm + t] * l[j * nm + t];
-                }
-                if i == j {
-                    if !(v > 0.0 && v.is_finite()) {
-                        return Err(ModelError::NotPositiveDefinite {
-                            component: Some(c),
-                            source: mixtures_core::LinalgError::NotPositiveDefinite { pivot: i },
-                        });
+    } else {
+        let mut l = vec![0.0f64; tri * LANES];
+        for g in (0..kp).step_by(LANES) {
+            // Λ_mm = L Lᵀ, packed row by row, the pivots' reciprocals on the
+            // diagonal (a division's latency dominated the cost). ln det Λ_mm
+            // from the product of the pivots, renormalized when it leaves
+            // [1e-150, 1e150] (one logarithm per pattern and component).
+            let (mut prod, mut log_det) = ([1.0f64; LANES], [0.0f64; LANES]);
+            for i in 0..nm {
+                let ri = i * (i + 1) / 2;
+                for j in 0..=i {
+                    let rj = j * (j + 1) / 2;
+                    let mut v = lanes(precision, (missing[i] * d + missing[j]) * kp + g);
+                    for t in 0..j {
+                        let (a, b) = (lanes(&l, (ri + t) * LANES), lanes(&l, (rj + t) * LANES));
+                        for s in 0..LANES {
+                            v[s] -= a[s] * b[s];
+                        }
                     }
-                    l[i * nm + i] = v.sqrt();
-                    inv[i] = 1.0 / l[i * nm + i];
-                } else {
-                    l[i * nm + j] = v * inv[j];
+                    let inv = lanes(&l, (rj + j) * LANES);
+                    let out_l = &mut l[(ri + j) * LANES..(ri + j + 1) * LANES];
+                    if i == j {
+                        if let Some(s) = (0..LANES).find(|&s| !(v[s] > 0.0 && v[s].is_finite())) {
+                            return Err(ModelError::NotPositiveDefinite {
+                                component: Some(g + s),
+                                source: mixtures_core::LinalgError::NotPositiveDefinite {
+                                    pivot: i,
+                                },
+                            });
+                        }
+                        let mut far = false;
+                        for s in 0..LANES {
+                            out_l[s] = 1.0 / v[s].sqrt();
+                            prod[s] *= v[s];
+                            far |= !(1e-150..=1e150).contains(&prod[s]);
+                        }
+                        if far {
+                            for s in 0..LANES {
+                                log_det[s] += prod[s].ln();
+                                prod[s] = 1.0;
+                            }
+                        }
+                    } else {
+                        for s in 0..LANES {
+                            out_l[s] = v[s] * inv[s];
+                        }
+                    }
                 }
             }
-        }
-        // C = Λ_mm⁻¹, a column at a time (L Lᵀ y = e_j), multiplying by the
-        // pivots' reciprocals (a division's latency dominated the cost).
-        for j in 0..nm {
-            col.fill(0.0);
-            col[j] = 1.0;
-            for i in 0..nm {
-                let mut v = col[i];
-                for t in 0..i {
-                    v -= l[i * nm + t] * col[t];
+            for e in 0..tri {
+                for s in 0..LANES {
+                    out.factors[e * kp + g + s] = T::c(l[e * LANES + s]);
                 }
-                col[i] = v * inv[i];
             }
-            for i in (0..nm).rev() {
-                let mut v = col[i];
-                for t in i + 1..nm {
-                    v -= l[t * nm + i] * col[t];
-                }
-                col[i] = v * inv[i];
-            }
-            for i in 0..nm {
-                cf[i * nm + j] = col[i];
+            for s in 0..LANES {
+                log_det_mm[g + s] = log_det[s] + prod[s].ln();
             }
         }
-        out.covs.extend(cf.iter().map(|&v| T::c(v)));
-        // G = −C Λ_mo, a product (no further solves), row by row of G.
-        let start = out.gains.len();
-        out.gains.resize(start + nm * no, T::zero());
-        for (b, &o) in observed.iter().enumerate() {
-            for (t, &j) in missing.iter().enumerate() {
-                row[t] = lam(j, o);
-            }
-            for a in 0..nm {
-                let v: f64 = cf[a * nm..(a + 1) * nm]
-                    .iter()
-                    .zip(&row)
-                    .map(|(x, y)| x * y)
-                    .sum();
-                out.gains[start + a * no + b] = T::c(-v);
-            }
-        }
+    }
+    for (c, comp) in components.iter().enumerate() {
         // ln det Σ_oo = ln det Σ − ln det C = ln det Σ + ln det Λ_mm.
-        let log_det_mm: f64 = (0..nm).map(|i| 2.0 * l[i * nm + i].ln()).sum();
-        let log_det_oo = comp.log_det.as_f64() + log_det_mm;
+        let log_det_oo = comp.log_det.as_f64() + log_det_mm[c];
         let log_norm = log_weights[c].as_f64() - 0.5 * (no as f64 * LN_2PI + log_det_oo);
         out.log_norms.push(T::c(log_norm));
     }
     Ok(out)
 }
 
-/// Above this many missing features a pattern's parts are computed with
-/// faer's blocked factorization and products (many missing features in wide
-/// data: every row its own pattern, and `|m|³` scalar steps per pattern
-/// were the whole fit's cost).
+/// Above this many missing features a pattern's factor is computed by
+/// faer's blocked factorization (many missing features in wide data: every
+/// row its own pattern, and `|m|³` scalar steps per pattern were the whole
+/// fit's cost).
 const BLOCKED_MISSING: usize = 24;
 
-/// [`pattern_parts`]' work for component `c` by faer: appends `C`, `G` and,
-/// in place of the log-norm, `ln det Λ_mm` (the caller finishes it).
-fn blocked_parts<T: Scalar>(
+/// [`pattern_parts`]' factor of component `c` by faer, into `factors` (as
+/// [`PatternParts::factors`]); returns `ln det Λ_mm`.
+fn blocked_factor<T: Scalar>(
     comp: &Component<T>,
-    observed: &[usize],
-    missing: &[usize],
+    precision: &[f64],
+    kp: usize,
     c: usize,
-    out: &mut PatternParts<T>,
-) -> Result<(), ModelError> {
-    let (no, nm, d) = (observed.len(), missing.len(), comp.mean.len());
-    let lam = |i: usize, j: usize| comp.precision[i * d + j];
+    missing: &[usize],
+    factors: &mut [T],
+) -> Result<f64, ModelError> {
+    let (nm, d) = (missing.len(), comp.mean.len());
+    let lam = |i: usize, j: usize| precision[(i * d + j) * kp + c];
     let lmm = Mat::from_fn(nm, nm, |a, b| lam(missing[a], missing[b]));
     let f = Cholesky::new(lmm.as_ref()).map_err(|e| ModelError::NotPositiveDefinite {
         component: Some(c),
         source: e,
     })?;
-    let mut cov = Mat::<f64>::zeros(nm, nm);
-    let linv = Mat::from_fn(nm, nm, |a, b| f.l_inv()[(a, b)]);
-    matmul(
-        cov.as_mut(),
-        Accum::Replace,
-        linv.transpose(),
-        linv.as_ref(),
-        1.0,
-        Par::Seq,
-    );
-    let lmo = Mat::from_fn(nm, no, |a, b| lam(missing[a], observed[b]));
-    let mut gain = Mat::<f64>::zeros(nm, no);
-    matmul(
-        gain.as_mut(),
-        Accum::Replace,
-        cov.as_ref(),
-        lmo.as_ref(),
-        -1.0,
-        Par::Seq,
-    );
-    out.covs
-        .extend((0..nm * nm).map(|t| T::c(cov[(t / nm, t % nm)])));
-    out.gains
-        .extend((0..nm * no).map(|t| T::c(gain[(t / no, t % no)])));
-    out.log_norms.push(T::c(f.log_det().as_f64()));
-    Ok(())
+    let lf = f.l();
+    for a in 0..nm {
+        let ra = a * (a + 1) / 2;
+        for b in 0..a {
+            factors[(ra + b) * kp + c] = T::c(lf[(a, b)]);
+        }
+        factors[(ra + a) * kp + c] = T::c(1.0 / lf[(a, a)]);
+    }
+    Ok(f.log_det())
 }
 
 /// Component `c`'s conditional covariance of a pattern, as a matrix.
 fn cov_of<T: Scalar>(parts: &PatternParts<T>, c: usize) -> Mat<T> {
-    Mat::from_fn(parts.nm, parts.nm, |a, b| parts.cov(c, a, b))
+    let nm = parts.nm;
+    let mut cov = vec![0.0; nm * nm];
+    parts.conditional_cov(c, &mut cov);
+    Mat::from_fn(nm, nm, |a, b| T::c(cov[a * nm + b]))
 }
 
 /// `−ln Σₖ rₖ Pr(χ²(dims) ≥ quadₖ)` from a row's weighted log-densities

@@ -483,7 +483,7 @@ const LANES: usize = 8;
 
 /// `Σ aᵢ bᵢ` over [`LANES`] fixed lanes.
 #[inline(always)]
-fn lane_dot<T: Scalar>(a: &[T], b: &[T]) -> T {
+pub(crate) fn lane_dot<T: Scalar>(a: &[T], b: &[T]) -> T {
     let mut acc = [T::zero(); LANES];
     let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
     let (ra, rb) = (ca.remainder(), cb.remainder());
