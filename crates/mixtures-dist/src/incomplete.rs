@@ -888,7 +888,7 @@ fn blocked_factor<T: Scalar>(
 }
 
 /// Component `c`'s conditional covariance of a pattern, as a matrix.
-fn cov_of<T: Scalar>(parts: &PatternParts<T>, c: usize) -> Mat<T> {
+pub(crate) fn cov_of<T: Scalar>(parts: &PatternParts<T>, c: usize) -> Mat<T> {
     let nm = parts.nm;
     let mut cov = vec![0.0; nm * nm];
     parts.conditional_cov(c, &mut cov);

@@ -332,10 +332,9 @@ impl<T: Scalar> StudentTMixtureModel<T> {
                     return Vec::new();
                 }
                 let part = parts.pattern(p);
-                let nm = pats[p].missing.len();
                 (0..k)
                     .map(|c| {
-                        let cov = Mat::from_fn(nm, nm, |a, b| part.cov(c, a, b));
+                        let cov = crate::incomplete::cov_of(part, c);
                         Cholesky::new(cov.as_ref()).ok().map(|f| f.l().to_owned())
                     })
                     .collect()
