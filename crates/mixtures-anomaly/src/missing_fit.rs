@@ -60,74 +60,36 @@ fn fit<T: Scalar>(
     }
 }
 
-impl<T: Scalar> IncompleteFitter<T> for GaussianParams<T> {
-    fn fit_incomplete(
-        &self,
-        data: &IncompleteDataset<T>,
-    ) -> Result<ModelFit<T, AnyMixture<T>>, AnomalyError> {
-        Ok(fit(
-            GaussianParams::fit_incomplete(self, data)?.into_any(),
-            None,
-        ))
-    }
-    fn refit_incomplete(
-        &self,
-        data: &IncompleteDataset<T>,
-        previous: &AnyMixture<T>,
-    ) -> Result<ModelFit<T, AnyMixture<T>>, AnomalyError> {
-        let fitted = match previous.as_gaussian() {
-            Some(m) => self.fit_incomplete_from(m, data)?,
-            None => GaussianParams::fit_incomplete(self, data)?,
-        };
-        Ok(fit(fitted.into_any(), None))
-    }
+/// A family's EM fit on incomplete data, warm-started from the previous
+/// model of the same family in a robust fit's later rounds.
+macro_rules! incomplete_fitters {
+    ($($params:ident: $as_family:ident),*) => {$(
+        impl<T: Scalar> IncompleteFitter<T> for $params<T> {
+            fn fit_incomplete(
+                &self,
+                data: &IncompleteDataset<T>,
+            ) -> Result<ModelFit<T, AnyMixture<T>>, AnomalyError> {
+                Ok(fit($params::fit_incomplete(self, data)?.into_any(), None))
+            }
+            fn refit_incomplete(
+                &self,
+                data: &IncompleteDataset<T>,
+                previous: &AnyMixture<T>,
+            ) -> Result<ModelFit<T, AnyMixture<T>>, AnomalyError> {
+                let fitted = match previous.$as_family() {
+                    Some(m) => self.fit_incomplete_from(m, data)?,
+                    None => $params::fit_incomplete(self, data)?,
+                };
+                Ok(fit(fitted.into_any(), None))
+            }
+        }
+    )*};
 }
-
-impl<T: Scalar> IncompleteFitter<T> for StudentTParams<T> {
-    fn fit_incomplete(
-        &self,
-        data: &IncompleteDataset<T>,
-    ) -> Result<ModelFit<T, AnyMixture<T>>, AnomalyError> {
-        Ok(fit(
-            StudentTParams::fit_incomplete(self, data)?.into_any(),
-            None,
-        ))
-    }
-    fn refit_incomplete(
-        &self,
-        data: &IncompleteDataset<T>,
-        previous: &AnyMixture<T>,
-    ) -> Result<ModelFit<T, AnyMixture<T>>, AnomalyError> {
-        let fitted = match previous.as_student_t() {
-            Some(m) => self.fit_incomplete_from(m, data)?,
-            None => StudentTParams::fit_incomplete(self, data)?,
-        };
-        Ok(fit(fitted.into_any(), None))
-    }
-}
-
-impl<T: Scalar> IncompleteFitter<T> for LaplaceParams<T> {
-    fn fit_incomplete(
-        &self,
-        data: &IncompleteDataset<T>,
-    ) -> Result<ModelFit<T, AnyMixture<T>>, AnomalyError> {
-        Ok(fit(
-            LaplaceParams::fit_incomplete(self, data)?.into_any(),
-            None,
-        ))
-    }
-    fn refit_incomplete(
-        &self,
-        data: &IncompleteDataset<T>,
-        previous: &AnyMixture<T>,
-    ) -> Result<ModelFit<T, AnyMixture<T>>, AnomalyError> {
-        let fitted = match previous.as_laplace() {
-            Some(m) => self.fit_incomplete_from(m, data)?,
-            None => LaplaceParams::fit_incomplete(self, data)?,
-        };
-        Ok(fit(fitted.into_any(), None))
-    }
-}
+incomplete_fitters!(
+    GaussianParams: as_gaussian,
+    StudentTParams: as_student_t,
+    LaplaceParams: as_laplace
+);
 
 /// The family's own parameters for `k` components of `spec` (a
 /// [`ModelParams`] fits through them).

@@ -511,17 +511,7 @@ impl<T: Scalar> GaussianMixtureModel<T> {
         f: impl Fn(&IncompleteParts<T>, &[(usize, usize)], &IncompleteBlock<T>, &mut [O]) + Sync,
     ) -> Result<(IncompleteParts<T>, Vec<O>), ModelError> {
         let parts = self.incomplete_parts(data)?;
-        let order = data.incomplete_order();
-        let mut out = vec![O::default(); order.len()];
-        let (k, d) = (self.n_components(), self.dim());
-        out.par_chunks_mut(CHUNK_ROWS).enumerate().for_each_init(
-            || IncompleteBlock::new(k, d),
-            |buf, (b, o)| {
-                let lo = b * CHUNK_ROWS;
-                parts.block(data, lo, o.len(), buf);
-                f(&parts, &order[lo..lo + o.len()], buf, o);
-            },
-        );
+        let out = in_blocks(&parts, data, |_, _| {}, f);
         Ok((parts, out))
     }
 
@@ -646,28 +636,10 @@ impl<T: Scalar> GaussianMixtureModel<T> {
     /// # Errors
     /// As [`GaussianMixtureModel::incomplete_parts`].
     pub fn impute(&self, data: &IncompleteDataset<T>) -> Result<Dataset<T>, ModelError> {
-        let pats = data.patterns();
         let (_, filled) = self.per_block(data, |parts, rows, b, o: &mut [Vec<T>]| {
-            let resp = responsibilities(b.weighted.as_ref().subrows(0, rows.len()), self.weights());
-            for (i, (&(_, p), slot)) in rows.iter().zip(o.iter_mut()).enumerate() {
-                *slot = pats[p]
-                    .missing
-                    .iter()
-                    .map(|&j| {
-                        (0..resp.ncols())
-                            .map(|c| resp[(i, c)] * (b.centred[c][(i, j)] + parts.mean(c)[j]))
-                            .sum()
-                    })
-                    .collect();
-            }
+            conditional_means(parts, rows, b, o, data.patterns(), self.weights());
         })?;
-        let mut x = data.view().to_owned();
-        for (&(i, p), values) in data.incomplete_order().iter().zip(filled) {
-            for (&j, v) in pats[p].missing.iter().zip(values) {
-                x[(i, j)] = v;
-            }
-        }
-        filled_dataset(x, data)
+        fill_missing(data, filled)
     }
 
     /// `draws` data sets, each with every missing cell drawn from its
@@ -932,7 +904,7 @@ pub(crate) fn responsibilities<T: Scalar>(weighted: faer::MatRef<'_, T>, fallbac
     r
 }
 
-fn filled_dataset<T: Scalar>(
+pub(crate) fn filled_dataset<T: Scalar>(
     x: Mat<T>,
     data: &IncompleteDataset<T>,
 ) -> Result<Dataset<T>, ModelError> {
@@ -941,4 +913,72 @@ fn filled_dataset<T: Scalar>(
         Some(w) => out.with_weights(w.to_vec())?,
         None => out,
     })
+}
+
+/// Runs `f(parts, block rows, evaluated block, slots)` over the incomplete
+/// rows of `data` in blocks, in parallel, after `adjust(block, rows)` (a
+/// family's change of the Gaussian block quantities; nothing for Gaussian
+/// mixtures); each block's output is written by `f` into the slots it is
+/// given (one per row of the block, in block order).
+pub(crate) fn in_blocks<T: Scalar, O: Send + Default + Clone>(
+    parts: &IncompleteParts<T>,
+    data: &IncompleteDataset<T>,
+    adjust: impl Fn(&mut IncompleteBlock<T>, &[(usize, usize)]) + Sync,
+    f: impl Fn(&IncompleteParts<T>, &[(usize, usize)], &IncompleteBlock<T>, &mut [O]) + Sync,
+) -> Vec<O> {
+    let order = data.incomplete_order();
+    let mut out = vec![O::default(); order.len()];
+    let (k, d) = (parts.components.len(), data.n_features());
+    out.par_chunks_mut(CHUNK_ROWS).enumerate().for_each_init(
+        || IncompleteBlock::new(k, d),
+        |buf, (b, o)| {
+            let lo = b * CHUNK_ROWS;
+            let rows = &order[lo..lo + o.len()];
+            parts.block(data, lo, o.len(), buf);
+            adjust(buf, rows);
+            f(parts, rows, buf, o);
+        },
+    );
+    out
+}
+
+/// Each block row's missing cells' conditional mean under the mixture:
+/// `Σₖ P(k | x_o) x̂ₖ,m`, the completed rows of the block weighted by the
+/// responsibilities its `weighted` gives.
+pub(crate) fn conditional_means<T: Scalar>(
+    parts: &IncompleteParts<T>,
+    rows: &[(usize, usize)],
+    b: &IncompleteBlock<T>,
+    out: &mut [Vec<T>],
+    pats: &[mixtures_core::missing::Pattern],
+    weights: &[T],
+) {
+    let resp = responsibilities(b.weighted.as_ref().subrows(0, rows.len()), weights);
+    for (i, (&(_, p), slot)) in rows.iter().zip(out.iter_mut()).enumerate() {
+        *slot = pats[p]
+            .missing
+            .iter()
+            .map(|&j| {
+                (0..resp.ncols())
+                    .map(|c| resp[(i, c)] * (b.centred[c][(i, j)] + parts.mean(c)[j]))
+                    .sum()
+            })
+            .collect();
+    }
+}
+
+/// `data` with the missing cells of its incomplete rows (in
+/// `incomplete_order`) replaced by `filled`, as a data set with its weights.
+pub(crate) fn fill_missing<T: Scalar>(
+    data: &IncompleteDataset<T>,
+    filled: Vec<Vec<T>>,
+) -> Result<Dataset<T>, ModelError> {
+    let pats = data.patterns();
+    let mut x = data.view().to_owned();
+    for (&(i, p), values) in data.incomplete_order().iter().zip(filled) {
+        for (&j, v) in pats[p].missing.iter().zip(values) {
+            x[(i, j)] = v;
+        }
+    }
+    filled_dataset(x, data)
 }

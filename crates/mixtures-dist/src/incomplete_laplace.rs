@@ -164,7 +164,7 @@ impl<T: Scalar> LaplaceMixtureModel<T> {
                 v
             }
         });
-        crate::incomplete_student::filled_dataset(filled, data)
+        crate::incomplete::filled_dataset(filled, data)
     }
 
     /// `draws` data sets, each with every missing cell drawn from its
@@ -209,7 +209,7 @@ impl<T: Scalar> LaplaceMixtureModel<T> {
                     x[(i, j)] = comps.location(c)[j] + comps.scale(c, j) * T::c(e1 - e2);
                 }
             }
-            out.push(crate::incomplete_student::filled_dataset(x, data)?);
+            out.push(crate::incomplete::filled_dataset(x, data)?);
         }
         Ok(out)
     }

@@ -45,10 +45,12 @@ use mixtures_core::chi2::t_distance_ln_sf;
 use mixtures_core::kernels::log_sum_exp_rows;
 use mixtures_core::missing::{IncompleteDataset, Pattern};
 use mixtures_core::special::ln_gamma_ratio;
-use mixtures_core::{CHUNK_ROWS, Cholesky, Dataset, LN_2PI, Scalar};
-use rayon::prelude::*;
+use mixtures_core::{Cholesky, Dataset, LN_2PI, Scalar};
 
-use crate::incomplete::{mixture_tail_score, responsibilities};
+use crate::incomplete::{
+    conditional_means, fill_missing, filled_dataset, in_blocks, mixture_tail_score,
+    responsibilities,
+};
 use crate::{
     GaussianMixtureModel, IncompleteBlock, IncompleteParts, ModelError, StudentTMixtureModel,
 };
@@ -111,19 +113,12 @@ impl<T: Scalar> StudentTMixtureModel<T> {
     ) -> Result<(IncompleteParts<T>, Vec<O>), ModelError> {
         let parts = self.scale_mixture()?.incomplete_parts(data)?;
         let dof = self.dof_f64();
-        let order = data.incomplete_order();
         let pats = data.patterns();
-        let mut out = vec![O::default(); order.len()];
-        let (k, d) = (self.n_components(), self.dim());
-        out.par_chunks_mut(CHUNK_ROWS).enumerate().for_each_init(
-            || IncompleteBlock::new(k, d),
-            |buf, (b, o)| {
-                let lo = b * CHUNK_ROWS;
-                let rows = &order[lo..lo + o.len()];
-                parts.block(data, lo, o.len(), buf);
-                to_student(buf, rows, pats, &dof);
-                f(&parts, rows, buf, o);
-            },
+        let out = in_blocks(
+            &parts,
+            data,
+            |buf, rows| to_student(buf, rows, pats, &dof),
+            f,
         );
         Ok((parts, out))
     }
@@ -257,28 +252,10 @@ impl<T: Scalar> StudentTMixtureModel<T> {
     /// # Errors
     /// As [`StudentTMixtureModel::log_prob_incomplete`].
     pub fn impute(&self, data: &IncompleteDataset<T>) -> Result<Dataset<T>, ModelError> {
-        let pats = data.patterns();
         let (_, filled) = self.per_block_t(data, |parts, rows, b, o: &mut [Vec<T>]| {
-            let resp = responsibilities(b.weighted.as_ref().subrows(0, rows.len()), self.weights());
-            for (i, (&(_, p), slot)) in rows.iter().zip(o.iter_mut()).enumerate() {
-                *slot = pats[p]
-                    .missing
-                    .iter()
-                    .map(|&j| {
-                        (0..resp.ncols())
-                            .map(|c| resp[(i, c)] * (b.centred[c][(i, j)] + parts.mean(c)[j]))
-                            .sum()
-                    })
-                    .collect();
-            }
+            conditional_means(parts, rows, b, o, data.patterns(), self.weights());
         })?;
-        let mut x = data.view().to_owned();
-        for (&(i, p), values) in data.incomplete_order().iter().zip(filled) {
-            for (&j, v) in pats[p].missing.iter().zip(values) {
-                x[(i, j)] = v;
-            }
-        }
-        filled_dataset(x, data)
+        fill_missing(data, filled)
     }
 
     /// `draws` data sets, each with every missing cell drawn from its
@@ -377,16 +354,4 @@ impl<T: Scalar> StudentTMixtureModel<T> {
         }
         Ok(out)
     }
-}
-
-/// The completed values as a data set with `data`'s row weights.
-pub(crate) fn filled_dataset<T: Scalar>(
-    x: Mat<T>,
-    data: &IncompleteDataset<T>,
-) -> Result<Dataset<T>, ModelError> {
-    let out = Dataset::from_mat(x.as_ref())?;
-    Ok(match data.weights() {
-        Some(w) => out.with_weights(w.to_vec())?,
-        None => out,
-    })
 }

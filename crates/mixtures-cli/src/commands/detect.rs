@@ -3,8 +3,8 @@
 //! threshold, and write the detector file (the model file with a threshold).
 
 use mixtures_anomaly::{
-    BestF, Contamination, DensityModel, Detector, DetectorFit, DetectorParams, Ensemble,
-    EnsembleFitter, Fixed, McdFitter, Mode, ModelFitter,
+    BestF, Contamination, DensityModel, Detector, DetectorFit, DetectorParams, DetectorReport,
+    Ensemble, EnsembleFitter, Fixed, McdFitter, Mode, ModelFitter,
 };
 use mixtures_core::Scalar;
 use mixtures_dist::{AnyMixture, GaussianMixtureModel};
@@ -314,25 +314,7 @@ fn finish<T: Scalar, M: IntoFile<T>>(
     // The training rows' scores under the final model, as the fit computed them.
     let scores = &report.training_scores;
     let flags = detector.threshold().predict(scores);
-    let flagged = flags.iter().filter(|&&f| f == 1).count();
     let t = detector.threshold();
-    let mode = match mode {
-        Mode::Outlier { contamination, .. } => format!(
-            "outlier (contamination {}: a robust fit that left out {} rows, {} fits{})",
-            shortest(contamination),
-            report.excluded.len(),
-            report.rounds,
-            if report.converged {
-                ""
-            } else {
-                ", stopped before the left-out rows settled"
-            }
-        ),
-        _ if rule == "mcd" => "robust (the minimum covariance determinant leaves out the \
-                               rows far from the bulk by itself)"
-            .to_owned(),
-        _ => "novelty (training data taken as normal)".to_owned(),
-    };
     let mut text = format!(
         "data: {}, {} rows x {} features ({})\n",
         c.data.display(),
@@ -350,47 +332,17 @@ fn finish<T: Scalar, M: IntoFile<T>>(
         text.push_str(&t);
         text.push('\n');
     }
-    text.push_str(&format!(
-        "model: {}, {}\nfit: {}\nmode: {mode}\nthreshold: {} ({})\nflagged: {flagged} of {} training rows\n",
-        describe_model(detector.main(), Some(&report.fit)),
-        T::NAME,
-        report.fit,
-        shortest(t.value()),
-        describe_threshold(t),
-        data.n_samples()
-    ));
-    let mut value = json!({
-        "command": "detect",
-        "detector_file": c.output.display().to_string(),
-        "rows": data.n_samples(),
-        "features": table.features,
-        "family": detector.main().family(),
-        "structure": report.fit.structure,
-        "components": detector.main().n_components(),
-        "precision": T::NAME,
-        "threshold": num(t.value().as_f64()),
-        "rule": t.rule(),
-        "parameters": t.parameters(),
-        "flagged": flagged,
-        "rounds": report.rounds,
-        "excluded": report.excluded.len(),
-        "converged": report.fit.converged,
-        "selection": choice_value,
-        "ensemble": ensemble_value,
-    });
-    // Metrics need both classes; training labels of normal rows only give none.
-    if let Some(labels) = table
-        .labels
-        .as_ref()
-        .filter(|l| l.contains(&0) && l.contains(&1))
-    {
-        let eval = mixtures_anomaly::evaluate(scores, labels, t.value())?;
-        let (etext, evalue) =
-            describe_evaluation(&eval, t.value().as_f64(), &describe_threshold(t));
-        text.push_str("on the training labels:\n");
-        text.push_str(&etext);
-        value["evaluation"] = evalue;
-    }
+    let (summary, mut value) = describe_detector(
+        c,
+        &detector,
+        &report,
+        (mode, rule),
+        &table.features,
+        table.labels.as_deref(),
+    )?;
+    text.push_str(&summary);
+    value["selection"] = json!(choice_value);
+    value["ensemble"] = json!(ensemble_value);
     ui.result(&text, &value)?;
     ui.note(&format!("wrote {}", c.output.display()));
     if let Some(dir) = &c.plot {
@@ -407,4 +359,89 @@ fn finish<T: Scalar, M: IntoFile<T>>(
     }
     ui.print_timings();
     Ok(())
+}
+
+/// What `detect` prints after the data and the model choice, as text and
+/// JSON: the model, the fit, the score (for a tail-score detector), the
+/// mode, the threshold, the training rows flagged and, with labels of both
+/// classes, the evaluation on the training rows. `method` is the model
+/// step (`"mcd"` for a robust estimator).
+///
+/// # Errors
+/// The label errors of the evaluation.
+pub(super) fn describe_detector<T: Scalar>(
+    c: &DetectCmd,
+    detector: &FileDetector<T>,
+    report: &DetectorReport<T>,
+    (mode, method): (Mode, &str),
+    features: &[String],
+    labels: Option<&[u8]>,
+) -> Result<(String, serde_json::Value), CliError> {
+    let scores = &report.training_scores;
+    let t = detector.threshold();
+    let flagged = t.predict(scores).iter().filter(|&&f| f == 1).count();
+    let mode = match mode {
+        Mode::Outlier { contamination, .. } => format!(
+            "outlier (contamination {}: a robust fit that left out {} rows, {} fits{})",
+            shortest(contamination),
+            report.excluded.len(),
+            report.rounds,
+            if report.converged {
+                ""
+            } else {
+                ", stopped before the left-out rows settled"
+            }
+        ),
+        _ if method == "mcd" => "robust (the minimum covariance determinant leaves out the \
+                                 rows far from the bulk by itself)"
+            .to_owned(),
+        _ => "novelty (training data taken as normal)".to_owned(),
+    };
+    let tail = matches!(detector, FileDetector::Tail(_));
+    let mut text = format!(
+        "model: {}, {}\nfit: {}\n{}mode: {mode}\nthreshold: {} ({})\nflagged: {flagged} of {} \
+         training rows\n",
+        describe_model(detector.main(), Some(&report.fit)),
+        T::NAME,
+        report.fit,
+        if tail {
+            "score: the tail score -ln sum_k P(k | x_o) T_k(x_o), one scale for rows with any \
+             observed features\n"
+        } else {
+            ""
+        },
+        shortest(t.value()),
+        describe_threshold(t),
+        scores.len()
+    );
+    let mut value = json!({
+        "command": "detect",
+        "detector_file": c.output.display().to_string(),
+        "rows": scores.len(),
+        "features": features,
+        "family": detector.main().family(),
+        "structure": report.fit.structure,
+        "components": detector.main().n_components(),
+        "precision": T::NAME,
+        "threshold": num(t.value().as_f64()),
+        "rule": t.rule(),
+        "parameters": t.parameters(),
+        "flagged": flagged,
+        "rounds": report.rounds,
+        "excluded": report.excluded.len(),
+        "converged": report.fit.converged,
+    });
+    if tail {
+        value["score"] = json!(mixtures_anomaly::SCORE_TAIL);
+    }
+    // Metrics need both classes; training labels of normal rows only give none.
+    if let Some(labels) = labels.filter(|l| l.contains(&0) && l.contains(&1)) {
+        let eval = mixtures_anomaly::evaluate(scores, labels, t.value())?;
+        let (etext, evalue) =
+            describe_evaluation(&eval, t.value().as_f64(), &describe_threshold(t));
+        text.push_str("on the training labels:\n");
+        text.push_str(&etext);
+        value["evaluation"] = evalue;
+    }
+    Ok((text, value))
 }

@@ -12,20 +12,17 @@ use mixtures_core::Scalar;
 use mixtures_dist::AnyMixture;
 use serde_json::json;
 
-use super::detect::configure;
-use super::evaluate::{describe_evaluation, describe_threshold};
+use super::detect::{configure, describe_detector};
 use super::fit::load_init;
 use super::missing::{describe_missing, selection};
 use super::{note_written, plot_scores};
 use crate::cli::{DetectCmd, Method};
 use crate::error::CliError;
-use crate::fitting::{
-    Plan, Progress, check_flags, describe_choice, describe_model, em_control, plan,
-};
+use crate::fitting::{Plan, Progress, check_flags, describe_choice, em_control, plan};
 use crate::input::{IncompleteTable, incomplete_error, read_incomplete};
 use crate::model_io::FileDetector;
 use crate::plot;
-use crate::ui::{Ui, num, shortest};
+use crate::ui::{Ui, num};
 
 /// Refuses what `detect --missing` does not take.
 fn refuse_flags(c: &DetectCmd) -> Result<(), CliError> {
@@ -140,21 +137,6 @@ fn finish<T: Scalar>(
     crate::model_io::save(ui, &file, &c.output)?;
     let t = file.threshold();
     let scores = &report.training_scores;
-    let flagged = t.predict(scores).iter().filter(|&&f| f == 1).count();
-    let mode = match mode {
-        Mode::Outlier { contamination, .. } => format!(
-            "outlier (contamination {}: a robust fit that left out {} rows, {} fits{})",
-            shortest(contamination),
-            report.excluded.len(),
-            report.rounds,
-            if report.converged {
-                ""
-            } else {
-                ", stopped before the left-out rows settled"
-            }
-        ),
-        _ => "novelty (training data taken as normal)".to_owned(),
-    };
     let mut text = format!(
         "data: {}, {} rows x {} features ({})\n{}\n",
         c.data.display(),
@@ -177,50 +159,18 @@ fn finish<T: Scalar>(
             "structure": best.structure.to_string(),
         })
     });
-    text.push_str(&format!(
-        "model: {}, {}\nfit: {}\nscore: the tail score -ln sum_k P(k | x_o) T_k(x_o), one scale \
-         for rows with any observed features\nmode: {mode}\nthreshold: {} ({})\nflagged: \
-         {flagged} of {} training rows\n",
-        describe_model(file.main(), Some(&report.fit)),
-        T::NAME,
-        report.fit,
-        shortest(t.value()),
-        describe_threshold(t),
-        data.n_samples()
-    ));
-    let mut value = json!({
-        "command": "detect",
-        "detector_file": c.output.display().to_string(),
-        "rows": data.n_samples(),
-        "features": table.features,
-        "family": file.main().family(),
-        "structure": report.fit.structure,
-        "components": file.main().n_components(),
-        "precision": T::NAME,
-        "score": mixtures_anomaly::SCORE_TAIL,
-        "threshold": num(t.value().as_f64()),
-        "rule": t.rule(),
-        "parameters": t.parameters(),
-        "flagged": flagged,
-        "rounds": report.rounds,
-        "excluded": report.excluded.len(),
-        "converged": report.fit.converged,
-        "selection": selection,
-        "missing_cells": data.n_missing(),
-        "missing_patterns": data.patterns().len(),
-    });
-    if let Some(labels) = table
-        .labels
-        .as_ref()
-        .filter(|l| l.contains(&0) && l.contains(&1))
-    {
-        let eval = mixtures_anomaly::evaluate(scores, labels, t.value())?;
-        let (etext, evalue) =
-            describe_evaluation(&eval, t.value().as_f64(), &describe_threshold(t));
-        text.push_str("on the training labels:\n");
-        text.push_str(&etext);
-        value["evaluation"] = evalue;
-    }
+    let (summary, mut value) = describe_detector(
+        c,
+        &file,
+        &report,
+        (mode, rule),
+        &table.features,
+        table.labels.as_deref(),
+    )?;
+    text.push_str(&summary);
+    value["selection"] = json!(selection);
+    value["missing_cells"] = json!(data.n_missing());
+    value["missing_patterns"] = json!(data.patterns().len());
     ui.result(&text, &value)?;
     ui.note(&format!("wrote {}", c.output.display()));
     if let Some(dir) = &c.plot {
