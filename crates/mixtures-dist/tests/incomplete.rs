@@ -379,3 +379,63 @@ fn marginals_keep_the_family_and_structure_and_refuse_bad_feature_lists() {
         }
     }
 }
+
+#[test]
+fn f32_keeps_its_digits_when_observed_features_are_strongly_correlated_with_missing_ones() {
+    // Correlation 0.995 between features 0 and 1, 0.9 with feature 2: the
+    // observed features' distance is δᵀΛδ − ‖z‖², a difference of two large
+    // terms when the missing feature is nearly determined by the others.
+    let cov = faer::mat![[1.0, 0.995, 0.9], [0.995, 1.0, 0.9], [0.9, 0.9, 1.0]];
+    let mean = faer::mat![[0.5, -0.25, 1.0]];
+    let m64 = Mixture::new(
+        vec![1.0f64],
+        Gaussian::full(mean.clone(), vec![cov.clone()]).unwrap(),
+    )
+    .unwrap();
+    let m32 = Mixture::new(
+        vec![1.0f32],
+        Gaussian::full(
+            Mat::from_fn(1, 3, |i, j| mean[(i, j)] as f32),
+            vec![Mat::from_fn(3, 3, |i, j| cov[(i, j)] as f32)],
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let nan = f64::NAN;
+    let rows = [
+        [0.6, nan, 1.1],
+        [nan, 3.0, 1.0],
+        [2.0, nan, nan],
+        [0.4, -0.3, nan],
+        [nan, nan, -2.0],
+        [1.5, 1.4, nan],
+    ];
+    let flat: Vec<f64> = rows.iter().flatten().copied().collect();
+    let d64 = Dataset::with_missing(&flat, rows.len(), 3).unwrap();
+    let flat32: Vec<f32> = flat.iter().map(|&v| v as f32).collect();
+    let d32 = Dataset::with_missing(&flat32, rows.len(), 3).unwrap();
+    let (a, b) = (
+        m64.log_prob_incomplete(&d64).unwrap(),
+        m32.log_prob_incomplete(&d32).unwrap(),
+    );
+    let (ta, tb) = (
+        m64.anomaly_scores_incomplete(&d64).unwrap(),
+        m32.anomaly_scores_incomplete(&d32).unwrap(),
+    );
+    for i in 0..rows.len() {
+        let tol = 1e-4 * a[i].abs().max(1.0);
+        assert!(
+            (a[i] - f64::from(b[i])).abs() < tol,
+            "row {i}: {} vs {}",
+            a[i],
+            b[i]
+        );
+        let tol = 1e-4 * ta[i].abs().max(1.0);
+        assert!(
+            (ta[i] - f64::from(tb[i])).abs() < tol,
+            "row {i}: {} vs {}",
+            ta[i],
+            tb[i]
+        );
+    }
+}
