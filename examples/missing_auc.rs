@@ -22,10 +22,11 @@
 //! the test part is scored by
 //! - `-ln p`: `−ln p(x_o)`, the marginal log-density of the observed
 //!   features, which grows with their number;
-//! - `tail`: the detector's score `−ln Σₖ P(k | x_o) Q_{χ²(|o|)}(δ²ₖ(x_o))`,
-//!   the responsibility-weighted χ² tail probability of each component's
-//!   squared Mahalanobis distance on the observed features, comparable across
-//!   rows that observe different numbers of features.
+//! - `tail`: the detector's score `−ln Σₖ wₖ Q_{χ²(|o|)}(2 ℓₖ)`,
+//!   `ℓₖ = ln(wₖ cₖ / p(x_o))`: the mixture's mass at lower density than the
+//!   row on its observed features, each component taken on its own (for one
+//!   component the χ² tail of the squared Mahalanobis distance), comparable
+//!   across rows that observe different numbers of features.
 //!
 //! Prints one line per set (AUCROC × 100, mean over the seeds) and the mean
 //! over the sets. A set whose file is absent is skipped with the reason.

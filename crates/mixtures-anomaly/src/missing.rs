@@ -6,13 +6,14 @@
 //! with half its features missing would look more normal than a complete one
 //! at the same distance from the data. A detector for incomplete data
 //! therefore scores every row, complete or not, by the mixture's **tail
-//! score** `−ln Σₖ P(k | x_o) Tₖ(x_o)`, where `Tₖ` is the probability under
-//! component `k` of a row at least as far from its centre on the same
-//! observed features (a chi-square tail for Gaussian components, a gamma tail
-//! for Laplace ones, an F tail for Student-t ones; see
-//! [`mixtures_dist::AnyMixture::anomaly_scores_incomplete`]). Under the
-//! model, `Tₖ` is uniform whatever features are observed, so one threshold
-//! serves every row.
+//! score** `−ln P`: `P` is the mass of the mixture, on the same observed
+//! features, where the components' densities are below the row's, each
+//! component taken on its own (`Σₖ wₖ` times component `k`'s probability of
+//! a density that far below its peak: a chi-square tail for Gaussian
+//! components, a gamma tail for Laplace ones, an F tail for Student-t ones;
+//! see [`mixtures_dist::GaussianMixtureModel::anomaly_scores_incomplete`]).
+//! For one component `P` is uniform under the model whatever features are
+//! observed, so one threshold serves every row.
 //!
 //! [`TailScored`] is the model of such a detector: a mixture whose
 //! [`DensityModel::anomaly_scores`] are tail scores. A

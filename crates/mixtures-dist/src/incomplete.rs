@@ -540,16 +540,22 @@ impl<T: Scalar> GaussianMixtureModel<T> {
     }
 
     /// An anomaly score that stays comparable across rows with different
-    /// numbers of observed features: `−ln P` with
-    /// `P = Σₖ P(k | x_o) · Pr(χ²(|o|) ≥ δ²ₖ(x_o))`, each component's
-    /// chi-square tail at the row's squared Mahalanobis distance on its `|o|`
-    /// observed features, weighted by the responsibilities. Under component
-    /// `k` the tail probability is uniform on `(0, 1)` whatever `|o|`, so a
-    /// row with three observed features is judged on the same scale as one
-    /// with thirty; `−ln p(x_o)` instead grows with the number of observed
-    /// features (each adds about `½ ln(2πe σ²)`), and rows with more missing
-    /// features would look more normal. Computed in log space: finite far in
-    /// the tail. Complete rows get the same score from their full densities.
+    /// numbers of observed features, the **tail score** `−ln P` with
+    /// `P = Σₖ wₖ Pr(χ²(|o|) ≥ 2 ℓₖ)`, `ℓₖ = ln(wₖ cₖ / p(x_o))` (`cₖ` the
+    /// peak of component `k`'s marginal density on the `|o|` observed
+    /// features): the mass of the mixture where the components' densities
+    /// are below the row's, each component taken on its own (a
+    /// highest-density-region p-value that ignores the components' overlap;
+    /// a term is `wₖ` when `ℓₖ ≤ 0`). For one component it is the chi-square
+    /// tail of the row's squared Mahalanobis distance, uniform on `(0, 1)`
+    /// under the model whatever `|o|`, so a row with three observed features
+    /// is judged on the same scale as one with thirty; `−ln p(x_o)` instead
+    /// grows with the number of observed features (each adds about
+    /// `½ ln(2πe σ²)`), and rows with more missing features would look more
+    /// normal. With several components the weights count: a row in the tail
+    /// of a light, broad component is as unusual as that component's weight
+    /// makes it. Computed in log space: finite far in the tail. Complete rows
+    /// get the same score from their full densities.
     ///
     /// # Errors
     /// As [`GaussianMixtureModel::incomplete_parts`].
@@ -558,6 +564,7 @@ impl<T: Scalar> GaussianMixtureModel<T> {
         data: &IncompleteDataset<T>,
     ) -> Result<Vec<T>, ModelError> {
         let (k, d) = (self.n_components(), self.dim());
+        let log_weights: Vec<f64> = self.log_weights[..k].iter().map(|v| v.as_f64()).collect();
         let mut out = vec![T::zero(); data.n_samples()];
         if let Some((complete, rows)) = data.complete_rows() {
             if self.noise().is_some() {
@@ -576,7 +583,7 @@ impl<T: Scalar> GaussianMixtureModel<T> {
                     let lp = weighted[c] - self.log_weights[c].as_f64();
                     quad[c] = -2.0 * lp - d as f64 * LN_2PI - g.log_det(c).as_f64();
                 }
-                out[i] = T::c(tail_score(&weighted, &quad, d));
+                out[i] = T::c(tail_score(&weighted, &log_weights, &quad, d));
             }
         }
         let (_, scores) = self.per_block(data, |_, rows, b, o: &mut [T]| {
@@ -588,7 +595,12 @@ impl<T: Scalar> GaussianMixtureModel<T> {
                     weighted[c] = b.weighted[(i, c)].as_f64();
                     quad[c] = b.quad[(i, c)].as_f64();
                 }
-                *slot = T::c(tail_score(&weighted, &quad, pats[p].observed.len()));
+                *slot = T::c(tail_score(
+                    &weighted,
+                    &log_weights,
+                    &quad,
+                    pats[p].observed.len(),
+                ));
             }
         })?;
         for (&(i, _), v) in data.incomplete_order().iter().zip(scores) {
@@ -867,26 +879,53 @@ pub(crate) fn cov_of<T: Scalar>(parts: &PatternParts<T>, c: usize) -> Mat<T> {
     Mat::from_fn(nm, nm, |a, b| T::c(cov[a * nm + b]))
 }
 
-/// `−ln Σₖ rₖ Pr(χ²(dims) ≥ quadₖ)` from a row's weighted log-densities
-/// (`ln wₖ + ln pₖ`, which give `rₖ`) and squared distances.
-fn tail_score(weighted: &[f64], quad: &[f64], dims: usize) -> f64 {
-    mixture_tail_score(weighted, |c| chi2_ln_sf(quad[c].max(0.0), dims as f64))
+/// The Gaussian tail score of a row from its weighted log-densities
+/// (`ln wₖ + ln pₖ(x_o)`) and squared distances on `dims` observed features:
+/// a component's density is below level `ℓ` beyond `δ² = 2 ℓ`.
+fn tail_score(weighted: &[f64], log_weights: &[f64], quad: &[f64], dims: usize) -> f64 {
+    mixture_tail_score(
+        weighted,
+        log_weights,
+        |c| 0.5 * quad[c],
+        |_, level| chi2_ln_sf(2.0 * level, dims as f64),
+    )
 }
 
-/// `−ln Σₖ rₖ Tₖ` from a row's weighted log-densities (`ln wₖ + ln pₖ`,
-/// which give the responsibilities `rₖ`) and each component's log tail
-/// probability `ln Tₖ` at the row: the score of every family's
-/// `anomaly_scores_incomplete`.
-pub(crate) fn mixture_tail_score(weighted: &[f64], ln_tail: impl Fn(usize) -> f64) -> f64 {
-    let lse = mixtures_core::log_sum_exp(weighted);
+/// The tail score `−ln P` of every family, with
+/// `P = Σₖ wₖ Pr_{Y∼k}(wₖ pₖ(Y) ≤ p(x_o))`: the mass of the mixture lying
+/// where its components' densities are below the row's (each component
+/// taken on its own), the highest-density-region p-value with the overlap of
+/// the components ignored. For one component it is the tail of the row's
+/// distance (chi-square for a Gaussian); with several, a row in the broad
+/// tail of a light component scores by that component's weight as well,
+/// where a responsibility-weighted tail would judge it by that component
+/// alone.
+///
+/// `weighted` are the row's `ln wₖ + ln pₖ(x_o)`; `excess(c)` is
+/// `ln(wₖ cₖ) − weighted[c]`, the log of the component's peak density `cₖ`
+/// (with its weight) over its density at the row (`δ²/2` for a Gaussian);
+/// `ln_tail(c, ℓ)` is the log-probability under component `c` of a density
+/// below `e^{−ℓ}` times its peak (`ℓ > 0`).
+pub(crate) fn mixture_tail_score(
+    weighted: &[f64],
+    log_weights: &[f64],
+    excess: impl Fn(usize) -> f64,
+    ln_tail: impl Fn(usize, f64) -> f64,
+) -> f64 {
+    let ln_p = mixtures_core::log_sum_exp(weighted);
     let terms: Vec<f64> = weighted
         .iter()
         .enumerate()
         .map(|(c, &w)| {
-            if w == f64::NEG_INFINITY {
+            // The component's weighted peak over the row's mixture density;
+            // an underflowed density (−∞) leaves the component out.
+            let level = w + excess(c) - ln_p;
+            if level.is_nan() || w == f64::NEG_INFINITY {
                 f64::NEG_INFINITY
+            } else if level <= 0.0 {
+                log_weights[c]
             } else {
-                w - lse + ln_tail(c)
+                log_weights[c] + ln_tail(c, level)
             }
         })
         .collect();

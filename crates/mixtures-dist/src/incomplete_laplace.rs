@@ -94,14 +94,16 @@ impl<T: Scalar> LaplaceMixtureModel<T> {
     }
 
     /// An anomaly score comparable across rows with different numbers of
-    /// observed features: `−ln Σₖ P(k | x_o) · Q(|o|, sₖ)` with
-    /// `sₖ = Σ_{j observed} |xⱼ − μₖⱼ| / bₖⱼ`. Under component `k` each term
-    /// of `sₖ` is a standard exponential, so `sₖ` follows a Gamma(|o|, 1)
-    /// distribution and its upper tail `Q` (the regularized incomplete gamma
-    /// function) is uniform on `(0, 1)` whatever `|o|` — the Laplace
-    /// counterpart of the Gaussian's chi-square tail
-    /// ([`GaussianMixtureModel::anomaly_scores_incomplete`](crate::GaussianMixtureModel::anomaly_scores_incomplete)).
-    /// Complete rows are scored by the same rule with `|o| = D`.
+    /// observed features: the tail score of
+    /// [`GaussianMixtureModel::anomaly_scores_incomplete`](crate::GaussianMixtureModel::anomaly_scores_incomplete)
+    /// with each component's Laplace tail. A component's density on the
+    /// observed features falls `ℓ` below its peak where
+    /// `s = Σ_{j observed} |xⱼ − μⱼ| / bⱼ = ℓ`, and under the component each
+    /// term of `s` is a standard exponential, so `s` follows a Gamma(|o|, 1)
+    /// distribution whose upper tail `Q(|o|, ℓ)` (the regularized incomplete
+    /// gamma function) gives the term; for one component the score is
+    /// `−ln Q(|o|, s)`, uniform whatever `|o|`. Complete rows are scored by
+    /// the same rule with `|o| = D`.
     ///
     /// # Errors
     /// As [`LaplaceMixtureModel::weighted_log_prob_incomplete`].
@@ -111,6 +113,7 @@ impl<T: Scalar> LaplaceMixtureModel<T> {
     ) -> Result<Vec<T>, ModelError> {
         let w = self.weighted_log_prob_incomplete(data)?;
         let (k, d) = (self.n_components(), self.dim());
+        let log_weights: Vec<f64> = self.log_weights[..k].iter().map(|v| v.as_f64()).collect();
         let comps = self.components();
         let x = data.view();
         let mut out = vec![T::zero(); data.n_samples()];
@@ -137,9 +140,13 @@ impl<T: Scalar> LaplaceMixtureModel<T> {
                         *v = w[(i, c)].as_f64();
                     }
                     let p = observed as f64;
-                    *slot = T::c(crate::incomplete::mixture_tail_score(&weighted, |c| {
-                        ln_gamma_q(p, dist[c])
-                    }));
+                    // A component's density is below level ℓ beyond s = ℓ.
+                    *slot = T::c(crate::incomplete::mixture_tail_score(
+                        &weighted,
+                        &log_weights,
+                        |c| dist[c],
+                        |_, level| ln_gamma_q(p, level),
+                    ));
                 }
             });
         Ok(out)

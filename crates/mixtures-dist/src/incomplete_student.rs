@@ -184,16 +184,17 @@ impl<T: Scalar> StudentTMixtureModel<T> {
     }
 
     /// An anomaly score comparable across rows with different numbers of
-    /// observed features: `−ln Σₖ P(k | x_o) · Pr(δ² ≥ δ²ₖ(x_o))`, where
-    /// under component `k` the squared Mahalanobis distance `δ²` of the `|o|`
-    /// observed features (in the scale matrix's metric) satisfies
-    /// `δ²/|o| ~ F(|o|, νₖ)`, so that the tail is
-    /// `I_{ν/(ν+δ²)}(ν/2, |o|/2)` ([`mixtures_core::chi2::t_distance_ln_sf`])
-    /// and uniform on `(0, 1)` whatever `|o|` — the Student-t counterpart of
-    /// the Gaussian's chi-square tail
-    /// ([`GaussianMixtureModel::anomaly_scores_incomplete`]), which it
-    /// approaches as `ν → ∞`. Computed in log space: finite far in the tail.
-    /// Complete rows are scored by the same rule with `|o| = D`.
+    /// observed features: the tail score of
+    /// [`GaussianMixtureModel::anomaly_scores_incomplete`] with each
+    /// component's t tail. A t component's marginal density falls `ℓ` below
+    /// its peak at squared distance `δ² = ν (e^{2ℓ/(ν+|o|)} − 1)` (in the
+    /// scale matrix's metric, on the `|o|` observed features), and under the
+    /// component `δ²/|o| ~ F(|o|, νₖ)`, whose tail is
+    /// `I_{ν/(ν+δ²)}(ν/2, |o|/2)` ([`mixtures_core::chi2::t_distance_ln_sf`]);
+    /// for one component the score is that tail at the row's distance,
+    /// uniform on `(0, 1)` whatever `|o|`, and approaches the chi-square one
+    /// as `ν → ∞`. Computed in log space: finite far in the tail. Complete
+    /// rows are scored by the same rule with `|o| = D`.
     ///
     /// # Errors
     /// As [`StudentTMixtureModel::log_prob_incomplete`].
@@ -204,10 +205,21 @@ impl<T: Scalar> StudentTMixtureModel<T> {
         let (k, d) = (self.n_components(), self.dim());
         let dof = self.dof_f64();
         let pats = data.patterns();
+        let log_weights: Vec<f64> = self.log_weights[..k].iter().map(|v| v.as_f64()).collect();
+        // A t component's density is ((ν + |o|)/2) ln(1 + δ²/ν) below its
+        // peak at distance δ, so below level ℓ beyond
+        // δ² = ν (e^{2ℓ/(ν + |o|)} − 1).
         let score = |weighted: &[f64], quad: &[f64], p: usize| {
-            mixture_tail_score(weighted, |c| {
-                t_distance_ln_sf(quad[c].max(0.0), p as f64, dof[c])
-            })
+            let p = p as f64;
+            mixture_tail_score(
+                weighted,
+                &log_weights,
+                |c| 0.5 * (dof[c] + p) * (quad[c].max(0.0) / dof[c]).ln_1p(),
+                |c, level| {
+                    let q = dof[c] * (2.0 * level / (dof[c] + p)).exp_m1();
+                    t_distance_ln_sf(q, p, dof[c])
+                },
+            )
         };
         let (_, scores) = self.per_block_t(data, |_, rows, b, o: &mut [T]| {
             let (mut weighted, mut quad) = (vec![0.0f64; k], vec![0.0f64; k]);

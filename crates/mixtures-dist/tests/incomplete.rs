@@ -328,17 +328,25 @@ fn the_laplace_tail_score_is_a_gamma_tail_whatever_the_observed_features() {
             s[i]
         );
     }
-    // Two components: the responsibilities weigh each component's tail.
+    // Two components: P = Σₖ wₖ Pr_k(wₖ pₖ(Y) ≤ p(x)). In one dimension a
+    // Laplace component's density is below level p/(wₖ cₖ) of its peak
+    // cₖ = 1/(2bₖ) with probability p/(wₖ cₖ), so P = p Σₖ 2bₖ while p(x) is
+    // below every weighted peak (here p(3) ≈ 0.040 < 0.125).
     let two = Mixture::new(
         vec![0.5_f64, 0.5],
         Laplace::per_dimension(faer::mat![[0.0], [0.0]], faer::mat![[1.0], [2.0]]).unwrap(),
     )
     .unwrap();
     let one = Dataset::with_missing(&[3.0], 1, 1).unwrap();
-    let r = two.predict_proba_incomplete(&one).unwrap();
-    let p = r[(0, 0)] * (-3.0f64).exp() + r[(0, 1)] * (-1.5f64).exp();
+    let density = 0.5 * 0.5 * (-3.0f64).exp() + 0.5 * 0.25 * (-1.5f64).exp();
+    let p = density * (2.0 * 1.0 + 2.0 * 2.0);
     let got = two.anomaly_scores_incomplete(&one).unwrap()[0];
     assert!((got + p.ln()).abs() < 1e-12, "{got} vs {}", -p.ln());
+    // Near the centre the density is above the light, broad component's
+    // peak: all of that component's mass lies lower, P ≥ its weight.
+    let centre = Dataset::with_missing(&[0.1], 1, 1).unwrap();
+    let got = two.anomaly_scores_incomplete(&centre).unwrap()[0];
+    assert!(got < -(0.5f64).ln(), "{got}");
     // The dispatch agrees with the family's own methods.
     assert_eq!(any.predict_incomplete(&data).unwrap(), vec![0usize; 4]);
     assert_eq!(

@@ -209,7 +209,9 @@ fn the_tail_score_is_the_f_tail_of_the_observed_features() {
         );
     }
 
-    // Two components: the responsibilities weigh each component's tail.
+    // Two components: P = Σₖ wₖ Pr_k(wₖ tₖ(Y) ≤ p(x)). A one-dimensional t
+    // with scale σ has peak cₖ = Γ((ν+1)/2) / (Γ(ν/2) √(νπ) σ) and falls
+    // below e^{−ℓ} of it beyond δ² = ν (e^{2ℓ/(ν+1)} − 1).
     let two = StudentT::new(
         faer::mat![[0.0], [0.0]],
         Covariances::Spherical(vec![1.0, 4.0]),
@@ -218,11 +220,20 @@ fn the_tail_score_is_the_f_tail_of_the_observed_features() {
     .unwrap();
     let two = Mixture::new(vec![0.5_f64, 0.5], two).unwrap();
     let one = Dataset::with_missing(&[3.0], 1, 1).unwrap();
-    let r = two.predict_proba_incomplete(&one).unwrap();
-    // Component 0: Cauchy at 3; component 1: ν = 2, δ² = 9/4.
-    let t0 = 2.0 * (1.0f64 / 3.0).atan() / core::f64::consts::PI;
-    let t1 = 1.0 - (2.25f64 / 4.25).sqrt();
-    let want = -(r[(0, 0)] * t0 + r[(0, 1)] * t1).ln();
+    let pi = core::f64::consts::PI;
+    // Component 0: Cauchy, peak 1/π; component 1: ν = 2, σ = 2, peak 1/(4√2).
+    let (c0, c1) = (1.0 / pi, 1.0 / (4.0 * 2f64.sqrt()));
+    let pdf0 = c0 / (1.0 + 9.0);
+    let pdf1 = c1 * (1.0 + 2.25 / 2.0f64).powf(-1.5);
+    let density = 0.5 * pdf0 + 0.5 * pdf1;
+    let (l0, l1) = ((0.5 * c0 / density).ln(), (0.5 * c1 / density).ln());
+    assert!(l0 > 0.0 && l1 > 0.0);
+    let q0 = l0.exp() - 1.0;
+    let q1 = 2.0 * ((2.0 * l1 / 3.0).exp() - 1.0);
+    // Two-sided tails: Cauchy 2 atan(1/t)/π, ν = 2: 1 − t/√(2 + t²).
+    let t0 = 2.0 * (1.0 / q0.sqrt()).atan() / pi;
+    let t1 = 1.0 - q1.sqrt() / (2.0 + q1).sqrt();
+    let want = -(0.5 * t0 + 0.5 * t1).ln();
     let got = two.anomaly_scores_incomplete(&one).unwrap()[0];
     assert!((got - want).abs() < 1e-12, "{got} vs {want}");
 }

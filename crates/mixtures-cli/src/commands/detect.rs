@@ -405,8 +405,8 @@ pub(super) fn describe_detector<T: Scalar>(
         T::NAME,
         report.fit,
         if tail {
-            "score: the tail score -ln sum_k P(k | x_o) T_k(x_o), one scale for rows with any \
-             observed features\n"
+            "score: the tail score -ln P, P the mixture's mass at lower density than the row on \
+             its observed features: one scale for rows with any observed features\n"
         } else {
             ""
         },
