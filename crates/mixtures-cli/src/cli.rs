@@ -494,9 +494,10 @@ pub struct DetectCmd {
     #[arg(long, value_name = "A,B", value_delimiter = ',', requires = "plot")]
     pub plot_features: Option<Vec<String>>,
     /// Missing values: with --missing the model is fitted on the observed
-    /// data (chosen by BIC unless --components or --init fix it) and rows
-    /// are scored by the mixture's tail score, comparable whatever features
-    /// a row observes; the detector file records that score.
+    /// data (one component unless --components or --init fix it or
+    /// --max-components asks BIC to choose) and rows are scored by the
+    /// mixture's tail score, comparable whatever features a row observes;
+    /// the detector file records that score.
     #[command(flatten)]
     pub missing: MissingArgs,
 }

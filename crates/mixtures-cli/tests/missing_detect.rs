@@ -228,6 +228,17 @@ fn the_automatic_choice_and_select_use_the_observed_data_likelihood() {
         "2",
     ]);
     assert!(out.contains("chose k = "), "{out}");
+    // Without --components or --max-components: one component.
+    let out = ok(&[
+        "detect",
+        s(&train),
+        "--missing",
+        "-o",
+        s(&det),
+        "--label-column",
+        "label",
+    ]);
+    assert!(out.contains("gaussian full, 1 component"), "{out}");
     let sel = dir.join("sel.json");
     let out = ok(&[
         "--json",
