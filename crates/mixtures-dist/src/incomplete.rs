@@ -667,75 +667,10 @@ impl<T: Scalar> GaussianMixtureModel<T> {
         draws: usize,
         seed: u64,
     ) -> Result<Vec<Dataset<T>>, ModelError> {
-        use rand::{Rng, SeedableRng};
-        let pats = data.patterns();
-        // Per row: the responsibilities and every component's conditional mean.
-        let (parts, rows) =
-            self.per_block(data, |parts, rows, b, o: &mut [(Vec<f64>, Vec<Vec<T>>)]| {
-                let resp =
-                    responsibilities(b.weighted.as_ref().subrows(0, rows.len()), self.weights());
-                for (i, (&(_, p), slot)) in rows.iter().zip(o.iter_mut()).enumerate() {
-                    let r = resp.row(i).iter().map(|v| v.as_f64()).collect();
-                    let means = (0..resp.ncols())
-                        .map(|c| {
-                            pats[p]
-                                .missing
-                                .iter()
-                                .map(|&j| b.centred[c][(i, j)] + parts.mean(c)[j])
-                                .collect()
-                        })
-                        .collect();
-                    *slot = (r, means);
-                }
-            })?;
-        let k = self.n_components();
-        // The conditional covariances' factors, once per pattern and component
-        // (`None` when too close to singular to factorize: the draw is then
-        // the conditional mean).
-        let factors: Vec<Vec<Option<Mat<T>>>> = (0..pats.len())
-            .map(|p| {
-                if pats[p].is_complete() {
-                    return Vec::new();
-                }
-                (0..k)
-                    .map(|c| {
-                        Cholesky::new(cov_of(parts.pattern(p), c).as_ref())
-                            .ok()
-                            .map(|f| f.l().to_owned())
-                    })
-                    .collect()
-            })
-            .collect();
-        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-        let mut out = Vec::with_capacity(draws);
-        for _ in 0..draws {
-            let mut x = data.view().to_owned();
-            for (&(i, p), (r, means)) in data.incomplete_order().iter().zip(&rows) {
-                let u: f64 = rng.random();
-                let mut acc = 0.0;
-                let mut c = k - 1;
-                for (cc, &rc) in r.iter().enumerate() {
-                    acc += rc;
-                    if u < acc {
-                        c = cc;
-                        break;
-                    }
-                }
-                let z: Vec<f64> = (0..pats[p].missing.len())
-                    .map(|_| {
-                        rand_distr::Distribution::sample(&rand_distr::StandardNormal, &mut rng)
-                    })
-                    .collect();
-                for (b, &j) in pats[p].missing.iter().enumerate() {
-                    let noise = factors[p][c]
-                        .as_ref()
-                        .map_or(0.0, |l| (0..=b).map(|t| l[(b, t)].as_f64() * z[t]).sum());
-                    x[(i, j)] = means[c][b] + T::c(noise);
-                }
-            }
-            out.push(filled_dataset(x, data)?);
-        }
-        Ok(out)
+        let (parts, rows) = self.per_block(data, |parts, rows, b, o: &mut [RowDraw<T>]| {
+            row_draws(parts, rows, b, o, data.patterns(), self.weights());
+        })?;
+        draw_missing(data, &parts, &rows, (draws, seed), |_, _, _, _| 1.0)
     }
 }
 
@@ -1020,4 +955,113 @@ pub(crate) fn fill_missing<T: Scalar>(
         }
     }
     filled_dataset(x, data)
+}
+
+/// What a draw of an incomplete row's missing cells needs: its
+/// responsibilities, every component's conditional mean of the missing
+/// features and squared distance on the observed ones.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RowDraw<T> {
+    resp: Vec<f64>,
+    means: Vec<Vec<T>>,
+    pub(crate) quad: Vec<f64>,
+}
+
+/// [`RowDraw`]s of a block's rows (a block callback).
+pub(crate) fn row_draws<T: Scalar>(
+    parts: &IncompleteParts<T>,
+    rows: &[(usize, usize)],
+    b: &IncompleteBlock<T>,
+    out: &mut [RowDraw<T>],
+    pats: &[mixtures_core::missing::Pattern],
+    weights: &[T],
+) {
+    let resp = responsibilities(b.weighted.as_ref().subrows(0, rows.len()), weights);
+    let k = resp.ncols();
+    for (i, (&(_, p), slot)) in rows.iter().zip(out.iter_mut()).enumerate() {
+        *slot = RowDraw {
+            resp: resp.row(i).iter().map(|v| v.as_f64()).collect(),
+            means: (0..k)
+                .map(|c| {
+                    pats[p]
+                        .missing
+                        .iter()
+                        .map(|&j| b.centred[c][(i, j)] + parts.mean(c)[j])
+                        .collect()
+                })
+                .collect(),
+            quad: (0..k).map(|c| b.quad[(i, c)].as_f64().max(0.0)).collect(),
+        };
+    }
+}
+
+/// The component drawn for uniform `u` from probabilities `r` (the last
+/// one when rounding leaves their sum below `u`).
+pub(crate) fn pick_component(r: impl ExactSizeIterator<Item = f64>, u: f64) -> usize {
+    let last = r.len().saturating_sub(1);
+    let mut acc = 0.0;
+    for (c, rc) in r.enumerate() {
+        acc += rc;
+        if u < acc {
+            return c;
+        }
+    }
+    last
+}
+
+/// `draws` data sets with every missing cell drawn from its conditional
+/// distribution: a component from the row's responsibilities, then
+/// `mean + s · L z`, `L` the factor of the component's conditional
+/// covariance for the pattern and `z` standard normal, where
+/// `s = scale(rng, component, pattern, row)` (1 for a Gaussian; drawn after
+/// `z`). A pattern and component whose conditional covariance cannot be
+/// factorized draw the conditional mean. Deterministic for a seed.
+pub(crate) fn draw_missing<T: Scalar>(
+    data: &IncompleteDataset<T>,
+    parts: &IncompleteParts<T>,
+    rows: &[RowDraw<T>],
+    (draws, seed): (usize, u64),
+    scale: impl Fn(&mut rand::rngs::StdRng, usize, usize, &RowDraw<T>) -> f64,
+) -> Result<Vec<Dataset<T>>, ModelError> {
+    use rand::{Rng, SeedableRng};
+    let pats = data.patterns();
+    let k = parts.components.len();
+    // The factors once per pattern and component.
+    let factors: Vec<Vec<Option<Mat<T>>>> = (0..pats.len())
+        .map(|p| {
+            if pats[p].is_complete() {
+                return Vec::new();
+            }
+            (0..k)
+                .map(|c| {
+                    Cholesky::new(cov_of(parts.pattern(p), c).as_ref())
+                        .ok()
+                        .map(|f| f.l().to_owned())
+                })
+                .collect()
+        })
+        .collect();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut out = Vec::with_capacity(draws);
+    let mut z = Vec::new();
+    for _ in 0..draws {
+        let mut x = data.view().to_owned();
+        for (&(i, p), row) in data.incomplete_order().iter().zip(rows) {
+            let u: f64 = rng.random();
+            let c = pick_component(row.resp.iter().copied(), u);
+            z.clear();
+            z.extend((0..pats[p].missing.len()).map(|_| {
+                rand_distr::Distribution::<f64>::sample(&rand_distr::StandardNormal, &mut rng)
+            }));
+            let s = scale(&mut rng, c, p, row);
+            for (b, &j) in pats[p].missing.iter().enumerate() {
+                let noise: f64 = factors[p][c]
+                    .as_ref()
+                    .map_or(0.0, |l| (0..=b).map(|t| l[(b, t)].as_f64() * z[t]).sum());
+                x[(i, j)] = row.means[c][b] + T::c(s * noise);
+            }
+        }
+        out.push(filled_dataset(x, data)?);
+    }
+    Ok(out)
 }

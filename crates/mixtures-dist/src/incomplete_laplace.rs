@@ -199,15 +199,7 @@ impl<T: Scalar> LaplaceMixtureModel<T> {
             let mut x = data.view().to_owned();
             for &(i, p) in data.incomplete_order() {
                 let u: f64 = rng.random();
-                let mut acc = 0.0;
-                let mut c = k - 1;
-                for cc in 0..k {
-                    acc += r[(i, cc)].as_f64();
-                    if u < acc {
-                        c = cc;
-                        break;
-                    }
-                }
+                let c = crate::incomplete::pick_component((0..k).map(|cc| r[(i, cc)].as_f64()), u);
                 for &j in &pats[p].missing {
                     // The difference of two unit exponentials is a standard
                     // Laplace draw (as the family's sampler).

@@ -45,11 +45,11 @@ use mixtures_core::chi2::t_distance_ln_sf;
 use mixtures_core::kernels::log_sum_exp_rows;
 use mixtures_core::missing::{IncompleteDataset, Pattern};
 use mixtures_core::special::ln_gamma_ratio;
-use mixtures_core::{Cholesky, Dataset, LN_2PI, Scalar};
+use mixtures_core::{Dataset, LN_2PI, Scalar};
 
 use crate::incomplete::{
-    conditional_means, fill_missing, filled_dataset, in_blocks, mixture_tail_score,
-    responsibilities,
+    RowDraw, conditional_means, draw_missing, fill_missing, in_blocks, mixture_tail_score,
+    responsibilities, row_draws,
 };
 use crate::{
     GaussianMixtureModel, IncompleteBlock, IncompleteParts, ModelError, StudentTMixtureModel,
@@ -286,84 +286,19 @@ impl<T: Scalar> StudentTMixtureModel<T> {
         draws: usize,
         seed: u64,
     ) -> Result<Vec<Dataset<T>>, ModelError> {
-        use rand::{Rng, SeedableRng};
-        /// Per row: the responsibilities, every component's conditional
-        /// location and squared distance.
-        type RowDraw<T> = (Vec<f64>, Vec<Vec<T>>, Vec<f64>);
+        use rand::Rng;
         let pats = data.patterns();
         let (parts, rows) = self.per_block_t(data, |parts, rows, b, o: &mut [RowDraw<T>]| {
-            let resp = responsibilities(b.weighted.as_ref().subrows(0, rows.len()), self.weights());
-            for (i, (&(_, p), slot)) in rows.iter().zip(o.iter_mut()).enumerate() {
-                let r = resp.row(i).iter().map(|v| v.as_f64()).collect();
-                let means = (0..resp.ncols())
-                    .map(|c| {
-                        pats[p]
-                            .missing
-                            .iter()
-                            .map(|&j| b.centred[c][(i, j)] + parts.mean(c)[j])
-                            .collect()
-                    })
-                    .collect();
-                let quad = (0..resp.ncols())
-                    .map(|c| b.quad[(i, c)].as_f64().max(0.0))
-                    .collect();
-                *slot = (r, means, quad);
-            }
+            row_draws(parts, rows, b, o, pats, self.weights());
         })?;
-        let k = self.n_components();
         let dof = self.dof_f64();
-        // The conditional scale's factors, once per pattern and component
-        // (`None` when too close to singular to factorize: the draw is then
-        // the conditional location).
-        let factors: Vec<Vec<Option<Mat<T>>>> = (0..pats.len())
-            .map(|p| {
-                if pats[p].is_complete() {
-                    return Vec::new();
-                }
-                let part = parts.pattern(p);
-                (0..k)
-                    .map(|c| {
-                        let cov = crate::incomplete::cov_of(part, c);
-                        Cholesky::new(cov.as_ref()).ok().map(|f| f.l().to_owned())
-                    })
-                    .collect()
-            })
-            .collect();
-        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-        let mut out = Vec::with_capacity(draws);
-        for _ in 0..draws {
-            let mut x = data.view().to_owned();
-            for (&(i, p), (r, means, quad)) in data.incomplete_order().iter().zip(&rows) {
-                let u: f64 = rng.random();
-                let mut acc = 0.0;
-                let mut c = k - 1;
-                for (cc, &rc) in r.iter().enumerate() {
-                    acc += rc;
-                    if u < acc {
-                        c = cc;
-                        break;
-                    }
-                }
-                let z: Vec<f64> = (0..pats[p].missing.len())
-                    .map(|_| {
-                        rand_distr::Distribution::sample(&rand_distr::StandardNormal, &mut rng)
-                    })
-                    .collect();
-                // w ~ χ²(ν + |o|) = Gamma((ν + |o|)/2, scale 2).
-                let shape = dof[c] + pats[p].observed.len() as f64;
-                let w = rand_distr::Gamma::new(0.5 * shape, 2.0)
-                    .map(|g| rng.sample(g))
-                    .unwrap_or(shape);
-                let s = ((dof[c] + quad[c]) / w).sqrt();
-                for (b, &j) in pats[p].missing.iter().enumerate() {
-                    let noise = factors[p][c]
-                        .as_ref()
-                        .map_or(0.0, |l| (0..=b).map(|t| l[(b, t)].as_f64() * z[t]).sum());
-                    x[(i, j)] = means[c][b] + T::c(s * noise);
-                }
-            }
-            out.push(filled_dataset(x, data)?);
-        }
-        Ok(out)
+        draw_missing(data, &parts, &rows, (draws, seed), |rng, c, p, row| {
+            // w ~ χ²(ν + |o|) = Gamma((ν + |o|)/2, scale 2).
+            let shape = dof[c] + pats[p].observed.len() as f64;
+            let w = rand_distr::Gamma::new(0.5 * shape, 2.0)
+                .map(|g| rng.sample(g))
+                .unwrap_or(shape);
+            ((dof[c] + row.quad[c]) / w).sqrt()
+        })
     }
 }
