@@ -291,16 +291,7 @@ fn finish<T: Scalar, M: IntoFile<T>>(
     let model = detector.main();
     let choice = report.choice.as_ref().map(|choice| {
         let sel = &choice.selection;
-        let best = sel.best_cell();
-        let mut value = json!({
-            "rule": rule,
-            "criterion": sel.criterion.as_str(),
-            "value": num(best.criterion(sel.criterion).unwrap_or(f64::NAN)),
-            "candidates": sel.cells.len(),
-            "k": best.k,
-            "structure": best.structure.to_string(),
-        "search": crate::fitting::search_json(sel),
-        });
+        let mut value = choice_json(sel, rule);
         let text = if rule == "Detector::auto" {
             value["dropped_weights"] = json!(choice.dropped_weights);
             describe_auto(choice, model.n_components())
@@ -444,4 +435,21 @@ pub(super) fn describe_detector<T: Scalar>(
         value["evaluation"] = evalue;
     }
     Ok((text, value))
+}
+
+/// The `selection` object of `detect`'s JSON: how the model was chosen.
+pub(super) fn choice_json<T: Scalar>(
+    sel: &mixtures_select::Selection<T>,
+    rule: &str,
+) -> serde_json::Value {
+    let best = sel.best_cell();
+    json!({
+        "rule": rule,
+        "criterion": sel.criterion.as_str(),
+        "value": num(best.criterion(sel.criterion).unwrap_or(f64::NAN)),
+        "candidates": sel.cells.len(),
+        "k": best.k,
+        "structure": best.structure.to_string(),
+        "search": crate::fitting::search_json(sel),
+    })
 }

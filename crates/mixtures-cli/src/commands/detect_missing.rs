@@ -16,7 +16,7 @@ use mixtures_dist::{AnyMixture, ModelSpec};
 use mixtures_em::ModelParams;
 use serde_json::json;
 
-use super::detect::{configure, describe_detector};
+use super::detect::{choice_json, configure, describe_detector};
 use super::fit::load_init;
 use super::missing::{describe_missing, selection};
 use super::{note_written, plot_scores};
@@ -28,7 +28,7 @@ use crate::fitting::{
 use crate::input::{IncompleteTable, incomplete_error, read_incomplete};
 use crate::model_io::FileDetector;
 use crate::plot;
-use crate::ui::{Ui, num};
+use crate::ui::Ui;
 
 /// Refuses what `detect --missing` does not take.
 fn refuse_flags(c: &DetectCmd) -> Result<(), CliError> {
@@ -169,18 +169,9 @@ fn finish<T: Scalar>(
         describe_missing(data)
     );
     let selection = report.choice.as_ref().map(|choice| {
-        let sel = &choice.selection;
-        let best = sel.best_cell();
-        text.push_str(&describe_choice(sel));
+        text.push_str(&describe_choice(&choice.selection));
         text.push('\n');
-        json!({
-            "rule": rule,
-            "criterion": sel.criterion.as_str(),
-            "value": num(best.criterion(sel.criterion).unwrap_or(f64::NAN)),
-            "candidates": sel.cells.len(),
-            "k": best.k,
-            "structure": best.structure.to_string(),
-        })
+        choice_json(&choice.selection, rule)
     });
     let (summary, mut value) = describe_detector(
         c,
