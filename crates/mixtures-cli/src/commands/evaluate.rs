@@ -6,12 +6,12 @@ use mixtures_core::Scalar;
 use mixtures_dist::AnyMixture;
 use serde_json::json;
 
-use super::missing::{describe_missing, selection};
+use super::missing::{describe_missing, read_for_model, selection};
 use super::{by_precision, labelled_threshold, note_written, plot_scores};
 use crate::cli::{DataArgs, EvaluateCmd, Precision};
 use crate::error::CliError;
 use crate::files::check_files;
-use crate::input::{IncompleteTable, read_incomplete};
+use crate::input::IncompleteTable;
 use crate::model_io::{self, FileDetector, ModelText};
 use crate::plot;
 use crate::ui::{Ui, num, shortest};
@@ -106,21 +106,11 @@ fn missing_scores<T: Scalar>(
         model.feature_names(),
         c.missing.tokens().unwrap_or_default(),
     );
-    let table: IncompleteTable<T> = ui.time("read data", || {
-        read_incomplete(&c.data, c.csv.delimiter, &sel)
-    })?;
+    let table: IncompleteTable<T> =
+        read_for_model(ui, &c.data, c.csv.delimiter, &sel, model.dim())?;
     let labels = table
         .labels
         .ok_or_else(|| CliError::Usage("evaluate needs --label-column NAME".to_owned()))?;
-    if table.data.n_features() != model.dim() {
-        return Err(CliError::Data {
-            path: c.data.display().to_string(),
-            source: mixtures_core::DataError::DimensionMismatch {
-                expected: model.dim(),
-                found: table.data.n_features(),
-            },
-        });
-    }
     ui.note(&describe_missing(&table.data));
     let scores = ui
         .time("score", || model.anomaly_scores_incomplete(&table.data))

@@ -8,10 +8,10 @@ use mixtures_core::{Dataset, Scalar};
 use serde_json::json;
 
 use super::by_precision;
-use super::missing::selection;
+use super::missing::{read_for_model, selection};
 use crate::cli::{DataArgs, ExplainCmd, Precision};
 use crate::error::CliError;
-use crate::input::{IncompleteTable, incomplete_error, read_incomplete};
+use crate::input::{IncompleteTable, incomplete_error};
 use crate::model_io::{self, FileDetector, Loaded, ModelText};
 use crate::ui::{Ui, num};
 
@@ -146,19 +146,9 @@ fn explain_missing<T: Scalar>(
         model.feature_names(),
         c.missing.tokens().unwrap_or_default(),
     );
-    let table: IncompleteTable<T> = ui.time("read data", || {
-        read_incomplete(&c.data, c.csv.delimiter, &sel)
-    })?;
+    let table: IncompleteTable<T> =
+        read_for_model(ui, &c.data, c.csv.delimiter, &sel, model.dim())?;
     let d = table.data.n_features();
-    if d != model.dim() {
-        return Err(CliError::Data {
-            path: crate::error::source_name(&c.data),
-            source: mixtures_core::DataError::DimensionMismatch {
-                expected: model.dim(),
-                found: d,
-            },
-        });
-    }
     let model_error = |e| CliError::model(&c.model, e);
     let scores = ui
         .time("score", || model.anomaly_scores_incomplete(&table.data))

@@ -14,12 +14,12 @@ use mixtures_core::{Dataset, Scalar};
 use serde_json::json;
 
 use super::by_precision;
-use super::missing::describe_missing;
+use super::missing::{describe_missing, read_for_model};
 use super::score::csv_field;
 use crate::cli::{ImputeCmd, Precision};
 use crate::error::CliError;
 use crate::files::check_files;
-use crate::input::{IncompleteTable, Selection, read_incomplete};
+use crate::input::{IncompleteTable, Selection};
 use crate::missing_args::tokens_or_default;
 use crate::model_io::{self, ModelText};
 use crate::ui::{Ui, shortest};
@@ -104,9 +104,8 @@ fn typed<T: Scalar>(c: &ImputeCmd, text: &ModelText, ui: &mut Ui) -> Result<(), 
         c.csv.no_header,
     );
     sel.missing = Some(tokens_or_default(c.missing_tokens.as_deref()));
-    let table: IncompleteTable<T> = ui.time("read data", || {
-        read_incomplete(&c.data, c.csv.delimiter, &sel)
-    })?;
+    let table: IncompleteTable<T> =
+        read_for_model(ui, &c.data, c.csv.delimiter, &sel, model.dim())?;
     if let Some(label) = &table.left_out {
         ui.note(&format!(
             "note: column {label:?} is left out of the features"
@@ -120,15 +119,6 @@ fn typed<T: Scalar>(c: &ImputeCmd, text: &ModelText, ui: &mut Ui) -> Result<(), 
         return Err(CliError::Usage(format!(
             "--keep-columns {k}: the output has a column of that name already"
         )));
-    }
-    if table.data.n_features() != model.dim() {
-        return Err(CliError::Data {
-            path: crate::error::source_name(&c.data),
-            source: mixtures_core::DataError::DimensionMismatch {
-                expected: model.dim(),
-                found: table.data.n_features(),
-            },
-        });
     }
     let model_error = |e| CliError::model(&c.model, e);
     let filled = ui.time("impute", || match c.draws {

@@ -109,6 +109,33 @@ pub(super) fn selection(
     }
 }
 
+/// Reads a data file with missing values for a model of dimension `dim`
+/// (timed as `read data`).
+///
+/// # Errors
+/// As [`read_incomplete`]; [`CliError::Data`] for another number of
+/// features.
+pub(super) fn read_for_model<T: Scalar>(
+    ui: &mut Ui,
+    path: &Path,
+    delimiter: u8,
+    sel: &Selection,
+    dim: usize,
+) -> Result<IncompleteTable<T>, CliError> {
+    let table: IncompleteTable<T> =
+        ui.time("read data", || read_incomplete(path, delimiter, sel))?;
+    if table.data.n_features() != dim {
+        return Err(CliError::Data {
+            path: crate::error::source_name(path),
+            source: DataError::DimensionMismatch {
+                expected: dim,
+                found: table.data.n_features(),
+            },
+        });
+    }
+    Ok(table)
+}
+
 /// A line on the missing cells of a data set.
 pub fn describe_missing<T: Scalar>(data: &IncompleteDataset<T>) -> String {
     let cells = data.n_samples() * data.n_features();
