@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use mixtures_core::{Dataset, Scalar};
-use mixtures_em::FitReport;
+use mixtures_em::{FitReport, Fitted};
 
 use crate::metrics::Evaluation;
 use crate::{
@@ -236,34 +236,51 @@ impl<T: Scalar, F: ModelFitter<T>> DetectorParams<T, F> {
     /// training row under the model.
     fn fit_model(&self, data: &Dataset<T>) -> Result<(F::Model, DetectorReport<T>), AnomalyError> {
         let ModelFit {
-            mut fitted,
-            mut choice,
+            fitted,
+            choice,
             training_scores,
         } = self.fitter.fit_model(data)?;
-        let mut scores = match training_scores {
+        let scores = match training_scores {
             Some(s) => s,
             None => fitted.model.anomaly_scores(data)?,
         };
-        let Mode::Outlier {
-            contamination,
-            max_rounds,
-        } = self.mode
-        else {
-            let report = DetectorReport {
-                fit: fitted.report,
-                choice,
-                training_scores: scores,
-                rounds: 1,
-                converged: true,
-                excluded: Vec::new(),
-            };
-            return Ok((fitted.model, report));
-        };
-        let n = data.n_samples();
+        robust_rounds(self.mode, (fitted, choice, scores), |kept, previous| {
+            // The refit's own scores are of the kept rows; every row is scored.
+            let ModelFit { fitted, choice, .. } =
+                self.fitter.refit_model(&subset(data, kept)?, previous)?;
+            let scores = fitted.model.anomaly_scores(data)?;
+            Ok((fitted, choice, scores))
+        })
+    }
+}
+
+/// A model step's fit, how it chose, and the anomaly score of every
+/// training row under it.
+pub(crate) type Round<T, M> = (Fitted<M>, Option<ModelChoice<T>>, Vec<T>);
+
+/// The rounds of a fit in `mode` from its first round: none more in novelty
+/// mode; in outlier mode, refits (`refit(kept rows, previous model)`)
+/// leaving out the highest-scoring rows until the rows left out stop
+/// changing, for at most `max_rounds` fits in all.
+///
+/// # Errors
+/// Those of `refit`.
+pub(crate) fn robust_rounds<T: Scalar, M>(
+    mode: Mode,
+    first: Round<T, M>,
+    mut refit: impl FnMut(&[bool], &M) -> Result<Round<T, M>, AnomalyError>,
+) -> Result<(M, DetectorReport<T>), AnomalyError> {
+    let (mut fitted, mut choice, mut scores) = first;
+    let n = scores.len();
+    let mut kept = vec![true; n];
+    let (mut rounds, mut converged) = (1, true);
+    if let Mode::Outlier {
+        contamination,
+        max_rounds,
+    } = mode
+    {
         let n_drop = (contamination * n as f64).floor() as usize;
-        let mut kept = vec![true; n];
-        let mut rounds = 1;
-        let converged = loop {
+        converged = loop {
             let next = keep_all_but_highest(&scores, n_drop);
             if next == kept {
                 break true;
@@ -272,23 +289,19 @@ impl<T: Scalar, F: ModelFitter<T>> DetectorParams<T, F> {
                 break false;
             }
             kept = next;
-            // The refit's own scores are of the kept rows; every row is scored.
-            ModelFit { fitted, choice, .. } = self
-                .fitter
-                .refit_model(&subset(data, &kept)?, &fitted.model)?;
-            scores = fitted.model.anomaly_scores(data)?;
+            (fitted, choice, scores) = refit(&kept, &fitted.model)?;
             rounds += 1;
         };
-        let report = DetectorReport {
-            fit: fitted.report,
-            choice,
-            training_scores: scores,
-            rounds,
-            converged,
-            excluded: (0..n).filter(|&i| !kept[i]).collect(),
-        };
-        Ok((fitted.model, report))
     }
+    let report = DetectorReport {
+        fit: fitted.report,
+        choice,
+        training_scores: scores,
+        rounds,
+        converged,
+        excluded: (0..n).filter(|&i| !kept[i]).collect(),
+    };
+    Ok((fitted.model, report))
 }
 
 impl<T: Scalar> Default for DetectorParams<T, EnsembleFitter<T>> {
@@ -300,7 +313,7 @@ impl<T: Scalar> Default for DetectorParams<T, EnsembleFitter<T>> {
 
 /// A mask keeping every row but the `n_drop` highest-scoring ones (among equal
 /// scores, the earlier row is dropped first, so the choice is deterministic).
-pub(crate) fn keep_all_but_highest<T: Scalar>(scores: &[T], n_drop: usize) -> Vec<bool> {
+fn keep_all_but_highest<T: Scalar>(scores: &[T], n_drop: usize) -> Vec<bool> {
     let mut keep = vec![true; scores.len()];
     if n_drop == 0 {
         return keep;

@@ -11,10 +11,10 @@ use mixtures_em::{
 };
 use mixtures_select::Grid;
 
-use crate::detector::keep_all_but_highest;
+use crate::detector::{Round, robust_rounds};
 use crate::missing::TailScored;
 use crate::{
-    AnomalyError, Detector, DetectorFit, DetectorParams, DetectorReport, Label, Mode, ModelChoice,
+    AnomalyError, Detector, DetectorFit, DetectorParams, DetectorReport, Label, ModelChoice,
     ModelFit, ModelFitter, ScoreReference, ScoreSet, Threshold,
 };
 
@@ -260,47 +260,29 @@ impl<T: Scalar, F: IncompleteFitter<T>> DetectorParams<T, F> {
         &self,
         data: &IncompleteDataset<T>,
     ) -> Result<(TailScored<T>, DetectorReport<T>), AnomalyError> {
-        let ModelFit {
-            fitted, mut choice, ..
-        } = self.fitter().fit_incomplete(data)?;
-        let mut report = fitted.report;
-        let mut model = TailScored::new(fitted.model)?;
-        let mut scores = model.anomaly_scores_incomplete(data)?;
-        let n = data.n_samples();
-        let mut kept = vec![true; n];
-        let (mut rounds, mut converged) = (1, true);
-        if let Mode::Outlier {
-            contamination,
-            max_rounds,
-        } = self.mode()
-        {
-            let n_drop = (contamination * n as f64).floor() as usize;
-            converged = loop {
-                let next = keep_all_but_highest(&scores, n_drop);
-                if next == kept {
-                    break true;
-                }
-                if rounds >= max_rounds {
-                    break false;
-                }
-                kept = next;
-                let refit = self
-                    .fitter()
-                    .refit_incomplete(&subset(data, &kept)?, model.model())?;
-                (report, choice) = (refit.fitted.report, refit.choice);
-                model = TailScored::new(refit.fitted.model)?;
-                scores = model.anomaly_scores_incomplete(data)?;
-                rounds += 1;
-            };
-        }
-        let report = DetectorReport {
-            fit: report,
-            choice,
-            training_scores: scores,
-            rounds,
-            converged,
-            excluded: (0..n).filter(|&i| !kept[i]).collect(),
-        };
-        Ok((model, report))
+        let ModelFit { fitted, choice, .. } = self.fitter().fit_incomplete(data)?;
+        let first = tail_round(fitted, choice, data)?;
+        let (model, report) = robust_rounds(self.mode(), first, |kept, previous| {
+            let refit = self
+                .fitter()
+                .refit_incomplete(&subset(data, kept)?, previous)?;
+            tail_round(refit.fitted, refit.choice, data)
+        })?;
+        Ok((TailScored::new(model)?, report))
     }
+}
+
+/// A round of an incomplete-data fit with the tail scores of every row.
+fn tail_round<T: Scalar>(
+    fitted: Fitted<AnyMixture<T>>,
+    choice: Option<ModelChoice<T>>,
+    data: &IncompleteDataset<T>,
+) -> Result<Round<T, AnyMixture<T>>, AnomalyError> {
+    let model = TailScored::new(fitted.model)?;
+    let scores = model.anomaly_scores_incomplete(data)?;
+    let fitted = Fitted {
+        model: model.into_inner(),
+        report: fitted.report,
+    };
+    Ok((fitted, choice, scores))
 }
